@@ -1,0 +1,219 @@
+"""`quotebot ask | sources | eval | run | check-config`: arguments in, core calls, text out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import phrases
+from bot.core.answer import Answer, RetrievalSettings
+from bot.errors import ConfigError, QuotebotError, UsageError
+from bot.library import Library, build_library
+
+log = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so every bad argument
+    becomes one line and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.split()[-1]
+        where = "quotebot" if command == "quotebot" else f"quotebot {command}"
+        raise UsageError(f"{message} (see `{where} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="quotebot", description=__doc__)
+    common = _Parser(add_help=False)
+    common.add_argument("--config", type=Path, default=Path("config"),
+                        help="folder with bot.yaml and guilds/ (default: ./config)")
+    common.add_argument("--log-level", type=str.upper,
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="logging level (default: INFO for run, WARNING otherwise)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    corpus = _Parser(add_help=False, parents=[common])
+    corpus.add_argument("--corpus", type=Path, action="append", metavar="DIR",
+                        help="a folder of documents (repeatable); overrides the config")
+
+    ask = sub.add_parser("ask", parents=[corpus], help="answer a question with quotes")
+    ask.add_argument("question", help='the question, or "-" to read one question a line')
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines with -)")
+    ask.add_argument("--top-k", type=_positive_int, metavar="N", help="quotes per answer")
+
+    sub.add_parser("sources", parents=[corpus], help="list the documents and their labels")
+
+    ev = sub.add_parser("eval", parents=[common], help="retrieval benchmark on SQuAD v1.1 dev")
+    ev.add_argument("--squad", type=Path, required=True, metavar="PATH",
+                    help="path to dev-v1.1.json")
+    ev.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+
+    sub.add_parser("run", parents=[common], help="start the Discord bot (token from DISCORD_TOKEN)")
+
+    check = sub.add_parser("check-config", parents=[common],
+                           help="validate the YAML config; exit 1 on problems")
+    check.add_argument("dir", nargs="?", type=Path, help="config folder (default: --config)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 50, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        default = "INFO" if args.command == "run" else "WARNING"
+        logging.basicConfig(level=args.log_level or default,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return COMMANDS[args.command](args, out)
+    except ConfigError as exc:
+        print(f"quotebot: config problems:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except QuotebotError as exc:
+        print(f"quotebot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    library = _library(args)
+    engine = library.engine
+    if args.question != "-":
+        answer = engine.answer(args.question, top_k=args.top_k)
+        out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n" if args.json
+                  else format_answer(answer))
+        return 0
+    for line in sys.stdin:
+        question = line.rstrip("\r\n")
+        try:
+            answer = engine.answer(question, top_k=args.top_k)
+        except Exception:  # one bad line must not lose the others' answers
+            log.exception("question failed: %r", question[:200])
+            answer = Answer(question, False, reason="error")
+        if args.json:
+            out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(format_answer(answer) + "\n")
+        out.flush()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
+    library = _library(args)
+    for doc in library.engine.sources():
+        extra = ", ".join(x for x in (doc.source, doc.date) if x)
+        out.write(
+            f"{doc.label}{f' ({extra})' if extra else ''}\n"
+            f"    {doc.collection}/{doc.rel}: {len(doc.paragraphs)} paragraphs, "
+            f"{len(doc.sentences)} sentences\n"
+        )
+    for skipped in library.skipped:
+        out.write(f"skipped {skipped}\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.evaluation import evaluate
+
+    if not args.squad.is_file():
+        raise UsageError(f"SQuAD file not found: {args.squad} (pass the path to dev-v1.1.json)")
+    settings = _settings(args.config, required=False)
+    retrieval = settings.retrieval if settings else RetrievalSettings()
+    evaluate(args.squad, retrieval, baseline=not args.no_baseline,
+             emit=lambda line: print(line, file=out, flush=True))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise UsageError(
+            "DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token> "
+            "(from the Discord developer portal, Bot tab) and run again"
+        )
+    settings = _settings(args.config, required=True)
+    from bot.app import run
+
+    run(settings, token)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import check_config
+
+    folder = args.dir or args.config
+    problems = check_config(folder)
+    for problem in problems:
+        out.write(f"{problem}\n")
+    out.write(f"{folder}: {len(problems)} problem(s)\n" if problems else f"{folder}: OK\n")
+    return 1 if problems else 0
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "sources": cmd_sources,
+    "eval": cmd_eval,
+    "run": cmd_run,
+    "check-config": cmd_check_config,
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _settings(config_dir: Path, required: bool):
+    """Settings from config_dir, or None when it does not exist and is not required."""
+    from bot.config import load_settings
+
+    if not (config_dir / "bot.yaml").is_file():
+        if required:
+            raise UsageError(f"no config at {config_dir / 'bot.yaml'}: pass --config DIR")
+        return None
+    return load_settings(config_dir)
+
+
+def _library(args: argparse.Namespace) -> Library:
+    settings = _settings(args.config, required=not args.corpus)
+    retrieval = settings.retrieval if settings else RetrievalSettings()
+    aliases = settings.aliases if settings else {}
+    if args.corpus:
+        folders = [(folder.name or str(folder), folder) for folder in args.corpus]
+        return build_library(folders, retrieval, aliases)
+    folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
+    return build_library(folders, retrieval, aliases, settings.max_document_bytes)
+
+
+def format_answer(answer: Answer) -> str:
+    """An answer for a terminal: each quote under its frame line, indented with '> '."""
+    lines = [f"Q: {answer.question}", ""]
+    if not answer.answered:
+        lines.append(phrases.ABSTAIN.get(answer.reason or "", phrases.ABSTAIN["no_match"]))
+        return "\n".join(lines) + "\n"
+    for quote in answer.quotes:
+        labels = " and ".join([quote.label, *(s.label for s in quote.also)])
+        lines.append(phrases.frame(labels, quote.paragraph))
+        lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
+        lines.append(f"  [{quote.document}, characters {quote.start}-{quote.end}]")
+        lines.append("")
+    return "\n".join(lines)

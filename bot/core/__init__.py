@@ -1,0 +1,1 @@
+"""The pure core: documents, analysis, index, answers. Never imports discord or yaml."""

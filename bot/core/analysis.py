@@ -1,0 +1,91 @@
+"""Text to search terms: one analysis, used alike for passages and questions.
+
+Unicode NFKC, case folding, accent folding, words with inner apostrophes and hyphens, English
+stopwords (question words included) and Snowball stems.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+# Snowball's English list plus question and auxiliary words, which say nothing about topic.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
+    i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my
+    myself no nor not of off on once only or other ought our ours ourselves out over own same
+    shan't she she'd she'll she's should shouldn't so some such than that that's the their
+    theirs them themselves then there there's these they they'd they'll they're they've this
+    those through to too under until up very was wasn't we we'd we'll we're we've were weren't
+    what what's when when's where where's which while who who's whom why why's with won't
+    would wouldn't you you'd you'll you're you've your yours yourself yourselves whose
+    whatever whoever whenever wherever however also just s t d ll m re ve y o will shall may
+    might must tell say said says many much go goes going gone went get gets got getting
+    """.split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "‑": "-"})
+
+
+def fold(text: str) -> str:
+    """NFKC, case fold, strip accents, unify apostrophes and hyphens."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+class Analyzer:
+    """Turns text into a list of terms. Instances are cheap to share and thread-safe."""
+
+    def __init__(self, stem: bool = True, stopwords: frozenset[str] = STOPWORDS) -> None:
+        self.stem = stem
+        self.stopwords = frozenset(fold(w) for w in stopwords)
+        self._stemmer = Stemmer.Stemmer("english") if stem else None
+        self._term = lru_cache(maxsize=1 << 18)(self._term_uncached)
+
+    def words(self, text: str) -> list[str]:
+        """Folded words of text, before stopwords and stems (for spelling suggestions)."""
+        return _WORD.findall(fold(text))
+
+    def terms(self, text: str) -> list[str]:
+        out: list[str] = []
+        for word in _WORD.findall(fold(text)):
+            term = self._term(word)
+            if term is None:
+                continue
+            if isinstance(term, str):
+                out.append(term)
+            else:
+                out.extend(term)
+        return out
+
+    def _term_uncached(self, word: str) -> str | tuple[str, ...] | None:
+        if "-" in word:
+            # "meat-grinder" matches "meat" and "grinder"; each part analysed on its own.
+            parts = tuple(t for p in word.split("-") if (t := self._term_uncached(p)))
+            return parts or None
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word in self.stopwords:
+            return None
+        word = word.replace("'", "")
+        if not word or word in self.stopwords:
+            return None
+        if self._stemmer is not None and not word[0].isdigit():
+            return self._stemmer.stemWord(word)
+        return word
+
+
+DEFAULT_ANALYZER = Analyzer()

@@ -1,0 +1,297 @@
+"""Load documents and split them into paragraphs and sentences with exact character offsets.
+
+Every offset indexes ``Path.read_text(encoding="utf-8-sig")`` of the file, so a quote is always
+``document.text[start:end]`` and can be checked against the file by anyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
+# passages, so that one quote stays readable; the pieces are still verbatim slices.
+MAX_PASSAGE_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    paragraph: int  # 1-based paragraph number
+
+
+@dataclass(frozen=True)
+class Document:
+    collection: str
+    rel: str  # posix path relative to the corpus folder it was found in
+    path: Path
+    text: str
+    label: str
+    source: str = ""
+    date: str = ""
+    paragraphs: tuple[Span, ...] = field(default=(), repr=False)
+    sentences: tuple[Sentence, ...] = field(default=(), repr=False)
+
+    def slice(self, start: int, end: int) -> str:
+        return self.text[start:end]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def iter_files(folder: Path) -> Iterator[Path]:
+    """Every .txt/.md file under folder, recursively, in a stable order; hidden paths skipped."""
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix.lower() in SUFFIXES and path.is_file():
+            yield path
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The document's text, or ValueError with the reason it cannot be used."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ValueError(
+            f"too large ({size:,} bytes, the limit is {max_bytes:,}): split the file or raise "
+            "documents.max_bytes in config/bot.yaml"
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if b"\x00" in head:
+        raise ValueError("binary file (it contains NUL bytes): only UTF-8 text can be quoted")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise ValueError("binary file (it contains NUL bytes): only UTF-8 text can be quoted")
+    if not text.strip():
+        raise ValueError("empty: the file has no text to quote")
+    return text
+
+
+def load_folder(
+    folder: Path,
+    collection: str,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every document under folder; a file that cannot be used is reported and skipped."""
+    metadata = metadata or {}
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for path in iter_files(folder):
+        rel = path.relative_to(folder).as_posix()
+        try:
+            text = read_text(path, max_bytes)
+        except (OSError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
+            skipped.append(Skipped(path, reason))
+            log.warning("skipped %s: %s", path, reason)
+            continue
+        documents.append(parse_document(text, collection, rel, path, metadata.get(rel, {})))
+    return documents, skipped
+
+
+def parse_document(
+    text: str, collection: str, rel: str, path: Path, meta: Mapping[str, str] | None = None
+) -> Document:
+    front, body_start = front_matter(text) if rel.lower().endswith(".md") else ({}, 0)
+    fields = {**front, **{k: str(v) for k, v in (meta or {}).items() if v is not None}}
+    paragraphs = split_paragraphs(text, body_start, markdown=rel.lower().endswith(".md"))
+    sentences = tuple(
+        Sentence(s, e, number)
+        for number, para in enumerate(paragraphs, start=1)
+        for s, e in split_sentences(text, para.start, para.end)
+    )
+    return Document(
+        collection=collection,
+        rel=rel,
+        path=path,
+        text=text,
+        label=fields.get("label") or fields.get("title") or rel,
+        source=fields.get("source", ""),
+        date=fields.get("date", ""),
+        paragraphs=paragraphs,
+        sentences=sentences,
+    )
+
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_FRONT_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+def front_matter(text: str) -> tuple[dict[str, str], int]:
+    """Simple ``key: value`` front matter of a Markdown file, and where the body starts."""
+    match = _FRONT.match(text)
+    if not match:
+        return {}, 0
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        kv = _FRONT_LINE.match(line)
+        if kv:
+            value = kv.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[kv.group(1).lower()] = value
+    return fields, match.end()
+
+
+# --- paragraphs ----------------------------------------------------------------------------
+
+_BLANK = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"[^\n]+")
+
+
+def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple[Span, ...]:
+    """Blocks separated by blank lines; in a file with no blank line between its blocks of text,
+    each line is a paragraph (one paragraph a line is the common shape of plain-text dumps).
+    Markdown headings are paragraphs of their own."""
+    blocks = _blocks(text, start)
+    if len(blocks) == 1:
+        blocks = [Span(m.start(), m.end()) for m in _LINE.finditer(text, start)]
+    elif markdown:
+        blocks = [line for block in blocks for line in _split_headings(text, block)]
+    return tuple(s for b in blocks if (s := _strip(text, b.start, b.end)) is not None)
+
+
+def _blocks(text: str, start: int) -> list[Span]:
+    blocks, pos = [], start
+    for match in _BLANK.finditer(text, start):
+        blocks.append(Span(pos, match.start()))
+        pos = match.end()
+    blocks.append(Span(pos, len(text)))
+    return [b for b in blocks if text[b.start : b.end].strip()]
+
+
+def _split_headings(text: str, block: Span) -> list[Span]:
+    pieces, pos = [], block.start
+    for match in re.finditer(r"^#{1,6}[ \t].*$", text[block.start : block.end], re.M):
+        s, e = block.start + match.start(), block.start + match.end()
+        pieces += [Span(pos, s), Span(s, e)]
+        pos = e
+    pieces.append(Span(pos, block.end))
+    return pieces
+
+
+def _strip(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end) if end > start else None
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof gen col lt sgt capt cmdr adm maj gov sen rep pres rev hon fr st jr sr mt
+    ft vs v no nos vol vols fig figs jan feb mar apr jun jul aug sep sept oct nov dec inc ltd
+    co corp bros approx dept est al cf ca pp e.g i.e a.m p.m u.s u.k u.n u.s.a op ed eds art
+    sec ch para nr tel
+    """.split()
+)
+_CLOSERS = "\"'”’»)]}"
+_OPENERS = "\"'“‘«([{"
+_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)")
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within text[start:end]. A full stop after an abbreviation or an initial
+    ("U.S.", "Gen.", "Dec. 11", "J. R. R.") does not end a sentence; closing quotes and
+    brackets stay with the sentence they close."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _END.finditer(text, start, end):
+        nxt = _next_visible(text, match.end(), end)
+        if nxt is None or not _starts_sentence(text[nxt]):
+            continue
+        lone_dot = text[match.start()] == "." and len(match.group(0)) - _closers(match) == 1
+        if lone_dot and _is_abbreviation(text, pos, match.start()):
+            continue
+        spans.append((pos, match.end()))
+        pos = nxt
+    spans.append((pos, end))
+    out = []
+    for s, e in spans:
+        stripped = _strip(text, s, e)
+        if stripped is not None:
+            out.extend(_cap_length(text, stripped.start, stripped.end))
+    return out
+
+
+def _closers(match: re.Match[str]) -> int:
+    token = match.group(0)
+    return len(token) - len(token.rstrip(_CLOSERS))
+
+
+def _next_visible(text: str, pos: int, end: int) -> int | None:
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return pos if pos < end else None
+
+
+def _starts_sentence(char: str) -> bool:
+    """A sentence may start with anything but a lower-case letter or trailing punctuation."""
+    return not char.islower() and char not in ",;:)]}-–—"
+
+
+def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
+    word_start = dot
+    while word_start > floor and not (
+        text[word_start - 1].isspace() or text[word_start - 1] in _OPENERS
+    ):
+        word_start -= 1
+    word = text[word_start:dot]
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. R. R. Tolkien"
+    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
+        return True  # a dotted acronym: "U.S.", "e.g."
+    return word.lower() in ABBREVIATIONS
+
+
+def _cap_length(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    while end - start > MAX_PASSAGE_CHARS:
+        cut = text.rfind(" ", start + MAX_PASSAGE_CHARS // 2, start + MAX_PASSAGE_CHARS)
+        if cut <= start:
+            cut = start + MAX_PASSAGE_CHARS
+        piece = _strip(text, start, cut)
+        if piece is not None:
+            pieces.append((piece.start, piece.end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces

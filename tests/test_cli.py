@@ -1,0 +1,92 @@
+"""The command line, through main() and, for exit codes and streams, a real subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from verbatim import assert_answer_verbatim
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, timeout=120,
+    )
+
+
+def test_ask_prints_quotes_with_labels() -> None:
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(SEEDS), "Who announced the withdrawal from Siversk?"],
+                out) == 0
+    text = out.getvalue()
+    assert "From Siversk falls after Ukrainian withdrawal, paragraph 1:" in text
+    assert "The Ukrainian General Staff confirmed the pullback on Tuesday" in text
+
+
+def test_ask_json_object() -> None:
+    out = io.StringIO()
+    assert main(["ask", "--json", "--top-k", "2", "--corpus", str(SEEDS),
+                 "What did the Cossacks claim?"], out) == 0
+    answer = json.loads(out.getvalue())
+    assert set(answer) == {"question", "answered", "quotes"}
+    assert answer["answered"] and 1 <= len(answer["quotes"]) <= 2
+    assert set(answer["quotes"][0]) >= {"text", "document", "label", "paragraph", "start", "end",
+                                        "score"}
+    assert_answer_verbatim(answer, SEEDS)
+
+
+def test_ask_json_lines_from_stdin_one_line_each_in_order() -> None:
+    questions = ["Who announced the withdrawal from Siversk?", "", "   ", "what is it?",
+                 "\x00\u202e@everyone <@123> `code`", "x" * 10_000,
+                 "What is the boiling point of mercury?", "Seversk"]
+    proc = run("ask", "--json", "--corpus", str(SEEDS), "-", stdin="\n".join(questions) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(questions)
+    for question, line in zip(questions, lines, strict=True):
+        answer = json.loads(line)
+        assert answer["question"] == question
+        assert_answer_verbatim(answer, SEEDS)
+    assert json.loads(lines[0])["answered"] and not json.loads(lines[6])["answered"]
+
+
+def test_sources_lists_labels_and_counts() -> None:
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(SEEDS)], out) == 0
+    assert "Siversk falls after Ukrainian withdrawal" in out.getvalue()
+    assert "4 paragraphs, 16 sentences" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "--corpus", "/no/such/folder", "hi"], "corpus folder not found"),
+        (["ask", "--top-k", "zero", "--corpus", "seeds", "hi"], "--top-k"),
+        (["ask"], "required"),
+        (["frobnicate"], "invalid choice"),
+        (["eval", "--squad", "/no/such.json"], "SQuAD file not found"),
+        (["ask", "--config", "/no/config", "hi"], "no config"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    proc = run("ask", "--corpus", str(tmp_path), "hi")
+    assert proc.returncode == 2 and "no documents to quote" in proc.stderr
+    assert "Traceback" not in proc.stderr

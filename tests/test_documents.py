@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.documents import load_folder, parse_document
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def sentences(text: str) -> list[str]:
+    doc = parse_document(text, "c", "doc.txt", Path("doc.txt"))
+    return [text[s.start : s.end] for s in doc.sentences]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Gen. Smith met the U.S. envoy on Dec. 11 in Kyiv. The talks failed.",
+            ["Gen. Smith met the U.S. envoy on Dec. 11 in Kyiv.", "The talks failed."],
+        ),
+        (
+            "J. R. R. Tolkien wrote it. Mr. Baggins left.",
+            ["J. R. R. Tolkien wrote it.", "Mr. Baggins left."],
+        ),
+        (
+            "Cossack leaders had claimed to have ‘stormed’ Seversk. Kyiv denied it.",
+            ["Cossack leaders had claimed to have ‘stormed’ Seversk.", "Kyiv denied it."],
+        ),
+        (
+            'A heavily fortified "fortress belt." This belt is long.',
+            ['A heavily fortified "fortress belt."', "This belt is long."],
+        ),
+        (
+            "It is the “fortress belt.” Then what? Nobody knows! 2.5 years passed.",
+            ["It is the “fortress belt.”", "Then what?", "Nobody knows!", "2.5 years passed."],
+        ),
+        ("No full stop at the end", ["No full stop at the end"]),
+        ("The U.S. and e.g. the U.K. agreed.", ["The U.S. and e.g. the U.K. agreed."]),
+    ],
+)
+def test_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def test_paragraphs_blank_lines_or_one_a_line() -> None:
+    blocks = parse_document("One. Two.\nstill two.\n\nThree.", "c", "d.txt", Path("d.txt"))
+    assert [p.start for p in blocks.paragraphs] == [0, 22]
+    lines = parse_document("\n\nFirst line.\nSecond line.\n", "c", "d.txt", Path("d.txt"))
+    assert len(lines.paragraphs) == 2
+    assert [s.paragraph for s in lines.sentences] == [1, 2]
+
+
+def test_seed_offsets_are_exact() -> None:
+    docs, skipped = load_folder(SEEDS, "seeds")
+    assert len(docs) == 2 and not skipped
+    for doc in docs:
+        text = doc.path.read_text(encoding="utf-8-sig")
+        assert doc.text == text
+        for s in doc.sentences:
+            piece = text[s.start : s.end]
+            assert piece and piece == piece.strip()
+            para = doc.paragraphs[s.paragraph - 1]
+            assert para.start <= s.start and s.end <= para.end
+    assert sum(len(d.paragraphs) for d in docs) == 33
+
+
+def test_loads_recursively_and_skips_bad_files(tmp_path: Path) -> None:
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "a.txt").write_text("Alpha text here.", encoding="utf-8")
+    (tmp_path / "sub" / "deeper" / "b.md").write_text(
+        "---\ntitle: Bee Notes\ndate: 2024-01-02\n---\n# Bees\n\nBees make honey.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 au lait")
+    (tmp_path / "empty.txt").write_text("  \n\n ", encoding="utf-8")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02PNG")
+    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    docs, skipped = load_folder(tmp_path, "c")
+    assert [d.rel for d in docs] == ["a.txt", "sub/deeper/b.md"]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert set(reasons) == {"bad.txt", "empty.txt", "bin.txt"}
+    assert "UTF-8" in reasons["bad.txt"] and "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["bin.txt"]
+    md = docs[1]
+    assert md.label == "Bee Notes" and md.date == "2024-01-02"
+    quoted = [md.text[s.start : s.end] for s in md.sentences]
+    assert quoted == ["# Bees", "Bees make honey."]  # front matter is never quoted
+
+
+def test_crlf_bom_offsets_index_read_text(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("\ufeffFirst line here.\r\nSecond line.\r\n\r\nThird.\r".encode())
+    docs, _ = load_folder(tmp_path, "c")
+    text = path.read_text(encoding="utf-8-sig")
+    assert [text[s.start : s.end] for s in docs[0].sentences] == [
+        "First line here.",
+        "Second line.",
+        "Third.",
+    ]
+
+
+def test_labels_from_metadata(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("Some text.", encoding="utf-8")
+    docs, _ = load_folder(tmp_path, "c", {"x.txt": {"label": "Ex", "source": "Wire"}})
+    assert (docs[0].label, docs[0].source, docs[0].date) == ("Ex", "Wire", "")
+    docs, _ = load_folder(tmp_path, "c")
+    assert docs[0].label == "x.txt"
+
+
+def test_very_long_line_is_cut_into_verbatim_passages() -> None:
+    text = "word " * 300_000
+    doc = parse_document(text, "c", "long.txt", Path("long.txt"))
+    assert len(doc.sentences) > 100
+    assert all(s.end - s.start <= 3000 for s in doc.sentences)
+    assert all(text[s.start : s.end].strip() == text[s.start : s.end] for s in doc.sentences)

@@ -1,0 +1,79 @@
+"""BM25 parity: our scores equal rank_bm25.BM25Okapi.get_scores on the same terms."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from bot.core.analysis import DEFAULT_ANALYZER
+from bot.core.documents import load_folder
+from bot.core.index import BM25Index
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def assert_parity(corpus, queries, **params) -> None:
+    ref = BM25Okapi(corpus, **params)
+    ours = BM25Index.build(corpus, **params)
+    for query in queries:
+        expected = ref.get_scores(query)
+        got = ours.get_scores(query)
+        scale = np.maximum(np.abs(expected), 1e-300)
+        assert np.all(np.abs(expected - got) / scale < 1e-9), query
+        ids, sparse = ours.sparse_scores({t: query.count(t) for t in set(query)})
+        assert np.all(np.abs(expected[ids] - sparse) / scale[ids] < 1e-9), query
+        assert not np.any(np.delete(expected, ids)), "a non-matching passage scored"
+
+
+def random_corpus(rng: random.Random, vocab: int, docs: int) -> list[list[str]]:
+    words = [f"w{i}" for i in range(vocab)]
+    # Zipf-like: early words are frequent, so some terms occur in more than half the passages
+    # (negative IDF -> epsilon * average) and some in exactly half (IDF 0).
+    return [
+        [words[min(int(rng.paretovariate(1.0)) - 1, vocab - 1)] for _ in range(rng.randint(0, 15))]
+        for _ in range(docs)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_parity_random_corpora(seed: int) -> None:
+    rng = random.Random(seed)
+    corpus = random_corpus(rng, vocab=rng.randint(5, 60), docs=rng.randint(3, 200))
+    if not any(corpus):
+        corpus[0] = ["w0"]
+    params = {"k1": rng.uniform(0.3, 2.5), "b": rng.uniform(0, 1), "epsilon": rng.uniform(0, 1)}
+    queries = [[f"w{rng.randint(0, 70)}" for _ in range(rng.randint(1, 6))] for _ in range(10)]
+    assert_parity(corpus, queries, **params)
+
+
+def test_parity_on_seed_sentences() -> None:
+    docs, _ = load_folder(SEEDS, "seeds")
+    corpus = [DEFAULT_ANALYZER.terms(d.text[s.start : s.end]) for d in docs for s in d.sentences]
+    queries = [
+        DEFAULT_ANALYZER.terms(q)
+        for q in ("Who announced the withdrawal from Siversk?", "Russian forces Donetsk region",
+                  "fighting fighting war", "mercury")
+    ]
+    assert_parity(corpus, queries, k1=1.2, b=0.75, epsilon=0.25)
+
+
+def test_idf_quirks_half_and_majority() -> None:
+    corpus = [["a", "b"], ["a", "c"], ["a", "b"], ["d"]]  # a: 3 of 4, b: exactly half
+    assert_parity(corpus, [["a"], ["b"], ["a", "b", "a"], ["d"]])
+    index = BM25Index.build(corpus)
+    assert index.term_idf("b") == 0.0
+    assert index.term_idf("a") > 0  # epsilon * average IDF, not negative
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    corpus = random_corpus(random.Random(3), 40, 300)
+    index = BM25Index.build(corpus, k1=0.9, b=0.4)
+    index.save(tmp_path / "idx")
+    loaded = BM25Index.load(tmp_path / "idx")
+    for q in (["w0"], ["w1", "w7"], ["nope"]):
+        assert np.array_equal(index.get_scores(q), loaded.get_scores(q))
+    assert not list((tmp_path / "idx").glob("*.pkl"))
