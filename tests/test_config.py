@@ -90,7 +90,7 @@ def test_shipped_config_is_valid() -> None:
     assert settings.root == REPO
     assert settings.collections["seeds"].folders == (REPO / "seeds",)
     assert settings.collections["seeds"].visibility == "public"
-    assert settings.retrieval == RetrievalSettings(k1=1.2, b=0.75)
+    assert settings.retrieval == RetrievalSettings()  # the engine's tuned defaults
     assert settings.aliases["Kyiv"] == ("Kiev",)
     assert settings.index_dir == REPO / ".quotebot-cache"
     assert settings.for_guild(None).collections == {"seeds"}

@@ -1,0 +1,217 @@
+"""The Discord bot: `build_bot` is the one place the pieces are wired; `run` starts it.
+
+DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL point the bot at a Discord-compatible server
+(tests run it against tests/fakediscord); they are applied at login, before any request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+from bot import render
+from bot.cogs.ask import Ask, NotHere
+from bot.cogs.buttons import Buttons
+from bot.cogs.moderation import Moderation
+from bot.cogs.shared import Snapshot, State, load_from_disk, report, tell
+from bot.config import Settings
+from bot.errors import UsageError
+from bot.library import Library, library_from_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+MESSAGE_CONTENT_HELP = (
+    "Discord refused the Message Content intent (close code 4014), so prefix commands in "
+    "server channels will not see their text; slash commands, mentions and DMs still work. "
+    "To enable it: https://discord.com/developers/applications -> your application -> Bot -> "
+    "Privileged Gateway Intents -> turn on MESSAGE CONTENT INTENT, then restart the bot."
+)
+
+CogFactory = Callable[["QuoteBot", State], commands.Cog]
+COGS: tuple[CogFactory, ...] = (Ask, Buttons, Moderation)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where Discord is. discord.py reads these from class attributes, so applying them is
+    process-wide."""
+
+    api: str = DEFAULT_API
+    gateway: str = DEFAULT_GATEWAY
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Endpoints:
+        api = env.get("DISCORD_API_BASE_URL") or DEFAULT_API
+        gateway = env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY
+        if not api.startswith(("http://", "https://")):
+            raise UsageError(f"DISCORD_API_BASE_URL must start with http:// or https:// ({api!r})")
+        if not gateway.startswith(("ws://", "wss://")):
+            raise UsageError(f"DISCORD_GATEWAY_URL must start with ws:// or wss:// ({gateway!r})")
+        return cls(api.rstrip("/"), gateway)
+
+    def apply(self) -> None:
+        # REST, interaction responses and followups (the webhook adapter) all build their URLs
+        # from Route.BASE; the gateway URL comes from DEFAULT_GATEWAY until READY names one.
+        discord.http.Route.BASE = self.api
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway)
+
+
+class QuoteTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report(partial(tell, interaction), _unwrap(error))
+
+
+class QuoteBot(commands.Bot):
+    def __init__(
+        self, state: State, endpoints: Endpoints, cogs: Sequence[CogFactory] = COGS, **options
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(
+            command_prefix=self._prefix,
+            intents=intents,
+            help_command=None,
+            description=render.help_text(state.now.settings.defaults.prefix),
+            allowed_mentions=render.NO_PINGS,
+            tree_cls=QuoteTree,
+            **options,
+        )
+        self.state = state
+        self.endpoints = endpoints
+        self._cog_factories = tuple(cogs)
+
+    def _prefix(self, bot: commands.Bot, message: discord.Message) -> str:
+        guild_id = message.guild.id if message.guild else None
+        return self.state.now.settings.for_guild(guild_id).prefix
+
+    async def login(self, token: str) -> None:
+        self.endpoints.apply()
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        for make in self._cog_factories:
+            await self.add_cog(make(self, self.state))
+        self.add_dynamic_items(render.QuoteButton)
+        try:
+            synced = await self.tree.sync()
+            log.info("slash commands synced: %s", ", ".join(c.name for c in synced))
+        except discord.HTTPException:
+            log.exception("could not sync slash commands; the previous ones stay registered")
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        try:
+            await super().connect(reconnect=reconnect)
+        except discord.PrivilegedIntentsRequired:
+            if not self._connection._intents.message_content:
+                raise
+            log.warning(MESSAGE_CONTENT_HELP)
+            # discord.py has no public way to change intents once the client exists.
+            self._connection._intents.message_content = False
+            await super().connect(reconnect=reconnect)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
+
+    async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
+        error = _unwrap(error)
+        note = partial(ctx.send, ephemeral=True, allowed_mentions=render.NO_PINGS)
+        if isinstance(error, commands.CommandNotFound):
+            return
+        if isinstance(error, NotHere):
+            if ctx.guild is None:
+                await note(render.DMS_OFF)
+            elif ctx.interaction is not None:
+                await note(render.NOT_HERE)
+            return  # a prefix command in an ignored channel gets no answer
+        if isinstance(error, commands.UserInputError):
+            await note(render.help_text(self._prefix(self, ctx.message)))
+            return
+        await report(note, error)
+
+    async def on_error(self, event_method: str, /, *args, **kwargs) -> None:
+        log.exception("unexpected error in %s; the bot keeps running", event_method)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    while isinstance(
+        error,
+        commands.CommandInvokeError | commands.HybridCommandError | app_commands.CommandInvokeError,
+    ):
+        error = error.original
+    return error
+
+
+def build_bot(
+    settings: Settings,
+    library: Library,
+    *,
+    env: Mapping[str, str] | None = None,
+    loader: Callable[[Settings], Snapshot] = load_from_disk,
+    **options,
+) -> QuoteBot:
+    """The bot, its cogs and their shared state; nothing connects until `start`. `env`
+    (default os.environ) may point it elsewhere; `options` go to discord.py's Client."""
+    endpoints = Endpoints.from_env(os.environ if env is None else env)
+    return QuoteBot(State(settings, library, loader), endpoints, **options)
+
+
+def run(settings: Settings, token: str, *, log_level: int | None = None) -> None:
+    """Start the bot and block until it stops (Ctrl+C). The token never reaches the logs."""
+    _setup_logging(token, log_level)
+    library = library_from_settings(settings)
+    bot = build_bot(settings, library)
+    try:
+        asyncio.run(_serve(bot, token))
+    except KeyboardInterrupt:
+        log.info("stopped")
+
+
+async def _serve(bot: QuoteBot, token: str) -> None:
+    async with bot:
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            raise UsageError(
+                "Discord refused the token: copy it again from the developer portal "
+                "(Bot -> Reset Token) into DISCORD_TOKEN"
+            ) from None
+
+
+def _setup_logging(token: str, level: int | None) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        discord.utils.setup_logging(level=level or logging.INFO)
+    elif level is not None:
+        root.setLevel(level)
+    for handler in root.handlers:
+        handler.addFilter(Redact(token))
+
+
+class Redact(logging.Filter):
+    """Replaces the token wherever it would appear in a log line or a logged traceback."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "[token]"), ()
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.secret in text:
+                record.exc_text = text.replace(self.secret, "[token]")
+        return True

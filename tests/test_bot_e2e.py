@@ -1,0 +1,455 @@
+"""The bot end to end: real discord.py, the real bot.app.build_bot wiring, over the fake Discord
+server (tests/fakediscord), which enforces Discord's limits, the 3 s interaction deadline and
+the message-content intent. Every quote in every reply is checked verbatim against its file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from e2e.harness import LANTERN, LONG, NEW_DOC, VAULT, Scene, close_scene, open_scene, start_bot
+from e2e.quotes import ReadQuote, assert_quoted_verbatim, read_quotes
+from fakediscord import Intent, MessageFlag, SentRecord
+
+from bot import phrases, render
+from bot.app import MESSAGE_CONTENT_HELP, Redact, run
+from bot.cogs.shared import AskedMemory, Snapshot
+from bot.errors import UsageError
+from bot.library import Library
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+QUESTION = "Who captured Siversk?"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def scene(tmp_path_factory: pytest.TempPathFactory):
+    scene, undo = await open_scene(tmp_path_factory.mktemp("project"))
+    try:
+        await start_bot(scene)
+        yield scene
+    finally:
+        await close_scene(scene, undo)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def check(scene: Scene, records: list[SentRecord]) -> list[ReadQuote]:
+    """Every reply fits Discord, pings no one, and quotes its documents verbatim."""
+    assert records, "no reply"
+    for rec in records:
+        assert 0 < len(rec.content) <= 2000
+        assert rec.allowed_mentions == {"parse": []}, rec  # sent explicitly, every time
+        assert not rec.pings, rec
+    quotes = read_quotes(r.content for r in records)
+    for quote in quotes:
+        assert_quoted_verbatim(quote, scene.documents)
+    return quotes
+
+
+def final(records: list[SentRecord]) -> list[SentRecord]:
+    """The last state of each message, in the order the messages appeared."""
+    last: dict[int, SentRecord] = {}
+    for rec in records:
+        if rec.op != "delete" and not rec.flags & MessageFlag.LOADING:
+            last[rec.message_id] = rec
+    return list(last.values())
+
+
+async def replies(scene: Scene, to, channel=None) -> list[SentRecord]:
+    """All messages answering a user message or an interaction, once the last one is in: a
+    public answer ends with its buttons, a split quote says it continues."""
+    server = scene.server
+
+    def current() -> list[SentRecord]:
+        if hasattr(to, "token"):  # an interaction
+            return final(server.interaction_responses(to))
+        return final(server.records(op="create", channel=channel, after=to))
+
+    def done() -> bool:
+        recs = current()
+        if not recs or recs[-1].content.endswith(render.CONTINUES):
+            return False
+        last = recs[-1]
+        return bool(last.components) or last.ephemeral or not last.content.startswith("From *")
+
+    await server.wait_until(done, 8, what="a complete reply")
+    await asyncio.sleep(0.05)  # nothing more should follow; callers check counts
+    return current()
+
+
+async def slash_ask(scene: Scene, guild, channel, user, question: str = QUESTION):
+    inter = await scene.server.slash(guild, channel, user, "ask", {"question": question})
+    return inter, await replies(scene, inter)
+
+
+async def say(scene: Scene, channel, user, text: str) -> list[SentRecord]:
+    msg = await scene.server.user_says(channel, user, text)
+    return await replies(scene, msg, channel)
+
+
+def mention(scene: Scene) -> str:
+    return f"<@{scene.server.bot_user.id}>"
+
+
+async def silence(scene: Scene, after, seconds: float = 0.4) -> None:
+    await asyncio.sleep(seconds)
+    assert scene.server.records(after=after) == []
+
+
+# --- asking --------------------------------------------------------------------------------------
+
+
+async def test_slash_ask_defers_then_follows_up_with_buttons(scene: Scene) -> None:
+    inter, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    callback = inter.callbacks[0]
+    assert callback.type == 5 and callback.status == 200 and callback.latency < 1.0
+    quotes = check(scene, recs)
+    assert len(quotes) == 2 and not recs[-1].ephemeral
+    ids = [c["custom_id"] for row in recs[-1].components for c in row["components"]]
+    assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more"]
+
+
+async def test_prefix_command_and_mention_in_a_guild_channel(scene: Scene) -> None:
+    for text in (f"!ask {QUESTION}", f"{mention(scene)} {QUESTION}"):
+        recs = await say(scene, scene.general, scene.alice, text)
+        assert len(check(scene, recs)) == 2
+
+
+async def test_any_dm_is_a_question(scene: Scene) -> None:
+    dm = scene.server.dm_channel(scene.alice)
+    recs = await say(scene, dm, scene.alice, "What did Gerasimov tell Putin?")
+    quotes = check(scene, recs)
+    assert any("Gerasimov" in q.text for q in quotes)
+    _, recs = await slash_ask(scene, None, dm, scene.alice, "What did Gerasimov tell Putin?")
+    check(scene, recs)
+
+
+async def test_with_dms_off_a_dm_gets_a_polite_fixed_reply(scene: Scene) -> None:
+    kept = scene.bot.state.now
+    scene.bot.state.now = Snapshot(replace(kept.settings, dms_enabled=False), kept.library)
+    try:
+        dm = scene.server.dm_channel(scene.carol)
+        assert [r.content for r in await say(scene, dm, scene.carol, QUESTION)] == [render.DMS_OFF]
+        _, recs = await slash_ask(scene, None, dm, scene.carol)
+        assert [(r.ephemeral, r.content) for r in recs] == [(True, render.DMS_OFF)]
+    finally:
+        scene.bot.state.now = kept
+
+
+async def test_an_unanswerable_question_gets_the_fixed_abstention(scene: Scene) -> None:
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, "What is a hovercraft?")
+    assert [r.content for r in recs] == [render.abstention("no_match")]
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, "what is it?")
+    assert recs[0].content.startswith(phrases.ABSTAIN["no_terms"]) and "/sources" in recs[0].content
+
+
+async def test_sources_lists_what_this_place_may_quote(scene: Scene) -> None:
+    server = scene.server
+    inter = await server.slash(scene.g1, scene.general, scene.alice, "sources")
+    g1 = "\n".join(r.content for r in await replies(scene, inter))
+    inter = await server.slash(scene.g2, scene.lobby, scene.carol, "sources")
+    g2_recs = await replies(scene, inter)
+    g2 = "\n".join(r.content for r in g2_recs)
+    dm = "\n".join(r.content for r in await say(scene, server.dm_channel(scene.carol), scene.carol,
+                                                 "!sources"))
+    assert g2_recs[0].ephemeral
+    labels = ("Lantern notice", "The long chronicle", "Siversk falls after Ukrainian withdrawal")
+    for label in labels:
+        assert f"*{render.escape(label, False)}*" in g1 and label in g2 and label in dm
+    assert "Vault ledger" in g1 and "Vault ledger" not in g2 and "Vault ledger" not in dm
+
+
+async def test_help_says_how_to_ask(scene: Scene) -> None:
+    inter = await scene.server.slash(scene.g2, scene.lobby, scene.carol, "help")
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content == render.help_text("?")
+
+
+# --- buttons -------------------------------------------------------------------------------------
+
+
+async def test_context_shows_the_whole_paragraph_to_the_clicker_only(scene: Scene) -> None:
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    first = read_quotes(r.content for r in recs)[0]
+    click = await scene.server.click(recs[-1], "qb:ctx:0", scene.eve)
+    ctx = await replies(scene, click)
+    assert click.callbacks[0].type == 5 and all(r.ephemeral for r in ctx)
+    (paragraph,) = check(scene, ctx)
+    assert first.text in paragraph.text and paragraph.paragraph == first.paragraph
+
+
+async def test_more_shows_the_next_quotes(scene: Scene) -> None:
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    shown = {q.text for q in read_quotes(r.content for r in recs)}
+    click = await scene.server.click(recs[-1], "qb:more", scene.alice)
+    more = check(scene, await replies(scene, click))
+    assert more and not shown & {q.text for q in more}
+
+
+async def test_a_forgotten_answer_says_its_buttons_expired(scene: Scene) -> None:
+    kept = scene.bot.state.asked
+    scene.bot.state.asked = AskedMemory(1)
+    try:
+        old = await say(scene, scene.general, scene.alice, f"!ask {QUESTION}")
+        await say(scene, scene.general, scene.alice, "!ask What did Gerasimov tell Putin?")
+        click = await scene.server.click(old[-1], "qb:ctx:0", scene.alice)
+        (rec,) = await replies(scene, click)
+        assert rec.ephemeral and rec.content == render.EXPIRED
+    finally:
+        scene.bot.state.asked = kept
+
+
+# --- documents that fight back -------------------------------------------------------------------
+
+
+async def test_everyone_and_user_mentions_are_quoted_without_a_ping(scene: Scene) -> None:
+    recs = await say(scene, scene.general, scene.alice, "!ask when does the lantern parade start")
+    quotes = check(scene, recs)  # no pings, allowed_mentions {"parse": []}
+    assert any("@everyone and <@123>" in q.text for q in quotes)
+    assert "\\@everyone and \\<@123>" in recs[0].content
+    assert any(q.text in LANTERN for q in quotes)
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, "lantern parade gate")
+    check(scene, recs)
+
+
+async def test_a_very_long_quote_is_split_within_limits(scene: Scene) -> None:
+    errors = len(scene.server.http_errors)
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice,
+                              "What does the glacier expedition chronicle record?")
+    quotes = check(scene, recs)
+    assert len(recs) >= 2 and quotes[0].pieces >= 2 and quotes[0].text == LONG + "."
+    assert recs[0].content.endswith("\n" + render.CONTINUES)
+    assert "(continued):" in recs[1].content
+    assert scene.server.http_errors[errors:] == []  # every message was accepted
+
+
+# --- who may see what ----------------------------------------------------------------------------
+
+
+async def test_a_private_collection_stays_in_its_guild(scene: Scene) -> None:
+    question = "Who keeps the zephyrium ledger?"
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, question)
+    quotes = check(scene, recs)
+    assert quotes[0].label == "Vault ledger" and quotes[0].text in VAULT
+    assert recs[-1].message.component("qb:more")  # so More can be clicked from elsewhere
+    _, other = await slash_ask(scene, scene.g2, scene.lobby, scene.alice, question)
+    dm = await say(scene, scene.server.dm_channel(scene.alice), scene.alice, question)
+    for reply in (other, dm):
+        check(scene, reply)
+        assert "zephyrium" not in "".join(r.content for r in reply)
+
+    # The same buttons, clicked from another guild or a DM (as a forged or relayed click
+    # would be): the bot re-checks for the clicker's place and refuses.
+    from fakediscord import InteractionType
+
+    server, message = scene.server, recs[-1].message
+    for guild, channel, user in [(scene.g2, scene.lobby, scene.carol),
+                                 (None, server.dm_channel(scene.alice), scene.alice)]:
+        for custom_id in ("qb:ctx:0", "qb:more"):
+            click = await server._dispatch_interaction(
+                InteractionType.MESSAGE_COMPONENT, guild, channel, user,
+                {"custom_id": custom_id, "component_type": 2}, message=message,
+            )
+            recs = await replies(scene, click)
+            check(scene, recs)
+            assert "zephyrium" not in "".join(r.content for r in recs)
+            if custom_id == "qb:ctx:0":
+                assert [(r.ephemeral, r.content) for r in recs] == [(True, render.HIDDEN)]
+
+
+async def test_a_channel_not_in_the_list_is_ignored(scene: Scene) -> None:
+    inter = await scene.server.slash(scene.g1, scene.offtopic, scene.alice, "ask",
+                                     {"question": QUESTION})
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content == render.NOT_HERE
+    msg = await scene.server.user_says(scene.offtopic, scene.alice, f"!ask {QUESTION}")
+    await scene.server.user_says(scene.offtopic, scene.alice, f"{mention(scene)} {QUESTION}")
+    await silence(scene, msg)
+
+
+# --- limits and failures -------------------------------------------------------------------------
+
+
+async def test_cooldown_says_slow_down_once_and_queues_nothing(scene: Scene) -> None:
+    check(scene, await say(scene, scene.hall, scene.dave, f"!ask {QUESTION}"))
+    (note,) = await say(scene, scene.hall, scene.dave, f"!ask {QUESTION}")
+    assert note.content.startswith("Slow down: try again in ")
+    msg = await scene.server.user_says(scene.hall, scene.dave, f"!ask {QUESTION}")
+    await silence(scene, msg)  # one note per window, no queued answer
+    inter = await scene.server.slash(scene.g3, scene.hall, scene.dave, "ask", {"question": "x"})
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content.startswith("Slow down")
+
+
+async def test_a_rate_limited_send_is_retried_and_answered_once(scene: Scene) -> None:
+    server = scene.server
+    server.fail_next("POST", "/channels/*/messages", status=429, retry_after=0.3)
+    errors = len(server.http_errors)
+    msg = await server.user_says(scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
+    recs = await replies(scene, msg, scene.general)
+    await asyncio.sleep(0.5)
+    assert len(server.records(op="create", channel=scene.general, after=msg)) == len(recs) == 1
+    assert [r.status for r in server.http_errors[errors:]] == [429]
+    check(scene, recs)
+    server.fail_next("POST", "/webhooks/**", status=429, retry_after=0.3)
+    inter, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve)
+    await asyncio.sleep(0.5)
+    assert len(recs) == 1 and len(final(server.interaction_responses(inter))) == 1
+    assert [r.status for r in server.http_errors[errors:]] == [429, 429]
+    check(scene, recs)
+
+
+async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
+    errors = len(scene.server.http_errors)
+    at = mention(scene)
+    empty, too_long = render.EMPTY_QUESTION.split("{")[0], render.TOO_LONG.split("{")[0]
+    cases = [
+        (at, empty),
+        (f"{at} \u200b\u200d\u2060", empty),
+        (f"{at} " + "siversk " * 1250, too_long),
+        (f"{at} ?!", phrases.ABSTAIN["no_terms"]),
+        (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", ""),  # "everyone" is a word
+    ]
+    for text, start in cases:
+        recs = await say(scene, scene.general, scene.eve, text)
+        assert recs[0].content.startswith(start), recs[0].content
+        assert len(recs) == 1 or start == ""
+        check(scene, recs)
+    inter = await scene.server.slash(scene.g1, scene.general, scene.eve, "ask",
+                                     {"question": "why " * 1500})
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content.startswith(render.TOO_LONG.split("{")[0])
+    assert scene.server.http_errors[errors:] == []
+
+
+class Broken:
+    """An engine that fails: with a QuotebotError (shown) or a bug (logged, apology)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def answer(self, *args, **kwargs):
+        raise self.error
+
+
+async def test_errors_get_a_short_reply_and_the_bot_keeps_serving(scene: Scene) -> None:
+    kept = scene.bot.state.now
+    try:
+        for error, shown in [(UsageError("the index is being rebuilt_now"),
+                              "the index is being rebuilt\\_now"),
+                             (RuntimeError("boom"), render.OOPS)]:
+            scene.bot.state.now = Snapshot(kept.settings, Library(Broken(error), ()))
+            (rec,) = await say(scene, scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
+            assert rec.content == shown
+            _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve)
+            assert [r.content for r in recs] == [shown]
+    finally:
+        scene.bot.state.now = kept
+    assert any(r.levelno == logging.ERROR and r.exc_info for r in scene.logs)
+    check(scene, await say(scene, scene.general, scene.eve, f"{mention(scene)} {QUESTION}"))
+
+
+async def test_run_with_a_refused_token_says_how_to_fix_it(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in scene.server.env().items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(UsageError, match="refused the token") as caught:
+        await asyncio.to_thread(run, scene.settings, "not-the-token-s3cr3t")
+    assert "s3cr3t" not in str(caught.value)
+    assert not [r for r in scene.logs if "s3cr3t" in r.getMessage()]
+
+
+async def test_the_token_is_redacted_from_log_lines_and_tracebacks() -> None:
+    redact = Redact("s3cr3t-token")
+    try:
+        raise ValueError("bad s3cr3t-token")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "got %s", ("s3cr3t-token",),
+                                   sys.exc_info())
+    assert redact.filter(record)
+    text = logging.Formatter().format(record)
+    assert "s3cr3t" not in text and "[token]" in text
+
+
+# --- moderators ----------------------------------------------------------------------------------
+
+
+async def test_non_moderators_are_refused(scene: Scene) -> None:
+    server = scene.server
+    inter = await server.slash(scene.g1, scene.general, scene.eve, "quotebot reload")
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content == render.NOT_MODERATOR
+    inter = await server.slash(None, server.dm_channel(scene.alice), scene.alice, "quotebot config")
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content == render.GUILD_ONLY
+
+
+async def test_moderator_sees_this_guilds_config(scene: Scene) -> None:
+    inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot config")
+    text = "\n".join(r.content for r in await replies(scene, inter))
+    assert str(scene.general.id) in text and "secret" in text
+    assert str(scene.g2.id) not in text and str(scene.g3.id) not in text
+
+
+async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
+    scene: Scene,
+) -> None:
+    server, question = scene.server, "When does the quarry bell ring?"
+    before = await say(scene, scene.general, scene.bob, f"!ask {question}")
+    assert [r.content for r in before] == [render.abstention("no_match")]
+
+    (scene.root / "docs" / "public" / "quarry.txt").write_text(NEW_DOC + "\n", encoding="utf-8")
+    inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+    (rec,) = await replies(scene, inter)
+    assert rec.ephemeral and rec.content.startswith("Reloaded: 6 documents in 2 collections")
+    now = check(scene, await say(scene, scene.general, scene.bob, f"!ask {question}"))
+    assert now[0].text == NEW_DOC
+
+    good = (scene.root / "config" / "bot.yaml").read_text(encoding="utf-8")
+    broken = good.replace("  top_k: 2\n", "  top_k: [2\n")
+    (scene.root / "config" / "bot.yaml").write_text(broken, encoding="utf-8")
+    try:
+        inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+        text = "\n".join(r.content for r in await replies(scene, inter))
+        assert text.startswith(render.RELOAD_FAILED) and "config/bot.yaml:" in text
+        after = await say(scene, scene.general, scene.bob, f"!ask {question}")
+        assert check(scene, after)[0].text == NEW_DOC  # still the last good config
+    finally:
+        (scene.root / "config" / "bot.yaml").write_text(good, encoding="utf-8")
+
+
+# --- connection ----------------------------------------------------------------------------------
+
+
+async def test_without_the_message_content_intent_mentions_and_slash_still_work(
+    tmp_path: Path,
+) -> None:
+    scene, undo = await open_scene(tmp_path)
+    scene.server.deny_intent(Intent.MESSAGE_CONTENT)
+    try:
+        await start_bot(scene)
+        gateway = scene.server.gateway
+        assert 4014 in gateway.close_codes and gateway.identify_count == 1
+        assert not [s for s in gateway.sessions.values() if s.intents & Intent.MESSAGE_CONTENT]
+        warnings = [r for r in scene.logs if r.getMessage() == MESSAGE_CONTENT_HELP]
+        assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+        check(scene, await say(scene, scene.general, scene.alice, f"{mention(scene)} {QUESTION}"))
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+        check(scene, recs)
+        msg = await scene.server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
+        await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
+    finally:
+        await close_scene(scene, undo)
+
+
+async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:
+    assert len(scene.logs) > 50  # discord.py logged at DEBUG all along
+    assert not [r for r in scene.logs if scene.server.token in r.getMessage()]

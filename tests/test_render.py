@@ -1,0 +1,221 @@
+"""render.py: Discord's limits, verbatim quotes (escaped so they show the document's exact
+characters, and un-escaped back), continuation markers, no pings, fixed phrases."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+import pytest
+from e2e.quotes import read_quotes
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from bot import phrases, render
+from bot.core.answer import NO_MATCH, NO_TERMS, Answer, Quote, Source
+from bot.core.documents import Document
+
+# Text that exercises every escape: Markdown, mentions, links, list and heading starts.
+TOKENS = [*"*_~|`<>[]()#-+.@:/\\ \n\t1aZé\u200b\u0301", "@everyone", "@here", "<@123>", "<#9>",
+          "<@&5>", "https://x.org/a_b*c", "||", "```", "👍🏽", "1. ", "-# ", "> "]
+MARKDOWN = st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
+WORDS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=3000)
+
+
+def quote(text: str, label: str = "Doc", paragraph: int = 1, **kw) -> Quote:
+    return Quote(text, "doc.txt", label, paragraph, 0, len(text), 1.0, "seeds", **kw)
+
+
+def answer(*quotes: Quote, more: bool = False) -> Answer:
+    return Answer("q?", True, tuple(quotes), None, 0.9, more)
+
+
+def check_limits(pages: list[render.Page], limit: int = render.CONTENT_LIMIT) -> None:
+    for page in pages:
+        assert 0 < render.size(page.content) <= limit
+        assert len(page.buttons) <= 25
+        assert all(len(b.custom_id) <= 100 and 0 < len(b.label) <= 80 for b in page.buttons)
+        rows = [b.row for b in page.buttons]
+        assert all(0 <= r < 5 and rows.count(r) <= 5 for r in rows)
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+
+@given(MARKDOWN)
+@example("  - item\n1. one\n# h\n> q\n-# small")
+@example("<https://x.org> [a](https://b.org) \\*")
+def test_unescape_inverts_escape(text: str) -> None:
+    assert render.unescape(render.escape(text)) == text
+    assert render.unescape(render.escape(text, line_start=False)) == text
+
+
+@given(MARKDOWN)
+def test_escaped_text_has_no_live_markdown_or_mentions(text: str) -> None:
+    out = render.escape(text)
+    links = [m.span() for m in re.finditer(r"https?://[^\s<\\]+", out)]  # left as they are
+    i = 0
+    while i < len(out):
+        if out[i] == "\\":
+            i += 2
+            continue
+        if not any(a <= i < b for a, b in links):
+            assert out[i] not in "*_~|`<[", (out, i)
+            assert not out.startswith(("@everyone", "@here"), i), (out, i)
+        i += 1
+    for line in out.split("\n"):
+        line = line.lstrip(" \t")
+        assert not line.startswith(tuple(">#+-")) and not re.match(r"\d+\.(\s|$)", line)
+
+
+def test_mentions_are_escaped() -> None:
+    assert render.escape("hi @everyone and <@123>") == "hi \\@everyone and \\<@123>"
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def test_quote_is_a_framed_block_quote() -> None:
+    pages = render.render_answer(answer(quote("It *was* taken.", "The capture", 3)))
+    assert pages[0].content == "From *The capture*, paragraph 3:\n> It \\*was\\* taken."
+    assert [q.text for q in read_quotes(p.content for p in pages)] == ["It *was* taken."]
+
+
+def test_every_label_of_a_shared_quote_is_shown() -> None:
+    q = quote("Same words.", "A", 2, also=(Source("seeds", "b.txt", "B"),
+                                         Source("seeds", "c.txt", "C_c")))
+    content = render.render_answer(answer(q))[0].content
+    assert content.startswith("From *A*, paragraph 2 (also in *B*, *C\\_c*):\n")
+    assert read_quotes([content])[0].also == ["B", "C_c"]
+
+
+@pytest.mark.parametrize("reason", [NO_MATCH, NO_TERMS])
+def test_abstention_is_a_fixed_phrase_pointing_to_sources(reason: str) -> None:
+    pages = render.render_answer(Answer("q?", False, reason=reason))
+    assert pages == [render.Page(f"{phrases.ABSTAIN[reason]} {phrases.SEE_SOURCES}")]
+    assert "/sources" in pages[0].content
+
+
+def test_abstentions_differ_by_reason() -> None:
+    assert render.abstention(NO_MATCH) != render.abstention(NO_TERMS)
+
+
+def test_buttons_context_per_quote_and_more_only_when_more() -> None:
+    two = [quote("One.", "A", 1), quote("Two.", "B" * 200, 7)]
+    pages = render.render_answer(answer(*two, more=True))
+    ids = [b.custom_id for b in pages[-1].buttons]
+    assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more"]
+    assert pages[-1].buttons[1].label.endswith(", paragraph 7")
+    check_limits(pages)
+    assert [b.custom_id for b in render.render_answer(answer(*two))[-1].buttons] == ids[:2]
+
+
+def test_buttons_fit_discord_rows() -> None:
+    pages = render.render_answer(answer(*(quote(f"Q{i}.") for i in range(25)), more=True))
+    check_limits(pages)
+    assert sum(b.custom_id.startswith("qb:ctx:") for b in pages[-1].buttons) == 20
+
+
+async def test_view_round_trips_through_discord_py() -> None:
+    pages = render.render_answer(answer(quote("A."), quote("B."), more=True))
+    view = render.make_view(pages[-1].buttons)
+    rows = view.to_components()
+    assert len(rows) <= 5
+    ids = [c["custom_id"] for row in rows for c in row["components"]]
+    assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more"]
+    assert render.make_view(()) is None
+
+
+def test_no_pings_means_none() -> None:
+    assert render.NO_PINGS.to_dict() == discord.AllowedMentions.none().to_dict()
+    assert render.NO_PINGS.to_dict()["parse"] == []
+
+
+def test_long_quote_continues_with_markers_outside_the_quote() -> None:
+    text = " ".join(f"word{i}" for i in range(900))  # about 7,000 characters
+    pages = render.render_answer(answer(quote(text, "Long", 4)))
+    check_limits(pages)
+    assert len(pages) >= 4
+    for page in pages[:-1]:
+        assert page.content.endswith("\n" + render.CONTINUES)
+    for page in pages[1:]:
+        assert page.content.startswith("From *Long*, paragraph 4 (continued):\n> ")
+    read = read_quotes(p.content for p in pages)
+    assert [(q.text, q.pieces) for q in read] == [(text, len(pages))]
+    # cut at whitespace: every piece but the last ends with the space it was cut after
+    pieces = [re.search(r"(?s)\n> (.*?)(\n\(continues\))?$", p.content)[1] for p in pages]
+    assert all(p.endswith(" ") for p in pieces[:-1])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(st.one_of(MARKDOWN, WORDS, MARKDOWN.map(lambda s: s * 40)), min_size=1,
+                   max_size=4),
+    limit=st.sampled_from([400, 700, render.CONTENT_LIMIT]),
+    label=st.text(max_size=150),
+)
+def test_any_answer_fits_and_reads_back_verbatim(texts: list[str], limit: int, label: str) -> None:
+    texts = [t for t in texts if t.strip()] or ["x"]
+    quotes = [quote(t, label or "L", i + 1) for i, t in enumerate(texts)]
+    pages = render.render_answer(answer(*quotes, more=True), limit=limit)
+    check_limits(pages, limit)
+    assert [q.text for q in read_quotes(p.content for p in pages)] == texts
+    assert all(not re.search(r"(?<!\\)@everyone|(?<!\\)<@", p.content) for p in pages)
+
+
+def test_a_huge_paragraph_shows_its_start_and_says_it_continues() -> None:
+    text = "x " * 50_000
+    pages = render.render_context(quote(text, "Big", 2))
+    check_limits(pages)
+    assert len(pages) == render.MAX_PAGES
+    assert pages[-1].content.endswith(render.CONTINUES_IN_DOCUMENT)
+    assert text.startswith(read_quotes(p.content for p in pages)[0].text)
+
+
+def test_context_shows_the_whole_paragraph() -> None:
+    para = "First sentence. Second *one* with @here."
+    pages = render.render_context(quote(para, "Doc", 5))
+    assert read_quotes(p.content for p in pages)[0].text == para
+
+
+# --- other replies -----------------------------------------------------------------------------
+
+
+def doc(label: str, collection: str = "seeds", source: str = "", date: str = "") -> Document:
+    return Document(collection, f"{label}.txt", None, "t", label, source, date)  # type: ignore[arg-type]
+
+
+def test_sources_list_labels_escaped_and_grouped() -> None:
+    pages = render.render_sources([doc("b_doc", "x"), doc("A *doc*", "y", "BBC", "2024")])
+    assert pages[0].content == "**x**\n- *b\\_doc*\n**y**\n- *A \\*doc\\** (BBC, 2024)"
+    assert render.render_sources([]) == [render.Page(render.NO_SOURCES)]
+
+
+def test_many_sources_are_paged_and_counted() -> None:
+    pages = render.render_sources([doc(f"Document number {i:05}" + "x" * 60) for i in range(2000)])
+    check_limits(pages)
+    assert len(pages) == render.MAX_PAGES
+    assert re.search(r"… and [\d,]+ more documents\.$", pages[-1].content)
+
+
+def test_problems_are_shown_in_code_blocks_that_cannot_be_closed_early() -> None:
+    problem = "config/bot.yaml:3: top_k: must be 1 to 10 ```oops```\n" * 200
+    pages = render.render_problem(problem)
+    check_limits(pages)
+    assert pages[0].content.startswith(render.RELOAD_FAILED + "\n```\n")
+    for page in pages:
+        assert page.content.count("```") == 2
+
+
+def test_config_is_rendered_within_limits() -> None:
+    shown = {"guild": {"prefix": "!", "channels": "all", "collections": ["a", "b"]},
+             "aliases": {f"k{i}": ["x" * 50] for i in range(200)}}
+    pages = render.render_config(shown)
+    check_limits(pages)
+    assert "prefix: !" in pages[0].content
+
+
+def test_help_is_three_lines_with_the_guild_prefix() -> None:
+    text = render.help_text("?")
+    assert len(text.splitlines()) == 3
+    assert "?ask" in text and "/ask" in text and "/sources" in text
