@@ -4,13 +4,19 @@ folders and their `sources.yaml` labels, for the CLI and the bot alike."""
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 
+from bot.core import store
+from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine, RetrievalSettings
+from bot.core.corpus import Corpus
 from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
 from bot.errors import UsageError
 
@@ -67,12 +73,41 @@ def build_library(
     retrieval: RetrievalSettings | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    index_dir: Path | None = None,
 ) -> Library:
+    """The engine over the documents of (collection, folder) pairs. With index_dir, the
+    index saved there is used when the documents and settings are unchanged, and a newly
+    built one is saved there; a damaged save is rebuilt. Safe to call from a worker thread."""
+    retrieval = retrieval or RetrievalSettings()
+    for _, folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"corpus folder not found: {folder} (create it or fix the path)")
+    params = {"k1": retrieval.k1, "b": retrieval.b, "epsilon": retrieval.epsilon}
+    key = None
+    if index_dir is not None:
+        key = store.fingerprint(folders, DEFAULT_ANALYZER, params, max_bytes, LABELS_FILE)
+        try:
+            corpus, extra = store.load(index_dir, key, max_bytes)
+        except store.StoreError as exc:
+            log.info("building the index: %s", exc)
+        else:
+            skipped = tuple(Skipped(Path(p), reason) for p, reason in extra.get("skipped", ()))
+            log.info("loaded the saved index of %d documents, %d passages from %s",
+                     len(corpus.documents), corpus.index.n_docs, index_dir)
+            return Library(Engine(corpus, retrieval, aliases), skipped)
     documents, skipped = load_documents(folders, max_bytes)
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(f"no documents to quote in {where}: add .txt or .md files")
-    engine = Engine(documents, retrieval, aliases)
+    with ProgressBar("indexing", "passages") as bar:
+        corpus = Corpus.build(documents, DEFAULT_ANALYZER, progress=bar, **params)
+    if index_dir is not None and key is not None:
+        extra = {"skipped": [[str(s.path), s.reason] for s in skipped]}
+        try:
+            store.save(corpus, index_dir, key, extra)
+        except (OSError, TypeError, ValueError) as exc:
+            log.warning("index not saved in %s (%s): the next start rebuilds it", index_dir, exc)
+    engine = Engine(corpus, retrieval, aliases)
     log.info(
         "indexed %d documents, %d passages (%d skipped)",
         len(documents), engine.index.n_docs, len(skipped),
@@ -83,5 +118,44 @@ def build_library(
 def library_from_settings(settings) -> Library:  # settings: bot.config.Settings
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
     return build_library(
-        folders, settings.retrieval, settings.aliases, settings.max_document_bytes
+        folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
+        index_dir=settings.index_dir,
     )
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, only on a terminal and only once a task has taken
+    more than a moment. Called as progress(done, total)."""
+
+    DELAY = 1.0  # seconds before the bar appears
+    INTERVAL = 0.2  # seconds between redraws
+
+    def __init__(self, what: str, unit: str, stream: TextIO | None = None) -> None:
+        self.what, self.unit = what, unit
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.started = self.drawn = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.started < self.DELAY:
+            return
+        if self.shown and now - self.drawn < self.INTERVAL and done < total:
+            return
+        self.shown, self.drawn = True, now
+        share = done / total if total else 1.0
+        bar = "#" * int(share * 30)
+        self.stream.write(
+            f"\r{self.what} [{bar:<30}] {share:4.0%} {done:,}/{total:,} {self.unit}"
+            f" {now - self.started:.0f}s"
+        )
+        self.stream.flush()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()

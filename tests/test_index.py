@@ -77,3 +77,34 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     for q in (["w0"], ["w1", "w7"], ["nope"]):
         assert np.array_equal(index.get_scores(q), loaded.get_scores(q))
     assert not list((tmp_path / "idx").glob("*.pkl"))
+
+
+TEXTS = [
+    "Russian forces took Siversk.", "", "The mercury rose; the mercury fell.",
+    "Café-owners' meat-grinder isn't here", "qqpassagebreakqq appears in this passage",
+    "What is it?", "Kyiv and Kiev", "Ǆemal's 2024 figures", "the the the",
+]
+
+
+@pytest.mark.parametrize("texts", [TEXTS, TEXTS[:4] + TEXTS[5:], TEXTS[:1], []])
+def test_from_texts_equals_build_over_terms(texts: list[str]) -> None:
+    expected = BM25Index.build([DEFAULT_ANALYZER.terms(t) for t in texts], k1=1.2)
+    got = BM25Index.from_texts(texts, len(texts), k1=1.2, workers=1)
+    assert got.vocab == expected.vocab
+    for name in ("indptr", "doc_ids", "weights", "idf", "doc_len"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def test_from_texts_in_worker_processes(monkeypatch) -> None:
+    import bot.core.index as index_module
+
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
+    docs, _ = load_folder(SEEDS, "seeds")
+    texts = [d.text[s.start : s.end] for d in docs for s in d.sentences]
+    seen = []
+    got = BM25Index.from_texts(texts, len(texts), workers=2,
+                               progress=lambda done, total: seen.append((done, total)))
+    expected = BM25Index.build([DEFAULT_ANALYZER.terms(t) for t in texts])
+    assert got.vocab == expected.vocab
+    assert np.array_equal(got.weights, expected.weights)
+    assert seen[-1] == (len(texts), len(texts))

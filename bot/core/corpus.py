@@ -10,7 +10,7 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.documents import Document
-from bot.core.index import BM25Index
+from bot.core.index import BM25Index, Progress
 
 
 @dataclass
@@ -49,25 +49,24 @@ class Corpus:
         k1: float,
         b: float,
         epsilon: float,
+        progress: Progress | None = None,
     ) -> Corpus:
+        """progress(done, total) is called as passages are analysed (for a progress bar)."""
         documents = tuple(documents)
         collections = tuple(sorted({d.collection for d in documents}))
         coll_no = {c: i for i, c in enumerate(collections)}
-        rows = [
-            (i, s.start, s.end, s.paragraph, coll_no[d.collection])
-            for i, d in enumerate(documents)
-            for s in d.sentences
-        ]
-        cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+        counts = [len(d.sentences) for d in documents]
+        n = sum(counts)
+        sentences = [s for d in documents for s in d.sentences]
         passages = Passages(
-            np.asarray(cols[0], dtype=np.int32),
-            np.asarray(cols[1], dtype=np.int64),
-            np.asarray(cols[2], dtype=np.int64),
-            np.asarray(cols[3], dtype=np.int32),
-            np.asarray(cols[4], dtype=np.int16),
+            np.repeat(np.arange(len(documents), dtype=np.int32), counts),
+            np.fromiter((s.start for s in sentences), np.int64, n),
+            np.fromiter((s.end for s in sentences), np.int64, n),
+            np.fromiter((s.paragraph for s in sentences), np.int32, n),
+            np.repeat(np.array([coll_no[d.collection] for d in documents], np.int16), counts),
         )
-        index = BM25Index.build(
-            (analyzer.terms(documents[d].text[a:b]) for d, a, b, *_ in rows),
-            k1=k1, b=b, epsilon=epsilon,
+        texts = (d.text[s.start : s.end] for d in documents for s in d.sentences)
+        index = BM25Index.from_texts(
+            texts, n, analyzer, k1=k1, b=b, epsilon=epsilon, progress=progress
         )
         return cls(documents, collections, passages, index)

@@ -1,0 +1,395 @@
+"""Save a built Corpus on disk and load it back, so a restart with unchanged documents skips
+analysis and indexing.
+
+Nothing saved here can run code when loaded: arrays are numpy .npy files read with
+allow_pickle=False, everything else is JSON. Every file's size and BLAKE2b checksum is kept
+in manifest.json, which carries a checksum of its own, so a damaged, truncated or missing
+file is detected and the corpus rebuilt, never trusted. A save writes into a temporary
+folder that is renamed into place when complete: a process killed mid-save leaves the
+previous saves whole and a temporary folder that the next save removes.
+
+Document texts are not saved: they are read from the files at load and checked against the
+checksum of the text that was indexed, so quotes always equal the files' text.
+
+Every field of Corpus is saved under its own name by its type (a BM25Index, a dataclass of
+arrays, an array, JSON values), so fields added to Corpus persist without changes here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.analysis import Analyzer
+from bot.core.corpus import Corpus
+from bot.core.documents import Document, Sentence, Span, iter_files, read_text
+from bot.core.index import ARRAYS as BM25_ARRAYS
+from bot.core.index import BM25Index
+
+log = logging.getLogger(__name__)
+
+STORE_VERSION = 1
+MANIFEST = "manifest.json"
+PREFIX = "corpus-"
+KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
+STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
+
+
+class StoreError(Exception):
+    """The saved corpus cannot be used: missing, for other documents, or damaged."""
+
+
+# --- fingerprint ------------------------------------------------------------------------------
+
+
+def fingerprint(
+    folders: Sequence[tuple[str, Path]],
+    analyzer: Analyzer,
+    params: dict[str, float],
+    max_bytes: int,
+    labels_file: str = "sources.yaml",
+) -> str:
+    """Key of a corpus: every document file's path, size and modification time, each
+    folder's labels file, the analyzer and the code that splits, analyses and indexes text,
+    and the BM25 parameters. A change to any of them is a new key, hence a rebuild."""
+    folder_parts = []
+    for collection, folder in folders:
+        folder = folder.resolve()
+        files = []
+        for path in iter_files(folder):
+            st = path.stat()
+            files.append((path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
+        labels = folder / labels_file
+        labels_hash = _digest(labels.read_bytes()) if labels.is_file() else None
+        folder_parts.append([collection, str(folder), files, labels_hash])
+    key = {
+        "store": STORE_VERSION,
+        "code": code_version(analyzer),
+        "params": params,
+        "max_bytes": max_bytes,
+        "folders": folder_parts,
+    }
+    return hashlib.blake2b(_canonical(key), digest_size=16).hexdigest()
+
+
+def code_version(analyzer: Analyzer) -> str:
+    """Digest of the core's source (splitting, analysis, scoring) and the analyzer's settings,
+    so a change to either never serves an index built the old way."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    state = {
+        k: sorted(v) if isinstance(v, frozenset | set) else v
+        for k, v in sorted(vars(analyzer).items())
+        if isinstance(v, str | int | float | bool | frozenset | set | tuple | type(None))
+    }
+    h.update(repr((type(analyzer).__qualname__, state)).encode())
+    return h.hexdigest()
+
+
+# --- save -------------------------------------------------------------------------------------
+
+
+def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = None) -> Path:
+    """Write corpus under root for key, atomically; `extra` is JSON kept alongside (e.g. the
+    skipped files). TypeError when a Corpus field has a type this module cannot save."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        writer = _Writer(tmp)
+        fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
+                  for f in dataclasses.fields(corpus)}
+        body = {"store": STORE_VERSION, "key": key, "fields": fields,
+                "files": writer.files, "extra": extra or {}}
+        writer.write(MANIFEST, _canonical({"body": body, "checksum": _digest(_canonical(body))}))
+        _fsync_dir(tmp)
+        final = root / f"{PREFIX}{key}"
+        if final.exists():  # a damaged save of the same corpus: move it out of the way
+            os.rename(final, root / f".old-{tmp.name[5:]}")
+        os.rename(tmp, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(root, final)
+    return final
+
+
+class _Writer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def write(self, name: str, data: bytes) -> None:
+        with open(self.folder / name, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if name != MANIFEST:
+            self.files[name] = {"size": len(data), "blake2b": _digest(data)}
+
+    def array(self, name: str, array: np.ndarray) -> None:
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: only numeric arrays are saved, not {array.dtype}")
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+        self.write(f"{name}.npy", buf.getbuffer())
+
+    def json(self, name: str, value: Any) -> None:
+        self.write(f"{name}.json", json.dumps(value, ensure_ascii=False).encode())
+
+
+def _save_field(w: _Writer, name: str, value: Any) -> dict[str, Any]:
+    if name == "documents":
+        _save_documents(w, value)
+        return {"kind": "documents"}
+    if isinstance(value, BM25Index):
+        w.json(name, value.meta())
+        for part, array in value.arrays().items():
+            w.array(f"{name}.{part}", array)
+        return {"kind": "bm25"}
+    if isinstance(value, np.ndarray):
+        w.array(name, value)
+        return {"kind": "array"}
+    if dataclasses.is_dataclass(value) and _array_fields(value):
+        for part in _array_fields(value):
+            w.array(f"{name}.{part}", getattr(value, part))
+        return {"kind": "arrays"}
+    if _is_json(value):
+        w.json(name, value)
+        return {"kind": "json", "tuple": isinstance(value, tuple)}
+    raise TypeError(
+        f"Corpus.{name} ({type(value).__name__}) cannot be saved: give it a BM25Index, numpy "
+        "array, dataclass of arrays or JSON type, or teach bot/core/store.py to save it"
+    )
+
+
+def _array_fields(value: Any) -> list[str]:
+    """Init fields of a dataclass if all are arrays (others are derived in __post_init__)."""
+    names = [f.name for f in dataclasses.fields(value) if f.init]
+    ok = names and all(isinstance(getattr(value, n), np.ndarray) for n in names)
+    return names if ok else []
+
+
+def _save_documents(w: _Writer, documents: Sequence[Document]) -> None:
+    w.json("documents", [
+        {"collection": d.collection, "rel": d.rel, "path": str(d.path), "label": d.label,
+         "source": d.source, "date": d.date, "chars": len(d.text), "text": _text_digest(d.text)}
+        for d in documents
+    ])
+    paragraphs = [(p.start, p.end) for d in documents for p in d.paragraphs]
+    sentences = [(s.start, s.end, s.paragraph) for d in documents for s in d.sentences]
+    w.array("documents.paragraphs", np.array(paragraphs, dtype=np.int64).reshape(-1, 2))
+    w.array("documents.sentences", np.array(sentences, dtype=np.int64).reshape(-1, 3))
+    w.array("documents.paragraph_counts",
+            np.array([len(d.paragraphs) for d in documents], dtype=np.int64))
+    w.array("documents.sentence_counts",
+            np.array([len(d.sentences) for d in documents], dtype=np.int64))
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove old saves beyond KEEP, set-aside damaged ones and killed saves' leftovers."""
+    now = time.time()
+    saved = []
+    for entry in root.iterdir():
+        try:
+            if entry.name.startswith(".old-") or (
+                entry.name.startswith(".tmp-") and now - entry.stat().st_mtime > STALE_TEMP_SECONDS
+            ):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith(PREFIX) and entry != keep:
+                saved.append((entry.stat().st_mtime, entry))
+        except OSError:
+            continue  # another process removed it first
+    for _, entry in sorted(saved, reverse=True)[KEEP - 1 :]:
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
+    """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
+    or it cannot be trusted. Documents are re-read from their files (up to max_bytes)."""
+    folder = root / f"{PREFIX}{key}"
+    if not (folder / MANIFEST).is_file():
+        raise StoreError("no saved index for these documents and settings")
+    try:
+        reader = _Reader(folder)
+        body = reader.manifest()
+        if body.get("store") != STORE_VERSION or body.get("key") != key:
+            raise StoreError("saved index is for other documents or another version")
+        hints = typing.get_type_hints(Corpus)
+        names = [f.name for f in dataclasses.fields(Corpus)]
+        if set(body["fields"]) != set(names):
+            raise StoreError("saved index has other fields than Corpus")
+        values = {
+            name: _load_field(reader, name, body["fields"][name], hints[name], max_bytes)
+            for name in names
+        }
+        corpus = Corpus(**values)
+        os.utime(folder / MANIFEST)  # most recently used: pruned last
+    except StoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise StoreError(f"saved index is damaged ({type(exc).__name__}: {exc})") from exc
+    return corpus, body["extra"]
+
+
+class _Reader:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def manifest(self) -> dict[str, Any]:
+        data = json.loads((self.folder / MANIFEST).read_bytes())
+        body = data["body"]
+        if data["checksum"] != _digest(_canonical(body)):
+            raise StoreError("saved index is damaged (manifest checksum)")
+        self.files = body["files"]
+        return body
+
+    def read(self, name: str) -> bytes:
+        spec = self.files.get(name)
+        if spec is None:
+            raise StoreError(f"saved index is damaged ({name} is not in the manifest)")
+        data = (self.folder / name).read_bytes()
+        if len(data) != spec["size"] or _digest(data) != spec["blake2b"]:
+            raise StoreError(f"saved index is damaged ({name} fails its checksum)")
+        return data
+
+    def array(self, name: str) -> np.ndarray:
+        return np.load(io.BytesIO(self.read(f"{name}.npy")), allow_pickle=False)
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.read(f"{name}.json"))
+
+
+def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, max_bytes: int) -> Any:
+    kind = spec["kind"]
+    if kind == "documents":
+        return _load_documents(r, max_bytes)
+    if kind == "bm25":
+        meta = r.json(name)
+        return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})
+    if kind == "array":
+        return r.array(name)
+    if kind == "arrays":
+        cls = typing.get_origin(hint) or hint
+        parts = [f.name for f in dataclasses.fields(cls) if f.init]
+        arrays = {p: r.array(f"{name}.{p}") for p in parts}
+        if len({len(a) for a in arrays.values()}) > 1:
+            raise StoreError(f"saved index is damaged ({name} columns differ in length)")
+        return cls(**arrays)
+    if kind == "json":
+        value = r.json(name)
+        return tuple(value) if spec.get("tuple") else value
+    raise StoreError(f"saved index has a field of unknown kind {kind!r}")
+
+
+def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
+    meta = r.json("documents")
+    paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
+    p_counts = r.array("documents.paragraph_counts")
+    s_counts = r.array("documents.sentence_counts")
+    if not (len(meta) == len(p_counts) == len(s_counts)
+            and int(p_counts.sum()) == len(paragraphs) and int(s_counts.sum()) == len(sentences)
+            and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)):
+        raise StoreError("saved index is damaged (document tables do not match)")
+    p_ends, s_ends = np.cumsum(p_counts).tolist(), np.cumsum(s_counts).tolist()
+    documents = []
+    p_at = s_at = 0
+    for m, p_end, s_end in zip(meta, p_ends, s_ends, strict=True):
+        path = Path(m["path"])
+        try:
+            text = read_text(path, max_bytes)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{path} cannot be read again ({exc})") from exc
+        if len(text) != m["chars"] or _text_digest(text) != m["text"]:
+            raise StoreError(f"{path} changed since the index was saved")
+        documents.append(Document(
+            collection=m["collection"], rel=m["rel"], path=path, text=text, label=m["label"],
+            source=m["source"], date=m["date"],
+            paragraphs=Spans(Span, paragraphs[p_at:p_end]),  # type: ignore[arg-type]
+            sentences=Spans(Sentence, sentences[s_at:s_end]),  # type: ignore[arg-type]
+        ))
+        p_at, s_at = p_end, s_end
+    return tuple(documents)
+
+
+class Spans(Sequence):
+    """A document's paragraphs or sentences as a read-only sequence over rows of an array,
+    making each Span/Sentence when asked: creating a million of them at load takes seconds.
+    Compares equal to the tuple it stands for."""
+
+    __slots__ = ("_make", "_rows")
+
+    def __init__(self, make: Callable[..., Any], rows: np.ndarray) -> None:
+        self._make, self._rows = make, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        return self._make(*(int(x) for x in self._rows[i]))
+
+    def __iter__(self) -> Iterator[Any]:
+        make = self._make
+        return (make(*row) for row in self._rows.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _digest(data: bytes | memoryview) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _text_digest(text: str) -> str:
+    return _digest(text.encode("utf-8", "surrogatepass"))
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

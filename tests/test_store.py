@@ -1,0 +1,247 @@
+"""Saving and loading a Corpus: same answers, invalidation, damage detection, atomic saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.core import store
+from bot.core.analysis import DEFAULT_ANALYZER
+from bot.core.answer import RetrievalSettings
+from bot.core.corpus import Corpus
+from bot.core.documents import load_folder
+from bot.library import build_library
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+QUESTIONS = ("Who announced the withdrawal from Siversk?", "Russian forces Donetsk region",
+             "fighting war", "mercury", "what happened in Kyiv?")
+PARAMS = {"k1": 1.2, "b": 0.75, "epsilon": 0.25}
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for path in SEEDS.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "extra.md").write_text(
+        "---\ntitle: Extra\n---\n# Heading\n\nThe mercury rose. Fighting went on.\n\n"
+        "Second paragraph here. It ends.\n", encoding="utf-8")
+    return folder
+
+
+def library(folder: Path, cache: Path, caplog=None):
+    return build_library([("docs", folder)], aliases={}, index_dir=cache)
+
+
+def answers(lib) -> list[dict]:
+    return [lib.engine.answer(q, top_k=5).to_json() for q in QUESTIONS]
+
+
+def saved(cache: Path) -> Path:
+    (folder,) = cache.glob(f"{store.PREFIX}*")
+    return folder
+
+
+def was_loaded(caplog) -> bool:
+    return any("loaded the saved index" in r.getMessage() for r in caplog.records)
+
+
+def test_round_trip_gives_identical_answers(corpus_dir: Path, tmp_path: Path, caplog) -> None:
+    caplog.set_level("INFO")
+    cache = tmp_path / "cache"
+    built = library(corpus_dir, cache)
+    assert not was_loaded(caplog)
+    loaded = library(corpus_dir, cache)
+    assert was_loaded(caplog)
+    assert answers(loaded) == answers(built)
+    assert any(a["answered"] for a in answers(built))
+    a, b = built.engine.corpus, loaded.engine.corpus
+    assert a.documents == b.documents and a.collections == b.collections
+    for name in ("doc", "start", "end", "paragraph", "collection", "para_id"):
+        assert np.array_equal(getattr(a.passages, name), getattr(b.passages, name))
+    assert a.index.vocab == b.index.vocab
+    for name in ("indptr", "doc_ids", "weights", "idf", "doc_len"):
+        assert np.array_equal(getattr(a.index, name), getattr(b.index, name))
+
+
+def test_no_pickle_in_saved_files(corpus_dir: Path, tmp_path: Path) -> None:
+    library(corpus_dir, tmp_path / "cache")
+    folder = saved(tmp_path / "cache")
+    names = {p.suffix for p in folder.iterdir()}
+    assert names <= {".npy", ".json"}
+    for path in folder.glob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if any array needed pickle
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "labels", "same-size-edit"])
+def test_changed_documents_invalidate(corpus_dir: Path, tmp_path: Path, caplog,
+                                      change: str) -> None:
+    cache = tmp_path / "cache"
+    library(corpus_dir, cache)
+    doc = corpus_dir / "extra.md"
+    if change == "edit":
+        doc.write_text(doc.read_text() + "\nA new mercury sentence.\n")
+    elif change == "add":
+        (corpus_dir / "new.txt").write_text("Mercury is a planet. It is small.\n")
+    elif change == "remove":
+        doc.unlink()
+    elif change == "labels":
+        (corpus_dir / "sources.yaml").write_text("extra.md: {label: Renamed}\n")
+    else:  # same size and mtime: only the text check at load catches it
+        st = doc.stat()
+        doc.write_text(doc.read_text().replace("mercury", "MERCURY"))
+        os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
+    caplog.set_level("INFO")
+    fresh = library(corpus_dir, cache)
+    assert not was_loaded(caplog)
+    rebuilt = build_library([("docs", corpus_dir)], aliases={})
+    assert answers(fresh) == answers(rebuilt)
+
+
+def test_changed_settings_invalidate(corpus_dir: Path, tmp_path: Path, caplog) -> None:
+    cache = tmp_path / "cache"
+    library(corpus_dir, cache)
+    caplog.set_level("INFO")
+    build_library([("docs", corpus_dir)], RetrievalSettings(k1=0.9), index_dir=cache)
+    assert not was_loaded(caplog)
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 + 3] ^= 0x55
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "flip-array": lambda f: _flip(f / "index.weights.npy"),
+    "flip-header": lambda f: (f / "index.doc_ids.npy").write_bytes(
+        b"\x93NUMPY\x01\x00v\x00{'descr': '|O'" + (f / "index.doc_ids.npy").read_bytes()[24:]),
+    "truncate": lambda f: (f / "passages.start.npy").write_bytes(
+        (f / "passages.start.npy").read_bytes()[:-9]),
+    "delete": lambda f: (f / "index.idf.npy").unlink(),
+    "bad-json": lambda f: (f / "index.json").write_text("{not json"),
+    "bad-manifest": lambda f: (f / store.MANIFEST).write_text('{"body": {}}'),
+    "edit-manifest": lambda f: (f / store.MANIFEST).write_text(
+        (f / store.MANIFEST).read_text().replace('"size": ', '"size": 1', 1)),
+    "flip-documents": lambda f: _flip(f / "documents.json"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_save_is_detected_and_rebuilt(corpus_dir: Path, tmp_path: Path, caplog,
+                                              damage: str) -> None:
+    cache = tmp_path / "cache"
+    good = answers(library(corpus_dir, cache))
+    DAMAGE[damage](saved(cache))
+    caplog.set_level("INFO")
+    again = library(corpus_dir, cache)
+    assert not was_loaded(caplog)
+    assert any("damaged" in r.getMessage() for r in caplog.records)
+    assert answers(again) == good
+    caplog.clear()
+    library(corpus_dir, cache)  # the rebuilt save replaced the damaged one
+    assert was_loaded(caplog)
+
+
+def test_exception_mid_save_keeps_previous(corpus_dir: Path, tmp_path: Path,
+                                           monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    docs, _ = load_folder(corpus_dir, "docs")
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    store.save(corpus, cache, "k1")
+    calls = 0
+    real = store._Writer.write
+
+    def failing(self, name, data):
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise OSError("disk full")
+        real(self, name, data)
+
+    monkeypatch.setattr(store._Writer, "write", failing)
+    with pytest.raises(OSError):
+        store.save(corpus, cache, "k1")
+    monkeypatch.undo()
+    loaded, _ = store.load(cache, "k1", 1 << 30)
+    assert loaded.index.vocab == corpus.index.vocab
+    assert not list(cache.glob(".tmp-*"))
+
+
+def test_killed_save_keeps_previous(corpus_dir: Path, tmp_path: Path) -> None:
+    """SIGKILL a process while it saves (it pauses after writing a few files)."""
+    cache = tmp_path / "cache"
+    script = f"""
+import sys, time
+from pathlib import Path
+from bot.core import store
+from bot.core.analysis import DEFAULT_ANALYZER
+from bot.core.corpus import Corpus
+from bot.core.documents import load_folder
+docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
+corpus = Corpus.build(docs, DEFAULT_ANALYZER, k1=1.2, b=0.75, epsilon=0.25)
+if sys.argv[1] == "pause":
+    real, n = store._Writer.write, [0]
+    def slow(self, name, data):
+        real(self, name, data)
+        n[0] += 1
+        if n[0] == 3:
+            print("writing", flush=True)
+            time.sleep(60)
+    store._Writer.write = slow
+store.save(corpus, Path({str(cache)!r}), "key")
+print("saved", flush=True)
+"""
+    run = [sys.executable, "-c", script]
+    assert subprocess.run([*run, "whole"], capture_output=True, text=True,
+                          check=True).stdout.strip() == "saved"
+    before = {p.name: p.read_bytes() for p in (cache / f"{store.PREFIX}key").iterdir()}
+    proc = subprocess.Popen([*run, "pause"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    after = {p.name: p.read_bytes() for p in (cache / f"{store.PREFIX}key").iterdir()}
+    assert after == before
+    corpus, _ = store.load(cache, "key", 1 << 30)
+    assert corpus.index.n_docs > 0
+    assert list(cache.glob(".tmp-*"))  # the killed save's leftovers, ignored by load
+
+
+def test_old_saves_are_pruned(corpus_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    docs, _ = load_folder(corpus_dir, "docs")
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    stale = cache / ".tmp-stale"
+    stale.mkdir(parents=True)
+    os.utime(stale, (time.time() - 2 * store.STALE_TEMP_SECONDS,) * 2)
+    for n in range(store.KEEP + 2):
+        store.save(corpus, cache, f"k{n}")
+        time.sleep(0.01)
+    assert sorted(p.name for p in cache.iterdir()) == [
+        f"{store.PREFIX}k{n}" for n in range(2, store.KEEP + 2)]
+
+
+def test_unsaveable_field_is_a_type_error(corpus_dir: Path, tmp_path: Path) -> None:
+    w = store._Writer(tmp_path)
+    with pytest.raises(TypeError, match=r"Corpus\.thing"):
+        store._save_field(w, "thing", object())
+
+
+def test_saved_manifest_is_json_with_checksums(corpus_dir: Path, tmp_path: Path) -> None:
+    library(corpus_dir, tmp_path / "cache")
+    manifest = json.loads((saved(tmp_path / "cache") / store.MANIFEST).read_text())
+    files = manifest["body"]["files"]
+    assert "index.weights.npy" in files and "documents.json" in files
+    assert all(set(spec) == {"size", "blake2b"} for spec in files.values())
+    assert set(manifest["body"]["fields"]) >= {"documents", "collections", "passages", "index"}
