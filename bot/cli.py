@@ -14,7 +14,7 @@ from typing import TextIO
 from bot import phrases
 from bot.core.answer import Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
-from bot.library import Library, build_library
+from bot.library import Library, build_library, library_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--squad", type=Path, required=True, metavar="PATH",
                     help="path to dev-v1.1.json")
     ev.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    ev.add_argument("--abstention", action="store_true",
+                    help="instead: answered/refused shares and ROC AUC with each question's "
+                         "article present and removed")
 
     sub.add_parser("run", parents=[common], help="start the Discord bot (token from DISCORD_TOKEN)")
 
@@ -134,14 +137,20 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.evaluation import evaluate
+    from bot.evaluation import abstention, evaluate
 
     if not args.squad.is_file():
         raise UsageError(f"SQuAD file not found: {args.squad} (pass the path to dev-v1.1.json)")
     settings = _settings(args.config, required=False)
     retrieval = settings.retrieval if settings else RetrievalSettings()
-    evaluate(args.squad, retrieval, baseline=not args.no_baseline,
-             emit=lambda line: print(line, file=out, flush=True))
+
+    def emit(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    if args.abstention:
+        abstention(args.squad, retrieval, emit=emit)
+    else:
+        evaluate(args.squad, retrieval, baseline=not args.no_baseline, emit=emit)
     return 0
 
 
@@ -200,8 +209,7 @@ def _library(args: argparse.Namespace) -> Library:
     if args.corpus:
         folders = [(folder.name or str(folder), folder) for folder in args.corpus]
         return build_library(folders, retrieval, aliases)
-    folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
-    return build_library(folders, retrieval, aliases, settings.max_document_bytes)
+    return library_from_settings(settings)
 
 
 def format_answer(answer: Answer) -> str:

@@ -58,9 +58,16 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "top_k": TOP_K,
     "threshold": (0, 1),
     "neighbour_weight": (0, 1),
-    "paragraph_weight": (0, 1),
+    "paragraph_terms": (0, 10),
+    "title_terms": (0, 10),
+    "type_weight": (0, 1),
+    "type_candidates": (1, 1_000),
     "diversity": (0, 1),
+    "diversity_coverage": (0, 1),
     "candidates": (1, 10_000),
+    "duplicate": (0, 1),
+    "spelling_weight": (0, 1),
+    "spelling_rare": (0, 1_000_000),
 }
 _ANY_RANGE = (0, 1_000_000)
 

@@ -141,3 +141,65 @@ def evaluate(
                 f"{figures[k]:6.3f}" for k in ("ans@1", "ans@3", "ans@5", "span@1")
             ) + f" {ms:6.2f}")
     return rows
+
+
+def abstention(
+    path: Path,
+    settings: RetrievalSettings | None = None,
+    articles: int = 16,
+    emit: Callable[[str], None] = print,
+) -> dict[str, dict[str, float]]:
+    """Does the bot refuse what the documents cannot answer? For a fixed sample of articles
+    (evenly spaced, so half even and half odd), each article's questions are asked of an
+    engine built without that article (unanswerable) and of the full corpus (answerable).
+    Reports, at the shipped threshold, the share of answerable questions answered and of
+    unanswerable ones refused, and the ROC AUC of the confidence the decision uses."""
+    documents, questions = load_squad(path)
+    settings = settings or RetrievalSettings()
+    probe = replace(settings, threshold=0.0)  # the confidence of every question, answered or not
+    sample = sorted({round(i * len(documents) / articles) for i in range(articles)})
+    full = Engine(documents, probe)
+    asked = [q for q in questions if q.article in sample]
+    t0 = time.perf_counter()
+    present = np.array([full.answer(q.text, top_k=1).confidence for q in asked])
+    ms = (time.perf_counter() - t0) * 1000 / max(len(asked), 1)
+    absent = np.zeros(len(asked))
+    for a in sample:
+        engine = Engine([d for i, d in enumerate(documents) if i != a], probe)
+        for i, q in enumerate(asked):
+            if q.article == a:
+                absent[i] = engine.answer(q.text, top_k=1).confidence
+    emit(
+        f"Abstention: {len(sample)} articles, {len(asked):,} questions asked with their "
+        f"article present and removed; threshold {settings.threshold:.2f}; {ms:.2f} ms/q"
+    )
+    emit(f"{'half':15} {'answered':>9} {'refused':>8} {'AUC':>6}")
+    article = np.array([q.article for q in asked])
+    rows: dict[str, dict[str, float]] = {}
+    for half, keep in (("all", article >= 0), ("even (tuning)", article % 2 == 0),
+                       ("odd (held out)", article % 2 == 1)):
+        figures = {
+            "answered": float((present[keep] >= settings.threshold).mean()),
+            "refused": float((absent[keep] < settings.threshold).mean()),
+            "auc": roc_auc(present[keep], absent[keep]),
+        }
+        rows[half] = figures
+        emit(f"{half:15} {figures['answered']:9.3f} {figures['refused']:8.3f} "
+             f"{figures['auc']:6.3f}")
+    return rows
+
+
+def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half):
+    the Mann-Whitney U statistic over both sets' ranks."""
+    if not len(positive) or not len(negative):
+        return float("nan")
+    both = np.concatenate((positive, negative))
+    order = both.argsort(kind="stable")
+    ranks = np.empty(len(both))
+    ranks[order] = np.arange(1, len(both) + 1)
+    # Tied scores share their mean rank.
+    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
+    ranks = (np.bincount(inverse, weights=ranks) / counts)[inverse]
+    u = ranks[: len(positive)].sum() - len(positive) * (len(positive) + 1) / 2
+    return float(u / (len(positive) * len(negative)))

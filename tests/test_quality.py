@@ -1,0 +1,194 @@
+"""Answer quality beyond plain BM25: near spellings, several sources, near-duplicates, and an
+abstention threshold that means the same on a small corpus and a large one."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from verbatim import assert_answer_verbatim
+
+from bot.core.answer import Engine, RetrievalSettings
+from bot.core.documents import parse_document
+from bot.core.spelling import NearSpellings, edit_distance, max_edits
+from bot.library import build_library
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SIVERSK = "004_d8fea167cf4fdeb7.txt"
+SEVERSK = "000_dcb24eba52aa9a74.txt"
+SQUAD = ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json"
+
+
+@pytest.fixture(scope="module")
+def seeds() -> Engine:
+    return build_library([("seeds", SEEDS)], aliases={}).engine
+
+
+def docs(texts: dict[str, str]):
+    return [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
+
+
+# --- near spellings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "document", "words"),
+    [
+        ("What did Ukraine's General Staff say about Seversk?", SIVERSK, "General Staff"),
+        ("What did the Cossacks claim about Siversk?", SEVERSK, "Cossack"),
+    ],
+)
+def test_near_spelling_finds_the_other_spelling_without_aliases(
+    seeds: Engine, question: str, document: str, words: str
+) -> None:
+    answer = seeds.answer(question).to_json()
+    assert_answer_verbatim(answer, SEEDS)
+    top = answer["quotes"][0]
+    assert top["document"] == document and words in top["text"]
+
+
+def test_near_spelling_weighs_less_than_the_exact_term(seeds: Engine) -> None:
+    weights = seeds.query_terms("Siversk")
+    assert weights["siversk"] == 1 and 0 < weights["seversk"] < 1
+    assert "seversk" not in Engine(seeds.corpus, RetrievalSettings(spelling_weight=0)).query_terms(
+        "Siversk"
+    )
+
+
+def test_near_spelling_skips_short_and_common_words() -> None:
+    filler = {f"f{i}.txt": f"The river crossing number {i} was quiet." for i in range(30)}
+    engine = Engine(docs({**filler, "x.txt": "The rivet factory closed. Cats nap."}))
+    # "river" is in every passage: common, so "rivet" is not searched for it.
+    assert "rivet" not in engine.query_terms("river")
+    assert engine.query_terms("cat") == {"cat": 1}  # under five letters: exact only
+
+
+def test_spelling_table_distances() -> None:
+    table = NearSpellings(["siversk", "kramatorsk", "sever", "donbas", "kramatorskiy"])
+    assert table.lookup("seversk") == [("siversk", 1)]
+    assert table.lookup("donbass") == [("donbas", 1)]
+    assert ("kramatorsk", 2) in table.lookup("kramatorskiy") or table.lookup("kramatorsk")
+    assert table.lookup("kramtorsk") == [("kramatorsk", 1)]  # one letter dropped
+    assert table.lookup("sevrsk") == []  # too short for the two edits it would take
+    assert table.lookup("dogs") == []
+    assert (max_edits("cat"), max_edits("donbas"), max_edits("kramatorsk")) == (0, 1, 2)
+    assert edit_distance("siversk", "sievrsk", 1) == 1  # neighbours swapped: one edit
+    assert edit_distance("abcdef", "uvwxyz", 2) == 3
+
+
+def test_large_vocabulary_is_built_in_the_background() -> None:
+    table = NearSpellings((f"term{i:07d}" for i in range(50)), inline=10)
+    first = table.lookup("term0000001")  # not ready yet: nothing, and no waiting
+    assert first == [] or ("term0000002", 1) in first
+    for _ in range(200):
+        if table.ready:
+            break
+        import time
+
+        time.sleep(0.01)
+    assert ("term0000002", 1) in table.lookup("term0000001")
+
+
+# --- several sources and duplicates --------------------------------------------------------
+
+
+def test_both_documents_quoted_when_both_speak(seeds: Engine) -> None:
+    answer = seeds.answer("How long has the fighting gone on?")
+    assert {q.document for q in answer.quotes} == {SIVERSK, SEVERSK}
+
+
+def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
+    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+    engine = Engine(docs({
+        **filler,
+        "a.txt": "The harbour crane lifted the red boat.\n\nThe harbour crane lifted the blue "
+                 "boat.\n\nThe harbour crane lifted a green boat.",
+        "b.txt": "A crane is a bird.",
+    }), RetrievalSettings(diversity=0.1))
+    quotes = engine.answer("Which boat did the harbour crane lift?", top_k=2).quotes
+    assert [q.document for q in quotes] == ["a.txt", "a.txt"] or len(quotes) == 1
+
+
+def test_near_identical_sentences_shown_once_with_both_labels() -> None:
+    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+    engine = Engine(docs({
+        **filler,
+        "a.txt": "The regional governor said the harbour of Odesa closed on Monday after the "
+                 "overnight storm damaged two piers and a crane. Apples grow in Kent.",
+        "b.txt": "Pears grow in Essex. The regional governor said the harbour of Odesa closed "
+                 "on Monday after the overnight storm damaged two piers and one crane.",
+    }))
+    quotes = engine.answer("When did the Odesa harbour close after the storm?").quotes
+    assert len([q for q in quotes if "harbour" in q.text]) == 1
+    assert {quotes[0].document, *(s.document for s in quotes[0].also)} == {"a.txt", "b.txt"}
+
+
+# --- abstention on a small and a large corpus ----------------------------------------------
+
+
+TOPICS = {
+    "volcano.txt": "Mount Etna erupted in 2021, sending lava down its eastern slope. "
+                   "Geologists measured the lava flow at two kilometres a day.",
+    "bridge.txt": "The Millau viaduct crosses the Tarn valley in southern France. "
+                  "Its tallest pylon rises 343 metres above the river.",
+    "violin.txt": "Stradivari built his finest violins in Cremona around 1715. "
+                  "Their varnish is still studied by chemists.",
+}
+
+
+def _filler(n: int) -> dict[str, str]:
+    rng = random.Random(7)
+    words = ("market council harvest season railway museum festival garden library "
+             "engineer teacher village weather ferry orchard bakery choir harbour").split()
+    return {
+        f"z{i:04d}.txt": " ".join(
+            " ".join(rng.choice(words) for _ in range(8)).capitalize() + "." for _ in range(3)
+        )
+        for i in range(n)
+    }
+
+
+@pytest.mark.parametrize("filler", [10, 1500], ids=["small", "large"])
+def test_one_threshold_serves_small_and_large_corpora(filler: int) -> None:
+    engine = Engine(docs({**TOPICS, **_filler(filler)}))
+    for question in ("How far did the lava flow from Etna?", "Where does the Millau viaduct cross?",
+                     "When did Stradivari build his violins?"):
+        answer = engine.answer(question)
+        assert answer.answered and answer.confidence >= 0.7, (question, answer.confidence)
+    for question in ("When was the Eiffel Tower painted?", "Who composed the Moonlight Sonata?",
+                     "How tall is the Burj Khalifa?"):
+        answer = engine.answer(question)
+        assert not answer.answered and answer.confidence < 0.3, (question, answer.confidence)
+
+
+def test_confidence_does_not_drift_with_corpus_size() -> None:
+    small = Engine(docs({**TOPICS, **_filler(10)}))
+    large = Engine(docs({**TOPICS, **_filler(1500)}))
+    for question in ("Etna lava slope chemists", "Millau viaduct museum", "violin varnish harvest"):
+        a, b = small.answer(question), large.answer(question)
+        assert abs(a.confidence - b.confidence) < 0.1, question
+        assert a.answered == b.answered
+
+
+# --- SQuAD, a few articles ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SQUAD.is_file(), reason="SQuAD dev set not found in ../shared")
+def test_squad_sample_answers_and_abstains() -> None:
+    from bot.evaluation import load_squad, roc_auc
+
+    documents, questions = load_squad(SQUAD)
+    documents = documents[:6]
+    asked = [q for q in questions if q.article < 6][::6]
+    full = Engine(documents)
+    retrieval = Engine(full.corpus, RetrievalSettings(threshold=0.0))
+    hits = [any(a in x.text for x in retrieval.answer(q.text).quotes for a in q.answers)
+            for q in asked]
+    assert sum(hits) / len(hits) >= 0.85
+    present = [full.answer(q.text).confidence for q in asked if q.article == 0]
+    without = Engine(documents[1:])
+    absent = [without.answer(q.text).confidence for q in asked if q.article == 0]
+    assert roc_auc(*map(__import__("numpy").array, (present, absent))) >= 0.85
+    assert sum(c >= full.settings.threshold for c in present) / len(present) >= 0.8
