@@ -161,6 +161,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             "DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token> "
             "(from the Discord developer portal, Bot tab) and run again"
         )
+    if not token.isascii() or not token.isprintable() or " " in token:
+        # Never echo it: the message names the problem, not the value.
+        raise UsageError(
+            "DISCORD_TOKEN contains spaces, line breaks or other characters a token never has: "
+            "copy it again from the developer portal (Bot tab, Reset Token)"
+        )
     settings = _settings(args.config, required=True)
     from bot.app import run
 
