@@ -1,0 +1,330 @@
+"""Load: simulated members ask the real bot (bot.app.build_bot) over the fake Discord server
+(tests/fakediscord) and every question is matched to its replies.
+
+    .venv/bin/python bench/load.py                     # 2,000 questions in 60 s, two rounds
+    .venv/bin/python bench/load.py --questions 200 --seconds 10 --rounds 1
+
+50 members in 5 guilds (10 each) ask by slash command, prefix command, mention and DM, mixed;
+guild 5 has a strict cooldown (2 questions per 10 s), so the run sees answers, abstentions and
+cooldown notes. Guild 5 asks only by slash command: a member over the limit in a text channel
+gets one note per window and then silence by design, which cannot be told apart from a lost
+reply. Every other question must get exactly one reply message (answers fit one message: the
+corpus has no quote long enough to be split).
+
+The fake server and the bot run in this one process and share one event loop, so latency and
+loop lag include the fake's own work; figures are an upper bound for the bot alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from e2e.harness import make_project  # noqa: E402
+from fakediscord import FakeDiscord, point_discord_at  # noqa: E402
+
+from bot import phrases, render  # noqa: E402
+from bot.app import build_bot  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.library import library_from_settings  # noqa: E402
+
+log = logging.getLogger("bench.load")
+
+GUILDS, MEMBERS_PER_GUILD = 5, 10
+WAYS = ("slash", "prefix", "mention", "dm")
+QUESTIONS = [
+    "Who captured Siversk?", "What did Gerasimov tell Putin?",
+    "When does the lantern parade start?",
+    "Who announced the withdrawal from Siversk?", "What did the Cossacks claim?",
+    "What is a hovercraft?", "what is it?", "Where is the harbour gate?",
+    "Who keeps the zephyrium ledger?", "When do the stalls close?",
+]
+
+
+@dataclass
+class Asked:
+    qid: int
+    way: str
+    guild: int | None
+    sent_at: float = 0.0
+    target: object = None  # the user Message or the Interaction
+
+
+@dataclass
+class Result:
+    questions: int
+    seconds: float
+    replies: Counter = field(default_factory=Counter)  # kind -> count
+    lost: list[int] = field(default_factory=list)
+    doubled: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    http_errors: int = 0
+    worst_lag: float = 0.0
+    rss_after: float = 0.0  # MiB
+
+
+def bot_yaml() -> str:
+    return """\
+collections:
+  public: {folders: [docs/public], visibility: public, dms: true}
+defaults:
+  prefix: "!"
+  channels: all
+  collections: all
+  moderator_roles: []
+  cooldown: {rate: 100, per: 1}
+  top_k: 2
+dms:
+  enabled: true
+  cooldown: {rate: 100, per: 1}
+index_dir: .cache
+"""
+
+
+def make_world(server: FakeDiscord, root: Path):
+    guilds, channels, members = [], [], []
+    for g in range(GUILDS):
+        guild = server.add_guild(f"G{g + 1}")
+        channel = server.add_text_channel(guild, "general")
+        guilds.append(guild)
+        channels.append(channel)
+        for m in range(MEMBERS_PER_GUILD):
+            user = server.add_user(f"m{g}_{m}")
+            server.add_member(guild, user)
+            # A prefix command's answer is not a reply to the question, so each member asks
+            # by prefix in a desk of their own, one question at a time, to tell answers apart.
+            desk = server.add_text_channel(guild, f"desk-{m}")
+            members.append((g, user, desk))
+    make_project(root)
+    (root / "docs" / "public" / "long.txt").unlink()  # every answer fits one message
+    config = root / "config"
+    (config / "guilds").mkdir(parents=True, exist_ok=True)
+    (config / "bot.yaml").write_text(bot_yaml(), encoding="utf-8")
+    (config / "guilds" / f"{guilds[-1].id}.yaml").write_text(
+        "cooldown: {rate: 2, per: 10}\n", encoding="utf-8")
+    return guilds, channels, members
+
+
+def kind_of(content: str) -> str:
+    if content.startswith("From *"):
+        return "answer"
+    if content.startswith("Slow down"):
+        return "cooldown"
+    if content == render.abstention("no_match") or content.startswith(phrases.ABSTAIN["no_terms"]):
+        return "abstention"
+    return "other"
+
+
+async def ticker(stop: asyncio.Event, worst: list[float], every: float = 0.02) -> None:
+    """The event loop's worst lag: how late a short sleep wakes up."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        before = loop.time()
+        await asyncio.sleep(every)
+        worst[0] = max(worst[0], loop.time() - before - every)
+
+
+async def one_round(server, bot_user_id, guilds, channels, members, total, seconds, rng,
+                    stop: asyncio.Event) -> Result:
+    result = Result(total, seconds)
+    asked: list[Asked] = []
+    errors = len(server.http_errors)
+    mark = server.mark()
+
+    locks: dict[int, asyncio.Lock] = {}
+
+    async def ask(item: Asked, user, g: int, desk) -> None:
+        question = rng.choice(QUESTIONS)
+        if item.way == "slash":
+            where = (None, server.dm_channel(user)) if item.guild is None else (
+                guilds[g], channels[g])
+            item.target = await server.slash(*where, user, "ask", {"question": question})
+            item.sent_at = item.target.dispatched_at
+        else:
+            text = {"prefix": f"!ask {question}", "mention": f"<@{bot_user_id}> {question}",
+                    "dm": question}[item.way]
+            if item.way == "prefix":
+                async with locks.setdefault(user.id, asyncio.Lock()):
+                    item.sent_at = server.now()
+                    item.target = await server.user_says(desk, user, text)
+                    with contextlib.suppress(TimeoutError):  # counted as lost below
+                        await server.wait_for(lambda r: r.channel_id == desk.id,
+                                              after=item.target, timeout=10)
+                return
+            channel = server.dm_channel(user) if item.way == "dm" else channels[g]
+            item.sent_at = server.now()
+            item.target = await server.user_says(channel, user, text)
+
+    started = time.monotonic()
+    tasks = []
+    for qid in range(total):
+        g, user, desk = rng.choice(members)
+        way = "slash" if g == GUILDS - 1 else rng.choice(WAYS)
+        item = Asked(qid, way, None if way == "dm" or (way == "slash" and rng.random() < 0.1)
+                     else guilds[g].id)
+        asked.append(item)
+        delay = started + qid * seconds / total - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(ask(item, user, g, desk)))
+    await asyncio.gather(*tasks)
+    await asyncio.sleep(0.5)
+    stop.set()  # loop lag is measured while members ask, not while this script counts
+
+    by_interaction: dict[int, dict[int, object]] = {}
+
+    def replies_to(item: Asked) -> list:
+        return list(by_interaction.get(item.target.id, {}).values())
+
+    by_ref: dict[str, list] = {}
+    prefix = {a.target.id: a for a in asked if a.way == "prefix"}
+
+    def index() -> None:
+        """Replies by the id of the question they answer; in a desk, the latest question."""
+        by_ref.clear()
+        by_interaction.clear()
+        for rec in server.sent[mark:]:  # the last state of each message of each interaction
+            if rec.interaction is not None and rec.op != "delete" and rec.content:
+                by_interaction.setdefault(rec.interaction.id, {})[rec.message_id] = rec
+        latest: dict[int, int] = {}  # desk -> id of its latest question so far
+        events = sorted([(a.target.id, "q", a) for a in prefix.values()]
+                        + [(r.message_id, "r", r) for r in server.records(op="create",
+                                                                           after=mark)],
+                        key=lambda e: e[0])  # snowflakes are ordered by time
+        for _, what, obj in events:
+            if what == "q":
+                latest[obj.target.channel_id] = obj.target.id
+                continue
+            ref = (obj.message_reference or {}).get("message_id")
+            if ref is None and obj.channel_id in latest:
+                ref = str(latest[obj.channel_id])
+            if ref:
+                by_ref.setdefault(ref, []).append(obj)
+
+    def got(item: Asked) -> list:
+        return replies_to(item) if item.way == "slash" else by_ref.get(str(item.target.id), [])
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        index()
+        if all(got(a) for a in asked):
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # anything doubled arrives now
+    index()
+    for item in asked:
+        recs = got(item)
+        if not recs:
+            result.lost.append(item.qid)
+            log.debug("lost %s %s %r", item.way, item.guild, getattr(item.target, "content", None))
+            continue
+        if len(recs) > 1:
+            result.doubled.append(item.qid)
+        result.replies[kind_of(recs[0].content)] += 1
+        result.latencies.append(min(r.at for r in recs) - item.sent_at)
+    result.seconds = time.monotonic() - started
+    result.http_errors = len(server.http_errors) - errors
+    return result
+
+
+async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: int = 1,
+              root: Path | None = None) -> list[Result]:
+    """Start the fake server and the bot, run `rounds` equal rounds, return their results."""
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = root or Path(tmp)
+        server = FakeDiscord(heartbeat_interval=41250)
+        await server.start()
+        undo = point_discord_at(server.api_url, server.gateway_url)
+        guilds, channels, members = make_world(server, root)
+        settings = load_settings(root / "config")
+        library = await asyncio.to_thread(library_from_settings, settings)
+        bot = build_bot(settings, library, env=server.env(), guild_ready_timeout=0.1)
+        task = asyncio.create_task(bot.start(server.token))
+        results = []
+        try:
+            await asyncio.wait_for(bot.wait_until_ready(), 10)
+            for _ in range(rounds):
+                stop, worst = asyncio.Event(), [0.0]
+                tick = asyncio.create_task(ticker(stop, worst))
+                result = await one_round(server, server.bot_user.id, guilds, channels, members,
+                                         total, seconds, rng, stop)
+                await tick
+                bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
+                gc.collect()
+                result.worst_lag = worst[0]
+                result.rss_after = psutil.Process().memory_info().rss / 2**20
+                results.append(result)
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, 10)
+            await server.close()
+            undo()
+    return results
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def report(results: list[Result]) -> str:
+    lines = ["quotebot load: fake Discord server and bot in one process, one event loop"]
+    for n, r in enumerate(results, 1):
+        total = sum(r.replies.values())
+        lines += [
+            f"round {n}: {r.questions:,} questions in {r.seconds:.1f} s -> {total:,} replied "
+            f"({total / r.seconds:.1f} replies/s); lost {len(r.lost)}, doubled {len(r.doubled)}, "
+            f"HTTP errors {r.http_errors}",
+            "  replies: " + ", ".join(f"{k} {v:,}" for k, v in sorted(r.replies.items())),
+            f"  question->reply latency: p50 {percentile(r.latencies, 50) * 1000:.0f} ms, "
+            f"p95 {percentile(r.latencies, 95) * 1000:.0f} ms, "
+            f"p99 {percentile(r.latencies, 99) * 1000:.0f} ms, "
+            f"max {max(r.latencies, default=0) * 1000:.0f} ms, "
+            f"mean {statistics.fmean(r.latencies or [0]) * 1000:.0f} ms",
+            f"  event loop worst lag: {r.worst_lag * 1000:.0f} ms; "
+            f"RSS after the round: {r.rss_after:.1f} MiB",
+        ]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines.append(f"peak RSS: {peak:.1f} MiB")
+    if len(results) >= 2:
+        growth = results[-1].rss_after - results[0].rss_after
+        lines.append(f"RSS growth from round 1 to round {len(results)}: {growth:+.1f} MiB")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=2000, help="per round (default 2000)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per round (default 60)")
+    parser.add_argument("--rounds", type=int, default=2, help="equal rounds (default 2)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed))
+    print(report(results))
+    bad = any(r.lost or r.doubled for r in results)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

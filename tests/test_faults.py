@@ -1,0 +1,204 @@
+"""Faults over the fake Discord server: the gateway drops and refuses to resume, Discord answers
+429 and 5xx, a reload meets a broken config, a missing folder, an unreadable document or a
+damaged saved index. The user still gets exactly one reply, and the bot keeps serving the last
+good state and tells the moderator. (A process killed mid-save is tests/test_store.py's
+test_killed_save_keeps_previous.) Last, a short run of bench/load.py: none lost, none doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from e2e.harness import Scene, close_scene, open_scene, start_bot
+from e2e.talk import QUESTION, check, final, mention, replies, say, slash_ask
+from fakediscord import skip_identify_delay
+
+from bot import render
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def scene(tmp_path_factory: pytest.TempPathFactory):
+    scene, undo = await open_scene(tmp_path_factory.mktemp("faults-project"))
+    try:
+        await start_bot(scene)
+        # discord.py sleeps 5 s before a re-IDENTIFY; the real bot keeps that sleep.
+        scene.identifies = skip_identify_delay(scene.bot)  # type: ignore[attr-defined]
+        yield scene
+    finally:
+        await close_scene(scene, undo)
+
+
+async def answered_once(scene: Scene, channel=None, user=None) -> None:
+    channel, user = channel or scene.general, user or scene.eve
+    msg = await scene.server.user_says(channel, user, f"{mention(scene)} {QUESTION}")
+    recs = await replies(scene, msg, channel)
+    await asyncio.sleep(0.3)
+    assert len(scene.server.records(op="create", channel=channel, after=msg)) == len(recs) == 1
+    check(scene, recs)
+
+
+# --- the gateway ---------------------------------------------------------------------------------
+
+
+async def test_a_dropped_gateway_resumes_and_answers_again(scene: Scene) -> None:
+    server = scene.server
+    resumes = server.resume_count
+    assert await server.drop_gateway(4000) == 1
+    await server.wait_until(lambda: server.resume_count > resumes and server.gateway.
+                            connected_sessions, 10, what="a RESUME")
+    await answered_once(scene)
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    check(scene, recs)
+
+
+async def test_a_refused_resume_identifies_again_and_answers_again(scene: Scene) -> None:
+    server = scene.server
+    identifies = server.identify_count
+    server.refuse_next_resume()
+    await server.drop_gateway(4000)
+    await server.wait_for_session(15, count=identifies + 1)
+    await scene.bot.wait_until_ready()
+    assert scene.identifies == [False]  # type: ignore[attr-defined]
+    await answered_once(scene)
+    await answered_once(scene, server.dm_channel(scene.alice), scene.alice)
+
+
+async def test_a_dropped_gateway_while_asked_still_answers_once(scene: Scene) -> None:
+    server = scene.server
+    resumes = server.resume_count
+    drop = asyncio.create_task(server.drop_gateway(4000))
+    msg = await server.user_says(scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
+    await drop
+    await server.wait_until(lambda: server.resume_count > resumes, 10, what="a RESUME")
+    recs = await replies(scene, msg, scene.general)  # replayed on RESUME, answered once
+    await asyncio.sleep(0.3)
+    assert len(server.records(op="create", channel=scene.general, after=msg)) == len(recs) == 1
+
+
+# --- REST errors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, is_global", [(429, True), (500, False), (502, False)])
+async def test_a_failed_send_is_retried_and_the_user_gets_one_reply(
+    scene: Scene, status: int, is_global: bool
+) -> None:
+    server = scene.server
+    errors = len(server.http_errors)
+    server.fail_next("POST", "/channels/*/messages", status=status, retry_after=0.2,
+                     is_global=is_global)
+    await answered_once(scene)
+    server.fail_next("POST", "/webhooks/**", status=status, retry_after=0.2, is_global=is_global)
+    inter, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve)
+    await asyncio.sleep(0.3)
+    assert len(recs) == 1 and len(final(server.interaction_responses(inter))) == 1
+    check(scene, recs)
+    assert [r.status for r in server.http_errors[errors:]] == [status, status]
+
+
+async def test_a_rate_limited_interaction_callback_still_answers_once(scene: Scene) -> None:
+    server = scene.server
+    errors = len(server.http_errors)
+    server.fail_next("POST", "/interactions/**", status=429, retry_after=0.3)
+    inter, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve)
+    await asyncio.sleep(0.3)
+    assert len(recs) == 1 and len(final(server.interaction_responses(inter))) == 1
+    assert inter.callbacks[-1].status == 200 and inter.callbacks[-1].latency < 3.0
+    check(scene, recs)
+    assert [r.status for r in server.http_errors[errors:]] == [429]
+
+
+# --- reloads that fail ---------------------------------------------------------------------------
+
+
+async def reload(scene: Scene) -> str:
+    inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+    recs = await replies(scene, inter)
+    assert all(r.ephemeral for r in recs)
+    return "\n".join(r.content for r in recs)
+
+
+async def still_serving(scene: Scene) -> None:
+    quotes = check(scene, await say(scene, scene.general, scene.bob, f"!ask {QUESTION}"))
+    assert quotes and "Siversk" in quotes[0].text
+
+
+async def test_a_missing_corpus_folder_keeps_the_last_good_state(scene: Scene) -> None:
+    public = scene.root / "docs" / "public"
+    kept = scene.bot.state.now
+    public.rename(public.with_name("moved"))
+    try:
+        text = await reload(scene)
+        assert text.startswith(render.RELOAD_FAILED) and "docs/public" in text, text
+        assert scene.bot.state.now is kept
+        recs = await say(scene, scene.general, scene.bob, f"!ask {QUESTION}")
+    finally:
+        public.with_name("moved").rename(public)
+    assert "Siversk" in check(scene, recs)[0].text  # served from memory meanwhile
+
+
+async def test_an_unreadable_document_is_skipped_and_the_moderator_told(scene: Scene) -> None:
+    public = scene.root / "docs" / "public"
+    (public / "broken.txt").write_bytes(b"The mill \xff\xfe burned.\n")
+    (public / "gone.txt").mkdir()  # a document replaced by a folder is no document
+    try:
+        text = await reload(scene)
+        assert text.startswith("Reloaded:") and "broken.txt" in text, text
+        assert "not valid UTF-8" in text and "re-save the file as UTF-8" in text
+        await still_serving(scene)
+    finally:
+        (public / "broken.txt").unlink()
+        (public / "gone.txt").rmdir()
+
+
+async def test_a_damaged_saved_index_is_rebuilt_not_trusted(scene: Scene) -> None:
+    cache = scene.root / ".cache"
+    saved = [p for p in cache.rglob("*") if p.is_file() and p.suffix == ".npy"]
+    assert saved, "the bot saves its index in index_dir"
+    for path in saved:
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    text = await reload(scene)
+    assert text.startswith("Reloaded:"), text
+    await still_serving(scene)
+
+
+async def test_an_index_dir_that_became_a_file_is_refused_by_name(scene: Scene) -> None:
+    cache = scene.root / ".cache"
+    shutil.rmtree(cache)
+    cache.write_text("not a folder\n", encoding="utf-8")
+    try:
+        text = await reload(scene)
+        assert text.startswith(render.RELOAD_FAILED) and "index_dir" in text, text
+        assert "is a file" in text
+        await still_serving(scene)
+    finally:
+        cache.unlink()
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+
+def _bench_load():
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["bench_load"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    load = _bench_load()
+    (result,) = await load.run(total=100, seconds=4.0, rounds=1, root=tmp_path)
+    assert result.lost == [] and result.doubled == []
+    assert sum(result.replies.values()) == 100 and result.http_errors == 0
+    assert result.replies["answer"] and result.replies["abstention"]
