@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -186,6 +187,11 @@ async def _serve(bot: QuoteBot, token: str) -> None:
             raise UsageError(
                 "Discord refused the token: copy it again from the developer portal "
                 "(Bot -> Reset Token) into DISCORD_TOKEN"
+            ) from None
+        except (aiohttp.ClientConnectorError, discord.GatewayNotFound) as exc:
+            raise UsageError(
+                f"cannot reach Discord at {bot.endpoints.api} ({type(exc).__name__}): check "
+                "the network, or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL"
             ) from None
 
 

@@ -99,13 +99,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------
 
 
+def _json_line(answer: Answer) -> str:
+    """One JSON object on one line: the Unicode line separators that ensure_ascii=False would
+    leave raw (and str.splitlines() splits on) are escaped too."""
+    text = json.dumps(answer.to_json(), ensure_ascii=False)
+    return text.translate(_LINE_SEPARATORS) + "\n"
+
+
+_LINE_SEPARATORS = {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\u0085"}
+
+
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     library = _library(args)
     engine = library.engine
     if args.question != "-":
         answer = engine.answer(args.question, top_k=args.top_k)
-        out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n" if args.json
-                  else format_answer(answer))
+        out.write(_json_line(answer) if args.json else format_answer(answer))
         return 0
     for line in sys.stdin:
         question = line.rstrip("\r\n")
@@ -114,10 +123,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
         except Exception:  # one bad line must not lose the others' answers
             log.exception("question failed: %r", question[:200])
             answer = Answer(question, False, reason="error")
-        if args.json:
-            out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
-        else:
-            out.write(format_answer(answer) + "\n")
+        out.write(_json_line(answer) if args.json else format_answer(answer) + "\n")
         out.flush()
     return 0
 

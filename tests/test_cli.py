@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,26 @@ def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
     proc = run("ask", "--corpus", str(tmp_path), "hi")
     assert proc.returncode == 2 and "no documents to quote" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_run_without_a_token_says_how_to_set_it() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, env={k: v for k, v in os.environ.items()
+                                                     if k != "DISCORD_TOKEN"})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "quotebot: DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token> (from the "
+        "Discord developer portal, Bot tab) and run again"
+    ]
+
+
+def test_run_when_discord_cannot_be_reached_is_one_line() -> None:
+    token = "MTIz.unreachable-test-token.abc"
+    env = {**os.environ, "DISCORD_TOKEN": token,
+           "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10",
+           "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/"}
+    proc = subprocess.run([sys.executable, "-m", "bot", "run", "--log-level", "ERROR"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot reach Discord at http://127.0.0.1:9/api/v10" in proc.stderr
+    assert "Traceback" not in proc.stderr and token not in proc.stderr + proc.stdout

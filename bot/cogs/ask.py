@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -45,10 +46,16 @@ class Asker:
 
     @classmethod
     def from_ctx(cls, ctx: commands.Context) -> Asker:
+        send = ctx.send
+        if ctx.interaction is None:
+            # A prefix answer replies to its question, so a busy channel shows whose it is.
+            send = functools.partial(
+                ctx.send, reference=ctx.message.to_reference(fail_if_not_exists=False)
+            )
         return cls(
             ctx.guild.id if ctx.guild else None,
             ctx.author.id,
-            ctx.send,
+            send,
             lambda text: ctx.send(text, ephemeral=True, allowed_mentions=render.NO_PINGS),
             ctx.defer,
             ctx.interaction is not None,
