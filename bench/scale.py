@@ -88,7 +88,7 @@ def child_build(folder: Path, cache: Path) -> dict:
     from bot.core.corpus import Corpus
     from bot.library import load_documents
 
-    params = {"k1": 1.2, "b": 0.75, "epsilon": 0.25}
+    params = _params()
     t0 = time.perf_counter()
     documents, _ = load_documents([("bench", folder)])
     t1 = time.perf_counter()
@@ -107,9 +107,24 @@ def child_build(folder: Path, cache: Path) -> dict:
     }
 
 
-def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:
-    from bot.library import build_library
+def _params() -> dict[str, float]:
+    """The BM25 parameters build_library uses, so that the query child loads the saved index
+    rather than finding another key and rebuilding (as it did when the defaults moved)."""
+    from bot.core.answer import RetrievalSettings
 
+    s = RetrievalSettings()
+    return {"k1": s.k1, "b": s.b, "epsilon": s.epsilon}
+
+
+def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:
+    from bot.core import store
+    from bot.core.analysis import DEFAULT_ANALYZER
+    from bot.library import LABELS_FILE, build_library
+
+    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, _params(),
+                            20 * 1024 * 1024, LABELS_FILE)
+    if not (cache / f"{store.PREFIX}{key}").is_dir():
+        sys.exit("no saved index for the query child's settings: it would time a rebuild")
     t0 = time.perf_counter()
     library = build_library([("bench", folder)], aliases={}, index_dir=cache)
     load_s = time.perf_counter() - t0

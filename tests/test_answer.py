@@ -119,3 +119,111 @@ def test_every_answer_is_verbatim(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
     assert_answer_verbatim(answer.to_json(), SEEDS)
     assert len(answer.quotes) <= engine.settings.top_k
+
+
+# --- the fast answer path gives what the straightforward one gives ---------------------------
+
+
+def _synthetic_documents(count: int = 12, seed: int = 3) -> list:
+    """Documents of many short sentences over a small vocabulary, so that a question matches
+    far more passages than RetrievalSettings.candidates and neighbours overlap."""
+    import random
+
+    from bot.core.documents import parse_document
+
+    rng = random.Random(seed)
+    words = [f"w{chr(97 + i)}{chr(97 + j)}" for i in range(8) for j in range(8)]
+    docs = []
+    for d in range(count):
+        paragraphs = []
+        for _ in range(12):
+            sentences = [
+                " ".join(rng.choice(words) for _ in range(rng.randint(3, 9))).capitalize() + "."
+                for _ in range(rng.randint(1, 6))
+            ]
+            paragraphs.append(" ".join(sentences))
+        text = "\n\n".join(paragraphs) + "\n"
+        docs.append(parse_document(text, f"c{d % 2}", f"d{d}.txt", Path(f"d{d}.txt"),
+                                   {"label": f"{words[d]} report"}))
+    return docs
+
+
+def _reference_context(engine: Engine, query: dict[str, float]) -> dict[int, float]:
+    """Context scores of every matching passage and its neighbours, computed passage by
+    passage the slow way (the definition _score implements)."""
+    s, p, index = engine.settings, engine.passages, engine.index
+    bm25 = index.get_scores([])
+    para_mass: dict[int, float] = {}
+    title = [0.0] * len(engine.documents)
+    for term, qw in query.items():
+        ids, w = index.postings(term)
+        bm25[ids] += w * qw
+        mass = max(index.term_idf(term), 0.0) * qw
+        for para in sorted(set(p.para_id[ids].tolist())):
+            para_mass[para] = para_mass.get(para, 0.0) + mass
+        for i, doc in enumerate(engine.documents):
+            if term in engine.analyzer.terms(doc.label):
+                title[i] += mass
+    matched = {i for term in query for i in index.postings(term)[0].tolist()}
+    around = set(matched)
+    for i in matched:
+        around |= {j for j in (i - 1, i + 1) if 0 <= j < len(p) and p.para_id[j] == p.para_id[i]}
+    out = {}
+    for i in around:
+        c = bm25[i]
+        for j in (i - 1, i + 1):
+            same = 0 <= j < len(p) and p.para_id[j] == p.para_id[i]
+            c += s.neighbour_weight * (bm25[j] if same else 0.0)
+        c += s.paragraph_terms * para_mass.get(int(p.para_id[i]), 0.0)
+        c += s.title_terms * title[int(p.doc[i])]
+        out[i] = c
+    return out
+
+
+@pytest.mark.parametrize("candidates", [3, 20, 10_000])
+@pytest.mark.parametrize("question", ["waa wbb wcc", "wab wab whh wqq", "wdd report", "wee"])
+def test_candidates_are_the_best_by_context(candidates: int, question: str) -> None:
+    """Left-out passages (pruned by the bound in _with_neighbours) never belong to the best."""
+    from dataclasses import replace
+
+    from bot.core.answer import RetrievalSettings
+
+    settings = replace(RetrievalSettings(), candidates=candidates, type_weight=0.0)
+    engine = Engine(_synthetic_documents(), settings)
+    query = engine.query_terms(question)
+    expected = _reference_context(engine, query)
+    assert len(expected) > 3 * 3  # far more than the smallest candidates
+    ids, scores = engine._candidates(query, None, question)
+    best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:candidates]
+    assert ids.tolist() == [i for i, _ in best]
+    assert scores.tolist() == pytest.approx([c for _, c in best], rel=1e-12)
+
+
+def test_collections_filter_keeps_the_best_of_the_collection() -> None:
+    from dataclasses import replace
+
+    from bot.core.answer import RetrievalSettings
+
+    settings = replace(RetrievalSettings(), candidates=5, type_weight=0.0)
+    engine = Engine(_synthetic_documents(), settings)
+    query = engine.query_terms("waa wbb")
+    allowed = engine.collections.index("c1")
+    expected = {i: c for i, c in _reference_context(engine, query).items()
+                if engine.passages.collection[i] == allowed}
+    ids, _ = engine._candidates(query, {"c1"}, "waa wbb")
+    best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:5]
+    assert ids.tolist() == [i for i, _ in best]
+
+
+def test_answers_are_the_same_from_many_threads() -> None:
+    """Each thread scores in its own buffers, and leaves them clean."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = Engine(_synthetic_documents())
+    questions = [f"w{a}{b} w{b}{a} report" for a in "abcdefgh" for b in "abcd"]
+    alone = [engine.answer(q) for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(engine.answer, questions * 3))
+    assert together == alone * 3
+    buffers = engine._buffers()
+    assert not buffers.scores.any() and not buffers.paragraphs.any()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -137,6 +138,7 @@ class Engine:
         self.aliases = _alias_groups(aliases or {}, analyzer)
         self._titles = _title_index(self.documents, analyzer)
         self._spellings = NearSpellings(self.index.vocab)
+        self._local = threading.local()
 
     # --- public API ----------------------------------------------------------------------
 
@@ -235,23 +237,27 @@ class Engine:
         ceiling = np.log(n + 0.5) - np.log(1.5) if n else 1.0
         total = 0.0
         found = np.zeros(len(ids))
-        para = self.passages.para_id
-        wanted = para[ids] if len(ids) else _NO_DOCS
+        p = self.passages
+        para = p.para_id[ids] if len(ids) else _NO_DOCS
+        # Paragraph j is passages para_start[j]:para_start[j + 1]: a term is in the paragraph
+        # when its first posting at or after the start comes before the end.
+        first, stop = p.para_start[para], p.para_start[para + 1]
         for term, qw in query.items():
-            postings, _ = self.index.postings(term)
+            postings = self.index.doc_ids_of(term)
             idf = max(self.index.term_idf(term), 0.0) if len(postings) else ceiling
             total += idf * qw
             in_sentence = np.zeros(len(ids))
             in_paragraph = np.zeros(len(ids))
             if len(postings):
                 in_sentence += _contains(postings, ids)
-                in_paragraph += _contains(para[postings], wanted)
+                in_paragraph += _any_within(postings, first, stop)
             share = self.settings.spelling_weight
             for other in (near or {}).get(term, ()):
-                more, _ = self.index.postings(other)
+                more = self.index.doc_ids_of(other)
                 if len(more):
                     in_sentence = np.maximum(in_sentence, share * _contains(more, ids))
-                    in_paragraph = np.maximum(in_paragraph, share * _contains(para[more], wanted))
+                    in_paragraph = np.maximum(in_paragraph,
+                                              share * _any_within(more, first, stop))
             found += 0.5 * idf * qw * (in_sentence + in_paragraph)
         return found / total if total > 0 else found
 
@@ -276,76 +282,131 @@ class Engine:
     def _candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Matching passages and their neighbours, best first, with context-weighted scores."""
-        ids, scores, context = self._score(query)
-        if collections is not None and len(ids):
+        """The best `candidates` of the matching passages and their neighbours, best first,
+        with context-weighted scores."""
+        allowed = None
+        if collections is not None:
             allowed = np.array([c in collections for c in self.collections], dtype=bool)
-            keep = allowed[self.passages.collection[ids]]
-            ids, scores, context = ids[keep], scores[keep], context[keep]
+        ids, context = self._score(query, allowed)
         if not len(ids):
-            return ids, scores
-        n = min(self.settings.candidates, len(ids))
-        top = np.argpartition(-context, n - 1)[:n] if n < len(ids) else np.arange(len(ids))
+            return ids, context
+        top = _best(ids, context, min(self.settings.candidates, len(ids)))
         ids, context = ids[top], context[top]
         context = self._answer_type(question, ids, context)
         order = np.lexsort((ids, -context))
         return ids[order], context[order]
 
-    def _score(self, query: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(passage ids, BM25 scores, context-weighted scores) of every passage that matches a
-        question term and of its neighbours.
+    def _score(
+        self, query: dict[str, float], allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids, context-weighted scores), in no particular order, of the passages
+        that match a question term or neighbour one, in the collections allowed (None: all);
+        those that cannot be among the best `candidates` may be left out.
 
         The context score adds to a sentence's BM25 score a share of its neighbours' and, in
         IDF units, the question terms found anywhere in its paragraph, its document, and its
         document's label: a SQuAD question names the article's topic ("Super Bowl 50") once,
-        while the sentence that answers it says only "the game"."""
+        while the sentence that answers it says only "the game".
+
+        Scores are summed in dense per-thread buffers (one slot a passage, one a paragraph)
+        rather than by sorting and searching the matches: a question of common words matches
+        tens of thousands of passages in a large corpus, and every sort or binary search over
+        them costs milliseconds. Sums are taken term by term in query order, so the floats do
+        not depend on how many passages match."""
         s, p, index = self.settings, self.passages, self.index
-        hit_ids, hit_w, para_ids, para_w = [], [], [], []
+        buf = self._buffers()
+        # Passage i is slot i + 1 of buf.scores, so that i - 1 and i + 1 are slots too.
+        scores_at = buf.scores[1:-1]
+        hits: list[np.ndarray] = []
+        paras: list[np.ndarray] = []
         title = np.zeros(len(self.documents)) if s.title_terms else None
-        for term, qw in query.items():
-            ids, w = index.postings(term)
-            if not len(ids):
-                continue
-            hit_ids.append(ids)
-            hit_w.append(w * qw)
-            mass = max(index.term_idf(term), 0.0) * qw
-            if s.paragraph_terms:
-                para = _distinct_sorted(p.para_id[ids])
-                para_ids.append(para)
-                para_w.append(np.full(len(para), mass))
-            if title is not None:
-                title[self._titles.get(term, _NO_DOCS)] += mass
-        if not hit_ids:
-            return _NO_DOCS, np.zeros(0), np.zeros(0)
-        ids, scores = _sum_by_id(hit_ids, hit_w)
-        if s.neighbour_weight:
-            # Neighbours in the same paragraph only: the sentence after a match in another
-            # paragraph or document is not its context. Sort + distinct, not np.unique,
-            # which is ~20x slower on large id arrays.
-            nbrs = np.concatenate((ids - 1, ids + 1))
-            src = np.concatenate((ids, ids))
-            inside = (nbrs >= 0) & (nbrs < len(p))
-            nbrs, src = nbrs[inside], src[inside]
-            around = np.concatenate((ids, nbrs[p.para_id[nbrs] == p.para_id[src]]))
-            around.sort()
-            around = _distinct_sorted(around)
-            base = np.zeros(len(around))
-            base[np.searchsorted(around, ids)] = scores
-            ids, scores = around, base
+        try:
+            for term, qw in query.items():
+                ids, w = index.postings(term)
+                if not len(ids):
+                    continue
+                hits.append(ids)
+                scores_at[ids] += w * qw
+                mass = max(index.term_idf(term), 0.0) * qw
+                if s.paragraph_terms:
+                    # A paragraph listed twice gets the mass once: every write is the same sum.
+                    para = p.para_id[ids]
+                    buf.paragraphs[para] += mass
+                    paras.append(para)
+                if title is not None:
+                    title[self._titles.get(term, _NO_DOCS)] += mass
+            if not hits:
+                return _NO_DOCS, np.zeros(0)
+            ids = (hits[0] if len(hits) == 1
+                   else _distinct_sorted(np.sort(np.concatenate(hits), kind="stable")))
+            ids = ids.astype(np.int64)
+            if allowed is not None:
+                ids = ids[allowed[p.collection[ids]]]
+            scores, context = self._context(ids, buf, title)
+            if s.neighbour_weight and len(ids):
+                ids = self._with_neighbours(ids, scores, context)
+                _, context = self._context(ids, buf, title)
+            return ids, context
+        finally:
+            for hit in hits:
+                scores_at[hit] = 0.0
+            for para in paras:
+                buf.paragraphs[para] = 0.0
+
+    def _context(
+        self, ids: np.ndarray, buf: _Buffers, title: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
+        s, p = self.settings, self.passages
+        scores = buf.scores[ids + 1]
         context = scores.copy()
-        pid = p.para_id
         if s.neighbour_weight:
-            for step in (-1, 1):
-                nb = ids + step
-                pos = np.minimum(np.searchsorted(ids, nb), len(ids) - 1)
-                same = (ids[pos] == nb) & (pid[np.clip(nb, 0, len(p) - 1)] == pid[ids])
-                context += s.neighbour_weight * np.where(same, scores[pos], 0.0)
-        if para_ids:
-            keys, mass = _sum_by_id(para_ids, para_w)
-            context += s.paragraph_terms * _lookup(keys, mass, pid[ids])
+            # The neighbours in the same paragraph only: the sentence after a match in another
+            # paragraph or document is not its context.
+            same = p.same_para
+            context += s.neighbour_weight * np.where(same[ids], buf.scores[ids], 0.0)
+            context += s.neighbour_weight * np.where(same[ids + 1], buf.scores[ids + 2], 0.0)
+        if s.paragraph_terms:
+            context += s.paragraph_terms * buf.paragraphs[p.para_id[ids]]
         if title is not None:
             context += s.title_terms * title[p.doc[ids]]
-        return ids, scores, context
+        return scores, context
+
+    def _with_neighbours(
+        self, ids: np.ndarray, scores: np.ndarray, context: np.ndarray
+    ) -> np.ndarray:
+        """The matched passages ids (ascending) with their neighbours in the same paragraph,
+        ascending and distinct, less those that cannot be among the best `candidates`.
+
+        A neighbour that matches nothing itself scores nw * (its two neighbours' scores) +
+        the paragraph and title terms, which it shares with the match beside it. That match
+        scores at least its own score + those terms, so the neighbour scores at most the
+        match's context - (1 - nw) * the match's score + nw * the best score of all. When
+        more than `candidates` passages match, the last of the best `candidates` of them is
+        a floor: a match below it, or a neighbour of a match whose bound is below it, is
+        never among the best. A match sits in a paragraph of thousands in a large corpus,
+        so this keeps a few hundred passages of tens of thousands."""
+        nw, n = self.settings.neighbour_weight, self.settings.candidates
+        if len(ids) > n and scores.min() >= 0:
+            floor = np.partition(context, len(ids) - n)[len(ids) - n]
+            bound = context - (1 - nw) * scores + nw * scores.max()
+            bound += 1e-9 * (np.abs(bound) + 1.0)  # rounding: never leave out a close one
+            around = ids[bound >= floor]
+            ids = ids[context >= floor]
+        else:
+            around = ids
+        same = self.passages.same_para
+        before = around[same[around]] - 1
+        after = around[same[around + 1]] + 1
+        merged = np.concatenate((ids, before, after))
+        return _distinct_sorted(np.sort(merged, kind="stable"))
+
+    def _buffers(self) -> _Buffers:
+        # One set per thread: questions are answered concurrently in worker threads.
+        buf = getattr(self._local, "buffers", None)
+        if buf is None:
+            buf = self._local.buffers = _Buffers(len(self.passages), self.passages.n_paragraphs)
+        return buf
 
     def _answer_type(self, question: str, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Raise the best few candidates that hold the kind of thing the question asks for: a
@@ -357,7 +418,7 @@ class Engine:
             return scores
         asked = set(self.analyzer.words(question))
         m = min(s.type_candidates, len(ids))
-        top = np.argpartition(-scores, m - 1)[:m] if m < len(ids) else np.arange(len(ids))
+        top = _best(ids, scores, m)
         scores = scores.copy()
         for i in top:
             if _has_kind(kind, self._text(int(ids[i]), int(ids[i])), asked):
@@ -538,15 +599,6 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _sum_by_id(ids: list[np.ndarray], weights: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct ids ascending, sum of the weights given to each)."""
-    if len(ids) == 1:
-        return ids[0].astype(np.int64), weights[0].astype(np.float64)
-    keys, inverse = np.unique(np.concatenate(ids), return_inverse=True)
-    return keys.astype(np.int64), np.bincount(inverse, weights=np.concatenate(weights),
-                                              minlength=len(keys))
-
-
 def _similar(a: frozenset[str], b: frozenset[str], floor: float) -> bool:
     """Jaccard similarity of two term sets at least floor (and never for empty sets)."""
     if not a or not b or min(len(a), len(b)) < floor * max(len(a), len(b)):
@@ -560,7 +612,28 @@ def _contains(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return sorted_values[pos] == wanted
 
 
-def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """values[keys == w] for each w of wanted, 0 where absent."""
-    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[pos] == wanted, values[pos], 0.0)
+def _any_within(sorted_values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether the ascending array sorted_values holds a value in [lo, hi), for each pair."""
+    pos = np.searchsorted(sorted_values, lo)
+    return (pos < len(sorted_values)) & (
+        sorted_values[np.minimum(pos, len(sorted_values) - 1)] < hi
+    )
+
+
+def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n highest scores, a tie at the last place going to the lower id."""
+    if n >= len(ids):
+        return np.arange(len(ids))
+    kth = np.partition(scores, len(scores) - n)[len(scores) - n]
+    keep = np.flatnonzero(scores >= kth)
+    if len(keep) > n:
+        keep = keep[np.lexsort((ids[keep], -scores[keep]))[:n]]
+    return keep
+
+
+class _Buffers:
+    """Dense accumulators of one thread's searches, all zero (False) between searches."""
+
+    def __init__(self, n_passages: int, n_paragraphs: int) -> None:
+        self.scores = np.zeros(n_passages + 2)
+        self.paragraphs = np.zeros(n_paragraphs)

@@ -23,15 +23,26 @@ class Passages:
     paragraph: np.ndarray  # int32, 1-based within its document
     collection: np.ndarray  # int16 index into Engine.collections
     para_id: np.ndarray = field(init=False)  # int64, unique per (doc, paragraph)
+    # Derived for the answer path: same_para[i] is whether passage i is in the paragraph of
+    # passage i - 1 (False for i = 0 and i = len); paragraph p is passages
+    # para_start[p]:para_start[p + 1].
+    same_para: np.ndarray = field(init=False, repr=False)  # bool, len + 1
+    para_start: np.ndarray = field(init=False, repr=False)  # int64, paragraphs + 1
 
     def __post_init__(self) -> None:
+        n = len(self.doc)
         changed = (self.doc[1:] != self.doc[:-1]) | (self.paragraph[1:] != self.paragraph[:-1])
-        new = np.r_[True, changed]
-        self.para_id = np.cumsum(new) - 1 if len(self.doc) else np.zeros(0, dtype=np.int64)
+        new = np.r_[True, changed] if n else np.zeros(0, dtype=bool)
+        self.para_id = np.cumsum(new) - 1 if n else np.zeros(0, dtype=np.int64)
+        self.same_para = np.r_[False, ~changed, False] if n else np.zeros(1, dtype=bool)
+        self.para_start = np.r_[np.flatnonzero(new), n].astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.doc)
 
+    @property
+    def n_paragraphs(self) -> int:
+        return len(self.para_start) - 1
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,11 @@ class BM25Index:
         lo, hi = self.indptr[t], self.indptr[t + 1]
         return self.doc_ids[lo:hi], self.weights[lo:hi] * self.idf[t]
 
+    def doc_ids_of(self, term: str) -> np.ndarray:
+        """Passage ids containing term, ascending (a view: do not write to it)."""
+        t = self.vocab.get(term)
+        return _EMPTY_IDS if t is None else self.doc_ids[self.indptr[t] : self.indptr[t + 1]]
+
     def df(self, term: str) -> int:
         t = self.vocab.get(term)
         return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
