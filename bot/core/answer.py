@@ -170,7 +170,7 @@ class Engine:
         if confidence < self.settings.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=confidence)
         picked = self._select(ids, scores, cover, 2 * (offset + top_k) + 2)
-        quotes = self._quotes(picked)
+        quotes = self._quotes(picked, frozenset(query))
         more = len(quotes) > offset + top_k
         return Answer(
             question, True, tuple(quotes[offset : offset + top_k]), None, confidence, more
@@ -393,16 +393,21 @@ class Engine:
             seen_docs.add(int(doc[pid]))
         return picked
 
-    def _quotes(self, picked: list[tuple[int, float]]) -> list[Quote]:
+    def _quotes(
+        self, picked: list[tuple[int, float]], asked: frozenset[str]
+    ) -> list[Quote]:
         """Quotes in rank order. A sentence that says the same as one already chosen (the
         same terms, or nearly: Jaccard similarity of their term sets >= duplicate) is shown
         once, with the other document added as a source; a passage next to an already chosen
-        one of the same paragraph joins it as a run of consecutive sentences."""
+        one of the same paragraph joins it as a run of consecutive sentences if it holds a
+        term of `asked` (the question's terms) or links two chosen sentences, and is left out
+        otherwise."""
         p = self.passages
         runs: list[list[int]] = []
         scores: list[float] = []
         also: list[list[Source]] = []
         terms: dict[int, frozenset[str]] = {}  # passage -> its terms, computed when needed
+        chosen = {pid for pid, _ in picked}
         for pid, score in picked:
             dup = self._duplicate_of(pid, runs, terms)
             if dup is not None:
@@ -414,7 +419,15 @@ class Engine:
                 continue
             for i, run in enumerate(runs):
                 if p.para_id[pid] == p.para_id[run[0]] and run[0] - 1 <= pid <= run[-1] + 1:
-                    runs[i] = sorted({*run, pid})
+                    # A neighbour that shares no term with the question scored on its
+                    # neighbour's match and its paragraph alone: appended, it is most often
+                    # noise ("In conjunction with the ground offensive, ..."), unless it
+                    # links two chosen sentences; alone, it would stand next to the quote it
+                    # borrowed its score from.
+                    links = {pid - 1, pid + 1} <= chosen and p.para_id[pid - 1] == p.para_id[
+                        pid + 1]
+                    if links or self._terms(pid, terms) & asked:
+                        runs[i] = sorted({*run, pid})
                     break
             else:
                 runs.append([pid])
