@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from bot.core import rerank
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer, fold
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
@@ -60,6 +61,9 @@ class RetrievalSettings:
     # passages)) are searched too, at this share of its weight; 0 turns this off.
     spelling_weight: float = 0.7
     spelling_rare: int = 10
+    # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
+    # score (features and weights there); 0 turns it off.
+    rerank: int = 10
 
 
 @dataclass(frozen=True)
@@ -276,20 +280,39 @@ class Engine:
     def _candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Matching passages and their neighbours, best first, with context-weighted scores."""
+        """Matching passages and their neighbours, best first, with context-weighted scores;
+        the best `rerank` of them reordered by bot/core/rerank.py."""
+        ids, bm25, context = self._scored_candidates(query, collections, question)
+        m = min(self.settings.rerank, len(ids))
+        if m > 1:
+            x = rerank.features(self.corpus, self.analyzer, question, query, ids[:m], bm25[:m],
+                                context[:m], *self._kind_test(question), self._titles)
+            ids = np.concatenate((rerank.rerank(x, ids[:m]), ids[m:]))
+        return ids, context
+
+    def _scored_candidates(
+        self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, BM25 scores, context scores) of the candidates, best first by context."""
         ids, scores, context = self._score(query)
         if collections is not None and len(ids):
             allowed = np.array([c in collections for c in self.collections], dtype=bool)
             keep = allowed[self.passages.collection[ids]]
             ids, scores, context = ids[keep], scores[keep], context[keep]
         if not len(ids):
-            return ids, scores
+            return ids, scores, context
         n = min(self.settings.candidates, len(ids))
         top = np.argpartition(-context, n - 1)[:n] if n < len(ids) else np.arange(len(ids))
-        ids, context = ids[top], context[top]
+        ids, scores, context = ids[top], scores[top], context[top]
         context = self._answer_type(question, ids, context)
         order = np.lexsort((ids, -context))
-        return ids[order], context[order]
+        return ids[order], scores[order], context[order]
+
+    def _kind_test(self, question: str) -> tuple[str | None, Callable[[str], bool]]:
+        """The kind of answer question asks for, and a test of whether a text holds one."""
+        kind = _question_kind(question)
+        asked = set(self.analyzer.words(question))
+        return kind, lambda text: kind is not None and _has_kind(kind, text, asked)
 
     def _score(self, query: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(passage ids, BM25 scores, context-weighted scores) of every passage that matches a
