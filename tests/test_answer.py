@@ -188,7 +188,7 @@ def test_candidates_are_the_best_by_context(candidates: int, question: str) -> N
 
     from bot.core.answer import RetrievalSettings
 
-    settings = replace(RetrievalSettings(), candidates=candidates, type_weight=0.0)
+    settings = replace(RetrievalSettings(), candidates=candidates, type_weight=0.0, rerank=0)
     engine = Engine(_synthetic_documents(), settings)
     query = engine.query_terms(question)
     expected = _reference_context(engine, query)

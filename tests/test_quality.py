@@ -99,6 +99,24 @@ def test_both_documents_quoted_when_both_speak(seeds: Engine) -> None:
     assert {q.document for q in answer.quotes} == {SIVERSK, SEVERSK}
 
 
+def test_a_neighbour_without_a_question_term_does_not_join_the_quote(seeds: Engine) -> None:
+    quotes = seeds.answer("How long has the fighting gone on?").quotes
+    siversk = [q.text for q in quotes if q.text.startswith("The fight for Siversk")]
+    assert siversk and "In conjunction with the ground offensive" not in siversk[0]
+
+
+def test_a_neighbour_holding_a_question_term_joins_the_quote() -> None:
+    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+    engine = Engine(docs({
+        **filler,
+        "a.txt": "The lighthouse keeper rowed to the island. The keeper lit the lighthouse "
+                 "lamp at dusk. Gulls nested on the cliffs.",
+    }))
+    top = engine.answer("When did the lighthouse keeper light the lamp?").quotes[0]
+    assert "rowed to the island. The keeper lit" in top.text
+    assert "Gulls" not in top.text
+
+
 def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
     filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({

@@ -10,11 +10,12 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from bot.core import rerank
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer, fold
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
@@ -61,6 +62,9 @@ class RetrievalSettings:
     # passages)) are searched too, at this share of its weight; 0 turns this off.
     spelling_weight: float = 0.7
     spelling_rare: int = 10
+    # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
+    # score (features and weights there); 0 turns it off.
+    rerank: int = 10
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class Engine:
         if confidence < self.settings.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=confidence)
         picked = self._select(ids, scores, cover, 2 * (offset + top_k) + 2)
-        quotes = self._quotes(picked)
+        quotes = self._quotes(picked, frozenset(query))
         more = len(quotes) > offset + top_k
         return Answer(
             question, True, tuple(quotes[offset : offset + top_k]), None, confidence, more
@@ -283,24 +287,44 @@ class Engine:
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
     ) -> tuple[np.ndarray, np.ndarray]:
         """The best `candidates` of the matching passages and their neighbours, best first,
-        with context-weighted scores."""
+        with context-weighted scores; the best `rerank` of them reordered by
+        bot/core/rerank.py."""
+        ids, bm25, context = self._scored_candidates(query, collections, question)
+        m = min(self.settings.rerank, len(ids))
+        if m > 1:
+            x = rerank.features(self.corpus, self.analyzer, question, query, ids[:m], bm25[:m],
+                                context[:m], *self._kind_test(question), self._titles)
+            ids = np.concatenate((rerank.rerank(x, ids[:m]), ids[m:]))
+        return ids, context
+
+    def _scored_candidates(
+        self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, BM25 scores, context scores) of the best `candidates`, best first by context."""
         allowed = None
         if collections is not None:
             allowed = np.array([c in collections for c in self.collections], dtype=bool)
-        ids, context = self._score(query, allowed)
+        ids, scores, context = self._score(query, allowed)
         if not len(ids):
-            return ids, context
+            return ids, scores, context
         top = _best(ids, context, min(self.settings.candidates, len(ids)))
-        ids, context = ids[top], context[top]
+        ids, scores, context = ids[top], scores[top], context[top]
         context = self._answer_type(question, ids, context)
         order = np.lexsort((ids, -context))
-        return ids[order], context[order]
+        return ids[order], scores[order], context[order]
+
+    def _kind_test(self, question: str) -> tuple[str | None, Callable[[str], bool]]:
+        """The kind of answer question asks for, and a test of whether a text holds one."""
+        kind = _question_kind(question)
+        asked = set(self.analyzer.words(question))
+        return kind, lambda text: kind is not None and _has_kind(kind, text, asked)
 
     def _score(
         self, query: dict[str, float], allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(passage ids, context-weighted scores), in no particular order, of the passages
-        that match a question term or neighbour one, in the collections allowed (None: all);
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(passage ids, BM25 scores, context-weighted scores), in no particular order, of the
+        passages that match a question term or neighbour one, in the collections allowed
+        (None: all);
         those that cannot be among the best `candidates` may be left out.
 
         The context score adds to a sentence's BM25 score a share of its neighbours' and, in
@@ -336,7 +360,7 @@ class Engine:
                 if title is not None:
                     title[self._titles.get(term, _NO_DOCS)] += mass
             if not hits:
-                return _NO_DOCS, np.zeros(0)
+                return _NO_DOCS, np.zeros(0), np.zeros(0)
             ids = (hits[0] if len(hits) == 1
                    else _distinct_sorted(np.sort(np.concatenate(hits), kind="stable")))
             ids = ids.astype(np.int64)
@@ -345,8 +369,8 @@ class Engine:
             scores, context = self._context(ids, buf, title)
             if s.neighbour_weight and len(ids):
                 ids = self._with_neighbours(ids, scores, context)
-                _, context = self._context(ids, buf, title)
-            return ids, context
+                scores, context = self._context(ids, buf, title)
+            return ids, scores, context
         finally:
             for hit in hits:
                 scores_at[hit] = 0.0
@@ -454,16 +478,21 @@ class Engine:
             seen_docs.add(int(doc[pid]))
         return picked
 
-    def _quotes(self, picked: list[tuple[int, float]]) -> list[Quote]:
+    def _quotes(
+        self, picked: list[tuple[int, float]], asked: frozenset[str]
+    ) -> list[Quote]:
         """Quotes in rank order. A sentence that says the same as one already chosen (the
         same terms, or nearly: Jaccard similarity of their term sets >= duplicate) is shown
         once, with the other document added as a source; a passage next to an already chosen
-        one of the same paragraph joins it as a run of consecutive sentences."""
+        one of the same paragraph joins it as a run of consecutive sentences if it holds a
+        term of `asked` (the question's terms) or links two chosen sentences, and is left out
+        otherwise."""
         p = self.passages
         runs: list[list[int]] = []
         scores: list[float] = []
         also: list[list[Source]] = []
         terms: dict[int, frozenset[str]] = {}  # passage -> its terms, computed when needed
+        chosen = {pid for pid, _ in picked}
         for pid, score in picked:
             dup = self._duplicate_of(pid, runs, terms)
             if dup is not None:
@@ -475,7 +504,15 @@ class Engine:
                 continue
             for i, run in enumerate(runs):
                 if p.para_id[pid] == p.para_id[run[0]] and run[0] - 1 <= pid <= run[-1] + 1:
-                    runs[i] = sorted({*run, pid})
+                    # A neighbour that shares no term with the question scored on its
+                    # neighbour's match and its paragraph alone: appended, it is most often
+                    # noise ("In conjunction with the ground offensive, ..."), unless it
+                    # links two chosen sentences; alone, it would stand next to the quote it
+                    # borrowed its score from.
+                    links = {pid - 1, pid + 1} <= chosen and p.para_id[pid - 1] == p.para_id[
+                        pid + 1]
+                    if links or self._terms(pid, terms) & asked:
+                        runs[i] = sorted({*run, pid})
                     break
             else:
                 runs.append([pid])

@@ -1,0 +1,38 @@
+"""The rerank stage reorders the best few candidates and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.core import rerank
+from bot.core.answer import Engine, RetrievalSettings
+from bot.core.documents import parse_document
+
+
+def _engine(depth: int) -> Engine:
+    texts = {f"f{i}.txt": f"Filler sentence number {i} about the harbour." for i in range(12)}
+    texts["a.txt"] = ("The harbour crane was built by Krupp. It lifted boats until 1961. "
+                      "The harbour crane is painted red.")
+    docs = [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
+    return Engine(docs, replace(RetrievalSettings(), threshold=0.0, rerank=depth))
+
+
+def test_features_have_one_column_each_and_weights_match() -> None:
+    engine = _engine(10)
+    query = engine.query_terms("When was the harbour crane built?")
+    ids, bm25, context = engine._scored_candidates(query, None, "When was the crane built?")
+    x = rerank.features(engine.corpus, engine.analyzer, "When was the harbour crane built?",
+                        query, ids, bm25, context, *engine._kind_test("When was it built?"),
+                        engine._titles)
+    assert x.shape == (len(ids), len(rerank.FEATURES)) == (len(ids), len(rerank.WEIGHTS))
+    assert (x[:, :6] >= 0).all() and (x[:, :6] <= 1 + 1e-9).all()
+
+
+def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
+    on, off = _engine(10), _engine(0)
+    query = on.query_terms("When was the harbour crane built?")
+    ids_on, scores_on = on._candidates(query, None, "When was the harbour crane built?")
+    ids_off, scores_off = off._candidates(query, None, "When was the harbour crane built?")
+    assert sorted(ids_on.tolist()) == sorted(ids_off.tolist())
+    assert scores_on.tolist() == scores_off.tolist()
