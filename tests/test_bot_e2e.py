@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from e2e.harness import LANTERN, LONG, NEW_DOC, VAULT, Scene, close_scene, open_scene, start_bot
+from e2e.harness import (
+    LANTERN,
+    LONG,
+    NEW_DOC,
+    VAULT,
+    Scene,
+    close_scene,
+    open_scene,
+    running_scene,
+    start_bot,
+)
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
 from fakediscord import Intent
@@ -27,12 +37,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def scene(tmp_path_factory: pytest.TempPathFactory):
-    scene, undo = await open_scene(tmp_path_factory.mktemp("project"))
-    try:
-        await start_bot(scene)
+    async with running_scene(tmp_path_factory.mktemp("project")) as scene:
         yield scene
-    finally:
-        await close_scene(scene, undo)
 
 
 # --- asking --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from e2e.harness import Scene, close_scene, open_scene, start_bot
+from e2e.harness import Scene, running_scene
 from e2e.talk import QUESTION, check, final, mention, replies, say, slash_ask
 from fakediscord import skip_identify_delay
 
@@ -28,14 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def scene(tmp_path_factory: pytest.TempPathFactory):
-    scene, undo = await open_scene(tmp_path_factory.mktemp("faults-project"))
-    try:
-        await start_bot(scene)
+    async with running_scene(tmp_path_factory.mktemp("faults-project")) as scene:
         # discord.py sleeps 5 s before a re-IDENTIFY; the real bot keeps that sleep.
         scene.identifies = skip_identify_delay(scene.bot)  # type: ignore[attr-defined]
         yield scene
-    finally:
-        await close_scene(scene, undo)
 
 
 async def answered_once(scene: Scene, channel=None, user=None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from e2e.harness import Scene, close_scene, open_scene, start_bot
+from e2e.harness import Scene, running_scene
 from e2e.talk import check, mention, replies
 from fakediscord import UnrealisticAction
 from verbatim import assert_answer_verbatim
@@ -181,12 +181,8 @@ CALM = (
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def scene(tmp_path_factory: pytest.TempPathFactory):
-    scene, undo = await open_scene(tmp_path_factory.mktemp("hostile-project"))
-    try:
-        await start_bot(scene)
+    async with running_scene(tmp_path_factory.mktemp("hostile-project")) as scene:
         yield scene
-    finally:
-        await close_scene(scene, undo)
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -5,8 +5,10 @@ DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL like in production."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,6 +181,17 @@ async def close_scene(scene: Scene, undo) -> None:
     logging.getLogger("discord").setLevel(logging.NOTSET)
     undo()
     scene.server.assert_healthy()
+
+
+@contextlib.asynccontextmanager
+async def running_scene(tmp: Path) -> AsyncIterator[Scene]:
+    """A scene with the bot started, closed (and checked healthy) on the way out."""
+    scene, undo = await open_scene(tmp)
+    try:
+        await start_bot(scene)
+        yield scene
+    finally:
+        await close_scene(scene, undo)
 
 
 __all__ = ["LANTERN", "LONG", "NEW_DOC", "VAULT", "Intent", "Perm", "Scene"]
