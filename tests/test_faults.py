@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -111,6 +112,28 @@ async def test_a_rate_limited_interaction_callback_still_answers_once(scene: Sce
     assert inter.callbacks[-1].status == 200 and inter.callbacks[-1].latency < 3.0
     check(scene, recs)
     assert [r.status for r in server.http_errors[errors:]] == [429]
+
+
+async def test_when_discord_never_recovers_it_is_logged_and_the_bot_serves_on(
+    scene: Scene,
+) -> None:
+    """discord.py tries a request five times; when all five fail the answer is lost, the log
+    says so with its traceback, the member gets the short apology, and the bot answers the
+    next question as usual."""
+    server = scene.server
+    logs = len(scene.logs)
+    server.fail_next("POST", "/channels/*/messages", status=429, retry_after=0.05, times=5)
+    msg = await server.user_says(scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
+
+    def failed() -> list[logging.LogRecord]:
+        return [r for r in scene.logs[logs:]
+                if r.levelno >= logging.ERROR and r.name.startswith("bot.")]
+
+    await server.wait_until(lambda: failed(), 10, what="the failure in the log")
+    assert failed()[0].exc_info is not None  # with its traceback
+    recs = await replies(scene, msg, scene.general)
+    assert [r.content for r in recs] == [render.OOPS]
+    await answered_once(scene)
 
 
 # --- reloads that fail ---------------------------------------------------------------------------
