@@ -437,15 +437,16 @@ class Engine:
         date for "when", a number for "how many", a name the question does not already say
         for "who". A cue, not a filter: it moves a sentence up among close ones."""
         s = self.settings
-        kind = _question_kind(question) if s.type_weight else None
-        if kind is None or not len(ids):
+        if not s.type_weight or not len(ids):
             return scores
-        asked = set(self.analyzer.words(question))
+        kind, holds_kind = self._kind_test(question)
+        if kind is None:
+            return scores
         m = min(s.type_candidates, len(ids))
         top = _best(ids, scores, m)
         scores = scores.copy()
         for i in top:
-            if _has_kind(kind, self._text(int(ids[i]), int(ids[i])), asked):
+            if holds_kind(self._text(int(ids[i]), int(ids[i]))):
                 scores[i] *= 1 + s.type_weight
         return scores
 

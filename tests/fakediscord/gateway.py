@@ -370,13 +370,20 @@ class Gateway:
             return False
         return token.removeprefix("Bot ") == self.server.token
 
-    async def _identify(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
-        server = self.server
+    async def _authenticated(self, conn: GatewayConnection, d: dict[str, Any]) -> bool:
+        """IDENTIFY and RESUME alike: once per connection, with the right token; else the
+        connection is closed with Discord's code and False returned."""
         if conn.session is not None:
             await conn.close(Close.ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
+            return False
         if not self._token_ok(d.get("token")):
             await conn.close(Close.AUTHENTICATION_FAILED, "Authentication failed.")
+            return False
+        return True
+
+    async def _identify(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
+        server = self.server
+        if not await self._authenticated(conn, d):
             return
         intents = d.get("intents")
         if not isinstance(intents, int) or intents & ~Intent.VALID:
@@ -440,11 +447,7 @@ class Gateway:
         )
 
     async def _resume(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
-        if conn.session is not None:
-            await conn.close(Close.ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
-        if not self._token_ok(d.get("token")):
-            await conn.close(Close.AUTHENTICATION_FAILED, "Authentication failed.")
+        if not await self._authenticated(conn, d):
             return
         session = self.sessions.get(d.get("session_id") or "")
         seq = d.get("seq") or 0
