@@ -290,26 +290,60 @@ Chunk = tuple[list[str], np.ndarray, np.ndarray]  # (terms, term numbers into te
 def analyse_chunk(texts: list[str], analyzer: Analyzer | None = None) -> Chunk:
     """Terms of a run of passages: the chunk's distinct terms in order of first use, every
     term as a number into them, and each passage's number of terms. Equal to calling
-    analyzer.terms on each passage (checked: a text containing BREAK_WORD itself, or an
-    analyzer that does not keep it as one term, falls back to one call a passage)."""
+    analyzer.terms on each passage (checked: a text containing BREAK_WORD itself falls back
+    to one call a passage)."""
     analyzer = analyzer or DEFAULT_ANALYZER
+    if len(texts) > 1 and _words_then_terms(analyzer):
+        chunk = _analyse_joined(texts, analyzer)
+        if chunk is not None:
+            return chunk
     vocab: dict[str, int] = {}
     setdefault = vocab.setdefault
-    marker = analyzer.terms(BREAK_WORD)
-    if len(marker) == 1 and len(texts) > 1:
-        vocab[marker[0]] = 0
-        terms = analyzer.terms(f"\n{BREAK_WORD}\n".join(texts))
-        ids = np.fromiter((setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
-        breaks = np.flatnonzero(ids == 0)
-        if len(breaks) == len(texts) - 1:
-            lengths = np.diff(np.r_[-1, breaks, len(ids)]) - 1
-            del vocab[marker[0]]
-            return list(vocab), ids[ids != 0] - 1, lengths.astype(np.int32)
-        vocab.clear()
     per_passage = [analyzer.terms(t) for t in texts]
     flat = [setdefault(t, len(vocab)) for terms in per_passage for t in terms]
     lengths = np.fromiter(map(len, per_passage), np.int32, len(per_passage))
     return list(vocab), np.asarray(flat, dtype=np.int32), lengths
+
+
+def _words_then_terms(analyzer: Analyzer) -> bool:
+    """Whether analyzer.terms(text) is word_terms of each of words(text), as in Analyzer."""
+    cls = type(analyzer)
+    return all(getattr(cls, m) is getattr(Analyzer, m) for m in ("terms", "words", "word_terms"))
+
+
+def _analyse_joined(texts: list[str], analyzer: Analyzer) -> Chunk | None:
+    """analyse_chunk in one words() call over the texts joined by BREAK_WORD, analysing each
+    distinct word once: Python touches each word about twice (found, numbered), numpy does
+    the rest. None when the joined words cannot be split back into the passages."""
+    words = analyzer.words(f"\n{BREAK_WORD}\n".join(texts))
+    distinct = list(dict.fromkeys(words))  # in order of first use
+    number = dict(zip(distinct, range(len(distinct)), strict=True))
+    word_ids = np.fromiter(map(number.__getitem__, words), np.int32, len(words))
+    del words
+    is_break = word_ids == number.get(BREAK_WORD, -1)
+    if int(np.count_nonzero(is_break)) != len(texts) - 1:
+        return None  # a passage holds BREAK_WORD itself
+    # Terms of each distinct word, numbered in order of first use (words are in that order).
+    vocab: dict[str, int] = {}
+    setdefault = vocab.setdefault
+    per_word = [() if w == BREAK_WORD else analyzer.word_terms(w) for w in distinct]
+    counts = np.fromiter(map(len, per_word), np.int32, len(per_word))
+    flat = np.fromiter(
+        (setdefault(t, len(vocab)) for ts in per_word for t in ts), np.int32, int(counts.sum())
+    )
+    first = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    per_token = counts[word_ids]
+    if per_token.max(initial=0) <= 1:
+        term_ids = flat[first[word_ids[per_token == 1]]]
+    else:  # a hyphenated word gives several terms
+        expanded = np.repeat(word_ids, per_token)
+        offsets = np.cumsum(per_token, dtype=np.int64) - per_token
+        within = np.arange(len(expanded)) - np.repeat(offsets, per_token)
+        term_ids = flat[first[expanded] + within]
+    passage_of = np.cumsum(is_break, dtype=np.int32)
+    lengths = np.bincount(passage_of, weights=per_token, minlength=len(texts))
+    return list(vocab), term_ids, lengths.astype(np.int32)
 
 
 def _analysed_chunks(
