@@ -39,6 +39,12 @@ def sentences(text: str) -> list[str]:
         ),
         ("No full stop at the end", ["No full stop at the end"]),
         ("The U.S. and e.g. the U.K. agreed.", ["The U.S. and e.g. the U.K. agreed."]),
+        # A dotted word longer than the splitter's look-back window is still read whole.
+        (
+            "See (" + "a." * 30 + "b. Then more.\u2003Also " + "ab" * 30 + ". Done.",
+            ["See (" + "a." * 30 + "b. Then more.", "Also " + "ab" * 30 + ".", "Done."],
+        ),
+        (" \t Padded.\x1c  Next one. \u00a0", ["Padded.", "Next one."]),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.core.analysis import Analyzer
-from bot.core.documents import Document
+from bot.core.documents import Document, span_rows
 from bot.core.index import BM25Index, Progress
 
 
@@ -66,17 +66,21 @@ class Corpus:
         documents = tuple(documents)
         collections = tuple(sorted({d.collection for d in documents}))
         coll_no = {c: i for i, c in enumerate(collections)}
-        counts = [len(d.sentences) for d in documents]
+        rows = [span_rows(d.sentences, 3) for d in documents]
+        counts = [len(r) for r in rows]
         n = sum(counts)
-        sentences = [s for d in documents for s in d.sentences]
+        sentences = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
         passages = Passages(
             np.repeat(np.arange(len(documents), dtype=np.int32), counts),
-            np.fromiter((s.start for s in sentences), np.int64, n),
-            np.fromiter((s.end for s in sentences), np.int64, n),
-            np.fromiter((s.paragraph for s in sentences), np.int32, n),
+            np.ascontiguousarray(sentences[:, 0]),
+            np.ascontiguousarray(sentences[:, 1]),
+            sentences[:, 2].astype(np.int32),
             np.repeat(np.array([coll_no[d.collection] for d in documents], np.int16), counts),
         )
-        texts = (d.text[s.start : s.end] for d in documents for s in d.sentences)
+        del sentences
+        texts = (
+            d.text[s:e] for d, r in zip(documents, rows, strict=True) for s, e in r[:, :2].tolist()
+        )
         index = BM25Index.from_texts(
             texts, n, analyzer, k1=k1, b=b, epsilon=epsilon, progress=progress
         )

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,53 @@ class Document:
     label: str
     source: str = ""
     date: str = ""
-    paragraphs: tuple[Span, ...] = field(default=(), repr=False)
-    sentences: tuple[Sentence, ...] = field(default=(), repr=False)
+    paragraphs: Sequence[Span] = field(default=(), repr=False)
+    sentences: Sequence[Sentence] = field(default=(), repr=False)  # Spans after parsing
 
     def slice(self, start: int, end: int) -> str:
         return self.text[start:end]
+
+
+class Spans(Sequence):
+    """A document's paragraphs or sentences as a read-only sequence over the rows of an int64
+    array (start, end[, paragraph]), making each Span/Sentence only when asked: a million
+    sentence objects would take seconds to make and about 200 MB to hold. Compares equal to
+    the tuple it stands for."""
+
+    __slots__ = ("_make", "rows")
+
+    def __init__(self, make: Callable[..., Any], rows: np.ndarray) -> None:
+        self._make, self.rows = make, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        return self._make(*(int(x) for x in self.rows[i]))
+
+    def __iter__(self) -> Iterator[Any]:
+        make = self._make
+        return (make(*row) for row in self.rows.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+def span_rows(spans: Sequence[Any], columns: int) -> np.ndarray:
+    """The (n, columns) int64 rows of a document's paragraphs (2) or sentences (3)."""
+    if isinstance(spans, Spans):
+        return spans.rows
+    fields = ("start", "end", "paragraph")[:columns]
+    flat = [getattr(s, f) for s in spans for f in fields]
+    return np.array(flat, dtype=np.int64).reshape(-1, columns)
 
 
 @dataclass(frozen=True)
@@ -126,11 +171,11 @@ def parse_document(
     front, body_start = front_matter(text) if rel.lower().endswith(".md") else ({}, 0)
     fields = {**front, **{k: str(v) for k, v in (meta or {}).items() if v is not None}}
     paragraphs = split_paragraphs(text, body_start, markdown=rel.lower().endswith(".md"))
-    sentences = tuple(
-        Sentence(s, e, number)
-        for number, para in enumerate(paragraphs, start=1)
-        for s, e in split_sentences(text, para.start, para.end)
-    )
+    flat: list[int] = []
+    for number, para in enumerate(paragraphs, start=1):
+        for s, e in split_sentences(text, para.start, para.end):
+            flat += (s, e, number)
+    sentences = Spans(Sentence, np.array(flat, dtype=np.int64).reshape(-1, 3))
     return Document(
         collection=collection,
         rel=rel,
@@ -139,7 +184,7 @@ def parse_document(
         label=fields.get("label") or fields.get("title") or rel,
         source=fields.get("source", ""),
         date=fields.get("date", ""),
-        paragraphs=paragraphs,
+        paragraphs=Spans(Span, span_rows(paragraphs, 2)),
         sentences=sentences,
     )
 
@@ -202,11 +247,12 @@ def _split_headings(text: str, block: Span) -> list[Span]:
 
 
 def _strip(text: str, start: int, end: int) -> Span | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return Span(start, end) if end > start else None
+    # str.strip() removes exactly the characters for which str.isspace() is true.
+    piece = text[start:end]
+    left = piece.lstrip()
+    if not left:
+        return None
+    return Span(end - len(left), end - (len(left) - len(left.rstrip())))
 
 
 # --- sentences -----------------------------------------------------------------------------
@@ -222,6 +268,10 @@ ABBREVIATIONS = frozenset(
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
 _END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)")
+_VISIBLE = re.compile(r"\S")
+_WORD_BACK = re.compile(r"[^\s" + re.escape(_OPENERS) + "]*")
+_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_WINDOW = 32
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -254,9 +304,8 @@ def _closers(match: re.Match[str]) -> int:
 
 
 def _next_visible(text: str, pos: int, end: int) -> int | None:
-    while pos < end and text[pos].isspace():
-        pos += 1
-    return pos if pos < end else None
+    match = _VISIBLE.search(text, pos, end)  # \S is exactly "not str.isspace()"
+    return None if match is None else match.start()
 
 
 def _starts_sentence(char: str) -> bool:
@@ -265,17 +314,21 @@ def _starts_sentence(char: str) -> bool:
 
 
 def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
-    word_start = dot
-    while word_start > floor and not (
-        text[word_start - 1].isspace() or text[word_start - 1] in _OPENERS
-    ):
-        word_start -= 1
+    # The word before the dot: back to whitespace, an opening quote or bracket, or floor.
+    # Searched in a reversed window of the text; a longer word is walked back to its start.
+    low = max(floor, dot - _WINDOW)
+    word_start = dot - _WORD_BACK.match(text[low:dot][::-1]).end()
+    if word_start == low:
+        while word_start > floor and not (
+            text[word_start - 1].isspace() or text[word_start - 1] in _OPENERS
+        ):
+            word_start -= 1
     word = text[word_start:dot]
     if not word:
         return False
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. R. R. Tolkien"
-    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
+    if _ACRONYM.fullmatch(word):
         return True  # a dotted acronym: "U.S.", "e.g."
     return word.lower() in ABBREVIATIONS
 

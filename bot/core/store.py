@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
-from bot.core.documents import Document, Sentence, Span, iter_files, read_text
+from bot.core.documents import Document, Sentence, Span, Spans, iter_files, read_text, span_rows
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 
@@ -190,14 +190,18 @@ def _save_documents(w: _Writer, documents: Sequence[Document]) -> None:
          "source": d.source, "date": d.date, "chars": len(d.text), "text": _text_digest(d.text)}
         for d in documents
     ])
-    paragraphs = [(p.start, p.end) for d in documents for p in d.paragraphs]
-    sentences = [(s.start, s.end, s.paragraph) for d in documents for s in d.sentences]
-    w.array("documents.paragraphs", np.array(paragraphs, dtype=np.int64).reshape(-1, 2))
-    w.array("documents.sentences", np.array(sentences, dtype=np.int64).reshape(-1, 3))
+    w.array("documents.paragraphs",
+            np.concatenate([span_rows(d.paragraphs, 2) for d in documents] or [_rows(2)]))
+    w.array("documents.sentences",
+            np.concatenate([span_rows(d.sentences, 3) for d in documents] or [_rows(3)]))
     w.array("documents.paragraph_counts",
             np.array([len(d.paragraphs) for d in documents], dtype=np.int64))
     w.array("documents.sentence_counts",
             np.array([len(d.sentences) for d in documents], dtype=np.int64))
+
+
+def _rows(columns: int) -> np.ndarray:
+    return np.zeros((0, columns), dtype=np.int64)
 
 
 def _prune(root: Path, keep: Path) -> None:
@@ -323,43 +327,11 @@ def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
         documents.append(Document(
             collection=m["collection"], rel=m["rel"], path=path, text=text, label=m["label"],
             source=m["source"], date=m["date"],
-            paragraphs=Spans(Span, paragraphs[p_at:p_end]),  # type: ignore[arg-type]
-            sentences=Spans(Sentence, sentences[s_at:s_end]),  # type: ignore[arg-type]
+            paragraphs=Spans(Span, paragraphs[p_at:p_end]),
+            sentences=Spans(Sentence, sentences[s_at:s_end]),
         ))
         p_at, s_at = p_end, s_end
     return tuple(documents)
-
-
-class Spans(Sequence):
-    """A document's paragraphs or sentences as a read-only sequence over rows of an array,
-    making each Span/Sentence when asked: creating a million of them at load takes seconds.
-    Compares equal to the tuple it stands for."""
-
-    __slots__ = ("_make", "_rows")
-
-    def __init__(self, make: Callable[..., Any], rows: np.ndarray) -> None:
-        self._make, self._rows = make, rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return tuple(self)[i]
-        return self._make(*(int(x) for x in self._rows[i]))
-
-    def __iter__(self) -> Iterator[Any]:
-        make = self._make
-        return (make(*row) for row in self._rows.tolist())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
 
 
 # --- helpers ----------------------------------------------------------------------------------
