@@ -11,12 +11,13 @@ the query subprocess, after quotebot's figures are taken. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def main() -> None:
 
 
 def _row(n: int, b: dict, q: dict) -> str:
-    rss = f"{b['rss_main_mb']:.0f}+{b['rss_worker_mb']:.0f}w"
+    rss = f"{b['rss_total_mb']:.0f}({b['rss_main_mb']:.0f}m)"
     ratio = f"{q['bm25_ms'] / q['ours_sample_ms']:.0f}x" if q.get("bm25_ms") else "-"
     bm25 = f"{q['bm25_ms']:.0f}" if q.get("bm25_ms") else "-"
     return (f"{n:>9,} {b['parse_s']:>7.1f} {b['index_s']:>7.1f} {b['save_s']:>6.1f} {rss:>13} "
@@ -82,6 +83,40 @@ def _child(*args: str | Path) -> dict:
 # --- the subprocesses ---------------------------------------------------------------------------
 
 
+class TreeRSS(threading.Thread):
+    """Samples the RSS of this process and all its descendants every 20 ms and keeps the
+    largest sum (main and analysis workers at the same moment) and the largest of main
+    alone. ru_maxrss cannot give the sum, and overstates a worker: a child keeps the peak
+    of the parent it was forked from across exec."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        super().__init__(daemon=True)
+        self.me, self.error = psutil.Process(), psutil.Error
+        self.total = self.main = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            self.done.wait(0.02)
+
+    def sample(self) -> None:
+        main = self.me.memory_info().rss
+        total = main
+        for child in self.me.children(recursive=True):
+            with contextlib.suppress(self.error):  # ended between listing and reading
+                total += child.memory_info().rss
+        self.main, self.total = max(self.main, main), max(self.total, total)
+
+    def stop(self) -> tuple[float, float]:
+        self.done.set()
+        self.join()
+        self.sample()
+        return self.total / 2**20, self.main / 2**20
+
+
 def child_build(folder: Path, cache: Path) -> dict:
     from bot.core import store
     from bot.core.analysis import DEFAULT_ANALYZER
@@ -89,6 +124,8 @@ def child_build(folder: Path, cache: Path) -> dict:
     from bot.library import load_documents
 
     params = _params()
+    rss = TreeRSS()
+    rss.start()
     t0 = time.perf_counter()
     documents, _ = load_documents([("bench", folder)])
     t1 = time.perf_counter()
@@ -97,10 +134,10 @@ def child_build(folder: Path, cache: Path) -> dict:
     key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, params, 20 * 1024 * 1024)
     saved = store.save(corpus, cache, key)
     t3 = time.perf_counter()
+    total_mb, main_mb = rss.stop()
     return {
         "parse_s": t1 - t0, "index_s": t2 - t1, "save_s": t3 - t2,
-        "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "rss_total_mb": total_mb, "rss_main_mb": main_mb,
         "disk_mb": sum(p.stat().st_size for p in saved.iterdir()) / 1e6,
         "passages": corpus.index.n_docs, "tokens": int(corpus.index.doc_len.sum()),
         "vocab": len(corpus.index.vocab),

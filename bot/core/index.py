@@ -133,11 +133,13 @@ class BM25Index:
     ) -> BM25Index:
         """Index from the flat term ids of every passage in order and each passage's length."""
         n_docs, n_terms = len(lengths), len(vocab)
-        doc_of_token = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        # Count (term, passage) pairs by sorting one int64 key per token.
-        keys = term_ids * max(n_docs, 1) + doc_of_token
-        del doc_of_token
-        keys.sort(kind="stable")
+        # Count (term, passage) pairs by sorting one int64 key per token, built in place.
+        # Equal keys are equal values, so an unstable sort gives the same array, faster
+        # and without the stable sort's buffer.
+        keys = term_ids.astype(np.int64)
+        keys *= max(n_docs, 1)
+        keys += np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        keys.sort()
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
         tf = np.diff(np.r_[starts, len(keys)]).astype(np.float64)
         pair_keys = keys[starts]
