@@ -86,8 +86,7 @@ def _child(*args: str | Path) -> dict:
 class TreeRSS(threading.Thread):
     """Samples the RSS of this process and all its descendants every 20 ms and keeps the
     largest sum (main and analysis workers at the same moment) and the largest of main
-    alone. ru_maxrss cannot give the sum, and overstates a worker: a child keeps the peak
-    of the parent it was forked from across exec."""
+    alone: ru_maxrss gives each process's peak, reached at different moments."""
 
     def __init__(self) -> None:
         import psutil

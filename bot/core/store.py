@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -270,13 +271,29 @@ class _Reader:
         spec = self.files.get(name)
         if spec is None:
             raise StoreError(f"saved index is damaged ({name} is not in the manifest)")
-        data = (self.folder / name).read_bytes()
-        if len(data) != spec["size"] or _digest(data) != spec["blake2b"]:
+        with open(self.folder / name, "rb") as fh:
+            data = bytearray(os.fstat(fh.fileno()).st_size)
+            got = fh.readinto(data)
+        if got != len(data) or len(data) != spec["size"] or _digest(data) != spec["blake2b"]:
             raise StoreError(f"saved index is damaged ({name} fails its checksum)")
         return data
 
     def array(self, name: str) -> np.ndarray:
-        return np.load(io.BytesIO(self.read(f"{name}.npy")), allow_pickle=False)
+        """The array over the checked bytes themselves (np.load from a BytesIO copies them
+        once more); the header is parsed by numpy, object dtypes are refused."""
+        data = self.read(f"{name}.npy")
+        head = io.BytesIO(data)
+        version = np.lib.format.read_magic(head)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(head)
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise StoreError(f"saved index is damaged ({name} is not a numeric array)")
+        count = math.prod(shape)
+        if head.tell() + count * dtype.itemsize != len(data):
+            raise StoreError(f"saved index is damaged ({name} has the wrong size)")
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=head.tell())
+        return flat.reshape(shape, order="F" if fortran else "C")
 
     def json(self, name: str) -> Any:
         return json.loads(self.read(f"{name}.json"))
