@@ -78,6 +78,18 @@ def test_spelling_table_distances() -> None:
     assert edit_distance("abcdef", "uvwxyz", 2) == 3
 
 
+def test_near_spellings_of_long_and_accented_terms() -> None:
+    long = "a" * 70 + "bcd"  # past the cached deletion plans: hashed one string at a time
+    table = NearSpellings(["kraków", "krakow", long, long[:-1] + "x"])
+    assert table.lookup("krakuw") == [("krakow", 1), ("kraków", 1)]
+    assert table.lookup(long) == [(long[:-1] + "x", 1)]
+    # A word longer than any corpus term by more than two letters is answered at once (its
+    # two-letter deletions alone would be 12 million strings).
+    assert table.lookup("z" * 5000) == []
+    assert edit_distance("abcdef", "abdcef", 1) == 1  # a swap inside common ends
+    assert edit_distance("xaaay", "xbbby", 2) == 3
+
+
 def test_large_vocabulary_is_built_in_the_background() -> None:
     table = NearSpellings((f"term{i:07d}" for i in range(50)), inline=10)
     first = table.lookup("term0000001")  # not ready yet: nothing, and no waiting

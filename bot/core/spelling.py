@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
 
@@ -51,6 +53,7 @@ class NearSpellings:
         self._terms: list[str] | None = None
         self._keys = np.zeros(0, dtype=np.uint64)
         self._ids = np.zeros(0, dtype=np.int32)
+        self._longest = 0
 
     @property
     def ready(self) -> bool:
@@ -63,29 +66,18 @@ class NearSpellings:
         if not limit:
             return []
         terms = self._terms if self._terms is not None else self._start()
-        if terms is None:
-            return []
-        deleted = _deletions(term, limit)  # string -> how many characters it lacks
-        strings = list(deleted)
-        probes = np.array([_hash(k) for k in strings], dtype=np.uint64)
+        if terms is None or len(term) > self._longest + limit:
+            return []  # (a term longer than any by more than limit has no near spelling)
+        probes = _probe_hashes(term, limit)
         lo = np.searchsorted(self._keys, probes, side="left")
         hi = np.searchsorted(self._keys, probes, side="right")
+        # Every term under any probe is a candidate; the true distance decides, so a term
+        # found under two probes, or under a colliding hash, is weighed once and rightly.
         found: dict[str, int] = {}
-        for probe, a, b in zip(strings, lo.tolist(), hi.tolist(), strict=True):
-            depth = deleted[probe]
-            for t in self._ids[a:b].tolist():
-                other = terms[t]
-                if other == term or other in found:
-                    continue
-                # Most matches need no alignment: a vocabulary term that is the question
-                # term less `depth` characters is `depth` edits away, and one that is the
-                # question term plus one character is one edit away.
-                if other == probe:
-                    found[other] = depth
-                elif depth == 0 and len(other) == len(term) + 1 and _one_deletion(other, term):
-                    found[other] = 1
-                elif (d := edit_distance(term, other, limit)) <= limit:
-                    found[other] = d
+        for t in np.unique(self._ids[_ranges(lo, hi)]).tolist():
+            other = terms[t]
+            if other != term and (d := edit_distance(term, other, limit)) <= limit:
+                found[other] = d
         return sorted(found.items(), key=lambda x: (x[1], x[0]))
 
     def _start(self) -> list[str] | None:
@@ -111,6 +103,7 @@ class NearSpellings:
                 order = np.argsort(keys, kind="stable")
                 self._keys = keys[order]
                 self._ids = ids[order]
+                self._longest = max(map(len, terms), default=0)
                 self._terms = terms  # last: a reader that sees it sees the arrays too
         return terms
 
@@ -149,6 +142,15 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     once it is certain to exceed limit."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    # A common prefix or suffix changes no alignment's cost: near spellings differ in a
+    # letter or two, so what remains to align is a few characters, not the whole words.
+    lo, short = 0, min(len(a), len(b))
+    while lo < short and a[lo] == b[lo]:
+        lo += 1
+    hi = 0
+    while hi < short - lo and a[-1 - hi] == b[-1 - hi]:
+        hi += 1
+    a, b = a[lo : len(a) - hi], b[lo : len(b) - hi]
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
@@ -161,7 +163,46 @@ def edit_distance(a: str, b: str, limit: int) -> int:
         if min(cur) > limit:
             return limit + 1
         prev2, prev = prev, cur
-    return prev[-1]
+    return min(prev[-1], limit + 1)
+
+
+# Up to this length a question term's deletions are hashed in a few array operations over
+# a cached plan (its size grows with the cube of the length); a longer one, one at a time.
+_PLANNED = 64
+
+
+def _probe_hashes(term: str, limit: int) -> np.ndarray:
+    """The distinct hashes (as _hash computes them) of term and of every string made by
+    deleting up to limit of its characters."""
+    if len(term) > _PLANNED:
+        return np.unique(np.array([_hash(k) for k in _deletions(term, limit)], np.uint64))
+    take, powers = _deletion_plan(len(term), limit)
+    codes = np.zeros(len(term) + 1, dtype=np.uint64)  # the last is the padding's zero
+    codes[:-1] = np.frombuffer(term.encode("utf-32-le"), dtype=np.uint32)
+    return np.unique((codes[take] * powers).sum(axis=1))  # uint64: wraps modulo 2**64
+
+
+@lru_cache(maxsize=128)
+def _deletion_plan(length: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """One row for each way to delete up to limit characters of a string of this length:
+    the positions kept, padded with `length` (a zero code), and the power of _BASE each
+    kept character is multiplied by in the polynomial hash (zero for the padding)."""
+    rows = [kept for d in range(limit + 1) for kept in combinations(range(length), length - d)]
+    take = np.full((len(rows), length), length, dtype=np.intp)
+    powers = np.zeros((len(rows), length), dtype=np.uint64)
+    for i, kept in enumerate(rows):
+        take[i, : len(kept)] = kept
+        powers[i, : len(kept)] = _POWERS[len(kept) - 1 :: -1][: len(kept)]
+    take.setflags(write=False)
+    powers.setflags(write=False)
+    return take, powers
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every position in the ranges lo[i]:hi[i], concatenated."""
+    counts = hi - lo
+    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    return starts + np.arange(int(counts.sum()))
 
 
 def _deletions(term: str, depth: int) -> dict[str, int]:
@@ -174,11 +215,6 @@ def _deletions(term: str, depth: int) -> dict[str, int]:
         for t in frontier:
             out.setdefault(t, level)
     return out
-
-
-def _one_deletion(longer: str, shorter: str) -> bool:
-    """Whether deleting one character of longer gives shorter."""
-    return any(longer[:j] + longer[j + 1 :] == shorter for j in range(len(longer)))
 
 
 _BASE = np.uint64(1_000_003)
