@@ -204,7 +204,7 @@ def test_collections_filter_keeps_the_best_of_the_collection() -> None:
 
     from bot.core.answer import RetrievalSettings
 
-    settings = replace(RetrievalSettings(), candidates=5, type_weight=0.0)
+    settings = replace(RetrievalSettings(), candidates=5, type_weight=0.0, rerank=0)
     engine = Engine(_synthetic_documents(), settings)
     query = engine.query_terms("waa wbb")
     allowed = engine.collections.index("c1")

@@ -36,3 +36,27 @@ def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
     ids_off, scores_off = off._candidates(query, None, "When was the harbour crane built?")
     assert sorted(ids_on.tolist()) == sorted(ids_off.tolist())
     assert scores_on.tolist() == scores_off.tolist()
+
+
+def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
+    engine = _engine(10)
+    question = "When was the harbour crane built?"
+    query = engine.query_terms(question)
+    ids, bm25, context = engine._scored_candidates(query, None, question)
+    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
+                        *engine._kind_test(question), engine._titles, ids)
+    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    text = {int(i): engine._text(int(i), int(i)) for i in ids}
+    built = next(r for r, i in enumerate(ids) if "built by Krupp" in text[int(i)])
+    dated = next(r for r, i in enumerate(ids) if "1961" in text[int(i)])
+    assert x[built, col["first"]] == 1 and x[dated, col["first"]] == 0
+    assert x[built, col["novel"]] == 1 and x[dated, col["novel"]] == 1  # Krupp, 1961
+    assert x[built, col["exact"]] == 1.0  # harbour, crane, built: all three words
+    assert x[built, col["next_top"]] == (ids[dated] == ids[built] + 1)
+    assert x[dated, col["prev_top"]] == (ids[dated] == ids[built] + 1)
+    assert list(x[:, col["rank"]]) == sorted(x[:, col["rank"]])
+
+
+def test_the_sentence_holding_every_question_word_heads_the_answer() -> None:
+    top = _engine(10).answer("When was the harbour crane built?").quotes[0]
+    assert "built by Krupp" in top.text

@@ -293,7 +293,8 @@ class Engine:
         m = min(self.settings.rerank, len(ids))
         if m > 1:
             x = rerank.features(self.corpus, self.analyzer, question, query, ids[:m], bm25[:m],
-                                context[:m], *self._kind_test(question), self._titles)
+                                context[:m], *self._kind_test(question), self._titles,
+                                ids[: m + rerank.POOL_EXTRA])
             ids = np.concatenate((rerank.rerank(x, ids[:m]), ids[m:]))
         return ids, context
 
