@@ -1,7 +1,7 @@
 """Load: simulated members ask the real bot (bot.app.build_bot) over the fake Discord server
 (tests/fakediscord) and every question is matched to its replies.
 
-    .venv/bin/python bench/load.py                     # 2,000 questions in 60 s, two rounds
+    .venv/bin/python bench/load.py                     # warm-up + two rounds of 2,000 in 60 s
     .venv/bin/python bench/load.py --questions 200 --seconds 10 --rounds 1
 
 50 members in 5 guilds (10 each) ask by slash command, prefix command, mention and DM, mixed;
@@ -9,7 +9,9 @@ guild 5 has a strict cooldown (2 questions per 10 s), so the run sees answers, a
 cooldown notes. Guild 5 asks only by slash command: a member over the limit in a text channel
 gets one note per window and then silence by design, which cannot be told apart from a lost
 reply. Every other question must get exactly one reply message (answers fit one message: the
-corpus has no quote long enough to be split).
+corpus has no quote long enough to be split). After each round the fake server's records are
+released and RSS is read: exit status 1 if a question was lost or doubled, or if memory grew by
+more than --max-growth bytes a question between the last two rounds.
 
 The fake server and the bot run in this one process and share one event loop, so latency and
 loop lag include the fake's own work; figures are an upper bound for the bot alone.
