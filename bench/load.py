@@ -1,7 +1,7 @@
 """Load: simulated members ask the real bot (bot.app.build_bot) over the fake Discord server
 (tests/fakediscord) and every question is matched to its replies.
 
-    .venv/bin/python bench/load.py                     # 2,000 questions in 60 s, two rounds
+    .venv/bin/python bench/load.py                     # warm-up + two rounds of 2,000 in 60 s
     .venv/bin/python bench/load.py --questions 200 --seconds 10 --rounds 1
 
 50 members in 5 guilds (10 each) ask by slash command, prefix command, mention and DM, mixed;
@@ -9,7 +9,9 @@ guild 5 has a strict cooldown (2 questions per 10 s), so the run sees answers, a
 cooldown notes. Guild 5 asks only by slash command: a member over the limit in a text channel
 gets one note per window and then silence by design, which cannot be told apart from a lost
 reply. Every other question must get exactly one reply message (answers fit one message: the
-corpus has no quote long enough to be split).
+corpus has no quote long enough to be split). After each round the fake server's records are
+released and RSS is read: exit status 1 if a question was lost or doubled, or if memory grew by
+more than --max-growth bytes a question between the last two rounds.
 
 The fake server and the bot run in this one process and share one event loop, so latency and
 loop lag include the fake's own work; figures are an upper bound for the bot alone.
@@ -20,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import logging
 import random
@@ -47,6 +51,10 @@ from bot.config import load_settings  # noqa: E402
 from bot.library import library_from_settings  # noqa: E402
 
 log = logging.getLogger("bench.load")
+
+# Bytes a question that the bot's memory may grow by between two equal rounds once its bounded
+# caches are full (see bench/README.md for what RSS noise this allows).
+MAX_GROWTH = 200.0
 
 GUILDS, MEMBERS_PER_GUILD = 5, 10
 WAYS = ("slash", "prefix", "mention", "dm")
@@ -78,8 +86,9 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     http_errors: int = 0
     worst_lag: float = 0.0
-    rss_after: float = 0.0  # MiB
+    rss_after: float = 0.0  # MiB, once the fake server's records of the round are released
     bot_heap: float = float("nan")  # MiB allocated by bot/ or discord.py code (--trace-memory)
+    warmup: bool = False
 
 
 def bot_yaml() -> str:
@@ -246,9 +255,37 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
     return result
 
 
+def release(server: FakeDiscord) -> None:
+    """Forget what the fake server recorded of a finished round (every request, message write,
+    stored message, interaction, logged gateway frame and the frames buffered for a RESUME), so
+    the memory measured after it is the bot's and not the fake's. The world (guilds, channels,
+    members) stays."""
+    for records in (server.sent, server.callbacks, server.requests, server.typing,
+                    server.gateway.log):
+        records.clear()
+    for session in server.gateway.sessions.values():
+        session.backlog.clear()  # frames kept for a RESUME; the bot has them all by now
+    server.world.messages.clear()
+    server.interactions.clear()
+    server.interactions_by_token.clear()
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+
+
+def settle_rss() -> float:
+    """RSS in MiB after a full collection, with free heap pages handed back to the system
+    (glibc's malloc_trim), so freed memory does not count as held."""
+    gc.collect()
+    with contextlib.suppress(AttributeError):
+        _libc.malloc_trim(0)
+    return psutil.Process().memory_info().rss / 2**20
+
+
 async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: int = 1,
-              root: Path | None = None) -> list[Result]:
-    """Start the fake server and the bot, run `rounds` equal rounds, return their results."""
+              root: Path | None = None, warmup: int = 0) -> list[Result]:
+    """Start the fake server and the bot, run `warmup` + `rounds` equal rounds, return their
+    results (warm-up rounds marked). Between rounds the fake server's records are released."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = root or Path(tmp)
@@ -263,16 +300,17 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
         results = []
         try:
             await asyncio.wait_for(bot.wait_until_ready(), 10)
-            for _ in range(rounds):
+            for n in range(warmup + rounds):
                 stop, worst = asyncio.Event(), [0.0]
                 tick = asyncio.create_task(ticker(stop, worst))
                 result = await one_round(server, server.bot_user.id, guilds, channels, members,
                                          total, seconds, rng, stop)
                 await tick
                 bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
-                gc.collect()
+                release(server)
+                result.warmup = n < warmup
                 result.worst_lag = worst[0]
-                result.rss_after = psutil.Process().memory_info().rss / 2**20
+                result.rss_after = settle_rss()
                 if tracemalloc.is_tracing():
                     result.bot_heap = bot_heap()
                 results.append(result)
@@ -300,12 +338,30 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def report(results: list[Result]) -> str:
+def memory_growth(results: list[Result]) -> tuple[str, float, float] | None:
+    """(what was measured, MiB grown, bytes per question) between the last two measured
+    rounds: the traced bot heap when tracing, else RSS once the fake's records are released."""
+    measured = [r for r in results if not r.warmup]
+    if len(measured) < 2:
+        return None
+    a, b = measured[-2:]
+    if tracemalloc.is_tracing():
+        what, grown = "bot/ + discord.py heap", b.bot_heap - a.bot_heap
+    else:
+        what, grown = "RSS", b.rss_after - a.rss_after
+    return what, grown, grown * 2**20 / b.questions
+
+
+def report(results: list[Result], max_growth: float = float("inf")) -> str:
     lines = ["quotebot load: fake Discord server and bot in one process, one event loop"]
     for n, r in enumerate(results, 1):
         total = sum(r.replies.values())
+        name = f"warm-up {n}" if r.warmup else f"round {n}"
+        memory = f"RSS after the round: {r.rss_after:.1f} MiB"
+        if tracemalloc.is_tracing():
+            memory += f", bot/ + discord.py heap {r.bot_heap:.2f} MiB"
         lines += [
-            f"round {n}: {r.questions:,} questions in {r.seconds:.1f} s -> {total:,} replied "
+            f"{name}: {r.questions:,} questions in {r.seconds:.1f} s -> {total:,} replied "
             f"({total / r.seconds:.1f} replies/s); lost {len(r.lost)}, doubled {len(r.doubled)}, "
             f"HTTP errors {r.http_errors}",
             "  replies: " + ", ".join(f"{k} {v:,}" for k, v in sorted(r.replies.items())),
@@ -314,18 +370,17 @@ def report(results: list[Result]) -> str:
             f"p99 {percentile(r.latencies, 99) * 1000:.0f} ms, "
             f"max {max(r.latencies, default=0) * 1000:.0f} ms, "
             f"mean {statistics.fmean(r.latencies or [0]) * 1000:.0f} ms",
-            f"  event loop worst lag: {r.worst_lag * 1000:.0f} ms; "
-            f"RSS after the round: {r.rss_after:.1f} MiB",
+            f"  event loop worst lag: {r.worst_lag * 1000:.0f} ms; {memory} "
+            "(fake server's records released)",
         ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines.append(f"peak RSS: {peak:.1f} MiB")
-    if len(results) >= 2:
-        growth = results[-1].rss_after - results[0].rss_after
-        lines.append(f"RSS growth from round 1 to round {len(results)}: {growth:+.1f} MiB "
-                     "(includes the fake server's records of every message)")
-    if tracemalloc.is_tracing():
-        heap = " -> ".join(f"{r.bot_heap:.2f}" for r in results)
-        lines.append(f"held by bot/ and discord.py allocations after each round: {heap} MiB")
+    if (growth := memory_growth(results)) is not None:
+        what, grown, per_question = growth
+        verdict = "bounded" if per_question <= max_growth else (
+            f"GROWS, over the bound of {max_growth:.0f} bytes a question")
+        lines.append(f"memory: round {len(results) - 1} -> round {len(results)} "
+                     f"{grown:+.2f} MiB {what}, {per_question:+.0f} bytes a question ({verdict})")
     return "\n".join(lines)
 
 
@@ -333,7 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=2000, help="per round (default 2000)")
     parser.add_argument("--seconds", type=float, default=60.0, help="per round (default 60)")
-    parser.add_argument("--rounds", type=int, default=2, help="equal rounds (default 2)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="equal measured rounds after the warm-up (default 2)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="rounds first run to fill the bounded caches (default 1)")
+    parser.add_argument("--max-growth", type=float, default=MAX_GROWTH, metavar="BYTES",
+                        help="fail when memory grows more than this per question between the "
+                        f"last two rounds (default {MAX_GROWTH})")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--trace-memory", action="store_true",
                         help="trace allocations to tell the bot's memory from the fake's")
@@ -341,9 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.trace_memory:
         tracemalloc.start(1)
     logging.basicConfig(level=logging.WARNING)
-    results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed))
-    print(report(results))
-    bad = any(r.lost or r.doubled for r in results)
+    results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed,
+                              warmup=args.warmup))
+    print(report(results, args.max_growth))
+    growth = memory_growth(results)
+    bad = any(r.lost or r.doubled for r in results) or (
+        growth is not None and growth[2] > args.max_growth)
     return 1 if bad else 0
 
 

@@ -221,3 +221,14 @@ async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert result.lost == [] and result.doubled == []
     assert sum(result.replies.values()) == 100 and result.http_errors == 0
     assert result.replies["answer"] and result.replies["abstention"]
+
+
+def test_the_load_script_fails_when_memory_grows_past_its_bound(capsys) -> None:
+    # A bound no run can meet: the memory check must be able to fail the script.
+    load = _bench_load()
+    status = load.main(["--questions", "40", "--seconds", "1.5", "--warmup", "0",
+                        "--rounds", "2", "--max-growth=-1e9"])
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "memory: round 1 -> round 2" in out and "GROWS" in out, out
+    assert "lost 0, doubled 0" in out, out
