@@ -136,6 +136,37 @@ async def test_when_discord_never_recovers_it_is_logged_and_the_bot_serves_on(
     await answered_once(scene)
 
 
+async def test_an_expired_interaction_is_one_warning_and_the_bot_serves_on(
+    scene: Scene,
+) -> None:
+    """A slash command the bot could not acknowledge within Discord's 3 s (a starved host)
+    cannot be answered at all: one warning line, no traceback, no second failed reply, and the
+    next question is answered as usual."""
+    server = scene.server
+    logs = len(scene.logs)
+    server.interaction_deadline = 0.0
+    try:
+        inter = await server.slash(scene.g1, scene.general, scene.alice, "ask",
+                                   {"question": QUESTION})
+        cb = await server.wait_for_callback(inter)
+        assert (cb.status, cb.error_code) == (404, 10062)
+
+        def warned() -> list[logging.LogRecord]:
+            return [r for r in scene.logs[logs:] if r.name.startswith("bot.")
+                    and "expired" in r.getMessage()]
+
+        await server.wait_until(warned, 10, what="the warning")
+        await asyncio.sleep(0.3)
+    finally:
+        server.interaction_deadline = 3.0
+    mine = [r for r in scene.logs[logs:] if r.name.startswith("bot.")]
+    assert [r.levelno for r in mine] == [logging.WARNING]
+    assert mine[0].exc_info is None
+    assert server.interaction_responses(inter) == []
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    check(scene, recs)
+
+
 # --- reloads that fail ---------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from bot.library import Library, library_from_settings
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062  # Discord's JSON error code for an expired interaction
 MAX_QUESTION = 1000  # characters; a longer "question" gets a note, not a search
 
 
@@ -220,6 +221,13 @@ def followup(interaction: discord.Interaction, ephemeral: bool = False) -> Send:
 async def report(note: Callable[[str], Awaitable[object]], error: BaseException) -> None:
     """An expected error (QuotebotError) is shown as it is; anything else is logged with its
     traceback and the user gets a short apology. Never raises."""
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION:
+        # Discord gives 3 s to acknowledge a slash command or a click; past that the
+        # interaction is gone and no reply of any kind can reach the member. A busy host, not a
+        # bug: one line, no traceback (formatting one blocked a starved loop for seconds).
+        log.warning("an interaction expired before quotebot acknowledged it (Discord allows "
+                    "3 s); the host is too busy: give it more CPU or fewer guilds")
+        return
     if isinstance(error, QuotebotError):
         text = render.escape(str(error))[: render.CONTENT_LIMIT - 100]
     else:
