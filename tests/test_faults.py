@@ -2,16 +2,14 @@
 429 and 5xx, a reload meets a broken config, a missing folder, an unreadable document or a
 damaged saved index. The user still gets exactly one reply, and the bot keeps serving the last
 good state and tells the moderator. (A process killed mid-save is tests/test_store.py's
-test_killed_save_keeps_previous.) Last, a short run of bench/load.py: none lost, none doubled.
+test_killed_save_keeps_previous.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -232,34 +230,3 @@ async def test_an_index_dir_that_became_a_file_is_refused_by_name(scene: Scene) 
         await still_serving(scene)
     finally:
         cache.unlink()
-
-
-# --- load ----------------------------------------------------------------------------------------
-
-
-def _bench_load():
-    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["bench_load"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-@pytest.mark.asyncio(loop_scope="function")
-async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    load = _bench_load()
-    (result,) = await load.run(total=100, seconds=4.0, rounds=1, root=tmp_path)
-    assert result.lost == [] and result.doubled == []
-    assert sum(result.replies.values()) == 100 and result.http_errors == 0
-    assert result.replies["answer"] and result.replies["abstention"]
-
-
-def test_the_load_script_fails_when_memory_grows_past_its_bound(capsys) -> None:
-    # A bound no run can meet: the memory check must be able to fail the script.
-    load = _bench_load()
-    status = load.main(["--questions", "40", "--seconds", "1.5", "--warmup", "0",
-                        "--rounds", "2", "--max-growth=-1e9"])
-    out = capsys.readouterr().out
-    assert status == 1, out
-    assert "memory: round 1 -> round 2" in out and "GROWS" in out, out
-    assert "lost 0, doubled 0" in out, out
