@@ -351,7 +351,11 @@ class Engine:
                 if not len(ids):
                     continue
                 hits.append(ids)
-                scores_at[ids] += w * qw
+                # w is a fresh array (postings scales by IDF): scale it in place, and not at
+                # all for the usual weight 1, rather than allocate another posting list.
+                if qw != 1:
+                    w *= qw
+                scores_at[ids] += w
                 mass = max(index.term_idf(term), 0.0) * qw
                 if s.paragraph_terms:
                     # A paragraph listed twice gets the mass once: every write is the same sum.
