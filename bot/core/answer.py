@@ -245,7 +245,9 @@ class Engine:
         para = p.para_id[ids] if len(ids) else _NO_DOCS
         # Paragraph j is passages para_start[j]:para_start[j + 1]: a term is in the paragraph
         # when its first posting at or after the start comes before the end.
-        first, stop = p.para_start[para], p.para_start[para + 1]
+        # One binary search a term answers both: ids, then their paragraphs' first passages.
+        needles = np.concatenate((ids, p.para_start[para]))
+        stop = p.para_start[para + 1]
         for term, qw in query.items():
             postings = self.index.doc_ids_of(term)
             idf = max(self.index.term_idf(term), 0.0) if len(postings) else ceiling
@@ -253,15 +255,16 @@ class Engine:
             in_sentence = np.zeros(len(ids))
             in_paragraph = np.zeros(len(ids))
             if len(postings):
-                in_sentence += _contains(postings, ids)
-                in_paragraph += _any_within(postings, first, stop)
+                sentence, paragraph = _in_sentence_and_paragraph(postings, needles, stop)
+                in_sentence += sentence
+                in_paragraph += paragraph
             share = self.settings.spelling_weight
             for other in (near or {}).get(term, ()):
                 more = self.index.doc_ids_of(other)
                 if len(more):
-                    in_sentence = np.maximum(in_sentence, share * _contains(more, ids))
-                    in_paragraph = np.maximum(in_paragraph,
-                                              share * _any_within(more, first, stop))
+                    sentence, paragraph = _in_sentence_and_paragraph(more, needles, stop)
+                    in_sentence = np.maximum(in_sentence, share * sentence)
+                    in_paragraph = np.maximum(in_paragraph, share * paragraph)
             found += 0.5 * idf * qw * (in_sentence + in_paragraph)
         return found / total if total > 0 else found
 
@@ -649,18 +652,17 @@ def _similar(a: frozenset[str], b: frozenset[str], floor: float) -> bool:
     return len(a & b) >= floor * len(a | b)
 
 
-def _contains(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Whether each of wanted is in the ascending array sorted_values."""
-    pos = np.minimum(np.searchsorted(sorted_values, wanted), len(sorted_values) - 1)
-    return sorted_values[pos] == wanted
-
-
-def _any_within(sorted_values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Whether the ascending array sorted_values holds a value in [lo, hi), for each pair."""
-    pos = np.searchsorted(sorted_values, lo)
-    return (pos < len(sorted_values)) & (
-        sorted_values[np.minimum(pos, len(sorted_values) - 1)] < hi
-    )
+def _in_sentence_and_paragraph(
+    postings: np.ndarray, needles: np.ndarray, stop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For needles = (ids, first passages of their paragraphs) and stop = the paragraphs'
+    ends: whether the ascending postings hold each id, and a passage of each paragraph
+    (both in one search)."""
+    n = len(stop)
+    pos = np.searchsorted(postings, needles)
+    valid = pos < len(postings)
+    at = postings[np.minimum(pos, len(postings) - 1)]
+    return valid[:n] & (at[:n] == needles[:n]), valid[n:] & (at[n:] < stop)
 
 
 def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:

@@ -130,24 +130,30 @@ def features(
     same_after = para[after] == wanted
     docs = p.doc[ids]
     lead = p.para_start[wanted]
+    # One binary search a term for every test: the sentence, its neighbours, and the first
+    # passage of its paragraph (paragraph j is passages para_start[j]:para_start[j + 1]).
+    needles = np.concatenate((ids, before, after, lead))
+    stops = p.para_start[wanted + 1]
     total, rarest = 0.0, -1.0
     for term, qw in query.items():
-        postings, _ = index.postings(term)
+        postings = index.doc_ids_of(term)
         if not len(postings):
             continue
+        pos = np.searchsorted(postings, needles)
+        at = postings[np.minimum(pos, len(postings) - 1)]
+        found = (pos < len(postings)) & (at == needles)
+        inside = found[:n]
         idf = index.term_idf(term)
         if idf > rarest:
             rarest = idf
-            x[:, 15] = _contains(postings, ids)
+            x[:, 15] = inside
         mass = max(idf, 0.0) * qw
         total += mass
-        x[:, 22] += mass * _contains(postings, lead)
-        inside = _contains(postings, ids)
-        near = inside | (same_before & _contains(postings, before)) | (
-            same_after & _contains(postings, after))
+        x[:, 22] += mass * found[3 * n :]
+        near = inside | (same_before & found[n : 2 * n]) | (same_after & found[2 * n : 3 * n])
         x[:, 2] += mass * inside
         x[:, 3] += mass * near
-        x[:, 4] += mass * _contains(para[postings], wanted)
+        x[:, 4] += mass * ((pos[3 * n :] < len(postings)) & (at[3 * n :] < stops))
         if titles is not None and term in titles:
             x[:, 5] += mass * _contains(titles[term], docs)
     if total > 0:
