@@ -162,9 +162,9 @@ def features(
     x[:, 13] = np.log1p(np.arange(n))
     x[:, 17] = ~p.same_para[ids]
     x[:, 18] = np.log1p(ids - lead)
-    quoted = ids if pool is None else pool
-    x[:, 19] = p.same_para[ids] & _contains(np.sort(quoted), ids - 1)
-    x[:, 20] = p.same_para[ids + 1] & _contains(np.sort(quoted), ids + 1)
+    quoted = np.sort(ids if pool is None else pool)
+    x[:, 19] = p.same_para[ids] & _contains(quoted, ids - 1)
+    x[:, 20] = p.same_para[ids + 1] & _contains(quoted, ids + 1)
 
     # Word pairs and spans are taken over folded words, not terms: tokenising twenty
     # sentences into stemmed terms costs more than the rest of the answer path.
