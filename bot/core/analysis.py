@@ -41,6 +41,16 @@ def _find_words(folded: str) -> list[str]:
     return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
+# A capitalised word not first in its sentence: most often a name.
+_CAPITALISED = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'-]+")
+
+
+def has_new_name(text: str, known: set[str]) -> bool:
+    """Whether text holds a capitalised word, not first in its sentence, whose folded form is
+    not in known (the question's words): a name the question does not already say."""
+    return any(fold(w) not in known for w in _CAPITALISED.findall(text))
+
+
 def fold(text: str) -> str:
     """NFKC, case fold, strip accents, unify apostrophes and hyphens."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)

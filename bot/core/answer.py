@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bot.core import rerank
-from bot.core.analysis import DEFAULT_ANALYZER, Analyzer, fold
+from bot.core.analysis import DEFAULT_ANALYZER, Analyzer, has_new_name
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.spelling import NearSpellings, max_edits
@@ -604,7 +604,6 @@ _DATE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcen
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|thousand|million|billion|dozen|half)\b", re.I)
-_CAPITALISED = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'-]+")
 
 
 def _question_kind(question: str) -> str | None:
@@ -620,7 +619,7 @@ def _has_kind(kind: str, text: str, asked: set[str]) -> bool:
     if kind == "number":
         return bool(_NUMBER.search(text))
     # A name or place: a capitalised word, not first in the sentence, the question lacks.
-    return any(fold(w) not in asked for w in _CAPITALISED.findall(text))
+    return has_new_name(text, asked)
 
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)

@@ -26,17 +26,13 @@ rounds: 0.96-1.1x the answer path of the thirteen cues).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from itertools import pairwise
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, fold
+from bot.core.analysis import Analyzer, has_new_name
 from bot.core.corpus import Corpus
-
-# A capitalised word not first in its sentence (as answer.py's test for a name).
-_CAPITALISED = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'-]+")
 
 # One column of the feature matrix each, in this order; each is 0..1 or a small log count.
 FEATURES = (
@@ -188,8 +184,8 @@ def features(
             x[i, 9 + KINDS.index(kind)] = 1.0
         if asked_set:
             x[i, 14] = len(asked_set.intersection(words)) / len(asked_set)
-        novel = any(w[0].isdigit() and w not in asked_all for w in words) or any(
-            fold(w) not in asked_all for w in _CAPITALISED.findall(text))
+        novel = any(w[0].isdigit() and w not in asked_all for w in words) or has_new_name(
+            text, asked_all)
         x[i, 16] = novel
         x[i, 21] = novel and kind is None
     x[:, 8] = np.log1p(index.doc_len[ids])
