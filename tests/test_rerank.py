@@ -60,3 +60,42 @@ def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
 def test_the_sentence_holding_every_question_word_heads_the_answer() -> None:
     top = _engine(10).answer("When was the harbour crane built?").quotes[0]
     assert "built by Krupp" in top.text
+
+
+def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None:
+    """para_bm25 and doc_bm25 are BM25 over a paragraph or document as one text (a term's
+    frequency the sentences holding it), divided by the best candidate's: computed here by
+    hand for a two-document corpus."""
+    texts = {
+        "a.txt": "Crane one.\n\nThe crane lifts. Another crane sits. A crane rests.",
+        "b.txt": "The crane works here. Nothing else is said.",
+    }
+    docs = [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
+    engine = Engine(docs, replace(RetrievalSettings(), threshold=0.0, rerank=10))
+    question = "crane"
+    query = engine.query_terms(question)
+    ids, bm25, context = engine._scored_candidates(query, None, question)
+    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
+                        *engine._kind_test(question), engine._titles, ids)
+    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    p, lengths = engine.passages, engine.index.doc_len
+    total = float(lengths.sum())
+    k1, b = rerank.TEXT_K1, rerank.TEXT_B
+
+    def bm25_of(passages: list[int], mean: float) -> float:
+        tf = sum("crane" in engine._text(i, i).lower() for i in passages)
+        length = sum(int(lengths[i]) for i in passages)
+        return tf / (tf + k1 * (1 - b + b * length / mean))
+
+    for column, groups, count in (
+        ("para_bm25", p.para_id, p.n_paragraphs),
+        ("doc_bm25", p.doc, len(docs)),
+    ):
+        expect = {int(i): bm25_of([j for j in range(len(p)) if groups[j] == groups[i]],
+                                  total / count) for i in ids}
+        best = max(expect.values())
+        assert [round(v, 9) for v in x[:, col[column]]] == [
+            round(expect[int(i)] / best, 9) for i in ids]
+    # The three-sentence paragraph of a.txt outscores the one-sentence one and b.txt's.
+    lifts = next(r for r, i in enumerate(ids) if "lifts" in engine._text(int(i), int(i)))
+    assert x[lifts, col["para_bm25"]] == 1.0 and x[lifts, col["doc_bm25"]] == 1.0

@@ -28,6 +28,10 @@ class Passages:
     # para_start[p]:para_start[p + 1].
     same_para: np.ndarray = field(init=False, repr=False)  # bool, len + 1
     para_start: np.ndarray = field(init=False, repr=False)  # int64, paragraphs + 1
+    # Document d is passages doc_start[d]:doc_start[d + 1] (empty for a document without
+    # sentences); used_docs counts those with sentences.
+    doc_start: np.ndarray = field(init=False, repr=False)  # int64, last document + 2
+    used_docs: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.doc)
@@ -36,6 +40,9 @@ class Passages:
         self.para_id = np.cumsum(new) - 1 if n else np.zeros(0, dtype=np.int64)
         self.same_para = np.r_[False, ~changed, False] if n else np.zeros(1, dtype=bool)
         self.para_start = np.r_[np.flatnonzero(new), n].astype(np.int64)
+        last = int(self.doc[-1]) if n else -1
+        self.doc_start = np.searchsorted(self.doc, np.arange(last + 2)).astype(np.int64)
+        self.used_docs = int(np.count_nonzero(np.diff(self.doc_start)))
 
     def __len__(self) -> int:
         return len(self.doc)

@@ -60,6 +60,8 @@ class BM25Index:
         self.doc_len = doc_len
         self.params = params
         self.n_docs = len(doc_len)
+        # Terms in passages i:j: length_prefix[j] - length_prefix[i].
+        self.length_prefix = np.r_[0, np.cumsum(doc_len, dtype=np.int64)]
         self._local = threading.local()
 
     # --- build ---------------------------------------------------------------------------

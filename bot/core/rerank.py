@@ -10,18 +10,22 @@ context scores, sorted, so a rule that compares a score with a share of the best
 diversity rule) means what it meant before.
 
 Candidates are labelled by the quote they can head (the sentence, or the run it makes with a
-neighbour), since that is what answer recall counts; ten cheap cues were added to the first
-thirteen (exact words, the rarest term, answer-like words, place in the paragraph, the
-paragraph's first sentence, a neighbour in the quoted pool). None tokenises more text than
-before: the words of the reordered sentences were already taken for the word pairs.
+neighbour), since that is what answer recall counts. The first thirteen cues were joined by
+ten cheap ones (exact words, the rarest term, answer-like words, place in the paragraph, the
+paragraph's first sentence, a neighbour in the quoted pool) and then by two that judge the
+sentence's surroundings as a whole: BM25 of its paragraph and of its document, each taken as
+one text. None tokenises more text than before: the words of the reordered sentences were
+already taken for the word pairs, and the two BM25 cues come from the postings' binary
+searches.
 
-SQuAD v1.1 dev (`quotebot eval`), the thirteen cues -> these 23 (the best 10 reordered both
-times): all ans@1 0.808 -> 0.818, ans@3 0.906 -> 0.911, ans@5 0.931 -> 0.931, span@1
-0.784 -> 0.794; odd (held out) ans@1 0.834 -> 0.840, ans@3 0.922 -> 0.927, span@1 0.818 ->
-0.823; mean top-1 quote 472 -> 480 characters (top-3 377 -> 380). Reranking off gives all
-ans@1 0.800, ans@3 0.903. Abstention: AUC 0.951 -> 0.951, answered 98.2% -> 98.0%, refused
-60.6% -> 62.2%. Cost: within the noise of a loaded machine (same process, alternating
-rounds: 0.96-1.1x the answer path of the thirteen cues).
+SQuAD v1.1 dev (`quotebot eval`, the best 10 reordered each time), thirteen cues -> 23 ->
+these 25: all ans@1 0.808 -> 0.818 -> 0.822, ans@3 0.906 -> 0.911 -> 0.913, ans@5 0.931 ->
+0.931 -> 0.931, span@1 0.784 -> 0.794 -> 0.798; odd (held out) ans@1 0.834 -> 0.840 ->
+0.847, ans@3 0.922 -> 0.927 -> 0.927, span@1 0.818 -> 0.823 -> 0.829; mean top-1 quote 472
+-> 480 -> 476 characters (top-3 377 -> 380 -> 376). Reranking off gives all ans@1 0.800,
+ans@3 0.903. Abstention: AUC 0.951 throughout; answered 98.2% -> 98.0% -> 97.9%, refused
+60.6% -> 62.2% -> 62.6%. Cost: within the noise (same machine, alternating runs of 3,000
+questions: 2.6-3.3 ms a question either way).
 """
 
 from __future__ import annotations
@@ -59,37 +63,46 @@ FEATURES = (
     "next_top",   # ... the sentence after it
     "what_novel", # no answer kind recognised ("what", "which") and "novel"
     "lead",       # share of the question's IDF mass in its paragraph's first sentence
+    "para_bm25",  # BM25 of its paragraph as one text / the best candidate's (see below)
+    "doc_bm25",   # ... of its document
 )
 KINDS = ("date", "number", "name", "place")
 # The engine quotes its best 2 x top_k + 2 candidates (12 in `quotebot eval`, which asks for
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
 POOL_EXTRA = 2
 
+# The paragraph and document scores: BM25 with the passages' IDF, a term's frequency being
+# the number of the text's sentences that hold it (what the postings give without another
+# index) and the length its terms; the usual k1 = 1.2 and b = 0.75 for long texts.
+TEXT_K1, TEXT_B = 1.2, 0.75
+
 # Fitted by bench/fit_rerank.py on even articles (see its output for the held-out figures).
 WEIGHTS = np.array([
-    +2.5890,  # context
-    +0.8027,  # bm25
-    +0.2861,  # sentence
-    +3.2868,  # window
-    +1.4756,  # paragraph
-    +0.6138,  # title
-    +0.8261,  # pairs
-    -0.0499,  # density
-    -0.4088,  # length
-    +1.4318,  # date
-    +1.2079,  # number
-    -0.0364,  # name
-    +0.5511,  # place
-    -0.3261,  # rank
-    +2.6904,  # exact
-    +0.6888,  # rare
-    -0.1437,  # novel
-    -0.6314,  # first
-    -0.3938,  # position
-    +0.0660,  # prev_top
-    -0.1750,  # next_top
-    +0.0012,  # what_novel
-    +1.2743,  # lead
+    +1.8899,  # context
+    +0.8956,  # bm25
+    +0.3976,  # sentence
+    +3.2793,  # window
+    +0.9116,  # paragraph
+    +0.5836,  # title
+    +0.7931,  # pairs
+    -0.0549,  # density
+    -0.3689,  # length
+    +1.5408,  # date
+    +1.2421,  # number
+    +0.0328,  # name
+    +0.5597,  # place
+    -0.2493,  # rank
+    +2.6999,  # exact
+    +0.6470,  # rare
+    -0.1049,  # novel
+    -0.6020,  # first
+    -0.3568,  # position
+    -0.0535,  # prev_top
+    -0.2354,  # next_top
+    -0.0299,  # what_novel
+    +0.9796,  # lead
+    +1.8751,  # para_bm25
+    +1.5571,  # doc_bm25
 ])
 
 
@@ -126,10 +139,13 @@ def features(
     same_after = para[after] == wanted
     docs = p.doc[ids]
     lead = p.para_start[wanted]
-    # One binary search a term for every test: the sentence, its neighbours, and the first
-    # passage of its paragraph (paragraph j is passages para_start[j]:para_start[j + 1]).
-    needles = np.concatenate((ids, before, after, lead))
     stops = p.para_start[wanted + 1]
+    # One binary search a term for every test: the sentence, its neighbours, the first
+    # passage of its paragraph (paragraph j is passages para_start[j]:para_start[j + 1]),
+    # the paragraph's end, and its document's first and end passages.
+    needles = np.concatenate((ids, before, after, lead, stops, p.doc_start[docs],
+                              p.doc_start[docs + 1]))
+    texts = _TextNorms(p, index, wanted, docs)
     total, rarest = 0.0, -1.0
     for term, qw in query.items():
         postings = index.doc_ids_of(term)
@@ -145,16 +161,23 @@ def features(
             x[:, 15] = inside
         mass = max(idf, 0.0) * qw
         total += mass
-        x[:, 22] += mass * found[3 * n :]
+        x[:, 22] += mass * found[3 * n : 4 * n]
         near = inside | (same_before & found[n : 2 * n]) | (same_after & found[2 * n : 3 * n])
         x[:, 2] += mass * inside
         x[:, 3] += mass * near
-        x[:, 4] += mass * ((pos[3 * n :] < len(postings)) & (at[3 * n :] < stops))
+        x[:, 4] += mass * ((pos[3 * n : 4 * n] < len(postings)) & (at[3 * n : 4 * n] < stops))
+        in_para = pos[4 * n : 5 * n] - pos[3 * n : 4 * n]
+        in_doc = pos[6 * n :] - pos[5 * n : 6 * n]
+        x[:, 23] += mass * in_para / (in_para + texts.para)
+        x[:, 24] += mass * in_doc / (in_doc + texts.doc)
         if titles is not None and term in titles:
             x[:, 5] += mass * _contains(titles[term], docs)
     if total > 0:
         x[:, 2:6] /= total
         x[:, 22] /= total
+    for column in (23, 24):
+        best = x[:, column].max(initial=0.0)
+        x[:, column] = x[:, column] / best if best > 0 else 0.0
     x[:, 13] = np.log1p(np.arange(n))
     x[:, 17] = ~p.same_para[ids]
     x[:, 18] = np.log1p(ids - lead)
@@ -190,6 +213,20 @@ def features(
         x[i, 21] = novel and kind is None
     x[:, 8] = np.log1p(index.doc_len[ids])
     return x
+
+
+class _TextNorms:
+    """BM25's k1 * (1 - b + b * length / mean length) of the candidates' paragraphs and
+    documents (the (k1 + 1) factor is left out: the scores are divided by the best)."""
+
+    def __init__(self, p, index, paras: np.ndarray, docs: np.ndarray) -> None:
+        prefix = index.length_prefix
+        total = float(prefix[-1]) or 1.0
+        para_len = prefix[p.para_start[paras + 1]] - prefix[p.para_start[paras]]
+        doc_len = prefix[p.doc_start[docs + 1]] - prefix[p.doc_start[docs]]
+        k1, b = TEXT_K1, TEXT_B
+        self.para = k1 * (1 - b + b * para_len * (p.n_paragraphs / total))
+        self.doc = k1 * (1 - b + b * doc_len * (max(p.used_docs, 1) / total))
 
 
 def rerank(x: np.ndarray, ids: np.ndarray, weights: np.ndarray = WEIGHTS) -> np.ndarray:
