@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from verbatim import assert_answer_verbatim
 
-from bot.core.answer import NO_MATCH, NO_TERMS, Engine
+from bot.core.answer import NO_MATCH, NO_TERMS, Engine, RetrievalSettings
+from bot.core.documents import parse_document
 from bot.library import build_library
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -227,3 +229,27 @@ def test_answers_are_the_same_from_many_threads() -> None:
     assert together == alone * 3
     buffers = engine._buffers()
     assert not buffers.scores.any() and not buffers.paragraphs.any()
+
+
+def test_common_terms_are_scored_only_around_the_rarer_terms_matches() -> None:
+    """A term in more than `common_postings` passages adds to the passages a rarer question
+    term matched (and their neighbours) exactly as a full scoring would, and a passage that
+    holds only the common term is no candidate; a question of common terms only is scored
+    in full."""
+    texts = {f"f{i}.txt": f"The harbour was quiet on day {i}." for i in range(8)}
+    texts["a.txt"] = "The harbour crane was built by Krupp. The crane lifted boats in the harbour."
+    docs = [parse_document(t, "c", rel, Path(rel), {"label": "x"}) for rel, t in texts.items()]
+    full = Engine(docs, replace(RetrievalSettings(), threshold=0.0, common_postings=0))
+    pruned = Engine(full.corpus, replace(full.settings, common_postings=4))
+    assert full.index.df("harbour") > 4 >= full.index.df("crane")
+    query = full.query_terms("Who built the harbour crane?")
+    ids_full, bm25_full, ctx_full = full._scored_candidates(query, None, "")
+    ids, bm25, ctx = pruned._scored_candidates(query, None, "")
+    a = next(i for i, d in enumerate(pruned.documents) if d.rel == "a.txt")
+    assert set(pruned.passages.doc[ids].tolist()) == {a}
+    exact = {int(i): (b, c) for i, b, c in zip(ids_full, bm25_full, ctx_full, strict=True)}
+    assert [exact[int(i)] for i in ids] == list(zip(bm25, ctx, strict=True))
+    assert len(ids_full) > len(ids)
+    common_only = full.query_terms("harbour")
+    assert [x.tolist() for x in pruned._scored_candidates(common_only, None, "")] == [
+        x.tolist() for x in full._scored_candidates(common_only, None, "")]

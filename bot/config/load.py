@@ -59,6 +59,7 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "spelling_weight": (0, 1),
     "spelling_rare": (0, 1_000_000),
     "rerank": (0, 1_000),
+    "common_postings": (0, 100_000_000),
 }
 _ANY_RANGE = (0, 1_000_000)
 
