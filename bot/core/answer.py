@@ -430,21 +430,18 @@ class Engine:
         touched.append(near)
         paras.append(para)
         for term, qw in common.items():
-            t = index.vocab[term]
-            lo, hi = int(index.indptr[t]), int(index.indptr[t + 1])
-            postings = index.doc_ids[lo:hi]
-            idf = float(index.idf[t])
+            postings, weights, idf = index.raw_postings(term)
             mass = max(idf, 0.0) * qw
             if 8 * len(near) > len(postings):
                 # Searching costs more than writing (rarer terms matched widely): write all;
                 # what lands outside `near` is read by nothing and cleared with it.
-                scores_at[postings] += index.weights[lo:hi] * idf * qw
+                scores_at[postings] += weights * idf * qw
                 touched.append(postings)
             else:
                 pos = np.searchsorted(postings, near)
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
-                scores_at[near[found]] += index.weights[lo + at[found]] * idf * qw
+                scores_at[near[found]] += weights[at[found]] * idf * qw
             if s.paragraph_terms:
                 pos = np.searchsorted(postings, first)
                 inside = (pos < len(postings)) & (

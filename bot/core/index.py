@@ -166,11 +166,17 @@ class BM25Index:
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Passage ids containing term and the term's score in each (IDF included)."""
+        ids, weights, idf = self.raw_postings(term)
+        return ids, weights * idf
+
+    def raw_postings(self, term: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """Passage ids containing term, its weight in each without IDF (views: do not write
+        to them), and its IDF: a few weights can be scaled without scaling them all."""
         t = self.vocab.get(term)
         if t is None:
-            return _EMPTY_IDS, _EMPTY_WEIGHTS
+            return _EMPTY_IDS, _EMPTY_WEIGHTS, 0.0
         lo, hi = self.indptr[t], self.indptr[t + 1]
-        return self.doc_ids[lo:hi], self.weights[lo:hi] * self.idf[t]
+        return self.doc_ids[lo:hi], self.weights[lo:hi], float(self.idf[t])
 
     def doc_ids_of(self, term: str) -> np.ndarray:
         """Passage ids containing term, ascending (a view: do not write to it)."""

@@ -145,7 +145,7 @@ def features(
     # the paragraph's end, and its document's first and end passages.
     needles = np.concatenate((ids, before, after, lead, stops, p.doc_start[docs],
                               p.doc_start[docs + 1]))
-    texts = _TextNorms(p, index, wanted, docs)
+    para_norm, doc_norm = _bm25_norms(corpus, wanted, docs)
     total, rarest = 0.0, -1.0
     for term, qw in query.items():
         postings = index.doc_ids_of(term)
@@ -165,11 +165,11 @@ def features(
         near = inside | (same_before & found[n : 2 * n]) | (same_after & found[2 * n : 3 * n])
         x[:, 2] += mass * inside
         x[:, 3] += mass * near
-        x[:, 4] += mass * ((pos[3 * n : 4 * n] < len(postings)) & (at[3 * n : 4 * n] < stops))
-        in_para = pos[4 * n : 5 * n] - pos[3 * n : 4 * n]
+        in_para = pos[4 * n : 5 * n] - pos[3 * n : 4 * n]  # its postings in the paragraph
         in_doc = pos[6 * n :] - pos[5 * n : 6 * n]
-        x[:, 23] += mass * in_para / (in_para + texts.para)
-        x[:, 24] += mass * in_doc / (in_doc + texts.doc)
+        x[:, 4] += mass * (in_para > 0)
+        x[:, 23] += mass * in_para / (in_para + para_norm)
+        x[:, 24] += mass * in_doc / (in_doc + doc_norm)
         if titles is not None and term in titles:
             x[:, 5] += mass * _contains(titles[term], docs)
     if total > 0:
@@ -215,18 +215,18 @@ def features(
     return x
 
 
-class _TextNorms:
-    """BM25's k1 * (1 - b + b * length / mean length) of the candidates' paragraphs and
-    documents (the (k1 + 1) factor is left out: the scores are divided by the best)."""
-
-    def __init__(self, p, index, paras: np.ndarray, docs: np.ndarray) -> None:
-        prefix = index.length_prefix
-        total = float(prefix[-1]) or 1.0
-        para_len = prefix[p.para_start[paras + 1]] - prefix[p.para_start[paras]]
-        doc_len = prefix[p.doc_start[docs + 1]] - prefix[p.doc_start[docs]]
-        k1, b = TEXT_K1, TEXT_B
-        self.para = k1 * (1 - b + b * para_len * (p.n_paragraphs / total))
-        self.doc = k1 * (1 - b + b * doc_len * (max(p.used_docs, 1) / total))
+def _bm25_norms(
+    corpus: Corpus, paras: np.ndarray, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """BM25's k1 * (1 - b + b * length / mean length) of paragraphs paras and documents docs
+    (the (k1 + 1) factor is left out: the scores are divided by the best)."""
+    p, prefix = corpus.passages, corpus.index.length_prefix
+    total = float(prefix[-1]) or 1.0
+    para_len = prefix[p.para_start[paras + 1]] - prefix[p.para_start[paras]]
+    doc_len = prefix[p.doc_start[docs + 1]] - prefix[p.doc_start[docs]]
+    k1, b = TEXT_K1, TEXT_B
+    return (k1 * (1 - b + b * para_len * (p.n_paragraphs / total)),
+            k1 * (1 - b + b * doc_len * (max(p.used_docs, 1) / total)))
 
 
 def rerank(x: np.ndarray, ids: np.ndarray, weights: np.ndarray = WEIGHTS) -> np.ndarray:
