@@ -37,7 +37,7 @@ _ASCII_WORD = re.compile(r"[0-9A-Za-z]+(?:['\-][0-9A-Za-z]+)*")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "‑": "-"})
 
 
-def _find_words(folded: str) -> list[str]:
+def find_words(folded: str) -> list[str]:
     return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
@@ -73,11 +73,11 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Folded words of text, before stopwords and stems (for spelling suggestions)."""
-        return _find_words(fold(text))
+        return find_words(fold(text))
 
     def terms(self, text: str) -> list[str]:
         out: list[str] = []
-        for word in _find_words(fold(text)):
+        for word in find_words(fold(text)):
             term = self._term(word)
             if term is None:
                 continue

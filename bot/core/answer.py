@@ -19,7 +19,7 @@ from bot.core import rerank
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer, has_new_name
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
-from bot.core.spelling import NearSpellings, max_edits
+from bot.core.spelling import NearSpellings
 
 log = logging.getLogger(__name__)
 
@@ -169,16 +169,28 @@ class Engine:
                 query.setdefault(other, exact[term] * self.settings.spelling_weight)
         if not query:
             return Answer(question, False, reason=NO_TERMS)
-        ids, scores = self._candidates(query, collections, question)
+        ids, bm25, scores = self._scored_candidates(query, collections, question)
         if not len(ids):
             return Answer(question, False, reason=NO_MATCH)
-        # The confidence of every passage that could be promoted for diversity, best first.
+        # The confidence of every passage that could be promoted for diversity, best first,
+        # and of each the reranker could put first: when none of those reaches the
+        # threshold, the answer is a refusal whatever the order, and the reranker is spared.
+        # (The refusal then reports the best of them.)
         close = max(1, int(np.searchsorted(-scores, -scores[0] * self.settings.diversity,
                                            side="right")))
-        cover = self.confidence(exact, ids[:close], near)
+        m = min(self.settings.rerank, len(ids))
+        cover = self.confidence(exact, ids[: max(close, m)], near)
+        best = float(cover[: max(m, 1)].max())
+        if best < self.settings.threshold:
+            return Answer(question, False, reason=NO_MATCH, confidence=best)
+        order = self._rerank_order(question, query, ids, bm25, scores)
+        if order is not None:
+            ids = np.concatenate((ids[order], ids[len(order) :]))
+            cover = np.concatenate((cover[order], cover[len(order) :]))
         confidence = float(cover[0])
         if confidence < self.settings.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=confidence)
+        cover = cover[:close]
         picked = self._select(ids, scores, cover, 2 * (offset + top_k) + 2)
         quotes = self._quotes(picked, frozenset(query))
         more = len(quotes) > offset + top_k
@@ -202,19 +214,15 @@ class Engine:
         return weights
 
     def _near_groups(self, query: Mapping[str, float]) -> dict[str, list[str]]:
+        """Corpus terms spelled nearly as each question term (see bot/core/spelling.py) that
+        is rare in the corpus or absent: "Seversk" also finds "Siversk". A common term is
+        left alone, since its near spellings are most often other words ("sever",
+        "severe")."""
         if not self.settings.spelling_weight:
             return {}
-        return {t: near for t in query if (near := self._near_spellings(t))}
-
-    def _near_spellings(self, term: str) -> list[str]:
-        """Corpus terms spelled nearly as term (see bot/core/spelling.py), when term is rare
-        in the corpus or absent: "Seversk" also finds "Siversk". A common term is left alone,
-        since its near spellings are most often other words ("sever", "severe")."""
-        df = self.index.df(term)
         rare = max(self.settings.spelling_rare, self.index.n_docs // 1000)
-        if df > rare or max_edits(term) == 0:
-            return []
-        return [other for other, _ in self._spellings.lookup(term)]
+        found = self._spellings.lookup_many([t for t in query if self.index.df(t) <= rare])
+        return {t: [other for other, _ in found[t]] for t in query if t in found}
 
     def confidence(
         self,
@@ -297,13 +305,24 @@ class Engine:
         with context-weighted scores; the best `rerank` of them reordered by
         bot/core/rerank.py."""
         ids, bm25, context = self._scored_candidates(query, collections, question)
-        m = min(self.settings.rerank, len(ids))
-        if m > 1:
-            x = rerank.features(self.corpus, self.analyzer, question, query, ids[:m], bm25[:m],
-                                context[:m], *self._kind_test(question), self._titles,
-                                ids[: m + rerank.POOL_EXTRA])
-            ids = np.concatenate((rerank.rerank(x, ids[:m]), ids[m:]))
+        order = self._rerank_order(question, query, ids, bm25, context)
+        if order is not None:
+            ids = np.concatenate((ids[order], ids[len(order) :]))
         return ids, context
+
+    def _rerank_order(
+        self, question: str, query: dict[str, float], ids: np.ndarray, bm25: np.ndarray,
+        context: np.ndarray,
+    ) -> np.ndarray | None:
+        """The order bot/core/rerank.py gives the best `rerank` of candidates ids (best first
+        by context), as their positions; None when there is nothing to reorder."""
+        m = min(self.settings.rerank, len(ids))
+        if m < 2:
+            return None
+        x = rerank.features(self.corpus, self.analyzer, question, query, ids[:m], bm25[:m],
+                            context[:m], *self._kind_test(question), self._titles,
+                            ids[: m + rerank.POOL_EXTRA])
+        return rerank.order(x)
 
     def _scored_candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
@@ -363,23 +382,24 @@ class Engine:
             for term, qw in query.items():
                 if term in common:
                     continue
-                ids, w = index.postings(term)
+                ids, w, idf = index.raw_postings(term)
                 if not len(ids):
                     continue
                 hits.append(ids)
-                # w is a fresh array (postings scales by IDF): scale it in place, and not at
-                # all for the usual weight 1, rather than allocate another posting list.
+                # w * idf is a fresh array: scale it in place, and not at all for the usual
+                # weight 1, rather than allocate another posting list.
+                w = w * idf
                 if qw != 1:
                     w *= qw
                 scores_at[ids] += w
-                mass = max(index.term_idf(term), 0.0) * qw
+                mass = max(idf, 0.0) * qw
                 if s.paragraph_terms:
                     # A paragraph listed twice gets the mass once: every write is the same sum.
                     para = p.para_id[ids]
                     buf.paragraphs[para] += mass
                     paras.append(para)
-                if title is not None:
-                    title[self._titles.get(term, _NO_DOCS)] += mass
+                if title is not None and term in self._titles:
+                    title[self._titles[term]] += mass
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
             ids = (hits[0] if len(hits) == 1
@@ -518,8 +538,11 @@ class Engine:
         m = min(s.type_candidates, len(ids))
         top = _best(ids, scores, m)
         scores = scores.copy()
-        for i in top:
-            if holds_kind(self._text(int(ids[i]), int(ids[i]))):
+        p, documents = self.passages, self.documents
+        at = ids[top]
+        spans = zip(p.doc[at].tolist(), p.start[at].tolist(), p.end[at].tolist(), strict=True)
+        for i, (d, start, end) in zip(top.tolist(), spans, strict=True):
+            if holds_kind(documents[d].text[start:end]):
                 scores[i] *= 1 + s.type_weight
         return scores
 
@@ -665,10 +688,14 @@ _KINDS = (
 )
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|"
            r"december")
-_DATE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I)
+# Each opens with a look-ahead for the first characters its branches can start with: without
+# it, every branch is tried at every position of the text (10 us a sentence for the dates).
+_DATE = re.compile(
+    rf"(?=[12jfmasondc])(?:\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur)",
+    re.I)
 _NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half)\b", re.I)
+    r"(?=[\dotfsenhmbd])(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b)", re.I)
 
 
 def _question_kind(question: str) -> str | None:

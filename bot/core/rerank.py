@@ -30,12 +30,13 @@ questions: 2.6-3.3 ms a question either way).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from itertools import pairwise
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, has_new_name
+from bot.core.analysis import Analyzer, find_words, fold, has_new_name
 from bot.core.corpus import Corpus
 
 # One column of the feature matrix each, in this order; each is 0..1 or a small log count.
@@ -139,39 +140,41 @@ def features(
     same_after = para[after] == wanted
     docs = p.doc[ids]
     lead = p.para_start[wanted]
-    stops = p.para_start[wanted + 1]
-    # One binary search a term for every test: the sentence, its neighbours, the first
-    # passage of its paragraph (paragraph j is passages para_start[j]:para_start[j + 1]),
-    # the paragraph's end, and its document's first and end passages.
-    needles = np.concatenate((ids, before, after, lead, stops, p.doc_start[docs],
-                              p.doc_start[docs + 1]))
-    para_norm, doc_norm = _bm25_norms(corpus, wanted, docs)
-    total, rarest = 0.0, -1.0
-    for term, qw in query.items():
-        postings = index.doc_ids_of(term)
-        if not len(postings):
-            continue
-        pos = np.searchsorted(postings, needles)
-        at = postings[np.minimum(pos, len(postings) - 1)]
-        found = (pos < len(postings)) & (at == needles)
-        inside = found[:n]
-        idf = index.term_idf(term)
-        if idf > rarest:
-            rarest = idf
-            x[:, 15] = inside
-        mass = max(idf, 0.0) * qw
-        total += mass
-        x[:, 22] += mass * found[3 * n : 4 * n]
-        near = inside | (same_before & found[n : 2 * n]) | (same_after & found[2 * n : 3 * n])
-        x[:, 2] += mass * inside
-        x[:, 3] += mass * near
-        in_para = pos[4 * n : 5 * n] - pos[3 * n : 4 * n]  # its postings in the paragraph
-        in_doc = pos[6 * n :] - pos[5 * n : 6 * n]
-        x[:, 4] += mass * (in_para > 0)
-        x[:, 23] += mass * in_para / (in_para + para_norm)
-        x[:, 24] += mass * in_doc / (in_doc + doc_norm)
-        if titles is not None and term in titles:
-            x[:, 5] += mass * _contains(titles[term], docs)
+    # One binary search a term for every test, its rows one term each: the sentence, its
+    # neighbours, the first passage of its paragraph (paragraph j is passages
+    # para_start[j]:para_start[j + 1]), the paragraph's end, and its document's first and end
+    # passages. A needle is found where the posting at its position equals it (clipped at the
+    # end: a needle past the last posting is never equal to it).
+    needles = np.concatenate((ids, before, after, lead, p.para_start[wanted + 1],
+                              p.doc_start[docs], p.doc_start[docs + 1]))
+    terms = [(term, postings, qw) for term, qw in query.items()
+             if len(postings := index.doc_ids_of(term))]
+    pos = np.empty((len(terms), len(needles)), dtype=np.intp)
+    for k, (_, postings, _) in enumerate(terms):
+        pos[k] = postings.searchsorted(needles)
+    found = np.empty(pos.shape, dtype=bool)
+    for k, (_, postings, _) in enumerate(terms):
+        np.equal(postings.take(pos[k], mode="clip"), needles, out=found[k])
+    idf = np.array([index.term_idf(term) for term, _, _ in terms])
+    mass = np.maximum(idf, 0.0) * np.array([qw for _, _, qw in terms])
+    if terms:
+        inside = found[:, :n]
+        near = inside | (same_before & found[:, n : 2 * n]) | (same_after & found[:, 2 * n : 3 * n])
+        in_para = pos[:, 4 * n : 5 * n] - pos[:, 3 * n : 4 * n]  # its postings in the paragraph
+        in_doc = pos[:, 6 * n :] - pos[:, 5 * n : 6 * n]
+        para_norm, doc_norm = _bm25_norms(corpus, wanted, docs)
+        x[:, 2] = mass @ inside
+        x[:, 3] = mass @ near
+        x[:, 4] = mass @ (in_para > 0)
+        x[:, 15] = inside[int(np.argmax(idf))]
+        x[:, 22] = mass @ found[:, 3 * n : 4 * n]
+        x[:, 23] = mass @ (in_para / (in_para + para_norm))
+        x[:, 24] = mass @ (in_doc / (in_doc + doc_norm))
+    if titles is not None:
+        for (term, _, _), m in zip(terms, mass.tolist(), strict=True):
+            if term in titles:
+                x[:, 5] += m * _contains(titles[term], docs)
+    total = float(mass.sum())
     if total > 0:
         x[:, 2:6] /= total
         x[:, 22] /= total
@@ -184,35 +187,57 @@ def features(
     quoted = np.sort(ids if pool is None else pool)
     x[:, 19] = p.same_para[ids] & _contains(quoted, ids - 1)
     x[:, 20] = p.same_para[ids + 1] & _contains(quoted, ids + 1)
+    x[:, 8] = np.log1p(index.doc_len[ids])
+    _word_features(x, corpus, analyzer, question, ids, kind, holds_kind)
+    return x
 
-    # Word pairs and spans are taken over folded words, not terms: tokenising twenty
-    # sentences into stemmed terms costs more than the rest of the answer path.
+
+def _word_features(
+    x: np.ndarray,
+    corpus: Corpus,
+    analyzer: Analyzer,
+    question: str,
+    ids: np.ndarray,
+    kind: str | None,
+    holds_kind: Callable[[str], bool] | None,
+) -> None:
+    """The cues read from the candidates' words: word pairs, density, exact words, the kind
+    asked for and novelty. Taken over folded words, not terms: tokenising the candidates into
+    stemmed terms costs more than the rest of the answer path."""
     stop = analyzer.stopwords
     asked = analyzer.words(question)
     asked_set = {w for w in asked if w not in stop}
     asked_all = set(asked)
     pairs = {(a, b) for a, b in pairwise(asked)
              if a != b and a not in stop and b not in stop}
-    for i, pid in enumerate(ids.tolist()):
-        doc = corpus.documents[int(p.doc[pid])]
-        text = doc.text[int(p.start[pid]) : int(p.end[pid])]
-        words = analyzer.words(text)
-        if pairs:
-            x[i, 6] = len(pairs.intersection(pairwise(words))) / len(pairs)
-        at = [pos for pos, w in enumerate(words) if w in asked_set]
-        if at:
-            found = len({words[pos] for pos in at})
-            x[i, 7] = min(1.0, found / (at[-1] - at[0] + 1))
-        if kind in KINDS and holds_kind is not None and holds_kind(text):
-            x[i, 9 + KINDS.index(kind)] = 1.0
-        if asked_set:
-            x[i, 14] = len(asked_set.intersection(words)) / len(asked_set)
-        novel = any(w[0].isdigit() and w not in asked_all for w in words) or has_new_name(
-            text, asked_all)
+    kind_column = 9 + KINDS.index(kind) if kind in KINDS and holds_kind is not None else None
+    p, documents = corpus.passages, corpus.documents
+    spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
+    for i, (d, start, end) in enumerate(spans):
+        text = documents[d].text[start:end]
+        folded = fold(text)
+        words = find_words(folded)
+        hits = asked_set.intersection(words)
+        if hits:
+            x[i, 14] = len(hits) / len(asked_set)
+            # The span from the first to the last question word (a pair needs two of them).
+            backwards = words[::-1]
+            first = min(map(words.index, hits))
+            last = len(words) - min(map(backwards.index, hits))
+            x[i, 7] = min(1.0, len(hits) / (last - first))
+            if pairs and len(hits) > 1:
+                x[i, 6] = len(pairs.intersection(pairwise(words))) / len(pairs)
+        if kind_column is not None and holds_kind(text):
+            x[i, kind_column] = 1.0
+        novel = (_DIGIT.search(folded) is not None
+                 and any(w[0].isdigit() and w not in asked_all for w in words)
+                 ) or has_new_name(text, asked_all)
         x[i, 16] = novel
         x[i, 21] = novel and kind is None
-    x[:, 8] = np.log1p(index.doc_len[ids])
-    return x
+
+
+# A word can start with a digit only where the text has one: most have none.
+_DIGIT = re.compile(r"\d")
 
 
 def _bm25_norms(
@@ -229,9 +254,10 @@ def _bm25_norms(
             k1 * (1 - b + b * doc_len * (max(p.used_docs, 1) / total)))
 
 
-def rerank(x: np.ndarray, ids: np.ndarray, weights: np.ndarray = WEIGHTS) -> np.ndarray:
-    """ids reordered by the linear score of their features x (ties keep the given order)."""
-    return ids[np.argsort(-(x @ weights), kind="stable")]
+def order(x: np.ndarray, weights: np.ndarray = WEIGHTS) -> np.ndarray:
+    """Positions of the candidates whose features are x, best first by the linear score (ties
+    keep the given order)."""
+    return np.argsort(-(x @ weights), kind="stable")
 
 
 def _contains(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
