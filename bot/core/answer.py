@@ -251,33 +251,42 @@ class Engine:
         the corpus lacks look answered by whatever name is spelled like it."""
         n = self.index.n_docs
         ceiling = np.log(n + 0.5) - np.log(1.5) if n else 1.0
-        total = 0.0
-        found = np.zeros(len(ids))
-        p = self.passages
+        p, index, share = self.passages, self.index, self.settings.spelling_weight
         para = p.para_id[ids] if len(ids) else _NO_DOCS
         # Paragraph j is passages para_start[j]:para_start[j + 1]: a term is in the paragraph
         # when its first posting at or after the start comes before the end.
-        # One binary search a term answers both: ids, then their paragraphs' first passages.
+        # One binary search a posting list answers both: ids, then their paragraphs' first
+        # passages. A row a posting list (a term's own, then its near spellings', weighed
+        # share), its hits the sentence's and then the paragraph's; a term counts what the
+        # best of its rows found.
         needles = np.concatenate((ids, p.para_start[para]))
         stop = p.para_start[para + 1]
-        for term, qw in query.items():
-            postings = self.index.doc_ids_of(term)
-            idf = max(self.index.term_idf(term), 0.0) if len(postings) else ceiling
-            total += idf * qw
-            in_sentence = np.zeros(len(ids))
-            in_paragraph = np.zeros(len(ids))
+        mass: list[float] = []
+        rows: list[tuple[int, float, np.ndarray]] = []
+        for k, (term, qw) in enumerate(query.items()):
+            postings = index.doc_ids_of(term)
+            mass.append((max(index.term_idf(term), 0.0) if len(postings) else ceiling) * qw)
             if len(postings):
-                sentence, paragraph = _in_sentence_and_paragraph(postings, needles, stop)
-                in_sentence += sentence
-                in_paragraph += paragraph
-            share = self.settings.spelling_weight
+                rows.append((k, 1.0, postings))
             for other in (near or {}).get(term, ()):
-                more = self.index.doc_ids_of(other)
-                if len(more):
-                    sentence, paragraph = _in_sentence_and_paragraph(more, needles, stop)
-                    in_sentence = np.maximum(in_sentence, share * sentence)
-                    in_paragraph = np.maximum(in_paragraph, share * paragraph)
-            found += 0.5 * idf * qw * (in_sentence + in_paragraph)
+                if len(more := index.doc_ids_of(other)):
+                    rows.append((k, share, more))
+        total = sum(mass)
+        found = np.zeros(len(ids))
+        if rows and len(ids):
+            hit = np.empty((len(rows), len(needles)))
+            for r, (_, weight, postings) in enumerate(rows):
+                pos = postings.searchsorted(needles)
+                at = postings.take(pos, mode="clip")
+                hit[r, : len(ids)] = at[: len(ids)] == ids
+                hit[r, len(ids) :] = (pos[len(ids) :] < len(postings)) & (at[len(ids) :] < stop)
+                if weight != 1.0:
+                    hit[r] *= weight
+            owner = np.array([k for k, _, _ in rows])
+            first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            best = np.maximum.reduceat(hit, first, axis=0)
+            best = best[:, : len(ids)] + best[:, len(ids) :]
+            found = (0.5 * np.array(mass)[owner[first]]) @ best
         return found / total if total > 0 else found
 
     def paragraph(self, collection: str, document: str, number: int) -> Quote | None:
@@ -409,10 +418,9 @@ class Engine:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
                 self._score_around(ids, common, buf, title, touched, paras)
-            scores, context = self._context(ids, buf, title)
             if s.neighbour_weight and len(ids):
-                ids = self._with_neighbours(ids, scores, context)
-                scores, context = self._context(ids, buf, title)
+                ids = self._with_neighbours(ids, buf, title)
+            scores, context = self._context(ids, buf, title)
             return ids, scores, context
         finally:
             for hit in (*hits, *touched):
@@ -490,7 +498,7 @@ class Engine:
         return scores, context
 
     def _with_neighbours(
-        self, ids: np.ndarray, scores: np.ndarray, context: np.ndarray
+        self, ids: np.ndarray, buf: _Buffers, title: np.ndarray | None
     ) -> np.ndarray:
         """The matched passages ids (ascending) with their neighbours in the same paragraph,
         ascending and distinct, less those that cannot be among the best `candidates`.
@@ -504,7 +512,8 @@ class Engine:
         never among the best. A match sits in a paragraph of thousands in a large corpus,
         so this keeps a few hundred passages of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
-        if len(ids) > n and scores.min() >= 0:
+        scores, context = self._context(ids, buf, title) if len(ids) > n else (None, None)
+        if scores is not None and scores.min() >= 0:
             floor = np.partition(context, len(ids) - n)[len(ids) - n]
             bound = context - (1 - nw) * scores + nw * scores.max()
             bound += 1e-9 * (np.abs(bound) + 1.0)  # rounding: never leave out a close one
@@ -556,23 +565,23 @@ class Engine:
         a second source, and promoting it pushes a better quote of the first document out."""
         s = self.settings
         eligible = set(ids[: len(cover)][cover >= s.diversity_coverage].tolist())
-        remaining = list(zip(ids.tolist(), scores.tolist(), strict=True))
+        remaining = list(zip(ids.tolist(), scores.tolist(), self.passages.doc[ids].tolist(),
+                             strict=True))
         picked: list[tuple[int, float]] = []
         seen_docs: set[int] = set()
-        doc = self.passages.doc
         while remaining and len(picked) < count:
             choice = 0
-            if int(doc[remaining[0][0]]) in seen_docs:
+            if remaining[0][2] in seen_docs:
                 floor = remaining[0][1] * s.diversity
-                for i, (pid, score) in enumerate(remaining):
+                for i, (pid, score, doc) in enumerate(remaining):
                     if score < floor:
                         break
-                    if pid in eligible and int(doc[pid]) not in seen_docs:
+                    if pid in eligible and doc not in seen_docs:
                         choice = i
                         break
-            pid, score = remaining.pop(choice)
+            pid, score, doc = remaining.pop(choice)
             picked.append((pid, score))
-            seen_docs.add(int(doc[pid]))
+            seen_docs.add(doc)
         return picked
 
     def _quotes(
@@ -631,16 +640,22 @@ class Engine:
     ) -> int | None:
         """The run of another document holding a sentence that says the same as passage pid,
         if any."""
-        doc, length = self.passages.doc, self.index.doc_len
+        doc, length, distinct = self.passages.doc, self.index.doc_len, self.index.distinct
+        floor = self.settings.duplicate
         for i, run in enumerate(runs):
             if doc[pid] == doc[run[0]]:
                 continue  # a document does not repeat itself often enough to pay for the test
             for other in run:
-                # Near-identical sentences have nearly as many terms: a cheap test first.
-                if 4 * abs(int(length[pid]) - int(length[other])) > max(length[pid], length[other]):
+                # Near-identical sentences have nearly as many terms: cheap tests first, the
+                # second _similar's own on the index's count of each one's distinct terms
+                # (none: a sentence of stopwords, compared by its words).
+                a, b = int(length[pid]), int(length[other])
+                if 4 * abs(a - b) > max(a, b):
                     continue
-                if _similar(self._terms(pid, terms), self._terms(other, terms),
-                            self.settings.duplicate):
+                a, b = int(distinct[pid]), int(distinct[other])
+                if a and b and min(a, b) < floor * max(a, b):
+                    continue
+                if _similar(self._terms(pid, terms), self._terms(other, terms), floor):
                     return i
         return None
 
@@ -741,19 +756,6 @@ def _similar(a: frozenset[str], b: frozenset[str], floor: float) -> bool:
     if not a or not b or min(len(a), len(b)) < floor * max(len(a), len(b)):
         return False
     return len(a & b) >= floor * len(a | b)
-
-
-def _in_sentence_and_paragraph(
-    postings: np.ndarray, needles: np.ndarray, stop: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For needles = (ids, first passages of their paragraphs) and stop = the paragraphs'
-    ends: whether the ascending postings hold each id, and a passage of each paragraph
-    (both in one search)."""
-    n = len(stop)
-    pos = np.searchsorted(postings, needles)
-    valid = pos < len(postings)
-    at = postings[np.minimum(pos, len(postings) - 1)]
-    return valid[:n] & (at[:n] == needles[:n]), valid[n:] & (at[n:] < stop)
 
 
 def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:

@@ -185,14 +185,14 @@ _PLANNED = 64
 
 
 def _probe_hashes(term: str, limit: int) -> np.ndarray:
-    """The distinct hashes (as _hash computes them) of term and of every string made by
-    deleting up to limit of its characters."""
+    """The hashes (as _hash computes them) of term and of every string made by deleting up to
+    limit of its characters (one a way of deleting: a hash may come twice)."""
     if len(term) > _PLANNED:
-        return np.unique(np.array([_hash(k) for k in _deletions(term, limit)], np.uint64))
+        return np.array([_hash(k) for k in _deletions(term, limit)], np.uint64)
     take, powers = _deletion_plan(len(term), limit)
     codes = np.zeros(len(term) + 1, dtype=np.uint64)  # the last is the padding's zero
     codes[:-1] = np.frombuffer(term.encode("utf-32-le"), dtype=np.uint32)
-    return np.unique((codes[take] * powers).sum(axis=1))  # uint64: wraps modulo 2**64
+    return (codes[take] * powers).sum(axis=1)  # uint64: wraps modulo 2**64
 
 
 @lru_cache(maxsize=128)
