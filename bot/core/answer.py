@@ -192,7 +192,9 @@ class Engine:
             return Answer(question, False, reason=NO_MATCH, confidence=confidence)
         cover = cover[:close]
         picked = self._select(ids, scores, cover, 2 * (offset + top_k) + 2)
-        quotes = self._quotes(picked, frozenset(query))
+        vocab = self.index.vocab
+        asked = frozenset(query).union(vocab[t] for t in query if t in vocab)
+        quotes = self._quotes(picked, asked)
         more = len(quotes) > offset + top_k
         return Answer(
             question, True, tuple(quotes[offset : offset + top_k]), None, confidence, more
@@ -450,33 +452,43 @@ class Engine:
         candidates. bench/README.md gives how often the answers of a 1M corpus differ."""
         p, index, s = self.passages, self.index, self.settings
         scores_at = buf.scores[1:-1]
-        near = _distinct_sorted(np.sort(np.concatenate(
-            [ids + shift for shift in (-2, -1, 0, 1, 2)]), kind="stable"))
-        near = near[(near >= 0) & (near < len(p))]
-        para = _distinct_sorted(p.para_id[ids])  # ascending, as ids are
-        first, stop = p.para_start[para], p.para_start[para + 1]
-        touched.append(near)
-        paras.append(para)
+        near = para = None  # computed when a term is searched for them
         for term, qw in common.items():
             postings, weights, idf = index.raw_postings(term)
             mass = max(idf, 0.0) * qw
-            if 8 * len(near) > len(postings):
-                # Searching costs more than writing (rarer terms matched widely): write all;
-                # what lands outside `near` is read by nothing and cleared with it.
+            # Writing costs less than searching when the rarer terms matched widely: then
+            # every posting is written, and what lands outside ids and their paragraphs is
+            # read by nothing and cleared with them. (ids and the two passages either side
+            # are at most 5 len(ids); their paragraphs at most len(ids).)
+            if 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
                 touched.append(postings)
             else:
+                if near is None:
+                    near = _distinct_sorted(np.sort(np.concatenate(
+                        [ids + shift for shift in (-2, -1, 0, 1, 2)]), kind="stable"))
+                    near = near[(near >= 0) & (near < len(p))]
+                    touched.append(near)
                 pos = np.searchsorted(postings, near)
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if s.paragraph_terms:
+            if s.paragraph_terms and 8 * len(ids) > len(postings):
+                # (A paragraph listed twice gets the mass once: every write is the same sum.)
+                written = p.para_id[postings]
+                buf.paragraphs[written] += mass
+                paras.append(written)
+            elif s.paragraph_terms:
+                if para is None:
+                    para = _distinct_sorted(p.para_id[ids])  # ascending, as ids are
+                    first, stop = p.para_start[para], p.para_start[para + 1]
+                    paras.append(para)
                 pos = np.searchsorted(postings, first)
                 inside = (pos < len(postings)) & (
                     postings[np.minimum(pos, len(postings) - 1)] < stop)
                 buf.paragraphs[para[inside]] += mass
-            if title is not None:
-                title[self._titles.get(term, _NO_DOCS)] += mass
+            if title is not None and term in self._titles:
+                title[self._titles[term]] += mass
 
     def _context(
         self, ids: np.ndarray, buf: _Buffers, title: np.ndarray | None
@@ -585,19 +597,19 @@ class Engine:
         return picked
 
     def _quotes(
-        self, picked: list[tuple[int, float]], asked: frozenset[str]
+        self, picked: list[tuple[int, float]], asked: frozenset[str | int]
     ) -> list[Quote]:
         """Quotes in rank order. A sentence that says the same as one already chosen (the
         same terms, or nearly: Jaccard similarity of their term sets >= duplicate) is shown
         once, with the other document added as a source; a passage next to an already chosen
         one of the same paragraph joins it as a run of consecutive sentences if it holds a
-        term of `asked` (the question's terms) or links two chosen sentences, and is left out
-        otherwise."""
+        term of `asked` (the question's terms, and their ids) or links two chosen sentences,
+        and is left out otherwise."""
         p = self.passages
         runs: list[list[int]] = []
         scores: list[float] = []
         also: list[list[Source]] = []
-        terms: dict[int, frozenset[str]] = {}  # passage -> its terms, computed when needed
+        terms: dict[int, frozenset[str | int]] = {}  # passage -> _terms(), when needed
         chosen = {pid for pid, _ in picked}
         for pid, score in picked:
             dup = self._duplicate_of(pid, runs, terms)
@@ -636,34 +648,36 @@ class Engine:
         return quotes
 
     def _duplicate_of(
-        self, pid: int, runs: list[list[int]], terms: dict[int, frozenset[str]]
+        self, pid: int, runs: list[list[int]], terms: dict[int, frozenset[str | int]]
     ) -> int | None:
         """The run of another document holding a sentence that says the same as passage pid,
         if any."""
-        doc, length, distinct = self.passages.doc, self.index.doc_len, self.index.distinct
+        doc, length, fwd = self.passages.doc, self.index.doc_len, self.index.fwd_indptr
         floor = self.settings.duplicate
         for i, run in enumerate(runs):
             if doc[pid] == doc[run[0]]:
                 continue  # a document does not repeat itself often enough to pay for the test
             for other in run:
                 # Near-identical sentences have nearly as many terms: cheap tests first, the
-                # second _similar's own on the index's count of each one's distinct terms
-                # (none: a sentence of stopwords, compared by its words).
+                # second _similar's own on the number of each one's distinct terms (none: a
+                # sentence of stopwords, compared by its words).
                 a, b = int(length[pid]), int(length[other])
                 if 4 * abs(a - b) > max(a, b):
                     continue
-                a, b = int(distinct[pid]), int(distinct[other])
+                a, b = int(fwd[pid + 1] - fwd[pid]), int(fwd[other + 1] - fwd[other])
                 if a and b and min(a, b) < floor * max(a, b):
                     continue
                 if _similar(self._terms(pid, terms), self._terms(other, terms), floor):
                     return i
         return None
 
-    def _terms(self, pid: int, cache: dict[int, frozenset[str]]) -> frozenset[str]:
+    def _terms(self, pid: int, cache: dict[int, frozenset[str | int]]) -> frozenset[str | int]:
+        """Passage pid's term ids, from the forward index; a sentence of stopwords only (no
+        terms) is compared by its words."""
         if pid not in cache:
-            text = self._text(pid, pid)
-            # A sentence of stopwords only is compared by its words.
-            cache[pid] = frozenset(self.analyzer.terms(text) or self.analyzer.words(text))
+            ids = self.index.terms_of(pid)
+            cache[pid] = (frozenset(ids.tolist()) if len(ids)
+                          else frozenset(self.analyzer.words(self._text(pid, pid))))
         return cache[pid]
 
     def _text(self, first: int, last: int) -> str:
