@@ -41,8 +41,9 @@ def find_words(folded: str) -> list[str]:
     return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
-# A capitalised word not first in its sentence: most often a name.
-_CAPITALISED = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'-]+")
+# A capitalised word not first in its sentence: most often a name. (The space comes first:
+# a literal the scan can jump to, about twice as fast as the look-behind alone.)
+_CAPITALISED = re.compile(r" (?<=[\w,;:)] )([A-Z][\w'-]+)")
 
 
 def has_new_name(text: str, known: set[str]) -> bool:

@@ -213,27 +213,34 @@ def _word_features(
     kind_column = 9 + KINDS.index(kind) if kind in KINDS and holds_kind is not None else None
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
-    for i, (d, start, end) in enumerate(spans):
+    rows = []  # (pairs, density, holds kind, exact, novel) a candidate
+    for d, start, end in spans:
         text = documents[d].text[start:end]
         folded = fold(text)
         words = find_words(folded)
         hits = asked_set.intersection(words)
+        pair_share = density = exact = 0.0
         if hits:
-            x[i, 14] = len(hits) / len(asked_set)
+            exact = len(hits) / len(asked_set)
             # The span from the first to the last question word (a pair needs two of them).
             backwards = words[::-1]
             first = min(map(words.index, hits))
             last = len(words) - min(map(backwards.index, hits))
-            x[i, 7] = min(1.0, len(hits) / (last - first))
+            density = min(1.0, len(hits) / (last - first))
             if pairs and len(hits) > 1:
-                x[i, 6] = len(pairs.intersection(pairwise(words))) / len(pairs)
-        if kind_column is not None and holds_kind(text):
-            x[i, kind_column] = 1.0
+                pair_share = len(pairs.intersection(pairwise(words))) / len(pairs)
         novel = (_DIGIT.search(folded) is not None
                  and any(w[0].isdigit() and w not in asked_all for w in words)
                  ) or has_new_name(text, asked_all)
-        x[i, 16] = novel
-        x[i, 21] = novel and kind is None
+        rows.append((pair_share, density, kind_column is not None and holds_kind(text), exact,
+                     novel))
+    if rows:
+        cues = np.array(rows, dtype=np.float64)
+        x[:, 6], x[:, 7], x[:, 14], x[:, 16] = cues[:, 0], cues[:, 1], cues[:, 3], cues[:, 4]
+        if kind_column is not None:
+            x[:, kind_column] = cues[:, 2]
+        if kind is None:
+            x[:, 21] = cues[:, 4]
 
 
 # A word can start with a digit only where the text has one: most have none.
