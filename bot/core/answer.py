@@ -284,11 +284,11 @@ class Engine:
                 hit[r, len(ids) :] = (pos[len(ids) :] < len(postings)) & (at[len(ids) :] < stop)
                 if weight != 1.0:
                     hit[r] *= weight
-            owner = np.array([k for k, _, _ in rows])
-            first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            owner = [k for k, _, _ in rows]
+            first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
             best = np.maximum.reduceat(hit, first, axis=0)
             best = best[:, : len(ids)] + best[:, len(ids) :]
-            found = (0.5 * np.array(mass)[owner[first]]) @ best
+            found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
         return found / total if total > 0 else found
 
     def paragraph(self, collection: str, document: str, number: int) -> Quote | None:

@@ -145,8 +145,8 @@ def features(
     # para_start[j]:para_start[j + 1]), the paragraph's end, and its document's first and end
     # passages. A needle is found where the posting at its position equals it (clipped at the
     # end: a needle past the last posting is never equal to it).
-    needles = np.concatenate((ids, before, after, lead, p.para_start[wanted + 1],
-                              p.doc_start[docs], p.doc_start[docs + 1]))
+    bounds = (lead, p.para_start[wanted + 1], p.doc_start[docs], p.doc_start[docs + 1])
+    needles = np.concatenate((ids, before, after, *bounds))
     terms = [(term, postings, qw) for term, qw in query.items()
              if len(postings := index.doc_ids_of(term))]
     pos = np.empty((len(terms), len(needles)), dtype=np.intp)
@@ -162,7 +162,7 @@ def features(
         near = inside | (same_before & found[:, n : 2 * n]) | (same_after & found[:, 2 * n : 3 * n])
         in_para = pos[:, 4 * n : 5 * n] - pos[:, 3 * n : 4 * n]  # its postings in the paragraph
         in_doc = pos[:, 6 * n :] - pos[:, 5 * n : 6 * n]
-        para_norm, doc_norm = _bm25_norms(corpus, wanted, docs)
+        para_norm, doc_norm = _bm25_norms(corpus, *bounds)
         x[:, 2] = mass @ inside
         x[:, 3] = mass @ near
         x[:, 4] = mass @ (in_para > 0)
@@ -248,14 +248,16 @@ _DIGIT = re.compile(r"\d")
 
 
 def _bm25_norms(
-    corpus: Corpus, paras: np.ndarray, docs: np.ndarray
+    corpus: Corpus, para_start: np.ndarray, para_stop: np.ndarray, doc_start: np.ndarray,
+    doc_stop: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """BM25's k1 * (1 - b + b * length / mean length) of paragraphs paras and documents docs
-    (the (k1 + 1) factor is left out: the scores are divided by the best)."""
+    """BM25's k1 * (1 - b + b * length / mean length) of the paragraphs and the documents that
+    are passages para_start:para_stop and doc_start:doc_stop (the (k1 + 1) factor is left
+    out: the scores are divided by the best)."""
     p, prefix = corpus.passages, corpus.index.length_prefix
     total = float(prefix[-1]) or 1.0
-    para_len = prefix[p.para_start[paras + 1]] - prefix[p.para_start[paras]]
-    doc_len = prefix[p.doc_start[docs + 1]] - prefix[p.doc_start[docs]]
+    para_len = prefix[para_stop] - prefix[para_start]
+    doc_len = prefix[doc_stop] - prefix[doc_start]
     k1, b = TEXT_K1, TEXT_B
     return (k1 * (1 - b + b * para_len * (p.n_paragraphs / total)),
             k1 * (1 - b + b * doc_len * (max(p.used_docs, 1) / total)))
