@@ -146,6 +146,7 @@ class Engine:
         self.aliases = _alias_groups(aliases or {}, analyzer)
         self._titles = _title_index(self.documents, analyzer)
         self._spellings = NearSpellings(self.index.vocab)
+        self._terms_by_id = list(self.index.vocab)  # (ids are in insertion order)
         self._local = threading.local()
 
     # --- public API ----------------------------------------------------------------------
@@ -223,8 +224,21 @@ class Engine:
         if not self.settings.spelling_weight:
             return {}
         rare = max(self.settings.spelling_rare, self.index.n_docs // 1000)
-        found = self._spellings.lookup_many([t for t in query if self.index.df(t) <= rare])
-        return {t: [other for other, _ in found[t]] for t in query if t in found}
+        vocab, table = self.index.vocab, self.corpus.near
+        out: dict[str, list[str]] = {}
+        unknown = []  # terms the index lacks are looked up; the others' are in the table
+        for term in query:
+            if term not in vocab:
+                unknown.append(term)
+            elif self.index.df(term) > rare:
+                continue
+            elif (near := table.lookup(vocab[term])) is None:
+                unknown.append(term)
+            elif near:
+                out[term] = [self._terms_by_id[i] for i in near]
+        found = self._spellings.lookup_many(unknown)
+        return {t: out[t] if t in out else [o for o, _ in found[t]]
+                for t in query if t in out or t in found}
 
     def confidence(
         self,
@@ -261,7 +275,8 @@ class Engine:
         # passages. A row a posting list (a term's own, then its near spellings', weighed
         # share), its hits the sentence's and then the paragraph's; a term counts what the
         # best of its rows found.
-        needles = np.concatenate((ids, p.para_start[para]))
+        # (In the postings' type: searchsorted would otherwise convert every posting list.)
+        needles = np.concatenate((ids, p.para_start[para])).astype(index.doc_ids.dtype)
         stop = p.para_start[para + 1]
         mass: list[float] = []
         rows: list[tuple[int, float, np.ndarray]] = []
@@ -467,7 +482,8 @@ class Engine:
                 if near is None:
                     near = _distinct_sorted(np.sort(np.concatenate(
                         [ids + shift for shift in (-2, -1, 0, 1, 2)]), kind="stable"))
-                    near = near[(near >= 0) & (near < len(p))]
+                    # (In the postings' type: searchsorted would otherwise convert them.)
+                    near = near[(near >= 0) & (near < len(p))].astype(index.doc_ids.dtype)
                     touched.append(near)
                 pos = np.searchsorted(postings, near)
                 at = np.minimum(pos, len(postings) - 1)
@@ -481,7 +497,8 @@ class Engine:
             elif s.paragraph_terms:
                 if para is None:
                     para = _distinct_sorted(p.para_id[ids])  # ascending, as ids are
-                    first, stop = p.para_start[para], p.para_start[para + 1]
+                    first = p.para_start[para].astype(index.doc_ids.dtype)
+                    stop = p.para_start[para + 1]
                     paras.append(para)
                 pos = np.searchsorted(postings, first)
                 inside = (pos < len(postings)) & (

@@ -11,6 +11,7 @@ import numpy as np
 from bot.core.analysis import Analyzer
 from bot.core.documents import Document, span_rows
 from bot.core.index import BM25Index, Progress
+from bot.core.spelling import NearTable
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Corpus:
     collections: tuple[str, ...]  # sorted names; Passages.collection indexes this
     passages: Passages
     index: BM25Index
+    near: NearTable  # every index term's near spellings, by term id
 
     @classmethod
     def build(
@@ -91,4 +93,4 @@ class Corpus:
         index = BM25Index.from_texts(
             texts, n, analyzer, k1=k1, b=b, epsilon=epsilon, progress=progress
         )
-        return cls(documents, collections, passages, index)
+        return cls(documents, collections, passages, index, NearTable.build(list(index.vocab)))

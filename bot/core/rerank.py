@@ -146,7 +146,8 @@ def features(
     # passages. A needle is found where the posting at its position equals it (clipped at the
     # end: a needle past the last posting is never equal to it).
     bounds = (lead, p.para_start[wanted + 1], p.doc_start[docs], p.doc_start[docs + 1])
-    needles = np.concatenate((ids, before, after, *bounds))
+    # (In the postings' type: searchsorted would otherwise convert every posting list.)
+    needles = np.concatenate((ids, before, after, *bounds)).astype(index.doc_ids.dtype)
     terms = [(term, postings, qw) for term, qw in query.items()
              if len(postings := index.doc_ids_of(term))]
     pos = np.empty((len(terms), len(needles)), dtype=np.intp)

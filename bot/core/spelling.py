@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
+
+# NearTable.build looks up a term only if it has at most this many candidates besides itself.
+CROWDED = 16
 
 
 def max_edits(term: str) -> int:
@@ -64,10 +68,14 @@ class NearSpellings:
         itself excluded, nearest first."""
         return self.lookup_many([term]).get(term, [])
 
-    def lookup_many(self, terms: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+    def lookup_many(
+        self, terms: Sequence[str], crowded: list[str] | None = None
+    ) -> dict[str, list[tuple[str, int]]]:
         """lookup() of each of terms (those with no near spelling left out), in one binary
         search of the table for all their probes: a question's few rare terms cost about
-        what one did."""
+        what one did. Given a list `crowded`, a term with more than about CROWDED candidates
+        is not looked up but added to it (a vocabulary of "tide1" ... "tide60000" would
+        otherwise cost every pair of its terms)."""
         wanted = [t for t in dict.fromkeys(terms) if max_edits(t)]
         if not wanted:
             return {}
@@ -76,11 +84,18 @@ class NearSpellings:
         if vocabulary is None or not (
                 wanted := [t for t in wanted if len(t) <= self._longest + max_edits(t)]):
             return {}
-        probes = [_probe_hashes(t, max_edits(t)) for t in wanted]
-        owner = np.repeat(np.arange(len(wanted)), [len(h) for h in probes])
-        keys = np.concatenate(probes)
+        keys, owner = _probes(wanted)
+        order = np.argsort(keys)  # ascending needles walk the table in order (a large batch)
+        keys, owner = keys[order], owner[order]
         lo = np.searchsorted(self._keys, keys, side="left")
         hi = np.searchsorted(self._keys, keys, side="right")
+        if crowded is not None:
+            # A term finds itself under its own key and its deletions (about len + 1 times).
+            count = np.bincount(owner, weights=hi - lo, minlength=len(wanted))
+            over = count > np.array([len(t) + 1 + CROWDED for t in wanted])
+            crowded.extend(wanted[i] for i in np.flatnonzero(over).tolist())
+            keep = ~over[owner]
+            lo, hi, owner = lo[keep], hi[keep], owner[keep]
         # Every term under any probe is a candidate; the true distance decides, so a term
         # found under two probes, or under a colliding hash, is weighed once and rightly.
         at = _ranges(lo, hi)
@@ -119,6 +134,43 @@ class NearSpellings:
                 self._longest = max(map(len, terms), default=0)
                 self._terms = terms  # last: a reader that sees it sees the arrays too
         return terms
+
+
+@dataclass
+class NearTable:
+    """NearSpellings.lookup() of every vocabulary term, found once when the index is built,
+    so that a question's term in the vocabulary costs a binary search here rather than a
+    lookup: one row a (term, near spelling) pair, by term id, then in lookup()'s order."""
+
+    term: np.ndarray  # int32 vocabulary id
+    other: np.ndarray  # int32 vocabulary id of a near spelling
+    edits: np.ndarray  # int8 edit distance
+
+    @classmethod
+    def build(cls, vocabulary: Sequence[str], batch: int = 20_000) -> NearTable:
+        """The table of vocabulary (term i has id i). A term with crowds of candidates is
+        left to lookups, with a row of -1 that says so: the table's cost stays linear in the
+        vocabulary, whatever its terms."""
+        spellings = NearSpellings(vocabulary, inline=len(vocabulary))
+        ids = {t: i for i, t in enumerate(vocabulary)}
+        rows: list[tuple[int, int, int]] = []
+        wanted = [t for t in vocabulary if max_edits(t)]
+        for at in range(0, len(wanted), batch):
+            crowded: list[str] = []
+            found = spellings.lookup_many(wanted[at : at + batch], crowded)
+            rows.extend((ids[t], ids[o], d) for t in wanted[at : at + batch]
+                        for o, d in found.get(t, ()))
+            rows.extend((ids[t], -1, -1) for t in crowded)
+        table = np.array(sorted(rows, key=lambda r: r[0]), dtype=np.int64).reshape(-1, 3)
+        return cls(table[:, 0].astype(np.int32), table[:, 1].astype(np.int32),
+                   table[:, 2].astype(np.int8))
+
+    def lookup(self, term: int) -> list[int] | None:
+        """The ids of term id's near spellings, nearest first (as NearSpellings.lookup), or
+        None for a term the table left to lookups."""
+        lo, hi = self.term.searchsorted(np.array((term, term + 1), self.term.dtype)).tolist()
+        near = self.other[lo:hi].tolist()
+        return None if near[:1] == [-1] else near
 
 
 def _deletion_table(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +234,32 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 # Up to this length a question term's deletions are hashed in a few array operations over
 # a cached plan (its size grows with the cube of the length); a longer one, one at a time.
 _PLANNED = 64
+
+
+def _probes(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of _probe_hashes() of every term, and the position in terms of the term
+    each is for; terms of one length hashed together."""
+    lengths = [len(t) for t in terms]
+    keys: list[np.ndarray] = []
+    owner: list[np.ndarray] = []
+    for length in sorted(set(lengths)):
+        which = [i for i, n in enumerate(lengths) if n == length]
+        if length > _PLANNED:
+            for i in which:
+                keys.append(_probe_hashes(terms[i], max_edits(terms[i])))
+                owner.append(np.full(len(keys[-1]), i))
+            continue
+        take, powers = _deletion_plan(length, max_edits(terms[which[0]]))
+        # A few million products at a time: (terms, ways of deleting, kept characters).
+        step = max(1, 4_000_000 // take.size)
+        for at in range(0, len(which), step):
+            part = which[at : at + step]
+            codes = np.zeros((len(part), length + 1), dtype=np.uint64)  # last: padding's 0
+            codes[:, :-1] = np.array([terms[i] for i in part], dtype=f"<U{length}").view(
+                np.uint32).reshape(len(part), length)
+            keys.append((codes[:, take] * powers).sum(axis=2).ravel())  # wraps modulo 2**64
+            owner.append(np.repeat(np.asarray(part), len(take)))
+    return np.concatenate(keys), np.concatenate(owner)
 
 
 def _probe_hashes(term: str, limit: int) -> np.ndarray:
