@@ -91,8 +91,19 @@ def test_from_texts_equals_build_over_terms(texts: list[str]) -> None:
     expected = BM25Index.build([DEFAULT_ANALYZER.terms(t) for t in texts], k1=1.2)
     got = BM25Index.from_texts(texts, len(texts), k1=1.2, workers=1)
     assert got.vocab == expected.vocab
-    for name in ("indptr", "doc_ids", "weights", "idf", "doc_len"):
+    for name in ("indptr", "doc_ids", "weights", "idf", "doc_len", "fwd_indptr", "fwd_terms"):
         assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_forward_index_holds_each_passage_distinct_terms(seed: int) -> None:
+    corpus = [*random_corpus(random.Random(seed), 40, 60), [], ["w1", "w1", "w0"]]
+    index = BM25Index.build(corpus)
+    names = list(index.vocab)
+    for i, terms in enumerate(corpus):
+        ids = index.terms_of(i)
+        assert ids.tolist() == sorted(ids.tolist())
+        assert [names[t] for t in ids.tolist()] == sorted(set(terms), key=index.vocab.get)
 
 
 def test_from_texts_in_worker_processes(monkeypatch) -> None:

@@ -11,7 +11,7 @@ from verbatim import assert_answer_verbatim
 
 from bot.core.answer import Engine, RetrievalSettings
 from bot.core.documents import parse_document
-from bot.core.spelling import NearSpellings, edit_distance, max_edits
+from bot.core.spelling import NearSpellings, NearTable, edit_distance, max_edits
 from bot.library import build_library
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +101,48 @@ def test_large_vocabulary_is_built_in_the_background() -> None:
 
         time.sleep(0.01)
     assert ("term0000002", 1) in table.lookup("term0000001")
+
+
+def test_near_table_equals_lookups_and_leaves_crowds_to_them() -> None:
+    crowd = [f"tide{i}" for i in range(400)]  # each within two edits of dozens of others
+    words = ["siversk", "seversk", "kramatorsk", "kramatorskiy", "donbas", "donbass",
+             "kraków", "krakow", "cat", "9lives", "a" * 70 + "b", "a" * 70 + "c", *crowd]
+    table = NearTable.build(words)
+    live = NearSpellings(words)
+    left = 0
+    for i, word in enumerate(words):
+        near = table.lookup(i)
+        if near is None:
+            left += 1
+        else:
+            assert [words[j] for j in near] == [w for w, _ in live.lookup(word)], word
+    assert table.lookup(words.index("seversk")) == [words.index("siversk")]
+    assert left >= len(crowd) // 2  # the crowd is left to lookups, which still find it
+    engine = Engine(docs({"a.txt": " ".join(crowd[:200]) + ".", "b.txt": "The tide4000 turns."}))
+    assert "tide4000" in engine.query_terms("What did tide400 do?")
+
+
+def test_a_refusal_is_what_the_reranked_best_quote_would_say() -> None:
+    """The answer is refused before reranking only when no candidate reranking could put
+    first reaches the threshold: answered exactly when the best quote's confidence does."""
+    engine = Engine(docs({**TOPICS, **_filler(200)}))
+    probe = Engine(engine.corpus, RetrievalSettings(threshold=0.0))
+    pool = ("market council harvest season railway museum festival garden library etna lava "
+            "slope viaduct pylon valley violins varnish chemists sonata tower").split()
+    questions = [*(" ".join(random.Random(i).sample(pool, 3)) for i in range(60)),
+                 "How far did the lava flow from Etna?", "Who composed the Moonlight Sonata?",
+                 "Millau viaduct museum", "violin varnish harvest"]
+    answered = 0
+    for question in questions:
+        best = probe.answer(question)
+        answer = engine.answer(question)
+        assert answer.answered == (best.confidence >= engine.settings.threshold), question
+        if answer.answered:
+            answered += 1
+            assert answer.quotes == best.quotes[: len(answer.quotes)]
+        else:
+            assert answer.confidence >= best.confidence - 1e-12
+    assert 0 < answered < len(questions)
 
 
 # --- several sources and duplicates --------------------------------------------------------
