@@ -145,7 +145,7 @@ class Engine:
         self.index = documents.index
         self.aliases = _alias_groups(aliases or {}, analyzer)
         self._titles = _title_index(self.documents, analyzer)
-        self._spellings = NearSpellings(self.index.vocab)
+        self._spellings = NearSpellings(self.index.vocab, table=documents.deletions)
         self._terms_by_id = list(self.index.vocab)  # (ids are in insertion order)
         self._local = threading.local()
 

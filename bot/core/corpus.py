@@ -11,7 +11,7 @@ import numpy as np
 from bot.core.analysis import Analyzer
 from bot.core.documents import Document, span_rows
 from bot.core.index import BM25Index, Progress
-from bot.core.spelling import NearTable
+from bot.core.spelling import DeletionTable, NearTable
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Corpus:
     collections: tuple[str, ...]  # sorted names; Passages.collection indexes this
     passages: Passages
     index: BM25Index
+    deletions: DeletionTable  # what near-spelling lookups search (bot/core/spelling.py)
     near: NearTable  # every index term's near spellings, by term id
 
     @classmethod
@@ -93,4 +94,7 @@ class Corpus:
         index = BM25Index.from_texts(
             texts, n, analyzer, k1=k1, b=b, epsilon=epsilon, progress=progress
         )
-        return cls(documents, collections, passages, index, NearTable.build(list(index.vocab)))
+        vocabulary = list(index.vocab)
+        deletions = DeletionTable.build(vocabulary)
+        return cls(documents, collections, passages, index, deletions,
+                   NearTable.build(vocabulary, deletions))

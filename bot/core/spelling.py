@@ -18,11 +18,15 @@ key, so a 1M-term vocabulary costs ~100 MB and a lookup is a few binary searches
 a polynomial one, so the hashes of all of a term's deletions come from its prefix and suffix
 hashes in a few array operations over all terms of one length at once: a 200,000-term
 vocabulary takes about half a second, where hashing each deletion string took seconds.
+
+Both tables are built with the index and saved with it (bot/core/store.py): the
+DeletionTable, and the NearTable, every vocabulary term's near spellings found once (about 3 s
+for 200,000 terms), so a question term the corpus holds costs one binary search, and only one
+it lacks (a typo, a name no document has) is looked up.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,28 +44,36 @@ def max_edits(term: str) -> int:
     return 0 if len(term) < 5 else 1 if len(term) <= 8 else 2
 
 
-# Up to this many vocabulary terms the table is built on the first lookup (about 0.25 s per
-# 100,000 terms); a larger one is built in a background thread, and lookups find nothing until
-# it is ready, rather than holding a question past Discord's 3-second limit.
-BUILD_INLINE = 1_000_000
+@dataclass
+class DeletionTable:
+    """The hashes of a vocabulary's terms and of their one-character deletions, ascending,
+    each with the number of its term in _table_terms(vocabulary): what lookups search."""
+
+    keys: np.ndarray  # uint64
+    ids: np.ndarray  # int32
+
+    @classmethod
+    def build(cls, vocabulary: Iterable[str]) -> DeletionTable:
+        keys, ids = _deletion_table(_table_terms(vocabulary))
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], ids[order])
+
+
+def _table_terms(vocabulary: Iterable[str]) -> list[str]:
+    # A vocabulary term can be one edit from a 5-letter question term at 4 letters.
+    return [t for t in vocabulary if 4 <= len(t) < len(_POWERS) and not t[0].isdigit()]
 
 
 class NearSpellings:
-    """Built lazily and safe to share between threads."""
+    """Lookups in a vocabulary's DeletionTable (built here if not given: the index saves
+    one). Immutable, so safe to share between threads."""
 
-    def __init__(self, vocabulary: Iterable[str], inline: int = BUILD_INLINE) -> None:
-        self._vocabulary = vocabulary
-        self._inline = inline
-        self._lock = threading.Lock()
-        self._started = False
-        self._terms: list[str] | None = None
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._ids = np.zeros(0, dtype=np.int32)
-        self._longest = 0
-
-    @property
-    def ready(self) -> bool:
-        return self._terms is not None
+    def __init__(self, vocabulary: Iterable[str], table: DeletionTable | None = None) -> None:
+        vocabulary = list(vocabulary)
+        table = table or DeletionTable.build(vocabulary)
+        self._terms = _table_terms(vocabulary)
+        self._keys, self._ids = table.keys, table.ids
+        self._longest = max(map(len, self._terms), default=0)
 
     def lookup(self, term: str) -> list[tuple[str, int]]:
         """(vocabulary term, edit distance) for every term within max_edits(term) of term,
@@ -79,10 +91,9 @@ class NearSpellings:
         wanted = [t for t in dict.fromkeys(terms) if max_edits(t)]
         if not wanted:
             return {}
-        vocabulary = self._terms if self._terms is not None else self._start()
+        vocabulary = self._terms
         # (A term longer than any by more than its limit has no near spelling.)
-        if vocabulary is None or not (
-                wanted := [t for t in wanted if len(t) <= self._longest + max_edits(t)]):
+        if not (wanted := [t for t in wanted if len(t) <= self._longest + max_edits(t)]):
             return {}
         keys, owner = _probes(wanted)
         order = np.argsort(keys)  # ascending needles walk the table in order (a large batch)
@@ -108,33 +119,6 @@ class NearSpellings:
                 out.setdefault(term, []).append((other, d))
         return {t: sorted(found, key=lambda x: (x[1], x[0])) for t, found in out.items()}
 
-    def _start(self) -> list[str] | None:
-        """Build now if the vocabulary is small, else start building in the background."""
-        with self._lock:
-            if self._started:
-                return self._terms
-            self._started = True
-        vocabulary = list(self._vocabulary)
-        if len(vocabulary) <= self._inline:
-            return self._build(vocabulary)
-        threading.Thread(target=self._build, args=(vocabulary,), daemon=True,
-                         name="near-spellings").start()
-        return None
-
-    def _build(self, vocabulary: list[str]) -> list[str]:
-        with self._lock:
-            if self._terms is None:
-                # A vocabulary term can be one edit from a 5-letter question term at 4 letters.
-                terms = [t for t in vocabulary
-                         if 4 <= len(t) < len(_POWERS) and not t[0].isdigit()]
-                keys, ids = _deletion_table(terms)
-                order = np.argsort(keys, kind="stable")
-                self._keys = keys[order]
-                self._ids = ids[order]
-                self._longest = max(map(len, terms), default=0)
-                self._terms = terms  # last: a reader that sees it sees the arrays too
-        return terms
-
 
 @dataclass
 class NearTable:
@@ -147,11 +131,15 @@ class NearTable:
     edits: np.ndarray  # int8 edit distance
 
     @classmethod
-    def build(cls, vocabulary: Sequence[str], batch: int = 20_000) -> NearTable:
-        """The table of vocabulary (term i has id i). A term with crowds of candidates is
-        left to lookups, with a row of -1 that says so: the table's cost stays linear in the
-        vocabulary, whatever its terms."""
-        spellings = NearSpellings(vocabulary, inline=len(vocabulary))
+    def build(
+        cls, vocabulary: Sequence[str], deletions: DeletionTable | None = None,
+        batch: int = 20_000,
+    ) -> NearTable:
+        """The table of vocabulary (term i has id i), whose DeletionTable is deletions (built
+        here if not given). A term with crowds of candidates is left to lookups, with a row
+        of -1 that says so: the table's cost stays linear in the vocabulary, whatever its
+        terms."""
+        spellings = NearSpellings(vocabulary, table=deletions or DeletionTable.build(vocabulary))
         ids = {t: i for i, t in enumerate(vocabulary)}
         rows: list[tuple[int, int, int]] = []
         wanted = [t for t in vocabulary if max_edits(t)]
