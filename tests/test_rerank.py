@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.core import rerank
 from bot.core.answer import Engine, RetrievalSettings
 from bot.core.documents import parse_document
@@ -99,3 +101,23 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     # The three-sentence paragraph of a.txt outscores the one-sentence one and b.txt's.
     lifts = next(r for r, i in enumerate(ids) if "lifts" in engine._text(int(i), int(i)))
     assert x[lifts, col["para_bm25"]] == 1.0 and x[lifts, col["doc_bm25"]] == 1.0
+
+
+def test_list_cues_count_the_candidates_of_each_paragraph() -> None:
+    engine = _engine(25)
+    question = "When was the harbour crane built?"
+    query = engine.query_terms(question)
+    ids, bm25, context = engine._scored_candidates(query, None, question)
+    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
+                        *engine._kind_test(question), engine._titles, ids)
+    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    para = engine.passages.para_id[ids]
+    for r in range(len(ids)):
+        mates = [s for s in range(len(ids)) if para[s] == para[r]]
+        assert x[r, col["votes"]] == np.log(len(mates))
+        assert np.isclose(x[r, col["para_sum"]], sum(x[s, col["context"]] for s in mates if s != r))
+        assert x[r, col["para_best"]] == max(x[s, col["context"]] for s in mates)
+    local, window = x[:, col["local"]], x[:, col["local_win"]]
+    assert ((local >= 0) & (local <= window + 1e-12) & (window <= 1 + 1e-12)).all()
+    for column in ("win_bm25", "para_rare"):
+        assert x[:, col[column]].max() == 1.0

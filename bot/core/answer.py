@@ -67,8 +67,8 @@ class RetrievalSettings:
     spelling_weight: float = 0.7
     spelling_rare: int = 10
     # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
-    # score (features and weights there); 0 turns it off.
-    rerank: int = 10
+    # score (features and weights there, fitted at this depth); 0 turns it off.
+    rerank: int = 25
 
 
 @dataclass(frozen=True)

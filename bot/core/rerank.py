@@ -19,13 +19,45 @@ already taken for the word pairs, and the two BM25 cues come from the postings' 
 searches.
 
 SQuAD v1.1 dev (`quotebot eval`, the best 10 reordered each time), thirteen cues -> 23 ->
-these 25: all ans@1 0.808 -> 0.818 -> 0.822, ans@3 0.906 -> 0.911 -> 0.913, ans@5 0.931 ->
-0.931 -> 0.931, span@1 0.784 -> 0.794 -> 0.798; odd (held out) ans@1 0.834 -> 0.840 ->
-0.847, ans@3 0.922 -> 0.927 -> 0.927, span@1 0.818 -> 0.823 -> 0.829; mean top-1 quote 472
--> 480 -> 476 characters (top-3 377 -> 380 -> 376). Reranking off gives all ans@1 0.800,
-ans@3 0.903. Abstention: AUC 0.951 throughout; answered 98.2% -> 98.0% -> 97.9%, refused
-60.6% -> 62.2% -> 62.6%. Cost: within the noise (same machine, alternating runs of 3,000
-questions: 2.6-3.3 ms a question either way).
+25: all ans@1 0.808 -> 0.818 -> 0.822, ans@3 0.906 -> 0.911 -> 0.913, ans@5 0.931 -> 0.931 ->
+0.931, span@1 0.784 -> 0.794 -> 0.798; odd (held out) ans@1 0.834 -> 0.840 -> 0.847, ans@3
+0.922 -> 0.927 -> 0.927, span@1 0.818 -> 0.823 -> 0.829; mean top-1 quote 472 -> 480 -> 476
+characters (top-3 377 -> 380 -> 376). Reranking off gives all ans@1 0.800, ans@3 0.903.
+Abstention: AUC 0.951 throughout; answered 98.2% -> 98.0% -> 97.9%, refused 60.6% -> 62.2%
+-> 62.6%.
+
+Then seven cues that weigh a candidate against its document and the rest of its list: the
+question's IDF mass counted with each term's rarity within the document (a term in most of
+an article's sentences, its topic, tells none of them apart) in the sentence and in its
+window, BM25 of the window as one text, the terms it holds weighted by how few of its
+paragraph's sentences hold them, and how many other candidates share its paragraph, their
+context scores summed and the best of them. All come from the binary searches the other
+cues make, or from the list itself. With them the best 25 are reordered, not 10 (the weights
+fitted at that depth, with a lighter L2 penalty of 3e-4 for the larger model): ans@3 0.913 ->
+0.920, ans@1 0.822 -> 0.826, ans@5 0.931 -> 0.940, span@1 0.798 -> 0.802; even 0.899 -> 0.908
+(ans@3), odd 0.927 -> 0.933; mean quote 476 -> 469 characters top-1, 376 -> 355 top-3 (a
+deeper list brings in sentences of other paragraphs, so fewer neighbours join into runs).
+Apart, on the same labels: depth 25 with the 25 cues gives ans@3 0.917 (quotes 461/355), the
+32 cues at depth 10 0.917 (but quotes of 491/381 characters, 3% longer). Abstention: AUC
+0.951, answered 97.8%, refused 64.1%. Cost: 1.02 -> 1.22-1.31 ms a question in `quotebot
+eval`, back to back on the same machine (the words of 25 sentences instead of 10;
+analysis.fold was made about 2.5 times faster for it).
+
+Tried and not kept (ans@3 of all articles, weights fitted on even ones each time): cues
+normalised within the list (a cue minus the list's best is a constant shift per list, which a
+softmax ignores), a window x exact product, weights per question kind (at depth 10: 0.910 to
+0.913, against 0.913), squares of the main cues (depth 20: no change); a second linear stage
+over the best score of each candidate's paragraph (ans@1 +0.6 points, top-1 quotes 6%
+longer); a pairwise (RankNet) or smoothed top-3 loss (depth 20: 0.918 with quotes 9% longer,
+0.912, against 0.919); labels of the sentence alone, or of a run only when its neighbour is
+in the quoted pool (no gain); the highest IDF the window lacks, whether a neighbour holds the
+kind asked for, IDF-weighted exact words, the question's names in the sentence (each within
+0.0005 at depth 25); depth 30 (0.918); candidates from more paragraphs (the best sentence of
+each further paragraph until 6 or 8 are in: 0.913 at depth 10); first-stage neighbour_weight
+0.15 or paragraph_terms 1.0 (better first-stage recall@10, no end-to-end gain); dropping
+"kind of", "type of", "besides", "another", "happened" from questions like "how many", or
+down-weighting the word after "what"/"which" (in the answer sentence 37% of the time against
+63% for other question words): 0.912 to 0.913 at depth 10.
 """
 
 from __future__ import annotations
@@ -66,11 +98,23 @@ FEATURES = (
     "lead",       # share of the question's IDF mass in its paragraph's first sentence
     "para_bm25",  # BM25 of its paragraph as one text / the best candidate's (see below)
     "doc_bm25",   # ... of its document
+    # Cues that weigh a candidate against the others of its list and its document:
+    "local",      # share of the question's in-document IDF mass in the sentence (see below)
+    "local_win",  # ... in the sentence or a neighbour of the same paragraph
+    "win_bm25",   # BM25 of the sentence and its neighbours as one text / the best candidate's
+    "para_rare",  # IDF mass of the terms it holds, each over the paragraph's sentences with it
+    "votes",      # log(1 + other candidates of its paragraph)
+    "para_sum",   # their context scores, summed ("context" units)
+    "para_best",  # the best context score among its paragraph's candidates (itself included)
 )
 KINDS = ("date", "number", "name", "place")
 # The engine quotes its best 2 x top_k + 2 candidates (12 in `quotebot eval`, which asks for
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
 POOL_EXTRA = 2
+
+# A digit in ASCII text: most sentences have none, and then no word of theirs is a number
+# (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
+_DIGIT = re.compile(r"\d")
 
 # The paragraph and document scores: BM25 with the passages' IDF, a term's frequency being
 # the number of the text's sentences that hold it (what the postings give without another
@@ -79,31 +123,38 @@ TEXT_K1, TEXT_B = 1.2, 0.75
 
 # Fitted by bench/fit_rerank.py on even articles (see its output for the held-out figures).
 WEIGHTS = np.array([
-    +1.8899,  # context
-    +0.8956,  # bm25
-    +0.3976,  # sentence
-    +3.2793,  # window
-    +0.9116,  # paragraph
-    +0.5836,  # title
-    +0.7931,  # pairs
-    -0.0549,  # density
-    -0.3689,  # length
-    +1.5408,  # date
-    +1.2421,  # number
-    +0.0328,  # name
-    +0.5597,  # place
-    -0.2493,  # rank
-    +2.6999,  # exact
-    +0.6470,  # rare
-    -0.1049,  # novel
-    -0.6020,  # first
-    -0.3568,  # position
-    -0.0535,  # prev_top
-    -0.2354,  # next_top
-    -0.0299,  # what_novel
-    +0.9796,  # lead
-    +1.8751,  # para_bm25
-    +1.5571,  # doc_bm25
+    +1.9675,  # context
+    +0.0156,  # bm25
+    -2.7199,  # sentence
+    +0.5284,  # window
+    -1.2323,  # paragraph
+    +2.0938,  # title
+    +0.8574,  # pairs
+    -0.0643,  # density
+    -0.6392,  # length
+    +2.0601,  # date
+    +1.8368,  # number
+    +0.6137,  # name
+    +0.9403,  # place
+    +0.0674,  # rank
+    +3.2394,  # exact
+    +0.7073,  # rare
+    -0.3356,  # novel
+    -0.8350,  # first
+    -0.3947,  # position
+    -0.0848,  # prev_top
+    -0.3002,  # next_top
+    +0.3131,  # what_novel
+    +1.3787,  # lead
+    +3.0530,  # para_bm25
+    +3.0342,  # doc_bm25
+    +1.6132,  # local
+    +2.4590,  # local_win
+    +1.3134,  # win_bm25
+    +1.7778,  # para_rare
+    -0.2398,  # votes
+    +0.0594,  # para_sum
+    +1.8592,  # para_best
 ])
 
 
@@ -138,13 +189,17 @@ def features(
     after = np.minimum(ids + 1, len(p) - 1)
     same_before = para[before] == wanted
     same_after = para[after] == wanted
+    # The same tests, false for the corpus's first and last passages (the clamped neighbours
+    # above are the passage itself there).
+    has_before, has_after = p.same_para[ids], p.same_para[ids + 1]
     docs = p.doc[ids]
     lead = p.para_start[wanted]
     # One binary search a term for every test, its rows one term each: the sentence, its
     # neighbours, the first passage of its paragraph (paragraph j is passages
     # para_start[j]:para_start[j + 1]), the paragraph's end, and its document's first and end
     # passages. A needle is found where the posting at its position equals it (clipped at the
-    # end: a needle past the last posting is never equal to it).
+    # end: a needle past the last posting is never equal to it). Every cue is then a product
+    # over the rows: a few array operations a question, not a few a term.
     bounds = (lead, p.para_start[wanted + 1], p.doc_start[docs], p.doc_start[docs + 1])
     # (In the postings' type: searchsorted would otherwise convert every posting list.)
     needles = np.concatenate((ids, before, after, *bounds)).astype(index.doc_ids.dtype)
@@ -157,37 +212,57 @@ def features(
     for k, (_, postings, _) in enumerate(terms):
         np.equal(postings.take(pos[k], mode="clip"), needles, out=found[k])
     idf = np.array([index.term_idf(term) for term, _, _ in terms])
-    mass = np.maximum(idf, 0.0) * np.array([qw for _, _, qw in terms])
+    weights = np.array([qw for _, _, qw in terms])
+    mass = np.maximum(idf, 0.0) * weights
+    inside = found[:, :n]
+    joins_before, joins_after = found[:, n : 2 * n], found[:, 2 * n : 3 * n]
+    near = inside | (same_before & joins_before) | (same_after & joins_after)
+    in_para = pos[:, 4 * n : 5 * n] - pos[:, 3 * n : 4 * n]  # its postings in the paragraph
+    in_doc = pos[:, 6 * n :] - pos[:, 5 * n : 6 * n]
+    para_norm, doc_norm = _bm25_norms(corpus, *bounds)
+    x[:, 2] = mass @ inside
+    x[:, 3] = mass @ near
+    x[:, 4] = mass @ (in_para > 0)
     if terms:
-        inside = found[:, :n]
-        near = inside | (same_before & found[:, n : 2 * n]) | (same_after & found[:, 2 * n : 3 * n])
-        in_para = pos[:, 4 * n : 5 * n] - pos[:, 3 * n : 4 * n]  # its postings in the paragraph
-        in_doc = pos[:, 6 * n :] - pos[:, 5 * n : 6 * n]
-        para_norm, doc_norm = _bm25_norms(corpus, *bounds)
-        x[:, 2] = mass @ inside
-        x[:, 3] = mass @ near
-        x[:, 4] = mass @ (in_para > 0)
-        x[:, 15] = inside[int(np.argmax(idf))]
-        x[:, 22] = mass @ found[:, 3 * n : 4 * n]
-        x[:, 23] = mass @ (in_para / (in_para + para_norm))
-        x[:, 24] = mass @ (in_doc / (in_doc + doc_norm))
+        x[:, 15] = inside[int(np.argmax(idf))]  # the first of the rarest terms
+    x[:, 22] = mass @ found[:, 3 * n : 4 * n]
+    x[:, 23] = mass @ (in_para / (in_para + para_norm))
+    x[:, 24] = mass @ (in_doc / (in_doc + doc_norm))
     if titles is not None:
         for (term, _, _), m in zip(terms, mass.tolist(), strict=True):
             if term in titles:
                 x[:, 5] += m * _contains(titles[term], docs)
     total = float(mass.sum())
+    # A term in few of the document's sentences tells them apart; the article's topic, in
+    # most of them, does not ("Panthers" in a Super Bowl article).
+    doc_size = (bounds[3] - bounds[2]).astype(float)
+    local = weights[:, None] * np.maximum(np.log((doc_size + 1) / (in_doc + 0.5)), 0.0)
+    local_total = local.sum(axis=0)
+    x[:, 25] = (local * inside).sum(axis=0)
+    x[:, 26] = (local * near).sum(axis=0)
+    held = inside + (has_before & joins_before).astype(float) + (has_after & joins_after)
+    x[:, 27] = mass @ (held / (held + TEXT_K1))
+    x[:, 28] = mass @ (inside / np.maximum(in_para, 1))
     if total > 0:
         x[:, 2:6] /= total
         x[:, 22] /= total
-    for column in (23, 24):
+    has_local = local_total > 0
+    x[:, 25:27] = np.where(has_local[:, None], x[:, 25:27], 0.0) / np.where(
+        has_local, local_total, 1.0)[:, None]
+    for column in (23, 24, 27, 28):
         best = x[:, column].max(initial=0.0)
         x[:, column] = x[:, column] / best if best > 0 else 0.0
     x[:, 13] = np.log1p(np.arange(n))
-    x[:, 17] = ~p.same_para[ids]
+    x[:, 17] = ~has_before
     x[:, 18] = np.log1p(ids - lead)
     quoted = np.sort(ids if pool is None else pool)
-    x[:, 19] = p.same_para[ids] & _contains(quoted, ids - 1)
-    x[:, 20] = p.same_para[ids + 1] & _contains(quoted, ids + 1)
+    x[:, 19] = has_before & _contains(quoted, ids - 1)
+    x[:, 20] = has_after & _contains(quoted, ids + 1)
+    shared = wanted[:, None] == wanted[None, :]
+    x[:, 29] = np.log(shared.sum(axis=1))
+    in_para_context = np.where(shared, x[None, :, 0], 0.0)
+    x[:, 30] = in_para_context.sum(axis=1) - x[:, 0]
+    x[:, 31] = in_para_context.max(axis=1, initial=0.0)
     x[:, 8] = np.log1p(index.doc_len[ids])
     _word_features(x, corpus, analyzer, question, ids, kind, holds_kind)
     return x
@@ -230,7 +305,7 @@ def _word_features(
             density = min(1.0, len(hits) / (last - first))
             if pairs and len(hits) > 1:
                 pair_share = len(pairs.intersection(pairwise(words))) / len(pairs)
-        novel = (_DIGIT.search(folded) is not None
+        novel = ((not text.isascii() or _DIGIT.search(text) is not None)
                  and any(w[0].isdigit() and w not in asked_all for w in words)
                  ) or has_new_name(text, asked_all)
         rows.append((pair_share, density, kind_column is not None and holds_kind(text), exact,
@@ -242,10 +317,6 @@ def _word_features(
             x[:, kind_column] = cues[:, 2]
         if kind is None:
             x[:, 21] = cues[:, 4]
-
-
-# A word can start with a digit only where the text has one: most have none.
-_DIGIT = re.compile(r"\d")
 
 
 def _bm25_norms(
