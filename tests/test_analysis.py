@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.core.analysis import DEFAULT_ANALYZER as A
+from bot.core.analysis import find_words, fold, fold_each
 
 
 def test_folding_accents_case_and_apostrophes() -> None:
@@ -22,3 +28,22 @@ def test_stopwords_include_question_words() -> None:
 def test_stems_and_numbers() -> None:
     assert A.terms("soldiers' lives, 75% and 2014") == ["soldier", "live", "75", "2014"]
     assert A.terms("captured captures capturing") == ["captur"] * 3
+
+
+_WORD_PATTERN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x17F), max_size=60))
+def test_words_are_the_word_pattern_matches(text: str) -> None:
+    # ASCII text without apostrophes or hyphens takes a faster path than the pattern.
+    folded = fold(text)
+    assert find_words(folded) == _WORD_PATTERN.findall(folded)
+    assert find_words(folded.replace("'", " ").replace("-", " ")) == _WORD_PATTERN.findall(
+        folded.replace("'", " ").replace("-", " "))
+
+
+def test_fold_each_equals_fold_of_each() -> None:
+    texts = ["Kyïv ﬁghting", "", "Ukraine’s", "e\u0301", "\u0301x", "A\x00B", "plain"]
+    assert fold_each(texts) == [fold(t) for t in texts]
+    assert fold_each(texts[:5]) == [fold(t) for t in texts[:5]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -41,7 +42,17 @@ _APOSTROPHES = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("`", "'"), ("‐", "-"
 
 
 def find_words(folded: str) -> list[str]:
-    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    if not folded.isascii():
+        return _WORD.findall(folded)
+    if "'" in folded or "-" in folded:
+        return _ASCII_WORD.findall(folded)
+    # With no apostrophe or hyphen to join them, the words are the runs of letters and
+    # digits: every other byte blanked out and the rest split, three times the pattern's speed.
+    return folded.encode().translate(_BLANK_NON_ALNUM).decode().split()
+
+
+_BLANK_NON_ALNUM = bytes(
+    c if chr(c).isascii() and chr(c).isalnum() else ord(" ") for c in range(256))
 
 
 # A capitalised word not first in its sentence: most often a name. (The space comes first:
@@ -49,12 +60,25 @@ def find_words(folded: str) -> list[str]:
 _CAPITALISED = re.compile(r" (?<=[\w,;:)] )([A-Z][\w'-]+)")
 
 
-def has_new_name(text: str, known: set[str]) -> bool:
-    """Whether text holds a capitalised word, not first in its sentence, whose folded form is
+def new_names(text: str, known: set[str]) -> Iterator[int]:
+    """Where text holds a capitalised word, not first in its sentence, whose folded form is
     not in known (the question's words): a name the question does not already say."""
-    # An ASCII word folds to its lower case: no normalisation or table to apply.
-    return any((w.lower() if w.isascii() else fold(w)) not in known
-               for w in _CAPITALISED.findall(text))
+    for match in _CAPITALISED.finditer(text):
+        word = match.group(1)
+        # An ASCII word folds to its lower case: no normalisation or table to apply.
+        if (word.lower() if word.isascii() else fold(word)) not in known:
+            yield match.start()
+
+
+def has_new_name(text: str, known: set[str]) -> bool:
+    return next(new_names(text, known), None) is not None
+
+
+def fold_each(texts: Sequence[str]) -> list[str]:
+    """fold() of each text, in one call over them joined by NUL, which no document holds
+    (binary files are refused) and no step of fold makes, removes or composes across."""
+    parts = fold("\x00".join(texts)).split("\x00")
+    return parts if len(parts) == len(texts) else [fold(t) for t in texts]
 
 
 def fold(text: str) -> str:

@@ -63,12 +63,13 @@ down-weighting the word after "what"/"which" (in the answer sentence 37% of the 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, find_words, fold, has_new_name
+from bot.core.analysis import Analyzer, find_words, fold_each, new_names
 from bot.core.corpus import Corpus
 
 # One column of the feature matrix each, in this order; each is 0..1 or a small log count.
@@ -112,9 +113,9 @@ KINDS = ("date", "number", "name", "place")
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
 POOL_EXTRA = 2
 
-# A digit in ASCII text: most sentences have none, and then no word of theirs is a number
+# Digits in ASCII text: most sentences have none, and then no word of theirs is a number
 # (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
-_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 
 # The paragraph and document scores: BM25 with the passages' IDF, a term's frequency being
 # the number of the text's sentences that hold it (what the postings give without another
@@ -289,10 +290,15 @@ def _word_features(
     kind_column = 9 + KINDS.index(kind) if kind in KINDS and holds_kind is not None else None
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
+    texts = [documents[d].text[start:end] for d, start, end in spans]
+    # Digits and names are found in one scan of the texts joined (neither runs across the
+    # NUL between two), each match given to its text by its offset.
+    joined = "\x00".join(texts)
+    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    digits = {bisect_right(starts, m.start()) - 1 for m in _DIGITS.finditer(joined)}
+    names = {bisect_right(starts, at) - 1 for at in new_names(joined, asked_all)}
     rows = []  # (pairs, density, holds kind, exact, novel) a candidate
-    for d, start, end in spans:
-        text = documents[d].text[start:end]
-        folded = fold(text)
+    for i, (text, folded) in enumerate(zip(texts, fold_each(texts), strict=True)):
         words = find_words(folded)
         hits = asked_set.intersection(words)
         pair_share = density = exact = 0.0
@@ -305,9 +311,8 @@ def _word_features(
             density = min(1.0, len(hits) / (last - first))
             if pairs and len(hits) > 1:
                 pair_share = len(pairs.intersection(pairwise(words))) / len(pairs)
-        novel = ((not text.isascii() or _DIGIT.search(text) is not None)
-                 and any(w[0].isdigit() and w not in asked_all for w in words)
-                 ) or has_new_name(text, asked_all)
+        novel = i in names or ((i in digits or not text.isascii())
+                               and any(w[0].isdigit() and w not in asked_all for w in words))
         rows.append((pair_share, density, kind_column is not None and holds_kind(text), exact,
                      novel))
     if rows:
