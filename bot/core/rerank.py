@@ -295,7 +295,8 @@ def _word_features(
     # NUL between two), each match given to its text by its offset.
     joined = "\x00".join(texts)
     starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-    digits = {bisect_right(starts, m.start()) - 1 for m in _DIGITS.finditer(joined)}
+    digits = ({bisect_right(starts, m.start()) - 1 for m in _DIGITS.finditer(joined)}
+              if any(d in joined for d in "0123456789") else set())  # (substring tests: fast)
     names = {bisect_right(starts, at) - 1 for at in new_names(joined, asked_all)}
     rows = []  # (pairs, density, holds kind, exact, novel) a candidate
     for i, (text, folded) in enumerate(zip(texts, fold_each(texts), strict=True)):
