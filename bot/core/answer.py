@@ -594,6 +594,9 @@ class Engine:
         a second source, and promoting it pushes a better quote of the first document out."""
         s = self.settings
         eligible = set(ids[: len(cover)][cover >= s.diversity_coverage].tolist())
+        # A pick is the first remaining passage or an eligible one (among the first
+        # len(cover)): all count picks lie among the first count + len(cover).
+        ids, scores = ids[: count + len(cover)], scores[: count + len(cover)]
         remaining = list(zip(ids.tolist(), scores.tolist(), self.passages.doc[ids].tolist(),
                              strict=True))
         picked: list[tuple[int, float]] = []
@@ -622,30 +625,35 @@ class Engine:
         one of the same paragraph joins it as a run of consecutive sentences if it holds a
         term of `asked` (the question's terms, and their ids) or links two chosen sentences,
         and is left out otherwise."""
-        p = self.passages
+        p, index = self.passages, self.index
+        at = np.array([pid for pid, _ in picked], dtype=np.int64)
+        # What the tests below read of each chosen passage, gathered once as Python values.
+        facts = dict(zip(at.tolist(), zip(
+            p.doc[at].tolist(), p.para_id[at].tolist(), index.doc_len[at].tolist(),
+            (index.fwd_indptr[at + 1] - index.fwd_indptr[at]).tolist(), strict=True),
+            strict=True))
         runs: list[list[int]] = []
         scores: list[float] = []
         also: list[list[Source]] = []
         terms: dict[int, frozenset[str | int]] = {}  # passage -> _terms(), when needed
-        chosen = {pid for pid, _ in picked}
         for pid, score in picked:
-            dup = self._duplicate_of(pid, runs, terms)
+            dup = self._duplicate_of(pid, runs, terms, facts)
             if dup is not None:
-                doc = self.documents[int(p.doc[pid])]
+                doc = self.documents[facts[pid][0]]
                 src = Source(doc.collection, doc.rel, doc.label)
-                first = self.documents[int(p.doc[runs[dup][0]])]
+                first = self.documents[facts[runs[dup][0]][0]]
                 if doc is not first and src not in also[dup]:
                     also[dup].append(src)
                 continue
             for i, run in enumerate(runs):
-                if p.para_id[pid] == p.para_id[run[0]] and run[0] - 1 <= pid <= run[-1] + 1:
+                if facts[pid][1] == facts[run[0]][1] and run[0] - 1 <= pid <= run[-1] + 1:
                     # A neighbour that shares no term with the question scored on its
                     # neighbour's match and its paragraph alone: appended, it is most often
                     # noise ("In conjunction with the ground offensive, ..."), unless it
                     # links two chosen sentences; alone, it would stand next to the quote it
                     # borrowed its score from.
-                    links = {pid - 1, pid + 1} <= chosen and p.para_id[pid - 1] == p.para_id[
-                        pid + 1]
+                    links = (pid - 1 in facts and pid + 1 in facts
+                             and facts[pid - 1][1] == facts[pid + 1][1])
                     if links or self._terms(pid, terms) & asked:
                         runs[i] = sorted({*run, pid})
                     break
@@ -656,7 +664,7 @@ class Engine:
         quotes = []
         for run, score, more in zip(runs, scores, also, strict=True):
             first, last = run[0], run[-1]
-            doc = self.documents[int(p.doc[first])]
+            doc = self.documents[facts[first][0]]
             start, end = int(p.start[first]), int(p.end[last])
             quotes.append(Quote(
                 doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
@@ -665,24 +673,25 @@ class Engine:
         return quotes
 
     def _duplicate_of(
-        self, pid: int, runs: list[list[int]], terms: dict[int, frozenset[str | int]]
+        self, pid: int, runs: list[list[int]], terms: dict[int, frozenset[str | int]],
+        facts: dict[int, tuple[int, int, int, int]],
     ) -> int | None:
         """The run of another document holding a sentence that says the same as passage pid,
-        if any."""
-        doc, length, fwd = self.passages.doc, self.index.doc_len, self.index.fwd_indptr
+        if any. facts holds each passage's (document, paragraph, length, distinct terms)."""
         floor = self.settings.duplicate
+        doc, _, length, distinct = facts[pid]
         for i, run in enumerate(runs):
-            if doc[pid] == doc[run[0]]:
+            if doc == facts[run[0]][0]:
                 continue  # a document does not repeat itself often enough to pay for the test
             for other in run:
                 # Near-identical sentences have nearly as many terms: cheap tests first, the
                 # second _similar's own on the number of each one's distinct terms (none: a
                 # sentence of stopwords, compared by its words).
-                a, b = int(length[pid]), int(length[other])
-                if 4 * abs(a - b) > max(a, b):
+                _, _, other_length, other_distinct = facts[other]
+                if 4 * abs(length - other_length) > max(length, other_length):
                     continue
-                a, b = int(fwd[pid + 1] - fwd[pid]), int(fwd[other + 1] - fwd[other])
-                if a and b and min(a, b) < floor * max(a, b):
+                if (distinct and other_distinct
+                        and min(distinct, other_distinct) < floor * max(distinct, other_distinct)):
                     continue
                 if _similar(self._terms(pid, terms), self._terms(other, terms), floor):
                     return i

@@ -109,6 +109,7 @@ FEATURES = (
     "para_best",  # the best context score among its paragraph's candidates (itself included)
 )
 KINDS = ("date", "number", "name", "place")
+_SHARES = [FEATURES.index(f) for f in ("para_bm25", "doc_bm25", "win_bm25", "para_rare")]
 # The engine quotes its best 2 x top_k + 2 candidates (12 in `quotebot eval`, which asks for
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
 POOL_EXTRA = 2
@@ -250,9 +251,9 @@ def features(
     has_local = local_total > 0
     x[:, 25:27] = np.where(has_local[:, None], x[:, 25:27], 0.0) / np.where(
         has_local, local_total, 1.0)[:, None]
-    for column in (23, 24, 27, 28):
-        best = x[:, column].max(initial=0.0)
-        x[:, column] = x[:, column] / best if best > 0 else 0.0
+    # Each as a share of the list's best (none is negative; a column of zeros stays so).
+    best = x[:, _SHARES].max(axis=0, initial=0.0)
+    x[:, _SHARES] /= np.where(best > 0, best, 1.0)
     x[:, 13] = np.log1p(np.arange(n))
     x[:, 17] = ~has_before
     x[:, 18] = np.log1p(ids - lead)
