@@ -253,3 +253,14 @@ def test_common_terms_are_scored_only_around_the_rarer_terms_matches() -> None:
     common_only = full.query_terms("harbour")
     assert [x.tolist() for x in pruned._scored_candidates(common_only, None, "")] == [
         x.tolist() for x in full._scored_candidates(common_only, None, "")]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("onetwhfivx12090s _-'.,CcenturJanuaryMAY1999sé٣")),
+               max_size=40))
+def test_answer_kind_tests_equal_their_patterns(text: str) -> None:
+    # The date and number cues read word runs of ASCII text instead of running the patterns.
+    from bot.core import answer
+
+    assert answer._has_kind("date", text, set()) == bool(answer._DATE.search(text))
+    assert answer._has_kind("number", text, set()) == bool(answer._NUMBER.search(text))
