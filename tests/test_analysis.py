@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.analysis import DEFAULT_ANALYZER as A
-from bot.core.analysis import find_words, fold, fold_each
+from bot.core.analysis import find_words, fold
 
 
 def test_folding_accents_case_and_apostrophes() -> None:
@@ -41,9 +41,3 @@ def test_words_are_the_word_pattern_matches(text: str) -> None:
     assert find_words(folded) == _WORD_PATTERN.findall(folded)
     assert find_words(folded.replace("'", " ").replace("-", " ")) == _WORD_PATTERN.findall(
         folded.replace("'", " ").replace("-", " "))
-
-
-def test_fold_each_equals_fold_of_each() -> None:
-    texts = ["Kyïv ﬁghting", "", "Ukraine’s", "e\u0301", "\u0301x", "A\x00B", "plain"]
-    assert fold_each(texts) == [fold(t) for t in texts]
-    assert fold_each(texts[:5]) == [fold(t) for t in texts[:5]]

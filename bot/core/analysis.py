@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -60,25 +59,20 @@ _BLANK_NON_ALNUM = bytes(
 _CAPITALISED = re.compile(r" (?<=[\w,;:)] )([A-Z][\w'-]+)")
 
 
-def new_names(text: str, known: set[str]) -> Iterator[int]:
-    """Where text holds a capitalised word, not first in its sentence, whose folded form is
-    not in known (the question's words): a name the question does not already say."""
-    for match in _CAPITALISED.finditer(text):
+def first_new_name(text: str, known: set[str], pos: int = 0) -> int | None:
+    """Where text, from pos on, first holds a capitalised word, not first in its sentence,
+    whose folded form is not in known (the question's words): a name the question does not
+    already say. None if nowhere."""
+    for match in _CAPITALISED.finditer(text, pos):
         word = match.group(1)
         # An ASCII word folds to its lower case: no normalisation or table to apply.
         if (word.lower() if word.isascii() else fold(word)) not in known:
-            yield match.start()
+            return match.start()
+    return None
 
 
 def has_new_name(text: str, known: set[str]) -> bool:
-    return next(new_names(text, known), None) is not None
-
-
-def fold_each(texts: Sequence[str]) -> list[str]:
-    """fold() of each text, in one call over them joined by NUL, which no document holds
-    (binary files are refused) and no step of fold makes, removes or composes across."""
-    parts = fold("\x00".join(texts)).split("\x00")
-    return parts if len(parts) == len(texts) else [fold(t) for t in texts]
+    return first_new_name(text, known) is not None
 
 
 def fold(text: str) -> str:

@@ -69,7 +69,7 @@ from itertools import accumulate, pairwise
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, find_words, fold_each, new_names
+from bot.core.analysis import Analyzer, find_words, first_new_name, fold
 from bot.core.corpus import Corpus
 
 # One column of the feature matrix each, in this order; each is 0..1 or a small log count.
@@ -116,7 +116,7 @@ POOL_EXTRA = 2
 
 # Digits in ASCII text: most sentences have none, and then no word of theirs is a number
 # (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
-_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 
 # The paragraph and document scores: BM25 with the passages' IDF, a term's frequency being
 # the number of the text's sentences that hold it (what the postings give without another
@@ -292,16 +292,17 @@ def _word_features(
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
     texts = [documents[d].text[start:end] for d, start, end in spans]
-    # Digits and names are found in one scan of the texts joined (neither runs across the
-    # NUL between two), each match given to its text by its offset.
+    # Digits and names are looked for in the texts joined (neither runs across the NUL
+    # between two): one search a text that has one, and none for the many that have not.
     joined = "\x00".join(texts)
     starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-    digits = ({bisect_right(starts, m.start()) - 1 for m in _DIGITS.finditer(joined)}
+    digits = (_texts_with(lambda pos: (m.start() if (m := _DIGIT.search(joined, pos)) else None),
+                          joined, starts)
               if any(d in joined for d in "0123456789") else set())  # (substring tests: fast)
-    names = {bisect_right(starts, at) - 1 for at in new_names(joined, asked_all)}
+    names = _texts_with(lambda pos: first_new_name(joined, asked_all, pos), joined, starts)
     rows = []  # (pairs, density, holds kind, exact, novel) a candidate
-    for i, (text, folded) in enumerate(zip(texts, fold_each(texts), strict=True)):
-        words = find_words(folded)
+    for i, text in enumerate(texts):
+        words = find_words(fold(text))
         hits = asked_set.intersection(words)
         pair_share = density = exact = 0.0
         if hits:
@@ -324,6 +325,23 @@ def _word_features(
             x[:, kind_column] = cues[:, 2]
         if kind is None:
             x[:, 21] = cues[:, 4]
+
+
+def _texts_with(
+    first: Callable[[int], int | None], joined: str, starts: list[int]
+) -> set[int]:
+    """The numbers of the texts (text i of joined starting at starts[i]) in which first(pos),
+    where something is found at or after pos, finds something: after a find, the search goes
+    on from the next text."""
+    out: set[int] = set()
+    pos = 0
+    while (at := first(pos)) is not None:
+        i = bisect_right(starts, at) - 1
+        out.add(i)
+        if i + 1 == len(starts):
+            break
+        pos = starts[i + 1]
+    return out
 
 
 def _bm25_norms(
