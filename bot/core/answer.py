@@ -367,10 +367,23 @@ class Engine:
         return ids[order], scores[order], context[order]
 
     def _kind_test(self, question: str) -> tuple[str | None, Callable[[str], bool]]:
-        """The kind of answer question asks for, and a test of whether a text holds one."""
+        """The kind of answer question asks for, and a test of whether a text holds one. The
+        first stage and the reranker test mostly the same sentences: the test remembers its
+        answers, and the last question's test is kept (one a thread) for the second asker."""
+        last = getattr(self._local, "kind_test", None)
+        if last is not None and last[0] == question:
+            return last[1]
         kind = _question_kind(question)
         asked = set(self.analyzer.words(question))
-        return kind, lambda text: kind is not None and _has_kind(kind, text, asked)
+        seen: dict[str, bool] = {}
+
+        def holds_kind(text: str) -> bool:
+            if text not in seen:
+                seen[text] = kind is not None and _has_kind(kind, text, asked)
+            return seen[text]
+
+        self._local.kind_test = (question, (kind, holds_kind))
+        return kind, holds_kind
 
     def _score(
         self, query: dict[str, float], allowed: np.ndarray | None = None
@@ -398,7 +411,9 @@ class Engine:
         hits: list[np.ndarray] = []
         touched: list[np.ndarray] = []  # passages written to but not matched
         paras: list[np.ndarray] = []
-        title = np.zeros(len(self.documents)) if s.title_terms else None
+        # (None when no question term is in a label: it would add only zeros.)
+        title = (np.zeros(len(self.documents))
+                 if s.title_terms and any(t in self._titles for t in query) else None)
         common = {}
         if s.common_postings:
             common = {t: qw for t, qw in query.items() if index.df(t) > s.common_postings}
