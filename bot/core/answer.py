@@ -147,6 +147,7 @@ class Engine:
         self._titles = _title_index(self.documents, analyzer)
         self._spellings = NearSpellings(self.index.vocab, table=documents.deletions)
         self._terms_by_id = list(self.index.vocab)  # (ids are in insertion order)
+        self._beside = s.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
 
     # --- public API ----------------------------------------------------------------------
@@ -444,7 +445,7 @@ class Engine:
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
             ids = (hits[0] if len(hits) == 1
-                   else _distinct_sorted(np.sort(np.concatenate(hits), kind="stable")))
+                   else _distinct_sorted(np.sort(np.concatenate(hits))))
             ids = ids.astype(np.int64)
             if allowed is not None:
                 ids = ids[allowed[p.collection[ids]]]
@@ -496,7 +497,7 @@ class Engine:
             else:
                 if near is None:
                     near = _distinct_sorted(np.sort(np.concatenate(
-                        [ids + shift for shift in (-2, -1, 0, 1, 2)]), kind="stable"))
+                        [ids + shift for shift in (-2, -1, 0, 1, 2)])))
                     # (In the postings' type: searchsorted would otherwise convert them.)
                     near = near[(near >= 0) & (near < len(p))].astype(index.doc_ids.dtype)
                     touched.append(near)
@@ -528,13 +529,15 @@ class Engine:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
         scores = buf.scores[ids + 1]
-        context = scores.copy()
         if s.neighbour_weight:
             # The neighbours in the same paragraph only: the sentence after a match in another
-            # paragraph or document is not its context.
-            same = p.same_para
-            context += s.neighbour_weight * np.where(same[ids], buf.scores[ids], 0.0)
-            context += s.neighbour_weight * np.where(same[ids + 1], buf.scores[ids + 2], 0.0)
+            # paragraph or document is not its context. (beside[i] is the weight of passage
+            # i - 1 for passage i and of i for i - 1: neighbour_weight, or 0 across a break.)
+            beside = self._beside
+            context = scores + buf.scores[ids] * beside[ids]
+            context += buf.scores[ids + 2] * beside[ids + 1]
+        else:
+            context = scores.copy()
         if s.paragraph_terms:
             context += s.paragraph_terms * buf.paragraphs[p.para_id[ids]]
         if title is not None:
@@ -569,7 +572,7 @@ class Engine:
         before = around[same[around]] - 1
         after = around[same[around + 1]] + 1
         merged = np.concatenate((ids, before, after))
-        return _distinct_sorted(np.sort(merged, kind="stable"))
+        return _distinct_sorted(np.sort(merged))
 
     def _buffers(self) -> _Buffers:
         # One set per thread: questions are answered concurrently in worker threads.
