@@ -41,7 +41,8 @@ Apart, on the same labels: depth 25 with the 25 cues gives ans@3 0.917 (quotes 4
 32 cues at depth 10 0.917 (but quotes of 491/381 characters, 3% longer). Abstention: AUC
 0.951, answered 97.8%, refused 64.1%. Cost: 1.02 -> 1.22-1.31 ms a question in `quotebot
 eval`, back to back on the same machine (the words of 25 sentences instead of 10;
-analysis.fold was made about 2.5 times faster for it).
+analysis.fold was made about 2.5 times faster for it); 0.95 ms after the term tests became one
+matrix and the word cues cheaper (bench/README.md).
 
 Tried and not kept (ans@3 of all articles, weights fitted on even ones each time): cues
 normalised within the list (a cue minus the list's best is a constant shift per list, which a
