@@ -20,6 +20,18 @@ def _engine(depth: int) -> Engine:
     return Engine(docs, replace(RetrievalSettings(), threshold=0.0, rerank=depth))
 
 
+# Column of each cue in the feature matrix.
+col = {name: i for i, name in enumerate(rerank.FEATURES)}
+
+
+def _features(engine: Engine, question: str) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's first-stage candidates for question, and their feature matrix."""
+    query = engine.query_terms(question)
+    ids, bm25, context = engine._scored_candidates(query, None, question)
+    return ids, rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25,
+                                context, *engine._kind_test(question), engine._titles, ids)
+
+
 def test_features_have_one_column_each_and_weights_match() -> None:
     engine = _engine(10)
     query = engine.query_terms("When was the harbour crane built?")
@@ -43,11 +55,7 @@ def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
 def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
     engine = _engine(10)
     question = "When was the harbour crane built?"
-    query = engine.query_terms(question)
-    ids, bm25, context = engine._scored_candidates(query, None, question)
-    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
-                        *engine._kind_test(question), engine._titles, ids)
-    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    ids, x = _features(engine, question)
     text = {int(i): engine._text(int(i), int(i)) for i in ids}
     built = next(r for r, i in enumerate(ids) if "built by Krupp" in text[int(i)])
     dated = next(r for r, i in enumerate(ids) if "1961" in text[int(i)])
@@ -75,11 +83,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     docs = [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
     engine = Engine(docs, replace(RetrievalSettings(), threshold=0.0, rerank=10))
     question = "crane"
-    query = engine.query_terms(question)
-    ids, bm25, context = engine._scored_candidates(query, None, question)
-    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
-                        *engine._kind_test(question), engine._titles, ids)
-    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    ids, x = _features(engine, question)
     p, lengths = engine.passages, engine.index.doc_len
     total = float(lengths.sum())
     k1, b = rerank.TEXT_K1, rerank.TEXT_B
@@ -106,11 +110,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
 def test_list_cues_count_the_candidates_of_each_paragraph() -> None:
     engine = _engine(25)
     question = "When was the harbour crane built?"
-    query = engine.query_terms(question)
-    ids, bm25, context = engine._scored_candidates(query, None, question)
-    x = rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25, context,
-                        *engine._kind_test(question), engine._titles, ids)
-    col = {name: i for i, name in enumerate(rerank.FEATURES)}
+    ids, x = _features(engine, question)
     para = engine.passages.para_id[ids]
     for r in range(len(ids)):
         mates = [s for s in range(len(ids)) if para[s] == para[r]]
