@@ -195,7 +195,7 @@ def test_candidates_are_the_best_by_context(candidates: int, question: str) -> N
     query = engine.query_terms(question)
     expected = _reference_context(engine, query)
     assert len(expected) > 3 * 3  # far more than the smallest candidates
-    ids, scores = engine._candidates(query, None, question)
+    ids, _, scores = engine._scored_candidates(query, None, question)  # (rerank=0)
     best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:candidates]
     assert ids.tolist() == [i for i, _ in best]
     assert scores.tolist() == pytest.approx([c for _, c in best], rel=1e-12)
@@ -212,7 +212,7 @@ def test_collections_filter_keeps_the_best_of_the_collection() -> None:
     allowed = engine.collections.index("c1")
     expected = {i: c for i, c in _reference_context(engine, query).items()
                 if engine.passages.collection[i] == allowed}
-    ids, _ = engine._candidates(query, {"c1"}, "waa wbb")
+    ids, _, _ = engine._scored_candidates(query, {"c1"}, "waa wbb")  # (rerank=0)
     best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:5]
     assert ids.tolist() == [i for i, _ in best]
 

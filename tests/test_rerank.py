@@ -45,9 +45,12 @@ def test_features_have_one_column_each_and_weights_match() -> None:
 
 def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
     on, off = _engine(10), _engine(0)
-    query = on.query_terms("When was the harbour crane built?")
-    ids_on, scores_on = on._candidates(query, None, "When was the harbour crane built?")
-    ids_off, scores_off = off._candidates(query, None, "When was the harbour crane built?")
+    question = "When was the harbour crane built?"
+    query = on.query_terms(question)
+    ids, bm25, scores_on = on._scored_candidates(query, None, question)
+    order = on._rerank_order(question, query, ids, bm25, scores_on)
+    ids_on = np.concatenate((ids[order], ids[len(order) :]))
+    ids_off, _, scores_off = off._scored_candidates(query, None, question)
     assert sorted(ids_on.tolist()) == sorted(ids_off.tolist())
     assert scores_on.tolist() == scores_off.tolist()
 

@@ -328,18 +328,6 @@ class Engine:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _candidates(
-        self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The best `candidates` of the matching passages and their neighbours, best first,
-        with context-weighted scores; the best `rerank` of them reordered by
-        bot/core/rerank.py."""
-        ids, bm25, context = self._scored_candidates(query, collections, question)
-        order = self._rerank_order(question, query, ids, bm25, context)
-        if order is not None:
-            ids = np.concatenate((ids[order], ids[len(order) :]))
-        return ids, context
-
     def _rerank_order(
         self, question: str, query: dict[str, float], ids: np.ndarray, bm25: np.ndarray,
         context: np.ndarray,

@@ -128,7 +128,6 @@ class NearTable:
 
     term: np.ndarray  # int32 vocabulary id
     other: np.ndarray  # int32 vocabulary id of a near spelling
-    edits: np.ndarray  # int8 edit distance
 
     @classmethod
     def build(
@@ -141,17 +140,16 @@ class NearTable:
         terms."""
         spellings = NearSpellings(vocabulary, table=deletions or DeletionTable.build(vocabulary))
         ids = {t: i for i, t in enumerate(vocabulary)}
-        rows: list[tuple[int, int, int]] = []
+        rows: list[tuple[int, int]] = []
         wanted = [t for t in vocabulary if max_edits(t)]
         for at in range(0, len(wanted), batch):
             crowded: list[str] = []
             found = spellings.lookup_many(wanted[at : at + batch], crowded)
-            rows.extend((ids[t], ids[o], d) for t in wanted[at : at + batch]
-                        for o, d in found.get(t, ()))
-            rows.extend((ids[t], -1, -1) for t in crowded)
-        table = np.array(sorted(rows, key=lambda r: r[0]), dtype=np.int64).reshape(-1, 3)
-        return cls(table[:, 0].astype(np.int32), table[:, 1].astype(np.int32),
-                   table[:, 2].astype(np.int8))
+            rows.extend((ids[t], ids[o]) for t in wanted[at : at + batch]
+                        for o, _ in found.get(t, ()))
+            rows.extend((ids[t], -1) for t in crowded)
+        table = np.array(sorted(rows, key=lambda r: r[0]), dtype=np.int32).reshape(-1, 2)
+        return cls(table[:, 0].copy(), table[:, 1].copy())
 
     def lookup(self, term: int) -> list[int] | None:
         """The ids of term id's near spellings, nearest first (as NearSpellings.lookup), or
@@ -225,8 +223,9 @@ _PLANNED = 64
 
 
 def _probes(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The hashes of _probe_hashes() of every term, and the position in terms of the term
-    each is for; terms of one length hashed together."""
+    """The hashes (as _hash computes them) of every term and of each string made by deleting
+    up to max_edits(term) of its characters (one a way of deleting: a hash may come twice),
+    and the position in terms of the term each is for; terms of one length hashed together."""
     lengths = [len(t) for t in terms]
     keys: list[np.ndarray] = []
     owner: list[np.ndarray] = []
@@ -234,7 +233,8 @@ def _probes(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
         which = [i for i, n in enumerate(lengths) if n == length]
         if length > _PLANNED:
             for i in which:
-                keys.append(_probe_hashes(terms[i], max_edits(terms[i])))
+                deleted = _deletions(terms[i], max_edits(terms[i]))
+                keys.append(np.array([_hash(k) for k in deleted], np.uint64))
                 owner.append(np.full(len(keys[-1]), i))
             continue
         take, powers = _deletion_plan(length, max_edits(terms[which[0]]))
@@ -248,17 +248,6 @@ def _probes(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
             keys.append((codes[:, take] * powers).sum(axis=2).ravel())  # wraps modulo 2**64
             owner.append(np.repeat(np.asarray(part), len(take)))
     return np.concatenate(keys), np.concatenate(owner)
-
-
-def _probe_hashes(term: str, limit: int) -> np.ndarray:
-    """The hashes (as _hash computes them) of term and of every string made by deleting up to
-    limit of its characters (one a way of deleting: a hash may come twice)."""
-    if len(term) > _PLANNED:
-        return np.array([_hash(k) for k in _deletions(term, limit)], np.uint64)
-    take, powers = _deletion_plan(len(term), limit)
-    codes = np.zeros(len(term) + 1, dtype=np.uint64)  # the last is the padding's zero
-    codes[:-1] = np.frombuffer(term.encode("utf-32-le"), dtype=np.uint32)
-    return (codes[take] * powers).sum(axis=1)  # uint64: wraps modulo 2**64
 
 
 @lru_cache(maxsize=128)
