@@ -240,9 +240,9 @@ class Engine:
                 unknown.append(term)
             elif near:
                 out[term] = [self._terms_by_id[i] for i in near]
-        found = self._spellings.lookup_many(unknown)
-        return {t: out[t] if t in out else [o for o, _ in found[t]]
-                for t in query if t in out or t in found}
+        for term, near in self._spellings.lookup_many(unknown).items():
+            out[term] = [other for other, _ in near]
+        return {t: out[t] for t in query if t in out}
 
     def confidence(
         self,

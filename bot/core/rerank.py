@@ -209,10 +209,9 @@ def features(
     terms = [(term, postings, qw) for term, qw in query.items()
              if len(postings := index.doc_ids_of(term))]
     pos = np.empty((len(terms), len(needles)), dtype=np.intp)
-    for k, (_, postings, _) in enumerate(terms):
-        pos[k] = postings.searchsorted(needles)
     found = np.empty(pos.shape, dtype=bool)
     for k, (_, postings, _) in enumerate(terms):
+        pos[k] = postings.searchsorted(needles)
         np.equal(postings.take(pos[k], mode="clip"), needles, out=found[k])
     idf = np.array([index.term_idf(term) for term, _, _ in terms])
     weights = np.array([qw for _, _, qw in terms])
