@@ -25,7 +25,7 @@ from bot.config.values import (
     _text,
     _whole,
 )
-from bot.config.yamlfile import _BAD, _all_good, _File, _got, _LineDict, _LineList
+from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
 from bot.errors import ConfigError, ConfigProblem
 
@@ -98,11 +98,11 @@ def _load(config_dir: Path, root: Path | None) -> tuple[Settings | None, list[Co
             )
         )
         return None, problems
-    main = _File(_shown((config_dir / "bot.yaml").resolve(), root), problems)
+    main = ConfigFile(_shown((config_dir / "bot.yaml").resolve(), root), problems)
     glob = _parse_bot_yaml(config_dir / "bot.yaml", main, root)
     layers = {}
     for path in _guild_files(config_dir / "guilds", root, problems):
-        gid, layer = _parse_guild(path, _File(_shown(path.resolve(), root), problems), glob)
+        gid, layer = _parse_guild(path, ConfigFile(_shown(path.resolve(), root), problems), glob)
         if gid is not None:
             layers[gid] = layer
     order = {file: n for n, file in enumerate(dict.fromkeys(p.file for p in problems))}
@@ -186,7 +186,7 @@ class _Global:
     defaults: dict[str, Any] = field(default_factory=lambda: dict(_BUILTIN_DEFAULTS))
 
 
-def _parse_bot_yaml(path: Path, file: _File, root: Path) -> _Global:
+def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
     glob = _Global(file.rel, root)
     if not path.is_file():
         yml = path.with_suffix(".yml").exists()
@@ -609,7 +609,7 @@ def _guild_files(folder: Path, root: Path, problems: list[ConfigProblem]) -> lis
     return files
 
 
-def _parse_guild(path: Path, file: _File, glob: _Global) -> tuple[int | None, dict[str, Any]]:
+def _parse_guild(path: Path, file: ConfigFile, glob: _Global) -> tuple[int | None, dict[str, Any]]:
     guild_id = _as_snowflake(path.stem)
     if guild_id is None:
         file.add(
