@@ -132,11 +132,12 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
     library = _library(args)
     for doc in library.engine.sources():
         extra = ", ".join(x for x in (doc.source, doc.date) if x)
-        out.write(
-            f"{doc.label}{f' ({extra})' if extra else ''}\n"
-            f"    {doc.collection}/{doc.rel}: {len(doc.paragraphs)} paragraphs, "
-            f"{len(doc.sentences)} sentences\n"
+        line = messages.CLI_SOURCE.format(
+            label=doc.label, extra=f" ({extra})" if extra else "",
+            place=f"{doc.collection}/{doc.rel}",
+            paragraphs=len(doc.paragraphs), sentences=len(doc.sentences),
         )
+        out.write(line + "\n")
     for skipped in library.skipped:
         out.write(messages.SKIPPED_FILE.format(skipped=skipped) + "\n")
     return 0
@@ -223,7 +224,7 @@ def _library(args: argparse.Namespace) -> Library:
 
 def format_answer(answer: Answer) -> str:
     """An answer for a terminal: each quote under its frame line, indented with '> '."""
-    lines = [f"Q: {answer.question}", ""]
+    lines = [messages.CLI_QUESTION.format(question=answer.question), ""]
     if not answer.answered:
         lines.append(messages.abstention(answer.reason, see_sources=False))
         return "\n".join(lines) + "\n"
@@ -231,6 +232,8 @@ def format_answer(answer: Answer) -> str:
         labels = " and ".join([quote.label, *(s.label for s in quote.also)])
         lines.append(messages.frame(labels, quote.paragraph))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
-        lines.append(f"  [{quote.document}, characters {quote.start}-{quote.end}]")
+        lines.append(messages.CLI_LOCATION.format(
+            document=quote.document, start=quote.start, end=quote.end
+        ))
         lines.append("")
     return "\n".join(lines)
