@@ -29,7 +29,7 @@ from fakediscord import Intent
 
 from bot import markdown, messages
 from bot.app import Redact, run
-from bot.cogs.state import AskedMemory, Snapshot
+from bot.cogs.state import AskedMemory, Cooldowns, Snapshot
 from bot.errors import UsageError
 from bot.library import Library
 
@@ -294,6 +294,26 @@ async def test_errors_get_a_short_reply_and_the_bot_keeps_serving(scene: Scene) 
         scene.bot.state.now = kept
     assert any(r.levelno == logging.ERROR and r.exc_info for r in scene.logs)
     check(scene, await say(scene, scene.general, scene.eve, f"{mention(scene)} {QUESTION}"))
+
+
+async def test_prefix_commands_and_buttons_report_errors_the_same_way(scene: Scene) -> None:
+    _, answer = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    kept, cooldowns = scene.bot.state.now, scene.bot.state.cooldowns
+    scene.bot.state.cooldowns = Cooldowns()
+    try:
+        for error, shown in [(UsageError("the index is being rebuilt_now"),
+                              "the index is being rebuilt\\_now"),
+                             (RuntimeError("boom"), messages.OOPS)]:
+            scene.bot.state.now = Snapshot(kept.settings, Library(Broken(error), ()))
+            recs = await say(scene, scene.general, scene.bob, f"!ask {QUESTION}")
+            assert [r.content for r in recs] == [shown]
+            click = await scene.server.click(answer[-1], "qb:more", scene.bob)
+            # More defers publicly ("thinking..."), so Discord turns the first followup into
+            # that public message: the error replaces it, ephemeral or not.
+            recs = await replies(scene, click)
+            assert [r.content for r in recs] == [shown]
+    finally:
+        scene.bot.state.now, scene.bot.state.cooldowns = kept, cooldowns
 
 
 async def test_run_with_a_refused_token_says_how_to_fix_it(
