@@ -47,7 +47,7 @@ class Paginator:
 
     @property
     def full(self) -> bool:
-        return bool(self.max_pages) and len(self.pages) >= self.max_pages  # type: ignore[operator]
+        return self.max_pages is not None and len(self.pages) >= self.max_pages
 
     @property
     def empty_page(self) -> bool:

@@ -217,6 +217,18 @@ def test_config_is_rendered_within_limits() -> None:
     assert "prefix: !" in pages[0].content
 
 
+def test_an_error_reply_goes_through_the_same_paginator() -> None:
+    short = "config/bot.yaml:3: prefix: must be 1 to 5 characters (got '*_*')"
+    assert [p.content for p in render.render_error(short)] == [markdown.escape(short)]
+    long = "\n".join(f"guilds/{i}.yaml:1: top_k: must be 1 to 10, got <@{i}>" for i in range(400))
+    pages = render.render_error(long)
+    check_limits(pages)
+    assert len(pages) == paginate.MAX_PAGES
+    assert re.search(r"… and [\d,]+ more lines\.$", pages[-1].content)
+    shown = "\n".join(p.content for p in pages).splitlines()[:-1]
+    assert shown == markdown.escape(long).splitlines()[: len(shown)]
+
+
 def test_help_is_three_lines_with_the_guild_prefix() -> None:
     text = messages.help_text("?")
     assert len(text.splitlines()) == 3
