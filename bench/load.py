@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from e2e.harness import make_project  # noqa: E402
 from fakediscord import FakeDiscord, point_discord_at  # noqa: E402
 
-from bot import phrases, render  # noqa: E402
+from bot import messages  # noqa: E402
 from bot.app import build_bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.library import library_from_settings  # noqa: E402
@@ -138,7 +138,8 @@ def kind_of(content: str) -> str:
         return "answer"
     if content.startswith("Slow down"):
         return "cooldown"
-    if content == render.abstention("no_match") or content.startswith(phrases.ABSTAIN["no_terms"]):
+    no_terms = messages.ABSTAIN["no_terms"]
+    if content == messages.abstention("no_match") or content.startswith(no_terms):
         return "abstention"
     return "other"
 

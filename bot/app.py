@@ -1,4 +1,5 @@
-"""The Discord bot: `build_bot` is the one place the pieces are wired; `run` starts it.
+"""The Discord bot: `build_bot` is the one place the pieces are wired (state, reload loader,
+asking rules, error reporter, cogs); `run` starts it.
 
 DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL point the bot at a Discord-compatible server
 (tests run it against tests/fakediscord); they are applied at login, before any request.
@@ -11,7 +12,6 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import aiohttp
 import discord
@@ -20,12 +20,16 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from bot import render
-from bot.cogs.ask import Ask, NotHere
+from bot import messages
+from bot.cogs.ask import Ask
+from bot.cogs.asker import Asker
 from bot.cogs.buttons import Buttons
+from bot.cogs.errors import Reporter
 from bot.cogs.moderation import Moderation
-from bot.cogs.shared import Snapshot, State, load_from_disk, report, tell
-from bot.config import Settings
+from bot.cogs.shared import NO_PINGS
+from bot.cogs.state import Snapshot, State
+from bot.cogs.views import QuoteButton
+from bot.config import Settings, load_settings
 from bot.errors import UsageError
 from bot.library import Library, library_from_settings
 
@@ -33,15 +37,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
-MESSAGE_CONTENT_HELP = (
-    "Discord refused the Message Content intent (close code 4014), so prefix commands in "
-    "server channels will not see their text; slash commands, mentions and DMs still work. "
-    "To enable it: https://discord.com/developers/applications -> your application -> Bot -> "
-    "Privileged Gateway Intents -> turn on MESSAGE CONTENT INTENT, then restart the bot."
-)
 
-CogFactory = Callable[["QuoteBot", State], commands.Cog]
-COGS: tuple[CogFactory, ...] = (Ask, Buttons, Moderation)
+CogFactory = Callable[["QuoteBot"], Sequence[commands.Cog]]
+
+
+def load_from_disk(previous: Settings) -> Snapshot:
+    """Re-read the config folder and the documents it names (slow: run it off the loop)."""
+    settings = load_settings(previous.config_dir, previous.root)
+    return Snapshot(settings, library_from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,9 @@ class Endpoints:
         api = env.get("DISCORD_API_BASE_URL") or DEFAULT_API
         gateway = env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY
         if not api.startswith(("http://", "https://")):
-            raise UsageError(f"DISCORD_API_BASE_URL must start with http:// or https:// ({api!r})")
+            raise UsageError(messages.BAD_API_URL.format(url=api))
         if not gateway.startswith(("ws://", "wss://")):
-            raise UsageError(f"DISCORD_GATEWAY_URL must start with ws:// or wss:// ({gateway!r})")
+            raise UsageError(messages.BAD_GATEWAY_URL.format(url=gateway))
         return cls(api.rstrip("/"), gateway)
 
     def apply(self) -> None:
@@ -71,12 +74,17 @@ class Endpoints:
 
 class QuoteTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report(partial(tell, interaction), _unwrap(error))
+        await self.client.reporter.interaction_error(interaction, error)  # type: ignore[attr-defined]
 
 
 class QuoteBot(commands.Bot):
     def __init__(
-        self, state: State, endpoints: Endpoints, cogs: Sequence[CogFactory] = COGS, **options
+        self,
+        state: State,
+        endpoints: Endpoints,
+        reporter: Reporter,
+        cogs: CogFactory,
+        **options,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
@@ -84,14 +92,15 @@ class QuoteBot(commands.Bot):
             command_prefix=self._prefix,
             intents=intents,
             help_command=None,
-            description=render.help_text(state.now.settings.defaults.prefix),
-            allowed_mentions=render.NO_PINGS,
+            description=messages.help_text(state.now.settings.defaults.prefix),
+            allowed_mentions=NO_PINGS,
             tree_cls=QuoteTree,
             **options,
         )
         self.state = state
         self.endpoints = endpoints
-        self._cog_factories = tuple(cogs)
+        self.reporter = reporter
+        self._make_cogs = cogs
 
     def _prefix(self, bot: commands.Bot, message: discord.Message) -> str:
         guild_id = message.guild.id if message.guild else None
@@ -102,9 +111,9 @@ class QuoteBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        for make in self._cog_factories:
-            await self.add_cog(make(self, self.state))
-        self.add_dynamic_items(render.QuoteButton)
+        for cog in self._make_cogs(self):
+            await self.add_cog(cog)
+        self.add_dynamic_items(QuoteButton)
         try:
             synced = await self.tree.sync()
             log.info("slash commands synced: %s", ", ".join(c.name for c in synced))
@@ -117,7 +126,7 @@ class QuoteBot(commands.Bot):
         except discord.PrivilegedIntentsRequired:
             if not self._connection._intents.message_content:
                 raise
-            log.warning(MESSAGE_CONTENT_HELP)
+            log.warning(messages.MESSAGE_CONTENT_HELP)
             # discord.py has no public way to change intents once the client exists.
             self._connection._intents.message_content = False
             await super().connect(reconnect=reconnect)
@@ -126,32 +135,10 @@ class QuoteBot(commands.Bot):
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
 
     async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
-        error = _unwrap(error)
-        note = partial(ctx.send, ephemeral=True, allowed_mentions=render.NO_PINGS)
-        if isinstance(error, commands.CommandNotFound):
-            return
-        if isinstance(error, NotHere):
-            if ctx.guild is None:
-                await note(render.DMS_OFF)
-            elif ctx.interaction is not None:
-                await note(render.NOT_HERE)
-            return  # a prefix command in an ignored channel gets no answer
-        if isinstance(error, commands.UserInputError):
-            await note(render.help_text(self._prefix(self, ctx.message)))
-            return
-        await report(note, error)
+        await self.reporter.command_error(ctx, error)
 
     async def on_error(self, event_method: str, /, *args, **kwargs) -> None:
-        log.exception("unexpected error in %s; the bot keeps running", event_method)
-
-
-def _unwrap(error: BaseException) -> BaseException:
-    while isinstance(
-        error,
-        commands.CommandInvokeError | commands.HybridCommandError | app_commands.CommandInvokeError,
-    ):
-        error = error.original
-    return error
+        await self.reporter.event_error(event_method, *args)
 
 
 def build_bot(
@@ -163,9 +150,16 @@ def build_bot(
     **options,
 ) -> QuoteBot:
     """The bot, its cogs and their shared state; nothing connects until `start`. `env`
-    (default os.environ) may point it elsewhere; `options` go to discord.py's Client."""
+    (default os.environ) may point it elsewhere; `loader` builds the next snapshot on
+    `/quotebot reload`; `options` go to discord.py's Client."""
     endpoints = Endpoints.from_env(os.environ if env is None else env)
-    return QuoteBot(State(settings, library, loader), endpoints, **options)
+    state = State(settings, library, loader)
+    asker = Asker(state)
+
+    def cogs(bot: QuoteBot) -> list[commands.Cog]:
+        return [Ask(bot, asker), Buttons(asker), Moderation(state)]
+
+    return QuoteBot(state, endpoints, Reporter(asker), cogs, **options)
 
 
 def run(settings: Settings, token: str, *, log_level: int | None = None) -> None:
@@ -184,14 +178,10 @@ async def _serve(bot: QuoteBot, token: str) -> None:
         try:
             await bot.start(token)
         except discord.LoginFailure:
-            raise UsageError(
-                "Discord refused the token: copy it again from the developer portal "
-                "(Bot -> Reset Token) into DISCORD_TOKEN"
-            ) from None
+            raise UsageError(messages.TOKEN_REFUSED) from None
         except (aiohttp.ClientConnectorError, discord.GatewayNotFound) as exc:
             raise UsageError(
-                f"cannot reach Discord at {bot.endpoints.api} ({type(exc).__name__}): check "
-                "the network, or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL"
+                messages.UNREACHABLE.format(api=bot.endpoints.api, error=type(exc).__name__)
             ) from None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import phrases
+from bot import messages
 from bot.core.answer import Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         command = self.prog.split()[-1]
         where = "quotebot" if command == "quotebot" else f"quotebot {command}"
-        raise UsageError(f"{message} (see `{where} --help`)")
+        raise UsageError(messages.SEE_HELP.format(message=message, command=where))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +74,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 50:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 50, got {text!r}")
+        raise argparse.ArgumentTypeError(messages.BAD_TOP_K.format(text=text))
     return value
 
 
@@ -87,10 +87,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return COMMANDS[args.command](args, out)
     except ConfigError as exc:
-        print(f"quotebot: config problems:\n{exc}", file=sys.stderr)
+        print(messages.CLI_CONFIG_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     except QuotebotError as exc:
-        print(f"quotebot: {exc}", file=sys.stderr)
+        print(messages.CLI_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -132,13 +132,14 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
     library = _library(args)
     for doc in library.engine.sources():
         extra = ", ".join(x for x in (doc.source, doc.date) if x)
-        out.write(
-            f"{doc.label}{f' ({extra})' if extra else ''}\n"
-            f"    {doc.collection}/{doc.rel}: {len(doc.paragraphs)} paragraphs, "
-            f"{len(doc.sentences)} sentences\n"
+        line = messages.CLI_SOURCE.format(
+            label=doc.label, extra=f" ({extra})" if extra else "",
+            place=f"{doc.collection}/{doc.rel}",
+            paragraphs=len(doc.paragraphs), sentences=len(doc.sentences),
         )
+        out.write(line + "\n")
     for skipped in library.skipped:
-        out.write(f"skipped {skipped}\n")
+        out.write(messages.SKIPPED_FILE.format(skipped=skipped) + "\n")
     return 0
 
 
@@ -146,7 +147,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from bot.evaluation import abstention, evaluate
 
     if not args.squad.is_file():
-        raise UsageError(f"SQuAD file not found: {args.squad} (pass the path to dev-v1.1.json)")
+        raise UsageError(messages.SQUAD_MISSING.format(path=args.squad))
     settings = _settings(args.config, required=False)
     retrieval = settings.retrieval if settings else RetrievalSettings()
 
@@ -163,16 +164,10 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
-        raise UsageError(
-            "DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token> "
-            "(from the Discord developer portal, Bot tab) and run again"
-        )
+        raise UsageError(messages.TOKEN_MISSING)
     if not token.isascii() or not token.isprintable() or " " in token:
         # Never echo it: the message names the problem, not the value.
-        raise UsageError(
-            "DISCORD_TOKEN contains spaces, line breaks or other characters a token never has: "
-            "copy it again from the developer portal (Bot tab, Reset Token)"
-        )
+        raise UsageError(messages.TOKEN_MALFORMED)
     settings = _settings(args.config, required=True)
     from bot.app import run
 
@@ -187,7 +182,10 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     problems = check_config(folder)
     for problem in problems:
         out.write(f"{problem}\n")
-    out.write(f"{folder}: {len(problems)} problem(s)\n" if problems else f"{folder}: OK\n")
+    if problems:
+        out.write(messages.CONFIG_PROBLEMS.format(folder=folder, count=len(problems)) + "\n")
+    else:
+        out.write(messages.CONFIG_OK.format(folder=folder) + "\n")
     return 1 if problems else 0
 
 
@@ -209,7 +207,7 @@ def _settings(config_dir: Path, required: bool):
 
     if not (config_dir / "bot.yaml").is_file():
         if required:
-            raise UsageError(f"no config at {config_dir / 'bot.yaml'}: pass --config DIR")
+            raise UsageError(messages.NO_CONFIG.format(path=config_dir / "bot.yaml"))
         return None
     return load_settings(config_dir)
 
@@ -226,14 +224,16 @@ def _library(args: argparse.Namespace) -> Library:
 
 def format_answer(answer: Answer) -> str:
     """An answer for a terminal: each quote under its frame line, indented with '> '."""
-    lines = [f"Q: {answer.question}", ""]
+    lines = [messages.CLI_QUESTION.format(question=answer.question), ""]
     if not answer.answered:
-        lines.append(phrases.ABSTAIN.get(answer.reason or "", phrases.ABSTAIN["no_match"]))
+        lines.append(messages.abstention(answer.reason, see_sources=False))
         return "\n".join(lines) + "\n"
     for quote in answer.quotes:
         labels = " and ".join([quote.label, *(s.label for s in quote.also)])
-        lines.append(phrases.frame(labels, quote.paragraph))
+        lines.append(messages.frame(labels, quote.paragraph))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
-        lines.append(f"  [{quote.document}, characters {quote.start}-{quote.end}]")
+        lines.append(messages.CLI_LOCATION.format(
+            document=quote.document, start=quote.start, end=quote.end
+        ))
         lines.append("")
     return "\n".join(lines)

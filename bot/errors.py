@@ -13,6 +13,19 @@ class UsageError(QuotebotError):
     """Bad command-line arguments or an unusable corpus folder."""
 
 
+class Refusal(QuotebotError):
+    """The bot will not do this here or now (wrong channel, cooldown, not a moderator...);
+    the message, from bot.messages, says why."""
+
+
+class Ignored(Refusal):
+    """A refusal that gets no reply at all: a prefix command in a channel the bot ignores, or
+    a user still over the cooldown after being told once."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     file: str

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
-
+from bot.config.yamlfile import ConfigFile, read_mapping
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine, RetrievalSettings
 from bot.core.corpus import Corpus
 from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
-from bot.errors import UsageError
+from bot.errors import ConfigProblem, UsageError
+from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
 
 log = logging.getLogger(__name__)
 
 LABELS_FILE = "sources.yaml"
+LABELS_EXAMPLE = "`article.txt: {label: The capture of the town, source: BBC, date: 2024-05-01}`"
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,20 @@ def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]
     path = folder / LABELS_FILE
     if not path.is_file():
         return {}, []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return {}, [Skipped(path, f"labels not read ({exc}); documents keep file names")]
-    if not isinstance(data, dict):
-        return {}, [Skipped(path, "labels not read: the file must map file names to fields")]
+    problems: list[ConfigProblem] = []
+    # The config's hardened reader: size limit, no tags that run code, no alias bombs.
+    data = read_mapping(path, ConfigFile(LABELS_FILE, problems), LABELS_EXAMPLE)
+    found = "; ".join(str(p) for p in problems)
+    if data is None:
+        return {}, [Skipped(path, LABELS_NOT_READ.format(error=found))]
+    reported = [Skipped(path, LABELS_DOUBTFUL.format(error=found))] if problems else []
     labels = {}
     for name, fields in data.items():
         if isinstance(fields, dict):
             labels[str(name)] = {str(k): "" if v is None else str(v) for k, v in fields.items()}
         elif isinstance(fields, str):
             labels[str(name)] = {"label": fields}
-    return labels, []
+    return labels, reported
 
 
 def load_documents(
@@ -60,7 +62,7 @@ def load_documents(
     skipped: list[Skipped] = []
     for collection, folder in folders:
         if not folder.is_dir():
-            raise UsageError(f"corpus folder not found: {folder} (create it or fix the path)")
+            raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
         labels, problems = read_labels(folder)
         docs, bad = load_folder(folder, collection, labels, max_bytes)
         documents += docs
@@ -81,7 +83,7 @@ def build_library(
     retrieval = retrieval or RetrievalSettings()
     for _, folder in folders:
         if not folder.is_dir():
-            raise UsageError(f"corpus folder not found: {folder} (create it or fix the path)")
+            raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
     params = {"k1": retrieval.k1, "b": retrieval.b, "epsilon": retrieval.epsilon}
     key = None
     if index_dir is not None:
@@ -98,7 +100,7 @@ def build_library(
     documents, skipped = load_documents(folders, max_bytes)
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
-        raise UsageError(f"no documents to quote in {where}: add .txt or .md files")
+        raise UsageError(NO_DOCUMENTS.format(folders=where))
     with ProgressBar("indexing", "passages") as bar:
         corpus = Corpus.build(documents, DEFAULT_ANALYZER, progress=bar, **params)
     if index_dir is not None and key is not None:

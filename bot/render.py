@@ -1,75 +1,26 @@
-"""Answers, sources and bot notices -> Discord messages: the only place core types meet discord
-types. Pure functions except `make_view` (a discord View needs a running event loop).
+"""Answers, sources and bot notices -> messages (Page): pure functions, no discord import.
 
-A quote is shown as a Markdown block quote whose raw text, un-escaped with `unescape`, is the
-document's exact characters; a quote too long for one message continues in the next, with the
-markers outside the quote, so the pieces concatenate back to the quote.
+A quote is shown as a Markdown block quote whose raw text, un-escaped with
+`bot.markdown.unescape`, is the document's exact characters; a quote too long for one message
+continues in the next, with the markers outside the quote, so the pieces concatenate back to
+the quote. Every split goes through bot.paginate; every word comes from bot.messages.
 """
 
 from __future__ import annotations
 
-import bisect
-import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import discord
-
-from bot import phrases
-from bot.core.answer import NO_MATCH, Answer, Quote
+from bot import messages
+from bot.core.answer import Answer, Quote
 from bot.core.documents import Document
+from bot.markdown import block_quote, escape, inline
+from bot.paginate import CONTENT_LIMIT, MAX_PAGES, Paginator, lines_to_pages, size
 
-CONTENT_LIMIT = 2000  # characters of message content Discord accepts
 BUTTON_LABEL_LIMIT = 80
 MAX_CONTEXT_BUTTONS = 20  # 4 rows of 5; the fifth row holds "More"
-MAX_PAGES = 5  # messages in one ephemeral reply (context, sources, config)
-
-# Every send passes this explicitly as well: a quoted "@everyone" must never ping.
-NO_PINGS = discord.AllowedMentions.none()
-
-# --- fixed phrases (besides bot.phrases) -----------------------------------------------------
-
-CONTINUES = "(continues)"
-CONTINUES_IN_DOCUMENT = "(continues in the document)"
-NOT_HERE = "I do not answer in this channel."
-DMS_OFF = "I do not answer direct messages. Ask me in a server channel where I answer."
-SLOW_DOWN = "Slow down: try again in {seconds} s."
-TOO_LONG = "That question is too long: ask it in at most {limit:,} characters."
-EMPTY_QUESTION = "Write a question after the command, for example: {example}"
-EXPIRED = "This button has expired: ask the question again."
-HIDDEN = "That quote cannot be shown here."
-GONE = "That document is no longer in the library: ask the question again."
-NO_SOURCES = "No documents can be quoted here."
-MORE_SOURCES = "… and {count:,} more documents."
-NOT_MODERATOR = (
-    "Only moderators (Manage Server permission or a moderator role) can use this command."
-)
-GUILD_ONLY = "This command works only in a server."
-OOPS = "Sorry, something went wrong on my side. Please try again later."
-RELOADED = (
-    "Reloaded: {documents:,} documents in {collections:,} collections, {passages:,} passages."
-)
-SKIPPED = "Skipped {count:,} files:"
-RELOAD_FAILED = "Reload failed; the previous configuration and documents are still in use. Fix:"
-CONFIG_TITLE = "Effective settings here (secrets hidden):"
-CONTEXT = "Context"
-MORE = "More"
-
-
-def help_text(prefix: str) -> str:
-    """The three lines of /help and the bot's description."""
-    return (
-        f"Ask with /ask, with {inline(prefix + 'ask', 40)} and your question, by mentioning me, "
-        "or in a DM.\n"
-        "I answer only with exact quotes from documents chosen by the moderators, "
-        "each with its source.\n"
-        "`/sources` lists the documents; under an answer, Context shows the whole paragraph "
-        "and More shows further quotes."
-    )
-
-
-# --- messages --------------------------------------------------------------------------------
+MAX_ALSO = 4  # other documents named in a quote's frame line before "N more"
 
 
 @dataclass(frozen=True)
@@ -97,7 +48,7 @@ MORE_ID = "qb:more"
 def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
     """The quotes (or the abstention) as messages; the buttons go under the last one."""
     if not answer.answered or not answer.quotes:
-        return [Page(abstention(answer.reason))]
+        return [Page(messages.abstention(answer.reason))]
     blocks = [(_head(q), q.text) for q in answer.quotes]
     pages = [Page(c) for c in _pack(blocks, limit)]
     buttons = [
@@ -105,7 +56,7 @@ def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
         for i, q in enumerate(answer.quotes[:MAX_CONTEXT_BUTTONS])
     ]
     if answer.more:
-        buttons.append(Button(MORE_ID, MORE, 4))
+        buttons.append(Button(MORE_ID, messages.MORE, 4))
     pages[-1] = Page(pages[-1].content, tuple(buttons))
     return pages
 
@@ -117,14 +68,9 @@ def render_context(
     return [Page(c) for c in _pack([(_head(quote), quote.text)], limit, max_pages)]
 
 
-def abstention(reason: str | None) -> str:
-    text = phrases.ABSTAIN.get(reason or NO_MATCH, phrases.ABSTAIN[NO_MATCH])
-    return f"{text} {phrases.SEE_SOURCES}"
-
-
 def render_sources(documents: Sequence[Document], limit: int = CONTENT_LIMIT) -> list[Page]:
     if not documents:
-        return [Page(NO_SOURCES)]
+        return [Page(messages.NO_SOURCES)]
     several = len({d.collection for d in documents}) > 1
     lines: list[str] = []
     current = None
@@ -134,7 +80,7 @@ def render_sources(documents: Sequence[Document], limit: int = CONTENT_LIMIT) ->
             lines.append(f"**{inline(doc.collection)}**")
         extra = ", ".join(inline(x) for x in (doc.source, doc.date) if x.strip())
         lines.append(f"- *{inline(doc.label)}*" + (f" ({extra})" if extra else ""))
-    return [Page(c) for c in _lines_to_pages(lines, limit, MAX_PAGES, MORE_SOURCES)]
+    return _list_pages(lines, messages.MORE_SOURCES, limit)
 
 
 def render_reloaded(
@@ -142,183 +88,81 @@ def render_reloaded(
     limit: int = CONTENT_LIMIT,
 ) -> list[Page]:
     skipped = [str(s) for s in skipped]
-    lines = [RELOADED.format(documents=documents, collections=collections, passages=passages)]
+    lines = [
+        messages.RELOADED.format(documents=documents, collections=collections, passages=passages)
+    ]
     if skipped:
-        lines.append(SKIPPED.format(count=len(skipped)))
+        lines.append(messages.SKIPPED.format(count=len(skipped)))
         lines += [f"- {inline(s, 300)}" for s in skipped]
-    return [Page(c) for c in _lines_to_pages(lines, limit, MAX_PAGES, "… and {count:,} more.")]
+    return _list_pages(lines, messages.MORE_ITEMS, limit)
 
 
 def render_problem(problem: str, limit: int = CONTENT_LIMIT) -> list[Page]:
     """A reload failure: the moderator sees exactly what is wrong, as written by the config
     loader (file, line, key, fix), in a code block so nothing in it is taken for Markdown."""
-    return [Page(c) for c in _code_pages(RELOAD_FAILED, problem, limit, MAX_PAGES)]
+    return [Page(c) for c in _code_pages(messages.RELOAD_FAILED, problem, limit)]
 
 
 def render_config(settings: dict, limit: int = CONTENT_LIMIT) -> list[Page]:
     """Effective settings (already redacted) as YAML-like lines in a code block."""
     text = "\n".join(_dump(settings))
-    return [Page(c) for c in _code_pages(CONFIG_TITLE, text, limit, MAX_PAGES)]
+    return [Page(c) for c in _code_pages(messages.CONFIG_TITLE, text, limit)]
 
 
-def make_view(buttons: Sequence[Button]) -> discord.ui.View | None:
-    """A View of dynamic buttons: clicks are routed by custom_id (see cogs/buttons.py), so they
-    keep working after a restart or once the view would have timed out."""
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for b in buttons:
-        more = b.custom_id == MORE_ID
-        style = discord.ButtonStyle.primary if more else discord.ButtonStyle.secondary
-        button = discord.ui.Button(label=b.label, custom_id=b.custom_id, style=style, row=b.row)
-        view.add_item(QuoteButton(button))
-    return view
-
-
-_BUTTON_ID = r"qb:(?P<action>ctx|more)(?::(?P<n>\d{1,2}))?"
-
-
-class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=_BUTTON_ID):
-    """A Context or More button. A click is handed to listeners of `quotebot_button` with the
-    action ("ctx" or "more") and the quote number parsed from the custom_id."""
-
-    def __init__(self, item: discord.ui.Button, action: str = "", n: int = 0) -> None:
-        super().__init__(item)
-        self.action, self.n = action, n
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match):  # type: ignore[override]
-        return cls(item, match["action"], int(match["n"] or 0))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch("quotebot_button", interaction, self.action, self.n)
-
-
-# --- escaping --------------------------------------------------------------------------------
-
-# Characters that are Markdown anywhere, "<" (mentions, channels, emoji, timestamps) and "["
-# (masked links); a backslash is doubled so that every backslash in the output is an escape.
-_ALWAYS = frozenset("\\*_~|`<[")
-# Markdown only at the start of a line: quotes, headings, lists ("-", "+", "1."), subtext "-#".
-_LINE_START = re.compile(r"^[ \t]*(?:(?P<mark>[>#+\-])|\d+(?P<dot>\.)(?=\s|$))", re.M)
-_AT = re.compile(r"@(?=everyone|here)")
-# A bare link is left as it is, as discord.utils.escape_markdown does (an escape inside a link
-# would show); it never holds a backslash, so `unescape` leaves it alone too, nor "@everyone".
-_URL = re.compile(r"(?:https?|steam)://(?:(?!@everyone|@here)[^\s<\\])*[^\s<\\.,:;\"'\])@]")
-_UNESCAPE = re.compile(r"\\([\\*_~|`<\[>#+\-.@])")
-
-
-def escape(text: str, line_start: bool = True) -> str:
-    """text with a backslash before every character Discord would read as Markdown or a
-    mention, so the message shows exactly text. (discord.utils.escape_markdown writes "\\ "
-    before an indented "-" and leaves "<@123>", "1." lists and "<link>" brackets alone, which
-    would show different characters.) `unescape` is its exact inverse."""
-    links = [m.span() for m in _URL.finditer(text)]
-    starts = [a for a, _ in links]
-
-    def in_link(i: int) -> bool:
-        k = bisect.bisect_right(starts, i) - 1
-        return k >= 0 and i < links[k][1]
-
-    marks = {i for i, ch in enumerate(text) if ch in _ALWAYS}
-    for m in _LINE_START.finditer(text):
-        if m.start() > 0 or line_start:
-            marks.add(m.start("mark") if m["mark"] else m.start("dot"))
-    marks.update(m.start() for m in _AT.finditer(text))
-    if not marks:
-        return text
-    out, last = [], 0
-    for i in sorted(marks):
-        if in_link(i):
-            continue
-        out += [text[last:i], "\\"]
-        last = i
-    out.append(text[last:])
-    return "".join(out)
-
-
-def unescape(text: str) -> str:
-    """The exact inverse of `escape`, and what Discord shows for escaped text."""
-    return _UNESCAPE.sub(r"\1", text)
-
-
-def inline(text: str, limit: int = 100) -> str:
-    """A label or other short text for a frame line: one line, at most `limit` characters (with
-    a visible "…" when shortened), escaped. Not a quote: quotes are never shortened."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return escape(text, line_start=False)
-
-
-def block_quote(piece: str) -> str:
-    """A piece of a quote as Markdown block-quote lines."""
-    return "\n".join("> " + line for line in escape(piece).split("\n"))
-
-
-def size(text: str) -> int:
-    """Length as Discord may count it (UTF-16 code units; never less than len())."""
-    return len(text.encode("utf-16-le")) // 2
+def render_error(text: str, limit: int = CONTENT_LIMIT) -> list[Page]:
+    """An expected error's message (str of a QuotebotError), shown as plain text."""
+    lines = escape(text).splitlines() or [""]
+    return [Page(c) for c in lines_to_pages(lines, _lines_left, limit)]
 
 
 # --- layout ----------------------------------------------------------------------------------
 
 _MIN_PIECE = 200  # start a new message rather than begin a quote with less room than this
-_MARKER = max(len(CONTINUES), len(CONTINUES_IN_DOCUMENT)) + 1  # room kept for "\n(continues)"
+# room kept for "\n(continues)"
+_MARKER = max(len(messages.CONTINUES), len(messages.CONTINUES_IN_DOCUMENT)) + 1
 
 
 def _head(q: Quote) -> str:
-    head = phrases.frame(f"*{inline(q.label)}*", q.paragraph)
-    if q.also:
-        names = [f"*{inline(s.label)}*" for s in q.also[:4]]
-        if len(q.also) > 4:
-            names.append(f"{len(q.also) - 4} more")
-        head = f"{head.removesuffix(':')} (also in {', '.join(names)}):"
-    return head
-
-
-def _continued(head: str) -> str:
-    return f"{head.removesuffix(':')} (continued):"
+    also = tuple(f"*{inline(s.label)}*" for s in q.also[:MAX_ALSO])
+    return messages.frame(
+        f"*{inline(q.label)}*", q.paragraph, also, max(0, len(q.also) - MAX_ALSO)
+    )
 
 
 def _button_label(q: Quote) -> str:
-    tail = f", paragraph {q.paragraph}"
-    room = BUTTON_LABEL_LIMIT - len(CONTEXT) - 2 - len(tail)
+    room = BUTTON_LABEL_LIMIT - len(messages.CONTEXT_BUTTON.format(label="", paragraph=q.paragraph))
     label = " ".join(q.label.split())
     if len(label) > room:
         label = label[: room - 1].rstrip() + "…"
-    return f"{CONTEXT}: {label}{tail}"
+    return messages.CONTEXT_BUTTON.format(label=label, paragraph=q.paragraph)
 
 
 def _pack(blocks: Sequence[tuple[str, str]], limit: int, max_pages: int | None = None) -> list[str]:
     """(head, text) blocks as message contents of at most `limit`; a text that does not fit
     goes on in the next message under a "(continued)" head."""
-    pages: list[str] = []
-    page = ""
+    pager = Paginator(limit, max_pages, sep="\n\n")
     for head, text in blocks:
         pos, first = 0, True
         while pos < len(text):
-            h = head if first else _continued(head)
-            sep = "\n\n" if page else ""
-            room = limit - size(page) - size(sep) - size(h) - 1
+            h = head if first else messages.continued(head)
+            room = pager.room(h + "\n")
             rest = text[pos:]
             if len(rest) <= room and size(whole := block_quote(rest)) <= room:
-                page += f"{sep}{h}\n{whole}"
+                pager.put(f"{h}\n{whole}")
                 break
             room -= _MARKER
-            if room < _MIN_PIECE and page:
-                pages.append(page)
-                page = ""
+            if room < _MIN_PIECE and not pager.empty_page:
+                pager.close()
                 continue
             end = _fit(text, pos, room)
-            pages.append(f"{page}{sep}{h}\n{block_quote(text[pos:end])}\n{CONTINUES}")
-            page, pos, first = "", end, False
-            if max_pages and len(pages) >= max_pages:
-                pages[-1] = pages[-1].removesuffix(CONTINUES) + CONTINUES_IN_DOCUMENT
-                return pages
-    if page:
-        pages.append(page)
-    return pages
+            pager.put(f"{h}\n{block_quote(text[pos:end])}\n{messages.CONTINUES}")
+            pager.close()
+            pos, first = end, False
+            if pager.full:
+                last = pager.pages[-1].removesuffix(messages.CONTINUES)
+                pager.pages[-1] = last + messages.CONTINUES_IN_DOCUMENT
+                return pager.pages
+    return pager.finish()
 
 
 def _fit(text: str, start: int, room: int) -> int:
@@ -348,48 +192,30 @@ def _joins(ch: str) -> bool:
     return bool(unicodedata.combining(ch)) or ch in "\u200d\ufe0e\ufe0f\u20e3"
 
 
-def _lines_to_pages(lines: Sequence[str], limit: int, max_pages: int, more: str) -> list[str]:
-    """Whole lines into messages; past max_pages the rest ("- " items) is counted, not shown."""
-    room = limit - 50  # so that the count of the rest always fits
-    pages: list[str] = []
-    page = ""
-    for i, line in enumerate(lines):
-        line = line if size(line) <= room else line[: room - 1] + "…"
-        if page and size(page) + 1 + size(line) > room:
-            pages.append(page)
-            page = ""
-            if len(pages) == max_pages:
-                rest = sum(1 for rest_line in lines[i:] if rest_line.startswith("- "))
-                pages[-1] += "\n" + more.format(count=rest)
-                return pages
-        page = f"{page}\n{line}" if page else line
-    pages.append(page)
-    return pages
+def _items_left(template: str) -> Callable[[Sequence[str]], str]:
+    """The note for list items ("- " lines) not shown."""
+    return lambda rest: template.format(count=sum(1 for line in rest if line.startswith("- ")))
 
 
-def _code_pages(title: str, text: str, limit: int, max_pages: int) -> list[str]:
+def _lines_left(rest: Sequence[str]) -> str:
+    return messages.MORE_LINES.format(count=len(rest))
+
+
+def _list_pages(lines: Sequence[str], more: str, limit: int) -> list[Page]:
+    return [Page(c) for c in lines_to_pages(lines, _items_left(more), limit)]
+
+
+def _code_pages(title: str, text: str, limit: int) -> list[str]:
     """title, then text in code blocks split between messages at line ends; a "```" in the
-    text cannot close the block early; past max_pages the rest is counted, not shown."""
+    text cannot close the block early; past MAX_PAGES the rest is counted, not shown."""
     text = text.replace("```", "`\u200b`\u200b`")
     lines = [line[: limit // 2] for line in text.splitlines()] or [""]
-    note = "… and {count:,} more lines."
-    reserve = len(note) + 12
 
-    def content(chunk: list[str], first: bool) -> str:
-        return (f"{title}\n" if first else "") + "```\n" + "\n".join(chunk) + "\n```"
+    def fence(chunk: str, first: bool) -> str:
+        return (f"{title}\n" if first else "") + "```\n" + chunk + "\n```"
 
-    pages: list[str] = []
-    chunk: list[str] = []
-    for i, line in enumerate(lines):
-        if chunk and size(content([*chunk, line], not pages)) > limit - reserve:
-            pages.append(content(chunk, not pages))
-            chunk = []
-            if len(pages) == max_pages:
-                pages[-1] += "\n" + note.format(count=len(lines) - i)
-                return pages
-        chunk.append(line)
-    pages.append(content(chunk, not pages))
-    return pages
+    reserve = len(messages.MORE_LINES) + 12
+    return lines_to_pages(lines, _lines_left, limit, wrap=fence, reserve=reserve)
 
 
 def _dump(value: object, indent: str = "") -> list[str]:

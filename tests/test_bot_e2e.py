@@ -27,9 +27,9 @@ from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
 from fakediscord import Intent
 
-from bot import phrases, render
-from bot.app import MESSAGE_CONTENT_HELP, Redact, run
-from bot.cogs.shared import AskedMemory, Snapshot
+from bot import markdown, messages
+from bot.app import Redact, run
+from bot.cogs.state import AskedMemory, Cooldowns, Snapshot
 from bot.errors import UsageError
 from bot.library import Library
 
@@ -74,18 +74,20 @@ async def test_with_dms_off_a_dm_gets_a_polite_fixed_reply(scene: Scene) -> None
     scene.bot.state.now = Snapshot(replace(kept.settings, dms_enabled=False), kept.library)
     try:
         dm = scene.server.dm_channel(scene.carol)
-        assert [r.content for r in await say(scene, dm, scene.carol, QUESTION)] == [render.DMS_OFF]
+        recs = await say(scene, dm, scene.carol, QUESTION)
+        assert [r.content for r in recs] == [messages.DMS_OFF]
         _, recs = await slash_ask(scene, None, dm, scene.carol)
-        assert [(r.ephemeral, r.content) for r in recs] == [(True, render.DMS_OFF)]
+        assert [(r.ephemeral, r.content) for r in recs] == [(True, messages.DMS_OFF)]
     finally:
         scene.bot.state.now = kept
 
 
 async def test_an_unanswerable_question_gets_the_fixed_abstention(scene: Scene) -> None:
     _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, "What is a hovercraft?")
-    assert [r.content for r in recs] == [render.abstention("no_match")]
+    assert [r.content for r in recs] == [messages.abstention("no_match")]
     _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice, "what is it?")
-    assert recs[0].content.startswith(phrases.ABSTAIN["no_terms"]) and "/sources" in recs[0].content
+    first = recs[0].content
+    assert first.startswith(messages.ABSTAIN["no_terms"]) and "/sources" in first
 
 
 async def test_sources_lists_what_this_place_may_quote(scene: Scene) -> None:
@@ -100,14 +102,14 @@ async def test_sources_lists_what_this_place_may_quote(scene: Scene) -> None:
     assert g2_recs[0].ephemeral
     labels = ("Lantern notice", "The long chronicle", "Siversk falls after Ukrainian withdrawal")
     for label in labels:
-        assert f"*{render.escape(label, False)}*" in g1 and label in g2 and label in dm
+        assert f"*{markdown.escape(label, False)}*" in g1 and label in g2 and label in dm
     assert "Vault ledger" in g1 and "Vault ledger" not in g2 and "Vault ledger" not in dm
 
 
 async def test_help_says_how_to_ask(scene: Scene) -> None:
     inter = await scene.server.slash(scene.g2, scene.lobby, scene.carol, "help")
     (rec,) = await replies(scene, inter)
-    assert rec.ephemeral and rec.content == render.help_text("?")
+    assert rec.ephemeral and rec.content == messages.help_text("?")
 
 
 # --- buttons -------------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ async def test_a_forgotten_answer_says_its_buttons_expired(scene: Scene) -> None
         await say(scene, scene.general, scene.alice, "!ask What did Gerasimov tell Putin?")
         click = await scene.server.click(old[-1], "qb:ctx:0", scene.alice)
         (rec,) = await replies(scene, click)
-        assert rec.ephemeral and rec.content == render.EXPIRED
+        assert rec.ephemeral and rec.content == messages.EXPIRED
     finally:
         scene.bot.state.asked = kept
 
@@ -163,7 +165,7 @@ async def test_a_very_long_quote_is_split_within_limits(scene: Scene) -> None:
                               "What does the glacier expedition chronicle record?")
     quotes = check(scene, recs)
     assert len(recs) >= 2 and quotes[0].pieces >= 2 and quotes[0].text == LONG + "."
-    assert recs[0].content.endswith("\n" + render.CONTINUES)
+    assert recs[0].content.endswith("\n" + messages.CONTINUES)
     assert "(continued):" in recs[1].content
     assert scene.server.http_errors[errors:] == []  # every message was accepted
 
@@ -199,14 +201,14 @@ async def test_a_private_collection_stays_in_its_guild(scene: Scene) -> None:
             check(scene, recs)
             assert "zephyrium" not in "".join(r.content for r in recs)
             if custom_id == "qb:ctx:0":
-                assert [(r.ephemeral, r.content) for r in recs] == [(True, render.HIDDEN)]
+                assert [(r.ephemeral, r.content) for r in recs] == [(True, messages.HIDDEN)]
 
 
 async def test_a_channel_not_in_the_list_is_ignored(scene: Scene) -> None:
     inter = await scene.server.slash(scene.g1, scene.offtopic, scene.alice, "ask",
                                      {"question": QUESTION})
     (rec,) = await replies(scene, inter)
-    assert rec.ephemeral and rec.content == render.NOT_HERE
+    assert rec.ephemeral and rec.content == messages.NOT_HERE
     msg = await scene.server.user_says(scene.offtopic, scene.alice, f"!ask {QUESTION}")
     await scene.server.user_says(scene.offtopic, scene.alice, f"{mention(scene)} {QUESTION}")
     await silence(scene, msg)
@@ -247,12 +249,12 @@ async def test_a_rate_limited_send_is_retried_and_answered_once(scene: Scene) ->
 async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
     errors = len(scene.server.http_errors)
     at = mention(scene)
-    empty, too_long = render.EMPTY_QUESTION.split("{")[0], render.TOO_LONG.split("{")[0]
+    empty, too_long = messages.EMPTY_QUESTION.split("{")[0], messages.TOO_LONG.split("{")[0]
     cases = [
         (at, empty),
         (f"{at} \u200b\u200d\u2060", empty),
         (f"{at} " + "siversk " * 1250, too_long),
-        (f"{at} ?!", phrases.ABSTAIN["no_terms"]),
+        (f"{at} ?!", messages.ABSTAIN["no_terms"]),
         (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", ""),  # "everyone" is a word
     ]
     for text, start in cases:
@@ -263,7 +265,7 @@ async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
     inter = await scene.server.slash(scene.g1, scene.general, scene.eve, "ask",
                                      {"question": "why " * 1500})
     (rec,) = await replies(scene, inter)
-    assert rec.ephemeral and rec.content.startswith(render.TOO_LONG.split("{")[0])
+    assert rec.ephemeral and rec.content.startswith(messages.TOO_LONG.split("{")[0])
     assert scene.server.http_errors[errors:] == []
 
 
@@ -282,7 +284,7 @@ async def test_errors_get_a_short_reply_and_the_bot_keeps_serving(scene: Scene) 
     try:
         for error, shown in [(UsageError("the index is being rebuilt_now"),
                               "the index is being rebuilt\\_now"),
-                             (RuntimeError("boom"), render.OOPS)]:
+                             (RuntimeError("boom"), messages.OOPS)]:
             scene.bot.state.now = Snapshot(kept.settings, Library(Broken(error), ()))
             (rec,) = await say(scene, scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
             assert rec.content == shown
@@ -292,6 +294,26 @@ async def test_errors_get_a_short_reply_and_the_bot_keeps_serving(scene: Scene) 
         scene.bot.state.now = kept
     assert any(r.levelno == logging.ERROR and r.exc_info for r in scene.logs)
     check(scene, await say(scene, scene.general, scene.eve, f"{mention(scene)} {QUESTION}"))
+
+
+async def test_prefix_commands_and_buttons_report_errors_the_same_way(scene: Scene) -> None:
+    _, answer = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+    kept, cooldowns = scene.bot.state.now, scene.bot.state.cooldowns
+    scene.bot.state.cooldowns = Cooldowns()
+    try:
+        for error, shown in [(UsageError("the index is being rebuilt_now"),
+                              "the index is being rebuilt\\_now"),
+                             (RuntimeError("boom"), messages.OOPS)]:
+            scene.bot.state.now = Snapshot(kept.settings, Library(Broken(error), ()))
+            recs = await say(scene, scene.general, scene.bob, f"!ask {QUESTION}")
+            assert [r.content for r in recs] == [shown]
+            click = await scene.server.click(answer[-1], "qb:more", scene.bob)
+            # More defers publicly ("thinking..."), so Discord turns the first followup into
+            # that public message: the error replaces it, ephemeral or not.
+            recs = await replies(scene, click)
+            assert [r.content for r in recs] == [shown]
+    finally:
+        scene.bot.state.now, scene.bot.state.cooldowns = kept, cooldowns
 
 
 async def test_run_with_a_refused_token_says_how_to_fix_it(
@@ -324,10 +346,10 @@ async def test_non_moderators_are_refused(scene: Scene) -> None:
     server = scene.server
     inter = await server.slash(scene.g1, scene.general, scene.eve, "quotebot reload")
     (rec,) = await replies(scene, inter)
-    assert rec.ephemeral and rec.content == render.NOT_MODERATOR
+    assert rec.ephemeral and rec.content == messages.NOT_MODERATOR
     inter = await server.slash(None, server.dm_channel(scene.alice), scene.alice, "quotebot config")
     (rec,) = await replies(scene, inter)
-    assert rec.ephemeral and rec.content == render.GUILD_ONLY
+    assert rec.ephemeral and rec.content == messages.GUILD_ONLY
 
 
 async def test_moderator_sees_this_guilds_config(scene: Scene) -> None:
@@ -342,7 +364,7 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
 ) -> None:
     server, question = scene.server, "When does the quarry bell ring?"
     before = await say(scene, scene.general, scene.bob, f"!ask {question}")
-    assert [r.content for r in before] == [render.abstention("no_match")]
+    assert [r.content for r in before] == [messages.abstention("no_match")]
 
     (scene.root / "docs" / "public" / "quarry.txt").write_text(NEW_DOC + "\n", encoding="utf-8")
     inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
@@ -357,7 +379,7 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
     try:
         inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
         text = "\n".join(r.content for r in await replies(scene, inter))
-        assert text.startswith(render.RELOAD_FAILED) and "config/bot.yaml:" in text
+        assert text.startswith(messages.RELOAD_FAILED) and "config/bot.yaml:" in text
         after = await say(scene, scene.general, scene.bob, f"!ask {question}")
         assert check(scene, after)[0].text == NEW_DOC  # still the last good config
     finally:
@@ -377,7 +399,7 @@ async def test_without_the_message_content_intent_mentions_and_slash_still_work(
         gateway = scene.server.gateway
         assert 4014 in gateway.close_codes and gateway.identify_count == 1
         assert not [s for s in gateway.sessions.values() if s.intents & Intent.MESSAGE_CONTENT]
-        warnings = [r for r in scene.logs if r.getMessage() == MESSAGE_CONTENT_HELP]
+        warnings = [r for r in scene.logs if r.getMessage() == messages.MESSAGE_CONTENT_HELP]
         assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
         check(scene, await say(scene, scene.general, scene.alice, f"{mention(scene)} {QUESTION}"))
         _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)

@@ -69,6 +69,32 @@ def test_sources_lists_labels_and_counts() -> None:
 
 
 @pytest.mark.parametrize(
+    ("labels", "why"),
+    [
+        ("a.txt: {label: [unclosed\n", "sources.yaml:2: YAML syntax error"),
+        ("a.txt: !!python/object/apply:os.system [echo hi]\n", "!!python/object/apply"),
+        ("- a.txt\n", "the top level must be a mapping"),
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcde", "bcdef", strict=True)
+        ), "billion laughs"),
+    ],
+)
+def test_sources_yaml_read_safely_and_a_broken_one_reported(
+    tmp_path: Path, labels: str, why: str
+) -> None:
+    # sources.yaml goes through the config's hardened reader: a broken or hostile file is
+    # reported with its line, and the folder's documents still load under their file names.
+    (tmp_path / "a.txt").write_text("The ferry left the harbour at noon.\n")
+    (tmp_path / "sources.yaml").write_text(labels)
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(tmp_path)], out) == 0
+    text = out.getvalue()
+    assert text.startswith("a.txt\n"), text
+    assert "sources.yaml: labels not read (" in text and why in text, text
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["ask", "--corpus", "/no/such/folder", "hi"], "corpus folder not found"),

@@ -18,7 +18,7 @@ from e2e.harness import Scene, running_scene
 from e2e.talk import QUESTION, check, final, mention, replies, say, slash_ask
 from fakediscord import skip_identify_delay
 
-from bot import render
+from bot import messages
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -130,7 +130,7 @@ async def test_when_discord_never_recovers_it_is_logged_and_the_bot_serves_on(
     await server.wait_until(lambda: failed(), 10, what="the failure in the log")
     assert failed()[0].exc_info is not None  # with its traceback
     recs = await replies(scene, msg, scene.general)
-    assert [r.content for r in recs] == [render.OOPS]
+    assert [r.content for r in recs] == [messages.OOPS]
     await answered_once(scene)
 
 
@@ -186,7 +186,7 @@ async def test_a_missing_corpus_folder_keeps_the_last_good_state(scene: Scene) -
     public.rename(public.with_name("moved"))
     try:
         text = await reload(scene)
-        assert text.startswith(render.RELOAD_FAILED) and "docs/public" in text, text
+        assert text.startswith(messages.RELOAD_FAILED) and "docs/public" in text, text
         assert scene.bot.state.now is kept
         recs = await say(scene, scene.general, scene.bob, f"!ask {QUESTION}")
     finally:
@@ -225,7 +225,7 @@ async def test_an_index_dir_that_became_a_file_is_refused_by_name(scene: Scene) 
     cache.write_text("not a folder\n", encoding="utf-8")
     try:
         text = await reload(scene)
-        assert text.startswith(render.RELOAD_FAILED) and "index_dir" in text, text
+        assert text.startswith(messages.RELOAD_FAILED) and "index_dir" in text, text
         assert "is a file" in text
         await still_serving(scene)
     finally:

@@ -22,7 +22,7 @@ from e2e.talk import check, mention, replies
 from fakediscord import UnrealisticAction
 from verbatim import assert_answer_verbatim
 
-from bot import phrases, render
+from bot import messages, paginate, render
 from bot.core.documents import MAX_PASSAGE_CHARS
 from bot.library import Library, build_library, load_documents
 
@@ -115,7 +115,7 @@ def test_quotes_from_hostile_documents_are_verbatim(
     for quote in answer["quotes"]:
         assert len(quote["text"]) <= MAX_PASSAGE_CHARS * 3
     for page in render.render_answer(library.engine.answer(question)):
-        assert 0 < len(page.content) <= render.CONTENT_LIMIT
+        assert 0 < len(page.content) <= paginate.CONTENT_LIMIT
         assert "@everyone" not in page.content.replace("\\@everyone", "")
 
 
@@ -137,7 +137,7 @@ def test_every_hostile_question_gets_one_verbatim_answer(hostile_docs: Path) -> 
         assert answer.answered or answer.reason in ("no_terms", "no_match"), row
         assert_answer_verbatim(data, [SEEDS, hostile_docs])
         pages = render.render_answer(answer)
-        assert pages and all(0 < len(p.content) <= render.CONTENT_LIMIT for p in pages), row
+        assert pages and all(0 < len(p.content) <= paginate.CONTENT_LIMIT for p in pages), row
         answered += answer.answered
     assert 0 < answered < len(QUESTIONS)  # some real questions answer, noise does not
 
@@ -170,11 +170,11 @@ SAMPLE = [row["q"] for row in QUESTIONS[::7]][:40]
 WAYS = ("prefix", "mention", "slash", "dm")
 CALM = (
     "From *",
-    phrases.ABSTAIN["no_terms"],
-    render.abstention("no_match"),
-    render.EMPTY_QUESTION.split("{")[0],
-    render.TOO_LONG.split("{")[0],
-    render.help_text("!"),
+    messages.ABSTAIN["no_terms"],
+    messages.abstention("no_match"),
+    messages.EMPTY_QUESTION.split("{")[0],
+    messages.TOO_LONG.split("{")[0],
+    messages.help_text("!"),
     "Slow down",
 )
 
@@ -211,8 +211,8 @@ async def test_a_sample_asked_every_way_gets_calm_replies_that_ping_no_one(scene
         asked += 1
         check(scene, recs)  # within limits, allowed_mentions {"parse": []}, no pings, verbatim
         first = recs[0].content
-        assert first.startswith(CALM) or first == render.help_text("!"), (way, question, first)
-        assert render.OOPS not in first
+        assert first.startswith(CALM) or first == messages.help_text("!"), (way, question, first)
+        assert messages.OOPS not in first
         answers = [r for r in recs if r.content.startswith("From *")]
         assert len(recs) == 1 or len(answers) == len(recs), (way, question, recs)
     assert asked >= 35 and refused <= 5

@@ -1,5 +1,5 @@
 """render.py: Discord's limits, verbatim quotes (escaped so they show the document's exact
-characters, and un-escaped back), continuation markers, no pings, fixed phrases."""
+characters, and un-escaped back), continuation markers, no pings, fixed messages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from e2e.quotes import read_quotes
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import phrases, render
+from bot import markdown, messages, paginate, render
+from bot.cogs.shared import NO_PINGS
+from bot.cogs.views import make_view
 from bot.core.answer import NO_MATCH, NO_TERMS, Answer, Quote, Source
 from bot.core.documents import Document
 
@@ -30,9 +32,9 @@ def answer(*quotes: Quote, more: bool = False) -> Answer:
     return Answer("q?", True, tuple(quotes), None, 0.9, more)
 
 
-def check_limits(pages: list[render.Page], limit: int = render.CONTENT_LIMIT) -> None:
+def check_limits(pages: list[render.Page], limit: int = paginate.CONTENT_LIMIT) -> None:
     for page in pages:
-        assert 0 < render.size(page.content) <= limit
+        assert 0 < paginate.size(page.content) <= limit
         assert len(page.buttons) <= 25
         assert all(len(b.custom_id) <= 100 and 0 < len(b.label) <= 80 for b in page.buttons)
         rows = [b.row for b in page.buttons]
@@ -46,13 +48,13 @@ def check_limits(pages: list[render.Page], limit: int = render.CONTENT_LIMIT) ->
 @example("  - item\n1. one\n# h\n> q\n-# small")
 @example("<https://x.org> [a](https://b.org) \\*")
 def test_unescape_inverts_escape(text: str) -> None:
-    assert render.unescape(render.escape(text)) == text
-    assert render.unescape(render.escape(text, line_start=False)) == text
+    assert markdown.unescape(markdown.escape(text)) == text
+    assert markdown.unescape(markdown.escape(text, line_start=False)) == text
 
 
 @given(MARKDOWN)
 def test_escaped_text_has_no_live_markdown_or_mentions(text: str) -> None:
-    out = render.escape(text)
+    out = markdown.escape(text)
     links = [m.span() for m in re.finditer(r"https?://[^\s<\\]+", out)]  # left as they are
     i = 0
     while i < len(out):
@@ -69,7 +71,7 @@ def test_escaped_text_has_no_live_markdown_or_mentions(text: str) -> None:
 
 
 def test_mentions_are_escaped() -> None:
-    assert render.escape("hi @everyone and <@123>") == "hi \\@everyone and \\<@123>"
+    assert markdown.escape("hi @everyone and <@123>") == "hi \\@everyone and \\<@123>"
 
 
 # --- answers -----------------------------------------------------------------------------------
@@ -92,12 +94,12 @@ def test_every_label_of_a_shared_quote_is_shown() -> None:
 @pytest.mark.parametrize("reason", [NO_MATCH, NO_TERMS])
 def test_abstention_is_a_fixed_phrase_pointing_to_sources(reason: str) -> None:
     pages = render.render_answer(Answer("q?", False, reason=reason))
-    assert pages == [render.Page(f"{phrases.ABSTAIN[reason]} {phrases.SEE_SOURCES}")]
+    assert pages == [render.Page(f"{messages.ABSTAIN[reason]} {messages.SEE_SOURCES}")]
     assert "/sources" in pages[0].content
 
 
 def test_abstentions_differ_by_reason() -> None:
-    assert render.abstention(NO_MATCH) != render.abstention(NO_TERMS)
+    assert messages.abstention(NO_MATCH) != messages.abstention(NO_TERMS)
 
 
 def test_buttons_context_per_quote_and_more_only_when_more() -> None:
@@ -118,17 +120,17 @@ def test_buttons_fit_discord_rows() -> None:
 
 async def test_view_round_trips_through_discord_py() -> None:
     pages = render.render_answer(answer(quote("A."), quote("B."), more=True))
-    view = render.make_view(pages[-1].buttons)
+    view = make_view(pages[-1].buttons)
     rows = view.to_components()
     assert len(rows) <= 5
     ids = [c["custom_id"] for row in rows for c in row["components"]]
     assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more"]
-    assert render.make_view(()) is None
+    assert make_view(()) is None
 
 
 def test_no_pings_means_none() -> None:
-    assert render.NO_PINGS.to_dict() == discord.AllowedMentions.none().to_dict()
-    assert render.NO_PINGS.to_dict()["parse"] == []
+    assert NO_PINGS.to_dict() == discord.AllowedMentions.none().to_dict()
+    assert NO_PINGS.to_dict()["parse"] == []
 
 
 def test_long_quote_continues_with_markers_outside_the_quote() -> None:
@@ -137,7 +139,7 @@ def test_long_quote_continues_with_markers_outside_the_quote() -> None:
     check_limits(pages)
     assert len(pages) >= 4
     for page in pages[:-1]:
-        assert page.content.endswith("\n" + render.CONTINUES)
+        assert page.content.endswith("\n" + messages.CONTINUES)
     for page in pages[1:]:
         assert page.content.startswith("From *Long*, paragraph 4 (continued):\n> ")
     read = read_quotes(p.content for p in pages)
@@ -151,7 +153,7 @@ def test_long_quote_continues_with_markers_outside_the_quote() -> None:
 @given(
     texts=st.lists(st.one_of(MARKDOWN, WORDS, MARKDOWN.map(lambda s: s * 40)), min_size=1,
                    max_size=4),
-    limit=st.sampled_from([400, 700, render.CONTENT_LIMIT]),
+    limit=st.sampled_from([400, 700, paginate.CONTENT_LIMIT]),
     label=st.text(max_size=150),
 )
 def test_any_answer_fits_and_reads_back_verbatim(texts: list[str], limit: int, label: str) -> None:
@@ -167,8 +169,8 @@ def test_a_huge_paragraph_shows_its_start_and_says_it_continues() -> None:
     text = "x " * 50_000
     pages = render.render_context(quote(text, "Big", 2))
     check_limits(pages)
-    assert len(pages) == render.MAX_PAGES
-    assert pages[-1].content.endswith(render.CONTINUES_IN_DOCUMENT)
+    assert len(pages) == paginate.MAX_PAGES
+    assert pages[-1].content.endswith(messages.CONTINUES_IN_DOCUMENT)
     assert text.startswith(read_quotes(p.content for p in pages)[0].text)
 
 
@@ -188,13 +190,13 @@ def doc(label: str, collection: str = "seeds", source: str = "", date: str = "")
 def test_sources_list_labels_escaped_and_grouped() -> None:
     pages = render.render_sources([doc("b_doc", "x"), doc("A *doc*", "y", "BBC", "2024")])
     assert pages[0].content == "**x**\n- *b\\_doc*\n**y**\n- *A \\*doc\\** (BBC, 2024)"
-    assert render.render_sources([]) == [render.Page(render.NO_SOURCES)]
+    assert render.render_sources([]) == [render.Page(messages.NO_SOURCES)]
 
 
 def test_many_sources_are_paged_and_counted() -> None:
     pages = render.render_sources([doc(f"Document number {i:05}" + "x" * 60) for i in range(2000)])
     check_limits(pages)
-    assert len(pages) == render.MAX_PAGES
+    assert len(pages) == paginate.MAX_PAGES
     assert re.search(r"… and [\d,]+ more documents\.$", pages[-1].content)
 
 
@@ -202,7 +204,7 @@ def test_problems_are_shown_in_code_blocks_that_cannot_be_closed_early() -> None
     problem = "config/bot.yaml:3: top_k: must be 1 to 10 ```oops```\n" * 200
     pages = render.render_problem(problem)
     check_limits(pages)
-    assert pages[0].content.startswith(render.RELOAD_FAILED + "\n```\n")
+    assert pages[0].content.startswith(messages.RELOAD_FAILED + "\n```\n")
     for page in pages:
         assert page.content.count("```") == 2
 
@@ -215,7 +217,19 @@ def test_config_is_rendered_within_limits() -> None:
     assert "prefix: !" in pages[0].content
 
 
+def test_an_error_reply_goes_through_the_same_paginator() -> None:
+    short = "config/bot.yaml:3: prefix: must be 1 to 5 characters (got '*_*')"
+    assert [p.content for p in render.render_error(short)] == [markdown.escape(short)]
+    long = "\n".join(f"guilds/{i}.yaml:1: top_k: must be 1 to 10, got <@{i}>" for i in range(400))
+    pages = render.render_error(long)
+    check_limits(pages)
+    assert len(pages) == paginate.MAX_PAGES
+    assert re.search(r"… and [\d,]+ more lines\.$", pages[-1].content)
+    shown = "\n".join(p.content for p in pages).splitlines()[:-1]
+    assert shown == markdown.escape(long).splitlines()[: len(shown)]
+
+
 def test_help_is_three_lines_with_the_guild_prefix() -> None:
-    text = render.help_text("?")
+    text = messages.help_text("?")
     assert len(text.splitlines()) == 3
     assert "?ask" in text and "/ask" in text and "/sources" in text

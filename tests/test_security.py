@@ -19,7 +19,7 @@ from e2e.harness import Scene, close_scene, open_scene, start_bot
 from e2e.talk import check, mention, replies, say, slash_ask
 from fakediscord import InteractionType, Perm
 
-from bot import cli, render
+from bot import cli, messages
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -70,12 +70,12 @@ async def test_moderator_commands_refuse_everyone_else_everywhere(scene: Scene, 
         lookalike = server.add_role(scene.g2, "Mods")  # same name, not a configured role
         server.add_member(scene.g2, scene.dave, roles=[lookalike])
     cases = [
-        (scene.g1, scene.general, scene.eve, render.NOT_MODERATOR),  # plain member
-        (scene.g1, scene.general, scene.alice, render.NOT_MODERATOR),
-        (scene.g2, scene.lobby, scene.carol, render.NOT_MODERATOR),
-        (scene.g2, scene.lobby, scene.dave, render.NOT_MODERATOR),  # a role named "Mods"
-        (None, server.dm_channel(scene.alice), scene.alice, render.GUILD_ONLY),
-        (None, server.dm_channel(scene.bob), scene.bob, render.GUILD_ONLY),  # a g1 moderator
+        (scene.g1, scene.general, scene.eve, messages.NOT_MODERATOR),  # plain member
+        (scene.g1, scene.general, scene.alice, messages.NOT_MODERATOR),
+        (scene.g2, scene.lobby, scene.carol, messages.NOT_MODERATOR),
+        (scene.g2, scene.lobby, scene.dave, messages.NOT_MODERATOR),  # a role named "Mods"
+        (None, server.dm_channel(scene.alice), scene.alice, messages.GUILD_ONLY),
+        (None, server.dm_channel(scene.bob), scene.bob, messages.GUILD_ONLY),  # a g1 moderator
     ]
     for guild, channel, user, refusal in cases:
         inter = await server.slash(guild, channel, user, command)
@@ -96,16 +96,16 @@ async def test_manage_server_or_a_configured_role_is_needed_and_checked_each_tim
     server.set_member_roles(scene.g2, scene.carol, [admins])
     inter = await server.slash(scene.g2, scene.lobby, scene.carol, "quotebot config")
     text = "\n".join(r.content for r in await replies(scene, inter))
-    assert text.startswith(render.CONFIG_TITLE)
+    assert text.startswith(messages.CONFIG_TITLE)
     server.set_member_roles(scene.g2, scene.carol, [])  # demoted: refused at once
     inter = await server.slash(scene.g2, scene.lobby, scene.carol, "quotebot config")
     (rec,) = await replies(scene, inter)
-    assert rec.content == render.NOT_MODERATOR
+    assert rec.content == messages.NOT_MODERATOR
     server.set_member_roles(scene.g1, scene.bob, [])
     try:
         inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot config")
         (rec,) = await replies(scene, inter)
-        assert rec.content == render.NOT_MODERATOR
+        assert rec.content == messages.NOT_MODERATOR
     finally:
         server.set_member_roles(scene.g1, scene.bob, [scene.mods])
 
@@ -145,15 +145,15 @@ async def test_button_ids_carry_no_trusted_data(scene: Scene) -> None:
 
     dm = server.dm_channel(scene.carol)
     cases = [
-        (scene.g1, scene.general, scene.eve, "qb:ctx:99", answer, render.EXPIRED),
-        (scene.g1, scene.general, scene.eve, "qb:ctx:2", answer, render.EXPIRED),
-        (scene.g1, scene.offtopic, scene.alice, "qb:ctx:0", answer, render.NOT_HERE),
-        (scene.g1, scene.offtopic, scene.alice, "qb:more", answer, render.NOT_HERE),
-        (scene.g2, scene.lobby, scene.carol, "qb:ctx:0", user_msg, render.EXPIRED),
-        (scene.g2, scene.lobby, scene.carol, "qb:more", user_msg, render.EXPIRED),
-        (scene.g2, scene.lobby, scene.carol, "qb:ctx:0", answer, render.HIDDEN),
-        (scene.g2, scene.lobby, scene.carol, "qb:ctx:1", answer, render.HIDDEN),
-        (None, dm, scene.carol, "qb:ctx:0", answer, render.HIDDEN),
+        (scene.g1, scene.general, scene.eve, "qb:ctx:99", answer, messages.EXPIRED),
+        (scene.g1, scene.general, scene.eve, "qb:ctx:2", answer, messages.EXPIRED),
+        (scene.g1, scene.offtopic, scene.alice, "qb:ctx:0", answer, messages.NOT_HERE),
+        (scene.g1, scene.offtopic, scene.alice, "qb:more", answer, messages.NOT_HERE),
+        (scene.g2, scene.lobby, scene.carol, "qb:ctx:0", user_msg, messages.EXPIRED),
+        (scene.g2, scene.lobby, scene.carol, "qb:more", user_msg, messages.EXPIRED),
+        (scene.g2, scene.lobby, scene.carol, "qb:ctx:0", answer, messages.HIDDEN),
+        (scene.g2, scene.lobby, scene.carol, "qb:ctx:1", answer, messages.HIDDEN),
+        (None, dm, scene.carol, "qb:ctx:0", answer, messages.HIDDEN),
     ]
     for guild, channel, user, custom_id, message, expected in cases:
         _, recs = await click(guild, channel, user, custom_id, message)
@@ -193,7 +193,7 @@ async def test_a_private_quote_is_never_answered_outside_its_guild(scene: Scene)
 async def test_config_output_never_shows_the_token(scene: Scene, monkeypatch, capsys) -> None:
     inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot config")
     text = "\n".join(r.content for r in await replies(scene, inter))
-    assert text.startswith(render.CONFIG_TITLE) and TOKEN not in text
+    assert text.startswith(messages.CONFIG_TITLE) and TOKEN not in text
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     out = io.StringIO()
     config = str(scene.root / "config")

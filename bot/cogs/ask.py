@@ -3,116 +3,57 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
-from bot.cogs.shared import (
-    Asked,
-    Send,
-    Snapshot,
-    State,
-    answers_in,
-    question_refusal,
-    report,
-    send_pages,
-    slow_down,
-)
+from bot.cogs.asker import Asker
+from bot.cogs.shared import NO_PINGS, Surface, send_pages
+from bot.errors import Refusal
 
 log = logging.getLogger(__name__)
 
 
 class NotHere(commands.CheckFailure):
-    """The bot does not answer in this channel (or DMs are off)."""
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who asks, where, and how to answer them."""
-
-    guild_id: int | None
-    user_id: int
-    send: Send  # content=..., allowed_mentions=..., view=...
-    note: Callable[[str], Awaitable[object]]  # a short notice, ephemeral where Discord allows
-    working: Callable[[], Awaitable[object]]  # acknowledge now, answer later (defer)
-    interactive: bool  # a slash command must always get a reply
-
-    @classmethod
-    def from_ctx(cls, ctx: commands.Context) -> Asker:
-        send = ctx.send
-        if ctx.interaction is None:
-            # A prefix answer replies to its question, so a busy channel shows whose it is.
-            send = functools.partial(
-                ctx.send, reference=ctx.message.to_reference(fail_if_not_exists=False)
-            )
-        return cls(
-            ctx.guild.id if ctx.guild else None,
-            ctx.author.id,
-            send,
-            lambda text: ctx.send(text, ephemeral=True, allowed_mentions=render.NO_PINGS),
-            ctx.defer,
-            ctx.interaction is not None,
-        )
-
-    @classmethod
-    def from_message(cls, message: discord.Message) -> Asker:
-        ref = message.to_reference(fail_if_not_exists=False)
-
-        async def send(**kwargs) -> discord.Message:
-            return await message.channel.send(reference=ref, **kwargs)
-
-        async def idle() -> None:
-            return None
-
-        return cls(
-            message.guild.id if message.guild else None,
-            message.author.id,
-            send,
-            lambda text: send(content=text, allowed_mentions=render.NO_PINGS),
-            idle,
-            False,
-        )
+    """The bot does not answer in this channel (or DMs are off); its cause is the Refusal."""
 
 
 class Ask(commands.Cog):
     """Answer questions with exact quotes."""
 
-    def __init__(self, bot: commands.Bot, state: State) -> None:
+    def __init__(self, bot: commands.Bot, asker: Asker) -> None:
         self.bot = bot
-        self.state = state
+        self.asker = asker
 
     async def cog_check(self, ctx: commands.Context) -> bool:
-        if not answers_in(self.state.now, ctx.guild.id if ctx.guild else None, ctx.channel):
-            raise NotHere()
+        try:
+            self.asker.check_place(Surface.from_ctx(ctx).where)
+        except Refusal as exc:
+            raise NotHere() from exc
         return True
 
     @commands.hybrid_command()
     @app_commands.describe(question="Your question, in your own words")
     async def ask(self, ctx: commands.Context, *, question: str) -> None:
         """Answer a question with exact quotes from the moderators' documents."""
-        await self.respond(Asker.from_ctx(ctx), question)
+        await self.respond(Surface.from_ctx(ctx), question)
 
     @commands.hybrid_command()
     async def sources(self, ctx: commands.Context) -> None:
         """List the documents I can quote here, with their labels."""
-        snapshot = self.state.now
-        guild = snapshot.settings.for_guild(ctx.guild.id if ctx.guild else None)
+        where = Surface.from_ctx(ctx).where
         await ctx.defer(ephemeral=True)
-        documents = await asyncio.to_thread(snapshot.library.engine.sources, guild.collections)
-        await send_pages(ctx.send, render.render_sources(documents), ephemeral=True)
+        reply = await asyncio.to_thread(self.asker.sources, where)
+        await send_pages(ctx.send, reply.pages, ephemeral=True)
 
     @commands.hybrid_command(name="help")
     async def help_(self, ctx: commands.Context) -> None:
         """How to ask me a question."""
-        prefix = self.state.now.settings.for_guild(ctx.guild.id if ctx.guild else None).prefix
-        await ctx.send(render.help_text(prefix), ephemeral=True, allowed_mentions=render.NO_PINGS)
+        text = self.asker.help(Surface.from_ctx(ctx).where)
+        await ctx.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -122,41 +63,18 @@ class Ask(commands.Cog):
         question = question_in(message, self.bot.user.id)
         if question is None or (await self.bot.get_context(message)).valid:
             return  # not for us, or a prefix command, which answers for itself
-        if message.guild and not answers_in(self.state.now, message.guild.id, message.channel):
-            return  # a channel the bot ignores
-        asker = Asker.from_message(message)
-        try:
-            await self.respond(asker, question)
-        except Exception as exc:
-            await report(asker.note, exc)
+        surface = Surface.from_message(message)
+        self.asker.check_channel(surface.where)
+        await self.respond(surface, question)
 
-    async def respond(self, asker: Asker, question: str) -> None:
-        """Parse, call the core off the event loop, render, send."""
-        snapshot = self.state.now
-        guild = snapshot.settings.for_guild(asker.guild_id)
-        if (refusal := self.refusal(snapshot, asker, question)) is not None:
-            if refusal:
-                await asker.note(refusal)
-            return
-        await asker.working()
-        answer = await asyncio.to_thread(
-            snapshot.library.engine.answer,
-            question, top_k=guild.top_k, collections=guild.collections,
-        )
-        message = await send_pages(asker.send, render.render_answer(answer))
-        if answer.quotes and message is not None:
-            self.state.asked.remember(message.id, Asked.of(answer))
-
-    def refusal(self, snapshot: Snapshot, asker: Asker, question: str) -> str | None:
-        """Why not to search: a note to send, "" to stay silent, or None to go ahead. An
-        over-limit user gets one note per window (a slash command always gets one)."""
-        guild = snapshot.settings.for_guild(asker.guild_id)
-        verdict = self.state.cooldowns.take(asker.guild_id, asker.user_id, guild.cooldown)
-        if not verdict.allowed:
-            return slow_down(verdict) if verdict.note or asker.interactive else ""
-        if asker.guild_id is None and not snapshot.settings.dms_enabled:
-            return render.DMS_OFF
-        return question_refusal(question, guild)
+    async def respond(self, surface: Surface, question: str) -> None:
+        """Check, call the core off the event loop, render, send."""
+        self.asker.check_question(question, surface.where)
+        await surface.working()
+        reply = await asyncio.to_thread(self.asker.answer, question, surface.where)
+        message = await send_pages(surface.send, reply.pages)
+        if message is not None:
+            self.asker.remember(message.id, reply.asked)
 
 
 def question_in(message: discord.Message, bot_id: int) -> str | None:
@@ -169,7 +87,3 @@ def question_in(message: discord.Message, bot_id: int) -> str | None:
     if message.guild is None:
         return text.strip()
     return None
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Ask(bot, bot.state))  # type: ignore[attr-defined]

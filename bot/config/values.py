@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config.yamlfile import _BAD, MAX_FILE_BYTES, _File, _got, _LineDict, _LineList, _parse
+from bot.config.yamlfile import _BAD, ConfigFile, _got, _LineDict, _LineList, read_mapping
 
 _SNOWFLAKE = re.compile(r"[1-9][0-9]{16,19}")  # Discord ids are 17-20 digits, below 2**64
 _ID_EXAMPLE = "123456789012345678"
@@ -25,7 +25,7 @@ _ID_EXAMPLE = "123456789012345678"
 class _Spot:
     """Where a value sits: file, line and dotted key, for its problems."""
 
-    file: _File
+    file: ConfigFile
     line: int | None
     name: str
 
@@ -45,7 +45,7 @@ class _Spot:
 class _Section:
     """A mapping being validated, with its dotted path."""
 
-    def __init__(self, file: _File, data: _LineDict, path: str = "") -> None:
+    def __init__(self, file: ConfigFile, data: _LineDict, path: str = "") -> None:
         self.file, self.data, self.path = file, data, path
 
     def __contains__(self, key: object) -> bool:
@@ -172,27 +172,8 @@ def _ids(spot: _Spot, value: _LineList) -> Any:
     return frozenset(ids) if ok else _BAD
 
 
-def _read(path: Path, file: _File, example: str) -> _Section | None:
+def _read(path: Path, file: ConfigFile, example: str) -> _Section | None:
     """The file's top-level mapping (empty for an empty file), or None after recording why
     it cannot be used; example shows a valid first line."""
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        file.add(None, "", f"cannot be read ({exc.strerror}): check that it is a readable file")
-        return None
-    if len(raw) > MAX_FILE_BYTES:
-        file.add(
-            None, "",
-            f"is larger than {MAX_FILE_BYTES:,} bytes, the limit for a config file: "
-            "a config this big is a mistake; keep long alias lists short",
-        )
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        file.add(line, "", f"is not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8")
-        return None
-    data = _parse(text, file, example)
+    data = read_mapping(path, file, example)
     return None if data is None else _Section(file, data)

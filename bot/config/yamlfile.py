@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -22,7 +23,6 @@ MAX_DEPTH = 20  # the schema needs 5 levels; deeper is a mistake or an attack
 # (`[[[[...`) and its composer recurses once per level.
 MAX_PARSE_DEPTH = 100
 MAX_NUMBER_CHARS = 64  # Python refuses to parse ints of 4,300+ digits; nothing needs 64
-
 
 
 # --- reading YAML safely, with line numbers -------------------------------------------------
@@ -118,7 +118,10 @@ _Loader.add_constructor(_YAML + "value", yaml.SafeLoader.construct_yaml_str)
 
 
 @dataclass
-class _File:
+class ConfigFile:
+    """A file being read: its name as shown (relative to the project root) and where its
+    problems go."""
+
     rel: str  # relative to the project root
     problems: list[ConfigProblem]
 
@@ -126,7 +129,33 @@ class _File:
         self.problems.append(ConfigProblem(self.rel, line, key, message))
 
 
-def _parse(text: str, file: _File, example: str) -> _LineDict | None:
+def read_mapping(path: Path, file: ConfigFile, example: str) -> _LineDict | None:
+    """The file's top-level mapping (empty for an empty file), read safely with the line of
+    every key; or None after recording in `file` why it cannot be used (too big, not UTF-8,
+    not YAML, unsafe, not a mapping). example shows a valid first line."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        file.add(None, "", f"cannot be read ({exc.strerror}): check that it is a readable file")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        file.add(
+            None, "",
+            f"is larger than {MAX_FILE_BYTES:,} bytes, the limit for a config file: "
+            "a config this big is a mistake; keep long alias lists short",
+        )
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        file.add(line, "", f"is not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8")
+        return None
+    return _parse(text, file, example)
+
+
+def _parse(text: str, file: ConfigFile, example: str) -> _LineDict | None:
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character, found before parsing
@@ -195,7 +224,7 @@ class _Shape:
     An alias is the same node object as its anchor, so a node's expanded size is computed
     once and reused: the walk costs the size of the file, not of the expansion."""
 
-    def __init__(self, file: _File) -> None:
+    def __init__(self, file: ConfigFile) -> None:
         self.file = file
         self.sizes: dict[int, int] = {}
         self.open: set[int] = set()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.documents import parse_document
-from bot.render import unescape
+from bot.markdown import unescape
 
 FRAME = re.compile(
     r"^From \*(?P<label>.*?)\*, paragraph (?P<paragraph>\d+)"

@@ -8,7 +8,7 @@ from e2e.harness import Scene
 from e2e.quotes import ReadQuote, assert_quoted_verbatim, read_quotes
 from fakediscord import MessageFlag, SentRecord
 
-from bot import render
+from bot import messages
 
 QUESTION = "Who captured Siversk?"
 
@@ -47,7 +47,7 @@ async def replies(scene: Scene, to, channel=None) -> list[SentRecord]:
 
     def done() -> bool:
         recs = current()
-        if not recs or recs[-1].content.endswith(render.CONTINUES):
+        if not recs or recs[-1].content.endswith(messages.CONTINUES):
             return False
         last = recs[-1]
         return bool(last.components) or last.ephemeral or not last.content.startswith("From *")

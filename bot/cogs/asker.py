@@ -1,0 +1,141 @@
+"""The rules of asking, with no wire: where the bot answers, cooldowns, what a question must
+be, which collections may be quoted where, and what to send. A cog turns a Discord event into
+a `Where`, calls an Asker, and sends the pages it returns; a refusal is raised as a
+bot.errors.Refusal for the one error reporter (cogs/errors.py) to show.
+
+The checks are quick and run on the event loop (cooldowns are not thread-safe); the methods
+that search (`answer`, `context`, `sources`) are slow and meant for a worker thread.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from bot import messages
+from bot.cogs.state import Asked, QuoteRef, State
+from bot.config import GuildSettings
+from bot.errors import Ignored, Refusal
+from bot.render import Page, render_answer, render_context, render_sources
+
+MAX_QUESTION = 1000  # characters; a longer "question" gets a note, not a search
+
+
+@dataclass(frozen=True)
+class Where:
+    """Who acts, and where: a guild channel (and a thread's parent channel) or a DM."""
+
+    guild_id: int | None
+    user_id: int
+    channels: tuple[int, ...] = ()
+    interactive: bool = False  # a slash command or a click, which must always get a reply
+
+
+@dataclass(frozen=True)
+class Reply:
+    pages: list[Page]
+    asked: Asked | None = None  # what the last message shows, for its buttons
+
+
+class Asker:
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def guild(self, where: Where) -> GuildSettings:
+        return self.state.now.settings.for_guild(where.guild_id)
+
+    # --- checks (on the event loop) ---------------------------------------------------------
+
+    def check_channel(self, where: Where) -> None:
+        """A guild channel the bot does not answer in: a note for a slash command or a click,
+        silence for a prefix command or a mention."""
+        if where.guild_id is None:
+            return
+        if not any(self.guild(where).answers_in(c) for c in where.channels):
+            raise Refusal(messages.NOT_HERE) if where.interactive else Ignored()
+
+    def check_dms(self, where: Where) -> None:
+        if where.guild_id is None and not self.state.now.settings.dms_enabled:
+            raise Refusal(messages.DMS_OFF)
+
+    def check_place(self, where: Where) -> None:
+        self.check_channel(where)
+        self.check_dms(where)
+
+    def take_turn(self, where: Where) -> None:
+        """Count one action against the user's cooldown here. An over-limit user is told once
+        a window (a slash command or a click always), then ignored."""
+        cooldown = self.guild(where).cooldown
+        verdict = self.state.cooldowns.take(where.guild_id, where.user_id, cooldown)
+        if verdict.allowed:
+            return
+        if verdict.note or where.interactive:
+            seconds = max(1, round(verdict.retry_after + 0.49))
+            raise Refusal(messages.SLOW_DOWN.format(seconds=seconds))
+        raise Ignored()
+
+    def check_question(self, question: str, where: Where) -> None:
+        """Whether to search at all: the cooldown first, so that refusals count too."""
+        self.take_turn(where)
+        self.check_dms(where)
+        if not clean_question(question):
+            raise Refusal(messages.EMPTY_QUESTION.format(prefix=self.guild(where).prefix))
+        if len(question) > MAX_QUESTION:
+            raise Refusal(messages.TOO_LONG.format(limit=MAX_QUESTION))
+
+    def clicked(self, asked: Asked | None, where: Where) -> Asked:
+        """What a clicked message showed, if the clicker may still use its buttons here."""
+        self.check_place(where)
+        if asked is None:
+            raise Refusal(messages.EXPIRED)
+        return asked
+
+    def quote_ref(self, asked: Asked | None, n: int, where: Where) -> QuoteRef:
+        """Quote n of a clicked answer, if its collection may be quoted where clicked."""
+        asked = self.clicked(asked, where)
+        if n >= len(asked.quotes):
+            raise Refusal(messages.EXPIRED)
+        ref = asked.quotes[n]
+        if ref.collection not in self.guild(where).collections:
+            raise Refusal(messages.HIDDEN)
+        return ref
+
+    # --- what to send (slow: in a worker thread) -------------------------------------------
+
+    def answer(self, question: str, where: Where, offset: int = 0) -> Reply:
+        """Quotes from the collections that may be quoted here; `offset` skips those shown."""
+        snapshot = self.state.now
+        guild = snapshot.settings.for_guild(where.guild_id)
+        answer = snapshot.library.engine.answer(
+            question, top_k=guild.top_k, offset=offset, collections=guild.collections
+        )
+        return Reply(render_answer(answer), Asked.of(answer, offset) if answer.quotes else None)
+
+    def context(self, ref: QuoteRef) -> Reply:
+        engine = self.state.now.library.engine
+        quote = engine.paragraph(ref.collection, ref.document, ref.paragraph)
+        if quote is None:
+            raise Refusal(messages.GONE)
+        return Reply(render_context(quote))
+
+    def sources(self, where: Where) -> Reply:
+        snapshot = self.state.now
+        guild = snapshot.settings.for_guild(where.guild_id)
+        return Reply(render_sources(snapshot.library.engine.sources(guild.collections)))
+
+    def help(self, where: Where) -> str:
+        return messages.help_text(self.guild(where).prefix)
+
+    # --- buttons' memory ---------------------------------------------------------------------
+
+    def remember(self, message_id: int, asked: Asked | None) -> None:
+        if asked is not None:
+            self.state.asked.remember(message_id, asked)
+
+    def recall(self, message_id: int | None) -> Asked | None:
+        return None if message_id is None else self.state.asked.get(message_id)
+
+
+def clean_question(text: str) -> str:
+    """The question without invisible format characters (zero-width spaces and the like)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()

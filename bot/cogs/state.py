@@ -1,0 +1,140 @@
+"""What the cogs share, passed to each through its constructor: the current settings and library
+(swapped whole on reload), per-user cooldowns and the answers whose buttons can still be
+clicked. Nothing here talks to Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Cooldown, Settings
+from bot.core.answer import Answer
+from bot.library import Library
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Settings and the library built from them: always read and replaced together, so a
+    request never mixes an old config with a new index."""
+
+    settings: Settings
+    library: Library
+
+
+class State:
+    """The shared state of one bot. `now` is replaced by one assignment, so every request that
+    took a snapshot keeps a consistent one while a reload builds the next."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        loader: Callable[[Settings], Snapshot],
+        remember: int = 2000,
+    ) -> None:
+        self.now = Snapshot(settings, library)
+        self.loader = loader
+        self.cooldowns = Cooldowns()
+        self.asked = AskedMemory(remember)
+        self._reload_lock = asyncio.Lock()
+
+    async def reload(self) -> Snapshot:
+        """Build a new snapshot off the event loop and swap it in; on any error the current
+        one keeps serving and the error propagates."""
+        async with self._reload_lock:
+            snapshot = await asyncio.to_thread(self.loader, self.now.settings)
+            self.now = snapshot
+            return snapshot
+
+
+# --- cooldowns -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: float = 0.0
+    note: bool = False  # the first refusal in a window says so; later ones stay silent
+
+
+@dataclass
+class _Window:
+    times: deque[float] = field(default_factory=deque)
+    noted: bool = False
+
+
+class Cooldowns:
+    """At most `rate` actions per user per `per` seconds (sliding window), per guild or DMs.
+    Bounded: the least recently seen users are forgotten first."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, size: int = 10_000) -> None:
+        self.clock = clock
+        self.size = size
+        self._windows: OrderedDict[tuple[int | None, int], _Window] = OrderedDict()
+
+    def take(self, guild_id: int | None, user_id: int, cooldown: Cooldown) -> Verdict:
+        now = self.clock()
+        key = (guild_id, user_id)
+        window = self._windows.pop(key, None) or _Window()
+        self._windows[key] = window
+        while len(self._windows) > self.size:
+            self._windows.popitem(last=False)
+        while window.times and window.times[0] <= now - cooldown.per:
+            window.times.popleft()
+        if len(window.times) < cooldown.rate:
+            window.times.append(now)
+            window.noted = False
+            return Verdict(True)
+        retry = window.times[0] + cooldown.per - now
+        note = not window.noted
+        window.noted = True
+        return Verdict(False, max(retry, 0.1), note)
+
+
+# --- answers whose buttons may be clicked ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteRef:
+    collection: str
+    document: str
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a message with buttons showed: enough to recompute, for whoever clicks, the
+    paragraph around a quote or the next quotes; never the quotes' text itself."""
+
+    question: str
+    shown: int  # quotes shown so far for this question, across "More"
+    quotes: tuple[QuoteRef, ...]
+
+    @classmethod
+    def of(cls, answer: Answer, shown_before: int = 0) -> Asked:
+        refs = tuple(QuoteRef(q.collection, q.document, q.paragraph) for q in answer.quotes)
+        return cls(answer.question, shown_before + len(refs), refs)
+
+
+class AskedMemory:
+    """message id -> Asked, least recently used forgotten first (a forgotten message's
+    buttons answer that they expired)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[int, Asked] = OrderedDict()
+
+    def remember(self, message_id: int, asked: Asked) -> None:
+        self._items[message_id] = asked
+        self._items.move_to_end(message_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, message_id: int) -> Asked | None:
+        asked = self._items.get(message_id)
+        if asked is not None:
+            self._items.move_to_end(message_id)
+        return asked

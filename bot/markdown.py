@@ -1,0 +1,69 @@
+"""Discord Markdown for text that must show exactly as written: quotes, labels, user text.
+
+A quote is shown as a Markdown block quote whose raw text, un-escaped with `unescape`, is the
+document's exact characters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+# Characters that are Markdown anywhere, "<" (mentions, channels, emoji, timestamps) and "["
+# (masked links); a backslash is doubled so that every backslash in the output is an escape.
+_ALWAYS = frozenset("\\*_~|`<[")
+# Markdown only at the start of a line: quotes, headings, lists ("-", "+", "1."), subtext "-#".
+_LINE_START = re.compile(r"^[ \t]*(?:(?P<mark>[>#+\-])|\d+(?P<dot>\.)(?=\s|$))", re.M)
+_AT = re.compile(r"@(?=everyone|here)")
+# A bare link is left as it is, as discord.utils.escape_markdown does (an escape inside a link
+# would show); it never holds a backslash, so `unescape` leaves it alone too, nor "@everyone".
+_URL = re.compile(r"(?:https?|steam)://(?:(?!@everyone|@here)[^\s<\\])*[^\s<\\.,:;\"'\])@]")
+_UNESCAPE = re.compile(r"\\([\\*_~|`<\[>#+\-.@])")
+
+
+def escape(text: str, line_start: bool = True) -> str:
+    """text with a backslash before every character Discord would read as Markdown or a
+    mention, so the message shows exactly text. (discord.utils.escape_markdown writes "\\ "
+    before an indented "-" and leaves "<@123>", "1." lists and "<link>" brackets alone, which
+    would show different characters.) `unescape` is its exact inverse."""
+    links = [m.span() for m in _URL.finditer(text)]
+    starts = [a for a, _ in links]
+
+    def in_link(i: int) -> bool:
+        k = bisect.bisect_right(starts, i) - 1
+        return k >= 0 and i < links[k][1]
+
+    marks = {i for i, ch in enumerate(text) if ch in _ALWAYS}
+    for m in _LINE_START.finditer(text):
+        if m.start() > 0 or line_start:
+            marks.add(m.start("mark") if m["mark"] else m.start("dot"))
+    marks.update(m.start() for m in _AT.finditer(text))
+    if not marks:
+        return text
+    out, last = [], 0
+    for i in sorted(marks):
+        if in_link(i):
+            continue
+        out += [text[last:i], "\\"]
+        last = i
+    out.append(text[last:])
+    return "".join(out)
+
+
+def unescape(text: str) -> str:
+    """The exact inverse of `escape`, and what Discord shows for escaped text."""
+    return _UNESCAPE.sub(r"\1", text)
+
+
+def inline(text: str, limit: int = 100) -> str:
+    """A label or other short text for a frame line: one line, at most `limit` characters (with
+    a visible "…" when shortened), escaped. Not a quote: quotes are never shortened."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return escape(text, line_start=False)
+
+
+def block_quote(piece: str) -> str:
+    """A piece of a quote as Markdown block-quote lines."""
+    return "\n".join("> " + line for line in escape(piece).split("\n"))

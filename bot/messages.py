@@ -1,0 +1,131 @@
+"""Every sentence quotebot may say besides quotes, in Discord and in the terminal: answer frames,
+refusals, notes, help, moderation replies, error replies and the command line's own lines.
+Nothing else writes words for a user; a slash command's docstring (its help text in Discord)
+and argparse's option help stay on the command they describe.
+
+Templates hold `{name}` fields filled by str.format where they are used.
+"""
+
+from __future__ import annotations
+
+from bot.core.answer import NO_MATCH, NO_TERMS
+from bot.markdown import inline
+
+# --- answers ---------------------------------------------------------------------------------
+
+ABSTAIN = {
+    NO_MATCH: "The documents do not answer this.",
+    NO_TERMS: "That question has no words to search for: ask about a name, a place or an event.",
+}
+SEE_SOURCES = "Use /sources to see the documents I can quote."
+CONTINUES = "(continues)"
+CONTINUES_IN_DOCUMENT = "(continues in the document)"
+CONTEXT = "Context"
+CONTEXT_BUTTON = CONTEXT + ": {label}, paragraph {paragraph}"
+MORE = "More"
+
+
+def frame(label: str, paragraph: int, also: tuple[str, ...] = (), more: int = 0) -> str:
+    """The line above a quote: where it comes from, and which other documents hold it too."""
+    names = [*also, f"{more} more"] if more else list(also)
+    elsewhere = f" (also in {', '.join(names)})" if names else ""
+    return f"From {label}, paragraph {paragraph}{elsewhere}:"
+
+
+def continued(head: str) -> str:
+    """The frame line over the rest of a quote that did not fit in one message."""
+    return f"{head.removesuffix(':')} (continued):"
+
+
+def abstention(reason: str | None, see_sources: bool = True) -> str:
+    """Why there is no answer; in Discord, where /sources exists, with a pointer to it."""
+    text = ABSTAIN.get(reason or NO_MATCH, ABSTAIN[NO_MATCH])
+    return f"{text} {SEE_SOURCES}" if see_sources else text
+
+
+def help_text(prefix: str) -> str:
+    """The three lines of /help and the bot's description."""
+    return (
+        f"Ask with /ask, with {inline(prefix + 'ask', 40)} and your question, by mentioning me, "
+        "or in a DM.\n"
+        "I answer only with exact quotes from documents chosen by the moderators, "
+        "each with its source.\n"
+        "`/sources` lists the documents; under an answer, Context shows the whole paragraph "
+        "and More shows further quotes."
+    )
+
+
+# --- notes and refusals in Discord -------------------------------------------------------------
+
+NOT_HERE = "I do not answer in this channel."
+DMS_OFF = "I do not answer direct messages. Ask me in a server channel where I answer."
+SLOW_DOWN = "Slow down: try again in {seconds} s."
+TOO_LONG = "That question is too long: ask it in at most {limit:,} characters."
+EMPTY_QUESTION = "Write a question after the command, for example: {prefix}ask who took the town?"
+EXPIRED = "This button has expired: ask the question again."
+HIDDEN = "That quote cannot be shown here."
+GONE = "That document is no longer in the library: ask the question again."
+NO_SOURCES = "No documents can be quoted here."
+MORE_SOURCES = "… and {count:,} more documents."
+MORE_ITEMS = "… and {count:,} more."
+MORE_LINES = "… and {count:,} more lines."
+OOPS = "Sorry, something went wrong on my side. Please try again later."
+
+# --- moderation --------------------------------------------------------------------------------
+
+NOT_MODERATOR = (
+    "Only moderators (Manage Server permission or a moderator role) can use this command."
+)
+GUILD_ONLY = "This command works only in a server."
+RELOADED = (
+    "Reloaded: {documents:,} documents in {collections:,} collections, {passages:,} passages."
+)
+SKIPPED = "Skipped {count:,} files:"
+RELOAD_FAILED = "Reload failed; the previous configuration and documents are still in use. Fix:"
+CONFIG_TITLE = "Effective settings here (secrets hidden):"
+
+# --- running the bot (log lines and errors the operator reads) ---------------------------------
+
+MESSAGE_CONTENT_HELP = (
+    "Discord refused the Message Content intent (close code 4014), so prefix commands in "
+    "server channels will not see their text; slash commands, mentions and DMs still work. "
+    "To enable it: https://discord.com/developers/applications -> your application -> Bot -> "
+    "Privileged Gateway Intents -> turn on MESSAGE CONTENT INTENT, then restart the bot."
+)
+BAD_API_URL = "DISCORD_API_BASE_URL must start with http:// or https:// ({url!r})"
+BAD_GATEWAY_URL = "DISCORD_GATEWAY_URL must start with ws:// or wss:// ({url!r})"
+TOKEN_REFUSED = (
+    "Discord refused the token: copy it again from the developer portal "
+    "(Bot -> Reset Token) into DISCORD_TOKEN"
+)
+UNREACHABLE = (
+    "cannot reach Discord at {api} ({error}): check "
+    "the network, or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL"
+)
+TOKEN_MISSING = (
+    "DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token> "
+    "(from the Discord developer portal, Bot tab) and run again"
+)
+TOKEN_MALFORMED = (
+    "DISCORD_TOKEN contains spaces, line breaks or other characters a token never has: "
+    "copy it again from the developer portal (Bot tab, Reset Token)"
+)
+
+# --- the command line and the library it builds -----------------------------------------------
+
+CLI_ERROR = "quotebot: {error}"
+CLI_CONFIG_ERROR = "quotebot: config problems:\n{error}"
+SEE_HELP = "{message} (see `{command} --help`)"
+BAD_TOP_K = "must be a whole number from 1 to 50, got {text!r}"
+NO_CONFIG = "no config at {path}: pass --config DIR"
+SQUAD_MISSING = "SQuAD file not found: {path} (pass the path to dev-v1.1.json)"
+CONFIG_OK = "{folder}: OK"
+CONFIG_PROBLEMS = "{folder}: {count} problem(s)"
+SKIPPED_FILE = "skipped {skipped}"
+CLI_QUESTION = "Q: {question}"
+CLI_LOCATION = "  [{document}, characters {start}-{end}]"
+CLI_SOURCE = "{label}{extra}\n    {place}: {paragraphs} paragraphs, {sentences} sentences"
+FOLDER_NOT_FOUND = "corpus folder not found: {folder} (create it or fix the path)"
+NO_DOCUMENTS = "no documents to quote in {folders}: add .txt or .md files"
+LABELS_NOT_READ = "labels not read ({error}); documents keep file names"
+LABELS_DOUBTFUL = "labels read, but check them ({error})"
