@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.core import rerank
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
+from bot.core.model import RetrievalSettings
 from bot.evaluation import load_squad
 
 
@@ -39,20 +40,15 @@ def collect(engine: Engine, questions, depth: int):
     """Per question: (features, right?, article)."""
     out = []
     for q in questions:
-        exact = engine.query_terms(q.text, near=False)
-        query = dict(exact)
-        for term, others in engine._near_groups(exact).items():
-            for other in others:
-                query.setdefault(other, exact[term] * engine.settings.spelling_weight)
+        query = engine.query.query(q.text).weights
         if not query:
             continue
-        ids, bm25, context = engine._scored_candidates(query, None, q.text)
+        ids, bm25, context = engine.first.candidates(query, None, q.text)
         pool = ids[: depth + rerank.POOL_EXTRA]
         ids, bm25, context = ids[:depth], bm25[:depth], context[:depth]
         if len(ids) < 2:
             continue
-        x = rerank.features(engine.corpus, engine.analyzer, q.text, query, ids, bm25, context,
-                            *engine._kind_test(q.text), engine._titles, pool)
+        x = engine.reranker.features(q.text, query, ids, bm25, context, pool)
         right = np.array([_right(engine, q.answers, int(i)) for i in ids])
         out.append((x, right, q.article))
     return out
@@ -67,7 +63,7 @@ def _right(engine: Engine, answers, i: int) -> bool:
         spans.append((i - 1, i))
     if same[i + 1]:
         spans.append((i, i + 1))
-    return any(a in engine._text(lo, hi) for lo, hi in spans for a in answers)
+    return any(a in engine.quoter.text(lo, hi) for lo, hi in spans for a in answers)
 
 
 def fit(lists, l2: float, steps: int, rate: float) -> np.ndarray:

@@ -120,6 +120,7 @@ def child_build(folder: Path, cache: Path) -> dict:
     from bot.core import store
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.core.corpus import Corpus
+    from bot.core.model import IndexSettings
     from bot.library import load_documents
 
     params = _params()
@@ -128,7 +129,7 @@ def child_build(folder: Path, cache: Path) -> dict:
     t0 = time.perf_counter()
     documents, _ = load_documents([("bench", folder)])
     t1 = time.perf_counter()
-    corpus = Corpus.build(documents, DEFAULT_ANALYZER, **params)
+    corpus = Corpus.build(documents, DEFAULT_ANALYZER, IndexSettings(**params))
     t2 = time.perf_counter()
     key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, params, 20 * 1024 * 1024)
     saved = store.save(corpus, cache, key)
@@ -146,10 +147,11 @@ def child_build(folder: Path, cache: Path) -> dict:
 def _params() -> dict[str, float]:
     """The BM25 parameters build_library uses, so that the query child loads the saved index
     rather than finding another key and rebuilding (as it did when the defaults moved)."""
-    from bot.core.answer import RetrievalSettings
+    from dataclasses import asdict
 
-    s = RetrievalSettings()
-    return {"k1": s.k1, "b": s.b, "epsilon": s.epsilon}
+    from bot.core.model import IndexSettings
+
+    return asdict(IndexSettings())
 
 
 def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:

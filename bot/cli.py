@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import phrases
-from bot.core.answer import Answer, RetrievalSettings
+from bot.core.model import Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
 

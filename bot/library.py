@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -15,9 +15,10 @@ import yaml
 
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.corpus import Corpus
 from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
+from bot.core.model import RetrievalSettings
 from bot.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def build_library(
     for _, folder in folders:
         if not folder.is_dir():
             raise UsageError(f"corpus folder not found: {folder} (create it or fix the path)")
-    params = {"k1": retrieval.k1, "b": retrieval.b, "epsilon": retrieval.epsilon}
+    params = asdict(retrieval.index)
     key = None
     if index_dir is not None:
         key = store.fingerprint(folders, DEFAULT_ANALYZER, params, max_bytes, LABELS_FILE)
@@ -100,7 +101,7 @@ def build_library(
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(f"no documents to quote in {where}: add .txt or .md files")
     with ProgressBar("indexing", "passages") as bar:
-        corpus = Corpus.build(documents, DEFAULT_ANALYZER, progress=bar, **params)
+        corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar)
     if index_dir is not None and key is not None:
         extra = {"skipped": [[str(s.path), s.reason] for s in skipped]}
         try:

@@ -3,7 +3,7 @@ the terminal and Discord renderers both take their wording from here."""
 
 from __future__ import annotations
 
-from bot.core.answer import NO_MATCH, NO_TERMS
+from bot.core.model import NO_MATCH, NO_TERMS
 
 ABSTAIN = {
     NO_MATCH: "The documents do not answer this.",

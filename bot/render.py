@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import discord
 
 from bot import phrases
-from bot.core.answer import NO_MATCH, Answer, Quote
 from bot.core.documents import Document
+from bot.core.model import NO_MATCH, Answer, Quote
 
 CONTENT_LIMIT = 2000  # characters of message content Discord accepts
 BUTTON_LABEL_LIMIT = 80

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from verbatim import assert_answer_verbatim
 
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.documents import parse_document
+from bot.core.model import RetrievalSettings
 from bot.core.spelling import NearSpellings, NearTable, edit_distance, max_edits
 from bot.library import build_library
 

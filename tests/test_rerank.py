@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from bot.core import rerank
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.documents import parse_document
+from bot.core.model import RetrievalSettings
 
 
 def _engine(depth: int) -> Engine:
@@ -27,18 +28,15 @@ col = {name: i for i, name in enumerate(rerank.FEATURES)}
 def _features(engine: Engine, question: str) -> tuple[np.ndarray, np.ndarray]:
     """The engine's first-stage candidates for question, and their feature matrix."""
     query = engine.query_terms(question)
-    ids, bm25, context = engine._scored_candidates(query, None, question)
-    return ids, rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25,
-                                context, *engine._kind_test(question), engine._titles, ids)
+    ids, bm25, context = engine.first.candidates(query, None, question)
+    return ids, engine.reranker.features(question, query, ids, bm25, context, ids)
 
 
 def test_features_have_one_column_each_and_weights_match() -> None:
     engine = _engine(10)
     query = engine.query_terms("When was the harbour crane built?")
-    ids, bm25, context = engine._scored_candidates(query, None, "When was the crane built?")
-    x = rerank.features(engine.corpus, engine.analyzer, "When was the harbour crane built?",
-                        query, ids, bm25, context, *engine._kind_test("When was it built?"),
-                        engine._titles)
+    ids, bm25, context = engine.first.candidates(query, None, "When was the crane built?")
+    x = engine.reranker.features("When was the harbour crane built?", query, ids, bm25, context)
     assert x.shape == (len(ids), len(rerank.FEATURES)) == (len(ids), len(rerank.WEIGHTS))
     assert (x[:, :6] >= 0).all() and (x[:, :6] <= 1 + 1e-9).all()
 
@@ -47,10 +45,10 @@ def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
     on, off = _engine(10), _engine(0)
     question = "When was the harbour crane built?"
     query = on.query_terms(question)
-    ids, bm25, scores_on = on._scored_candidates(query, None, question)
-    order = on._rerank_order(question, query, ids, bm25, scores_on)
+    ids, bm25, scores_on = on.first.candidates(query, None, question)
+    order = on.reranker.reorder(question, query, ids, bm25, scores_on)
     ids_on = np.concatenate((ids[order], ids[len(order) :]))
-    ids_off, _, scores_off = off._scored_candidates(query, None, question)
+    ids_off, _, scores_off = off.first.candidates(query, None, question)
     assert sorted(ids_on.tolist()) == sorted(ids_off.tolist())
     assert scores_on.tolist() == scores_off.tolist()
 
@@ -59,7 +57,7 @@ def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
     engine = _engine(10)
     question = "When was the harbour crane built?"
     ids, x = _features(engine, question)
-    text = {int(i): engine._text(int(i), int(i)) for i in ids}
+    text = {int(i): engine.quoter.text(int(i), int(i)) for i in ids}
     built = next(r for r, i in enumerate(ids) if "built by Krupp" in text[int(i)])
     dated = next(r for r, i in enumerate(ids) if "1961" in text[int(i)])
     assert x[built, col["first"]] == 1 and x[dated, col["first"]] == 0
@@ -92,7 +90,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     k1, b = rerank.TEXT_K1, rerank.TEXT_B
 
     def bm25_of(passages: list[int], mean: float) -> float:
-        tf = sum("crane" in engine._text(i, i).lower() for i in passages)
+        tf = sum("crane" in engine.quoter.text(i, i).lower() for i in passages)
         length = sum(int(lengths[i]) for i in passages)
         return tf / (tf + k1 * (1 - b + b * length / mean))
 
@@ -106,7 +104,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
         assert [round(v, 9) for v in x[:, col[column]]] == [
             round(expect[int(i)] / best, 9) for i in ids]
     # The three-sentence paragraph of a.txt outscores the one-sentence one and b.txt's.
-    lifts = next(r for r, i in enumerate(ids) if "lifts" in engine._text(int(i), int(i)))
+    lifts = next(r for r, i in enumerate(ids) if "lifts" in engine.quoter.text(int(i), int(i)))
     assert x[lifts, col["para_bm25"]] == 1.0 and x[lifts, col["doc_bm25"]] == 1.0
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.answer import RetrievalSettings
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
+from bot.core.model import IndexSettings, RetrievalSettings
 from bot.library import build_library
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -156,7 +156,7 @@ def test_exception_mid_save_keeps_previous(corpus_dir: Path, tmp_path: Path,
                                            monkeypatch) -> None:
     cache = tmp_path / "cache"
     docs, _ = load_folder(corpus_dir, "docs")
-    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(**PARAMS))
     store.save(corpus, cache, "k1")
     calls = 0
     real = store._Writer.write
@@ -187,8 +187,9 @@ from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
+from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
-corpus = Corpus.build(docs, DEFAULT_ANALYZER, k1=1.2, b=0.75, epsilon=0.25)
+corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(k1=1.2, b=0.75, epsilon=0.25))
 if sys.argv[1] == "pause":
     real, n = store._Writer.write, [0]
     def slow(self, name, data):
@@ -221,7 +222,7 @@ print("saved", flush=True)
 def test_old_saves_are_pruned(corpus_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     docs, _ = load_folder(corpus_dir, "docs")
-    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(**PARAMS))
     stale = cache / ".tmp-stale"
     stale.mkdir(parents=True)
     os.utime(stale, (time.time() - 2 * store.STALE_TEMP_SECONDS,) * 2)

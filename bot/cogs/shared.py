@@ -16,7 +16,7 @@ import discord
 
 from bot import render
 from bot.config import Cooldown, GuildSettings, Settings, load_settings
-from bot.core.answer import Answer
+from bot.core.model import Answer
 from bot.errors import QuotebotError
 from bot.library import Library, library_from_settings
 

@@ -349,7 +349,7 @@ def _documents(sec: _Section, glob: _Global) -> None:
 def _retrieval(sec: _Section | None) -> Any:
     # The engine owns the knobs: every field of RetrievalSettings is a key here, so the two
     # cannot drift. Imported late so that `import bot.config` stays light.
-    from bot.core.answer import RetrievalSettings
+    from bot.core.model import RetrievalSettings
 
     if sec is None:
         return RetrievalSettings()

@@ -72,6 +72,8 @@ import numpy as np
 
 from bot.core.analysis import Analyzer, find_words, first_new_name, fold
 from bot.core.corpus import Corpus
+from bot.core.kinds import KINDS, KindTests
+from bot.core.model import AnswerSettings
 
 # One column of the feature matrix each, in this order; each is 0..1 or a small log count.
 FEATURES = (
@@ -109,7 +111,6 @@ FEATURES = (
     "para_sum",   # their context scores, summed ("context" units)
     "para_best",  # the best context score among its paragraph's candidates (itself included)
 )
-KINDS = ("date", "number", "name", "place")
 _SHARES = [FEATURES.index(f) for f in ("para_bm25", "doc_bm25", "win_bm25", "para_rare")]
 # The engine quotes its best 2 x top_k + 2 candidates (12 in `quotebot eval`, which asks for
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
@@ -161,6 +162,37 @@ WEIGHTS = np.array([
 ])
 
 
+class Reranker:
+    """The stage: reorders the best `rerank` candidates of the first stage."""
+
+    def __init__(
+        self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings, kinds: KindTests,
+        titles: Mapping[str, np.ndarray],
+    ) -> None:
+        self.corpus, self.analyzer, self.settings = corpus, analyzer, settings
+        self.kinds, self.titles = kinds, titles
+
+    def features(
+        self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
+        context: np.ndarray, pool: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The feature matrix of candidates ids (see features())."""
+        return features(self.corpus, self.analyzer, question, query, ids, bm25, context,
+                        *self.kinds.test(question), self.titles, pool)
+
+    def reorder(
+        self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
+        context: np.ndarray,
+    ) -> np.ndarray | None:
+        """The order the linear score gives the best `rerank` of candidates ids (best first
+        by context), as their positions; None when there is nothing to reorder."""
+        m = min(self.settings.rerank, len(ids))
+        if m < 2:
+            return None
+        x = self.features(question, query, ids[:m], bm25[:m], context[:m], ids[: m + POOL_EXTRA])
+        return order(x)
+
+
 def features(
     corpus: Corpus,
     analyzer: Analyzer,
@@ -176,7 +208,7 @@ def features(
 ) -> np.ndarray:
     """The feature matrix (len(ids) x len(FEATURES)) of candidates ids, best first by
     context, whose own BM25 and context scores are bm25 and context. kind is what the
-    question asks for (answer.py's _question_kind) and holds_kind tests a text for it; titles
+    question asks for (kinds.question_kind) and holds_kind tests a text for it; titles
     maps a term to the documents whose label holds it (ascending); pool holds the candidates
     that may be quoted with them (default ids): a neighbour in it joins the same quote."""
     p, index = corpus.passages, corpus.index
