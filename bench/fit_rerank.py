@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core import rerank
+from bot.core import cues, rerank
 from bot.core.answer import Engine
 from bot.core.model import RetrievalSettings
 from bot.evaluation import load_squad
@@ -70,7 +70,7 @@ def fit(lists, l2: float, steps: int, rate: float) -> np.ndarray:
     lists = [(x, y) for x, y, _ in lists if y.any() and not y.all()]
     d = lists[0][0].shape[1]
     w = np.zeros(d)
-    w[0] = 1.0
+    w[cues.FEATURES.index("context")] = 1.0  # start from the first stage's order
     m, v = np.zeros(d), np.zeros(d)
     x_all = np.concatenate([x for x, _ in lists])
     y_all = np.concatenate([y for _, y in lists]).astype(float)
@@ -137,10 +137,10 @@ def main() -> None:
     for name, part in (("even", even), ("odd", odd)):
         print(f"{name:6} " + " ".join(
             f"{recall(part, None, k):.3f} -> {recall(part, w, k):.3f}" for k in (1, 3, 5)))
-    print("WEIGHTS = np.array([")
-    for name, value in zip(rerank.FEATURES, w, strict=True):
-        print(f"    {value:+.4f},  # {name}")
-    print("])")
+    print("WEIGHTS = {")
+    for name, value in zip(cues.FEATURES, w, strict=True):
+        print(f'    "{name}": {value:+.4f},')
+    print("}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core import rerank
+from bot.core import cues, rerank
 from bot.core.answer import Engine
 from bot.core.documents import parse_document
 from bot.core.model import RetrievalSettings
@@ -22,7 +22,7 @@ def _engine(depth: int) -> Engine:
 
 
 # Column of each cue in the feature matrix.
-col = {name: i for i, name in enumerate(rerank.FEATURES)}
+col = {name: i for i, name in enumerate(cues.FEATURES)}
 
 
 def _features(engine: Engine, question: str) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +37,8 @@ def test_features_have_one_column_each_and_weights_match() -> None:
     query = engine.query_terms("When was the harbour crane built?")
     ids, bm25, context = engine.first.candidates(query, None, "When was the crane built?")
     x = engine.reranker.features("When was the harbour crane built?", query, ids, bm25, context)
-    assert x.shape == (len(ids), len(rerank.FEATURES)) == (len(ids), len(rerank.WEIGHTS))
+    assert x.shape == (len(ids), len(cues.FEATURES))
+    assert set(rerank.WEIGHTS) == set(cues.FEATURES)
     assert (x[:, :6] >= 0).all() and (x[:, :6] <= 1 + 1e-9).all()
 
 
@@ -87,7 +88,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     ids, x = _features(engine, question)
     p, lengths = engine.passages, engine.index.doc_len
     total = float(lengths.sum())
-    k1, b = rerank.TEXT_K1, rerank.TEXT_B
+    k1, b = cues.TEXT_K1, cues.TEXT_B
 
     def bm25_of(passages: list[int], mean: float) -> float:
         tf = sum("crane" in engine.quoter.text(i, i).lower() for i in passages)
