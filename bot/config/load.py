@@ -27,13 +27,13 @@ from bot.config.values import (
 )
 from bot.config.yamlfile import _BAD, _all_good, _File, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
+from bot.core.model import TOP_K, TOP_K_RANGE
 from bot.errors import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
 
 
 MAX_PREFIX = 5
-TOP_K = (1, 10)
 COOLDOWN_RATE = (1, 100)
 COOLDOWN_PER = (1, 86_400)  # seconds
 MAX_BYTES = (1024, 1024**3)
@@ -45,7 +45,7 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "k1": (0, 10),
     "b": (0, 1),
     "epsilon": (0, 1),
-    "top_k": TOP_K,
+    "top_k": TOP_K_RANGE,
     "threshold": (0, 1),
     "neighbour_weight": (0, 1),
     "paragraph_terms": (0, 10),
@@ -166,7 +166,7 @@ _BUILTIN_DEFAULTS: dict[str, Any] = {
     "collections": None,
     "moderator_roles": frozenset(),
     "cooldown": _BUILTIN_COOLDOWN,
-    "top_k": 3,
+    "top_k": TOP_K,
 }
 
 
@@ -487,7 +487,7 @@ def _guild_layer(
         "collections": lambda spot, value: _selection(spot, value, glob, guild_id),
         "moderator_roles": _roles,
         "cooldown": lambda spot, value: _cooldown(spot, value, base_cooldown),
-        "top_k": lambda spot, value: _whole(spot, value, *TOP_K, "`top_k: 3`"),
+        "top_k": lambda spot, value: _whole(spot, value, *TOP_K_RANGE, f"`top_k: {TOP_K}`"),
     }
     layer = {key: parse(sec.spot(key), sec[key]) for key, parse in parsers.items() if key in sec}
     return {key: value for key, value in layer.items() if value is not _BAD}

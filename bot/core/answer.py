@@ -21,7 +21,7 @@ from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KindTests
-from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings
+from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings, check_top_k
 from bot.core.query import QueryBuilder
 from bot.core.quotes import QuoteMaker
 from bot.core.rerank import Reranker
@@ -67,9 +67,10 @@ class Engine:
         collections: Collection[str] | None = None,
     ) -> Answer:
         """Up to top_k quotes for question (after skipping `offset` quotes, for "More"), drawn
-        only from the named collections (None: all)."""
+        only from the named collections (None: all). ValueError when top_k is outside
+        model.TOP_K_RANGE."""
         s = self.settings
-        top_k = top_k or s.top_k
+        top_k = check_top_k(top_k or s.top_k)
         query = self.query.query(question)
         if not query.weights:
             return Answer(question, False, reason=NO_TERMS)

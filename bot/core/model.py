@@ -9,9 +9,18 @@ from dataclasses import asdict, dataclass, fields
 NO_TERMS = "no_terms"  # nothing searchable in the question ("what is it?")
 NO_MATCH = "no_match"  # nothing in the documents scores above the threshold
 
-# How many quotes an answer may hold: the engine's default, the CLI's --top-k and a guild's
-# `top_k:` all draw from this one range.
+# How many quotes an answer holds: the one default and the one range of the engine, the
+# CLI's --top-k, and config's `top_k:` (retrieval, guild defaults, a guild's own file).
+TOP_K = 3
 TOP_K_RANGE = (1, 10)
+
+
+def check_top_k(value: int) -> int:
+    """value, or ValueError (saying what to pass) when it is outside TOP_K_RANGE."""
+    lo, hi = TOP_K_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"top_k must be a whole number from {lo} to {hi}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class IndexSettings:
 class AnswerSettings:
     """Every knob of answering a question over a built index."""
 
-    top_k: int = 3
+    top_k: int = TOP_K
     # Minimum confidence (0..1, see confidence.Confidence.of) of the best quote for
     # an answer.
     threshold: float = 0.4
@@ -65,6 +74,9 @@ class AnswerSettings:
     # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
     # score (features and weights there, fitted at this depth); 0 turns it off.
     rerank: int = 25
+
+    def __post_init__(self) -> None:
+        check_top_k(self.top_k)
 
 
 @dataclass(frozen=True)
