@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -83,10 +83,9 @@ def build_library(
     for _, folder in folders:
         if not folder.is_dir():
             raise UsageError(f"corpus folder not found: {folder} (create it or fix the path)")
-    params = asdict(retrieval.index)
     key = None
     if index_dir is not None:
-        key = store.fingerprint(folders, DEFAULT_ANALYZER, params, max_bytes, LABELS_FILE)
+        key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE)
         try:
             corpus, extra = store.load(index_dir, key, max_bytes)
         except store.StoreError as exc:

@@ -26,7 +26,6 @@ from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 ARRAYS = ("indptr", "doc_ids", "weights", "idf", "doc_len", "fwd_indptr", "fwd_terms")
 # Passages are analysed in chunks, each joined into one text with this word between
 # passages: one analyzer call per chunk instead of one per passage (about a third faster).
@@ -223,7 +222,7 @@ class BM25Index:
     def meta(self) -> dict[str, Any]:
         """The JSON half of the saved form; arrays() is the other."""
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        return {"version": FORMAT_VERSION, "params": self.params, "terms": terms}
+        return {"params": self.params, "terms": terms}
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in ARRAYS}
@@ -231,8 +230,6 @@ class BM25Index:
     @classmethod
     def from_parts(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BM25Index:
         """The index from meta() and arrays(); ValueError when they do not fit together."""
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError(f"index format {meta.get('version')} is not {FORMAT_VERSION}")
         missing = set(ARRAYS) - set(arrays)
         if missing:
             raise ValueError(f"index arrays missing: {sorted(missing)}")
