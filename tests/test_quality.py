@@ -174,7 +174,7 @@ def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
         "b.txt": "A crane is a bird.",
     }), RetrievalSettings(diversity=0.1))
     quotes = engine.answer("Which boat did the harbour crane lift?", top_k=2).quotes
-    assert [q.document for q in quotes] == ["a.txt", "a.txt"] or len(quotes) == 1
+    assert [q.document for q in quotes] == ["a.txt", "a.txt"]
 
 
 def test_near_identical_sentences_shown_once_with_both_labels() -> None:
@@ -252,9 +252,9 @@ def test_squad_sample_answers_and_abstains() -> None:
     retrieval = Engine(full.corpus, RetrievalSettings(threshold=0.0))
     hits = [any(a in x.text for x in retrieval.answer(q.text).quotes for a in q.answers)
             for q in asked]
-    assert sum(hits) / len(hits) >= 0.85
+    assert sum(hits) / len(hits) >= 0.90  # measured 0.905 (324 of 358)
     present = [full.answer(q.text).confidence for q in asked if q.article == 0]
     without = Engine(documents[1:])
     absent = [without.answer(q.text).confidence for q in asked if q.article == 0]
-    assert roc_auc(*map(__import__("numpy").array, (present, absent))) >= 0.85
-    assert sum(c >= full.settings.threshold for c in present) / len(present) >= 0.8
+    assert roc_auc(*map(__import__("numpy").array, (present, absent))) >= 0.98  # 0.991
+    assert sum(c >= full.settings.threshold for c in present) / len(present) >= 0.9  # 0.919
