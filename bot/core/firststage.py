@@ -67,18 +67,13 @@ class FirstStage:
         them costs milliseconds. Sums are taken term by term in query order (the common terms
         last), so the floats do not depend on how many passages match."""
         s, p = self.settings, self.passages
-        buf = self.buffers()
-        # Passage i is slot i + 1 of buf.scores, so that i - 1 and i + 1 are slots too.
-        scores_at = buf.scores[1:-1]
-        hits: list[np.ndarray] = []
-        touched: list[np.ndarray] = []  # passages written to but not matched
-        paras: list[np.ndarray] = []
-        # (None when no question term is in a label: it would add only zeros.)
+        # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
+        search = _Search(self.buffers(), title)
         common = self._common(query)
         try:
-            self._scatter(query, common, buf, title, hits, paras)
+            hits = self._scatter(query, common, search)
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
             ids = (hits[0] if len(hits) == 1
@@ -87,16 +82,13 @@ class FirstStage:
             if allowed is not None:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
-                self._score_around(ids, common, buf, title, touched, paras)
+                self._score_around(ids, common, search)
             if s.neighbour_weight and len(ids):
-                ids = self._with_neighbours(ids, buf, title)
-            scores, context = self._context(ids, buf, title)
+                ids = self._with_neighbours(ids, search)
+            scores, context = self._context(ids, search)
             return ids, scores, context
         finally:
-            for hit in (*hits, *touched):
-                scores_at[hit] = 0.0
-            for para in paras:
-                buf.paragraphs[para] = 0.0
+            search.clear()
 
     def _common(self, query: dict[str, float]) -> dict[str, float]:
         """The common terms of query (see common_postings), none when all are common."""
@@ -108,19 +100,14 @@ class FirstStage:
         return {} if len(common) == len(query) else common  # (nothing rarer to look around)
 
     def _scatter(
-        self,
-        query: dict[str, float],
-        common: dict[str, float],
-        buf: _Buffers,
-        title: np.ndarray | None,
-        hits: list[np.ndarray],
-        paras: list[np.ndarray],
-    ) -> None:
+        self, query: dict[str, float], common: dict[str, float], search: _Search
+    ) -> list[np.ndarray]:
         """Add every term's but the common ones' BM25 scores to the passages it is in, and
-        its IDF mass to their paragraphs and to the documents whose label holds it; hits
-        and paras collect the postings and paragraphs written (for score to clear)."""
+        its IDF mass to their paragraphs and to the documents whose label holds it; the
+        posting lists written, one a term found."""
         s, p, index = self.settings, self.passages, self.index
-        scores_at = buf.scores[1:-1]
+        buf, title, scores_at = search.buf, search.title, search.scores_at
+        hits: list[np.ndarray] = []
         for term, qw in query.items():
             if term in common:
                 continue
@@ -128,6 +115,7 @@ class FirstStage:
             if not len(ids):
                 continue
             hits.append(ids)
+            search.passages.append(ids)
             # w * idf is a fresh array: scale it in place, and not at all for the usual
             # weight 1, rather than allocate another posting list.
             w = w * idf
@@ -139,19 +127,12 @@ class FirstStage:
                 # A paragraph listed twice gets the mass once: every write is the same sum.
                 para = p.para_id[ids]
                 buf.paragraphs[para] += mass
-                paras.append(para)
+                search.paragraphs.append(para)
             if title is not None and term in self.titles:
                 title[self.titles[term]] += mass
+        return hits
 
-    def _score_around(
-        self,
-        ids: np.ndarray,
-        common: dict[str, float],
-        buf: _Buffers,
-        title: np.ndarray | None,
-        touched: list[np.ndarray],
-        paras: list[np.ndarray],
-    ) -> None:
+    def _score_around(self, ids: np.ndarray, common: dict[str, float], search: _Search) -> None:
         """Add the common terms' BM25 scores to passages ids and the two on either side (all
         a matched passage's or its neighbours' context scores read), and their IDF mass to
         the paragraphs of ids, by binary searches into their postings rather than a scatter
@@ -164,7 +145,7 @@ class FirstStage:
         the best answers hold the rarer terms, and such passages filled only the tail of the
         candidates. bench/README.md gives how often the answers of a 1M corpus differ."""
         p, index, s = self.passages, self.index, self.settings
-        scores_at = buf.scores[1:-1]
+        buf, title, scores_at = search.buf, search.title, search.scores_at
         near = para = None  # computed when a term is searched for them
         for term, qw in common.items():
             postings, weights, idf = index.raw_postings(term)
@@ -175,11 +156,11 @@ class FirstStage:
             # are at most 5 len(ids); their paragraphs at most len(ids).)
             if 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
-                touched.append(postings)
+                search.passages.append(postings)
             else:
                 if near is None:
                     near = self._around(ids)
-                    touched.append(near)
+                    search.passages.append(near)
                 pos = np.searchsorted(postings, near)
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
@@ -188,11 +169,11 @@ class FirstStage:
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
                 written = p.para_id[postings]
                 buf.paragraphs[written] += mass
-                paras.append(written)
+                search.paragraphs.append(written)
             elif s.paragraph_terms:
                 if para is None:
                     para, first, stop = self._paragraphs_of(ids)
-                    paras.append(para)
+                    search.paragraphs.append(para)
                 pos = np.searchsorted(postings, first)
                 inside = (pos < len(postings)) & (
                     postings[np.minimum(pos, len(postings) - 1)] < stop)
@@ -214,11 +195,10 @@ class FirstStage:
         para = _distinct_sorted(p.para_id[ids])
         return para, p.para_start[para].astype(self.index.doc_ids.dtype), p.para_start[para + 1]
 
-    def _context(
-        self, ids: np.ndarray, buf: _Buffers, title: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _context(self, ids: np.ndarray, search: _Search) -> tuple[np.ndarray, np.ndarray]:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
+        buf, title = search.buf, search.title
         scores = buf.scores[ids + 1]
         if s.neighbour_weight:
             # The neighbours in the same paragraph only: the sentence after a match in another
@@ -235,9 +215,7 @@ class FirstStage:
             context += s.title_terms * title[p.doc[ids]]
         return scores, context
 
-    def _with_neighbours(
-        self, ids: np.ndarray, buf: _Buffers, title: np.ndarray | None
-    ) -> np.ndarray:
+    def _with_neighbours(self, ids: np.ndarray, search: _Search) -> np.ndarray:
         """The matched passages ids (ascending) with their neighbours in the same paragraph,
         ascending and distinct, less those that cannot be among the best `candidates`.
 
@@ -250,7 +228,7 @@ class FirstStage:
         never among the best. A match sits in a paragraph of thousands in a large corpus,
         so this keeps a few hundred passages of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
-        scores, context = self._context(ids, buf, title) if len(ids) > n else (None, None)
+        scores, context = self._context(ids, search) if len(ids) > n else (None, None)
         if scores is not None and scores.min() >= 0:
             floor = np.partition(context, len(ids) - n)[len(ids) - n]
             bound = context - (1 - nw) * scores + nw * scores.max()
@@ -313,7 +291,6 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-
 def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n highest scores, a tie at the last place going to the lower id."""
     if n >= len(ids):
@@ -331,3 +308,21 @@ class _Buffers:
     def __init__(self, n_passages: int, n_paragraphs: int) -> None:
         self.scores = np.zeros(n_passages + 2)
         self.paragraphs = np.zeros(n_paragraphs)
+
+
+class _Search:
+    """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
+    buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
+    when no question term is in a label), and what was written, cleared when it ends."""
+
+    def __init__(self, buf: _Buffers, title: np.ndarray | None) -> None:
+        self.buf, self.title = buf, title
+        self.scores_at = buf.scores[1:-1]
+        self.passages: list[np.ndarray] = []  # passages written to in scores_at
+        self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
+
+    def clear(self) -> None:
+        for written in self.passages:
+            self.scores_at[written] = 0.0
+        for para in self.paragraphs:
+            self.buf.paragraphs[para] = 0.0
