@@ -289,23 +289,24 @@ def _word_cues(
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
     texts = [documents[d].text[start:end] for d, start, end in spans]
     digits, names = _digits_and_names(texts, asked_all)
-    rows = []  # (pairs, density, holds kind, exact, novel) a candidate
+    values: dict[str, list[float]] = {"pairs": [], "density": [], "exact": [], "novel": []}
+    held: list[bool] = []  # whether each holds the kind asked for
     for i, text in enumerate(texts):
         words = find_words(fold(text))
         pair_share, density, exact = _word_matches(words, asked_set, pairs)
-        novel = i in names or ((i in digits or not text.isascii())
-                               and any(w[0].isdigit() and w not in asked_all for w in words))
-        rows.append((pair_share, density, kind_cue is not None and holds_kind(text), exact,
-                     novel))
-    if not rows:
+        values["pairs"].append(pair_share)
+        values["density"].append(density)
+        values["exact"].append(exact)
+        values["novel"].append(i in names or ((i in digits or not text.isascii()) and any(
+            w[0].isdigit() and w not in asked_all for w in words)))
+        held.append(kind_cue is not None and holds_kind(text))
+    if not texts:
         return {}
-    values = np.array(rows, dtype=np.float64)
-    cues = {"pairs": values[:, 0], "density": values[:, 1], "exact": values[:, 3],
-            "novel": values[:, 4]}
+    cues = {name: np.array(column, dtype=np.float64) for name, column in values.items()}
     if kind_cue is not None:
-        cues[kind_cue] = values[:, 2]
+        cues[kind_cue] = np.array(held, dtype=np.float64)
     if kind is None:
-        cues["what_novel"] = values[:, 4]
+        cues["what_novel"] = cues["novel"]
     return cues
 
 
