@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core import rerank
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core import cues, rerank
+from bot.core.answer import Engine
+from bot.core.model import RetrievalSettings
 from bot.evaluation import load_squad
 
 
@@ -39,20 +40,15 @@ def collect(engine: Engine, questions, depth: int):
     """Per question: (features, right?, article)."""
     out = []
     for q in questions:
-        exact = engine.query_terms(q.text, near=False)
-        query = dict(exact)
-        for term, others in engine._near_groups(exact).items():
-            for other in others:
-                query.setdefault(other, exact[term] * engine.settings.spelling_weight)
+        query = engine.query.query(q.text).weights
         if not query:
             continue
-        ids, bm25, context = engine._scored_candidates(query, None, q.text)
+        ids, bm25, context = engine.first.candidates(query, None, q.text)
         pool = ids[: depth + rerank.POOL_EXTRA]
         ids, bm25, context = ids[:depth], bm25[:depth], context[:depth]
         if len(ids) < 2:
             continue
-        x = rerank.features(engine.corpus, engine.analyzer, q.text, query, ids, bm25, context,
-                            *engine._kind_test(q.text), engine._titles, pool)
+        x = engine.reranker.features(q.text, query, ids, bm25, context, pool)
         right = np.array([_right(engine, q.answers, int(i)) for i in ids])
         out.append((x, right, q.article))
     return out
@@ -67,14 +63,14 @@ def _right(engine: Engine, answers, i: int) -> bool:
         spans.append((i - 1, i))
     if same[i + 1]:
         spans.append((i, i + 1))
-    return any(a in engine._text(lo, hi) for lo, hi in spans for a in answers)
+    return any(a in engine.quoter.text(lo, hi) for lo, hi in spans for a in answers)
 
 
 def fit(lists, l2: float, steps: int, rate: float) -> np.ndarray:
     lists = [(x, y) for x, y, _ in lists if y.any() and not y.all()]
     d = lists[0][0].shape[1]
     w = np.zeros(d)
-    w[0] = 1.0
+    w[cues.FEATURES.index("context")] = 1.0  # start from the first stage's order
     m, v = np.zeros(d), np.zeros(d)
     x_all = np.concatenate([x for x, _ in lists])
     y_all = np.concatenate([y for _, y in lists]).astype(float)
@@ -141,10 +137,10 @@ def main() -> None:
     for name, part in (("even", even), ("odd", odd)):
         print(f"{name:6} " + " ".join(
             f"{recall(part, None, k):.3f} -> {recall(part, w, k):.3f}" for k in (1, 3, 5)))
-    print("WEIGHTS = np.array([")
-    for name, value in zip(rerank.FEATURES, w, strict=True):
-        print(f"    {value:+.4f},  # {name}")
-    print("])")
+    print("WEIGHTS = {")
+    for name, value in zip(cues.FEATURES, w, strict=True):
+        print(f'    "{name}": {value:+.4f},')
+    print("}")
 
 
 if __name__ == "__main__":

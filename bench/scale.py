@@ -120,17 +120,20 @@ def child_build(folder: Path, cache: Path) -> dict:
     from bot.core import store
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.core.corpus import Corpus
+    from bot.core.model import IndexSettings
     from bot.library import load_documents
 
-    params = _params()
+    # The settings build_library uses, so that the query child loads the saved index rather
+    # than finding another key and rebuilding (as it did when the defaults moved).
+    settings = IndexSettings()
     rss = TreeRSS()
     rss.start()
     t0 = time.perf_counter()
     documents, _ = load_documents([("bench", folder)])
     t1 = time.perf_counter()
-    corpus = Corpus.build(documents, DEFAULT_ANALYZER, **params)
+    corpus = Corpus.build(documents, DEFAULT_ANALYZER, settings)
     t2 = time.perf_counter()
-    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, params, 20 * 1024 * 1024)
+    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, settings, 20 * 1024 * 1024)
     saved = store.save(corpus, cache, key)
     t3 = time.perf_counter()
     total_mb, main_mb = rss.stop()
@@ -143,21 +146,13 @@ def child_build(folder: Path, cache: Path) -> dict:
     }
 
 
-def _params() -> dict[str, float]:
-    """The BM25 parameters build_library uses, so that the query child loads the saved index
-    rather than finding another key and rebuilding (as it did when the defaults moved)."""
-    from bot.core.answer import RetrievalSettings
-
-    s = RetrievalSettings()
-    return {"k1": s.k1, "b": s.b, "epsilon": s.epsilon}
-
-
 def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:
     from bot.core import store
     from bot.core.analysis import DEFAULT_ANALYZER
+    from bot.core.model import IndexSettings
     from bot.library import LABELS_FILE, build_library
 
-    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, _params(),
+    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, IndexSettings(),
                             20 * 1024 * 1024, LABELS_FILE)
     if not (cache / f"{store.PREFIX}{key}").is_dir():
         sys.exit("no saved index for the query child's settings: it would time a rebuild")

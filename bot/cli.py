@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.core.answer import Answer, RetrievalSettings
+from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
 
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[corpus], help="answer a question with quotes")
     ask.add_argument("question", help='the question, or "-" to read one question a line')
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines with -)")
-    ask.add_argument("--top-k", type=_positive_int, metavar="N", help="quotes per answer")
+    ask.add_argument("--top-k", type=_top_k, metavar="N",
+                     help=f"quotes per answer ({TOP_K_RANGE[0]} to {TOP_K_RANGE[1]})")
 
     sub.add_parser("sources", parents=[corpus], help="list the documents and their labels")
 
@@ -68,13 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _top_k(text: str) -> int:
+    lo, hi = TOP_K_RANGE
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if not 1 <= value <= 50:
-        raise argparse.ArgumentTypeError(messages.BAD_TOP_K.format(text=text))
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(messages.BAD_TOP_K.format(lo=lo, hi=hi, text=text))
     return value
 
 

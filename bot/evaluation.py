@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.documents import Document, parse_document
 from bot.core.index import BM25Index
+from bot.core.model import RetrievalSettings
 
 KS = (1, 3, 5)
 

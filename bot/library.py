@@ -14,9 +14,10 @@ from typing import TextIO
 from bot.config.yamlfile import ConfigFile, read_mapping
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.corpus import Corpus
 from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
+from bot.core.model import RetrievalSettings
 from bot.errors import ConfigProblem, UsageError
 from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
 
@@ -84,10 +85,9 @@ def build_library(
     for _, folder in folders:
         if not folder.is_dir():
             raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
-    params = {"k1": retrieval.k1, "b": retrieval.b, "epsilon": retrieval.epsilon}
     key = None
     if index_dir is not None:
-        key = store.fingerprint(folders, DEFAULT_ANALYZER, params, max_bytes, LABELS_FILE)
+        key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE)
         try:
             corpus, extra = store.load(index_dir, key, max_bytes)
         except store.StoreError as exc:
@@ -102,7 +102,7 @@ def build_library(
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(NO_DOCUMENTS.format(folders=where))
     with ProgressBar("indexing", "passages") as bar:
-        corpus = Corpus.build(documents, DEFAULT_ANALYZER, progress=bar, **params)
+        corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar)
     if index_dir is not None and key is not None:
         extra = {"skipped": [[str(s.path), s.reason] for s in skipped]}
         try:

@@ -8,7 +8,7 @@ Templates hold `{name}` fields filled by str.format where they are used.
 
 from __future__ import annotations
 
-from bot.core.answer import NO_MATCH, NO_TERMS
+from bot.core.model import NO_MATCH, NO_TERMS
 from bot.markdown import inline
 
 # --- answers ---------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ TOKEN_MALFORMED = (
 CLI_ERROR = "quotebot: {error}"
 CLI_CONFIG_ERROR = "quotebot: config problems:\n{error}"
 SEE_HELP = "{message} (see `{command} --help`)"
-BAD_TOP_K = "must be a whole number from 1 to 50, got {text!r}"
+BAD_TOP_K = "must be a whole number from {lo} to {hi}, got {text!r}"
 NO_CONFIG = "no config at {path}: pass --config DIR"
 SQUAD_MISSING = "SQuAD file not found: {path} (pass the path to dev-v1.1.json)"
 CONFIG_OK = "{folder}: OK"

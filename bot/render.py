@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot import messages
-from bot.core.answer import Answer, Quote
 from bot.core.documents import Document
+from bot.core.model import Answer, Quote
 from bot.markdown import block_quote, escape, inline
 from bot.paginate import CONTENT_LIMIT, MAX_PAGES, Paginator, lines_to_pages, size
 

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from verbatim import assert_answer_verbatim
 
-from bot.core.answer import NO_MATCH, NO_TERMS, Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.documents import parse_document
+from bot.core.model import NO_MATCH, NO_TERMS, RetrievalSettings
 from bot.library import build_library
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -62,9 +63,11 @@ def test_top_k_offset_and_more(engine: Engine) -> None:
     first = engine.answer("Russian forces capture town", top_k=2)
     assert len(first.quotes) == 2 and first.more
     nxt = engine.answer("Russian forces capture town", top_k=2, offset=2)
-    assert not {q.start for q in first.quotes} & {q.start for q in nxt.quotes} or any(
-        q.document != p.document for q in first.quotes for p in nxt.quotes
-    )
+    # "More" shows what a longer answer would have shown next, and repeats nothing.
+    assert engine.answer("Russian forces capture town", top_k=4).quotes == (
+        first.quotes + nxt.quotes)
+    shown = {(q.document, q.start) for q in first.quotes}
+    assert len(nxt.quotes) == 2 and not shown & {(q.document, q.start) for q in nxt.quotes}
 
 
 def test_collections_filter(tmp_path: Path) -> None:
@@ -152,7 +155,7 @@ def _synthetic_documents(count: int = 12, seed: int = 3) -> list:
 
 def _reference_context(engine: Engine, query: dict[str, float]) -> dict[int, float]:
     """Context scores of every matching passage and its neighbours, computed passage by
-    passage the slow way (the definition _score implements)."""
+    passage the slow way (the definition FirstStage.score implements)."""
     s, p, index = engine.settings, engine.passages, engine.index
     bm25 = index.get_scores([])
     para_mass: dict[int, float] = {}
@@ -188,14 +191,14 @@ def test_candidates_are_the_best_by_context(candidates: int, question: str) -> N
     """Left-out passages (pruned by the bound in _with_neighbours) never belong to the best."""
     from dataclasses import replace
 
-    from bot.core.answer import RetrievalSettings
+    from bot.core.model import RetrievalSettings
 
     settings = replace(RetrievalSettings(), candidates=candidates, type_weight=0.0, rerank=0)
     engine = Engine(_synthetic_documents(), settings)
     query = engine.query_terms(question)
     expected = _reference_context(engine, query)
     assert len(expected) > 3 * 3  # far more than the smallest candidates
-    ids, _, scores = engine._scored_candidates(query, None, question)  # (rerank=0)
+    ids, _, scores = engine.first.candidates(query, None, question)  # (rerank=0)
     best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:candidates]
     assert ids.tolist() == [i for i, _ in best]
     assert scores.tolist() == pytest.approx([c for _, c in best], rel=1e-12)
@@ -204,7 +207,7 @@ def test_candidates_are_the_best_by_context(candidates: int, question: str) -> N
 def test_collections_filter_keeps_the_best_of_the_collection() -> None:
     from dataclasses import replace
 
-    from bot.core.answer import RetrievalSettings
+    from bot.core.model import RetrievalSettings
 
     settings = replace(RetrievalSettings(), candidates=5, type_weight=0.0, rerank=0)
     engine = Engine(_synthetic_documents(), settings)
@@ -212,7 +215,7 @@ def test_collections_filter_keeps_the_best_of_the_collection() -> None:
     allowed = engine.collections.index("c1")
     expected = {i: c for i, c in _reference_context(engine, query).items()
                 if engine.passages.collection[i] == allowed}
-    ids, _, _ = engine._scored_candidates(query, {"c1"}, "waa wbb")  # (rerank=0)
+    ids, _, _ = engine.first.candidates(query, {"c1"}, "waa wbb")  # (rerank=0)
     best = sorted(expected.items(), key=lambda x: (-x[1], x[0]))[:5]
     assert ids.tolist() == [i for i, _ in best]
 
@@ -227,7 +230,7 @@ def test_answers_are_the_same_from_many_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(engine.answer, questions * 3))
     assert together == alone * 3
-    buffers = engine._buffers()
+    buffers = engine.first.buffers()
     assert not buffers.scores.any() and not buffers.paragraphs.any()
 
 
@@ -243,16 +246,16 @@ def test_common_terms_are_scored_only_around_the_rarer_terms_matches() -> None:
     pruned = Engine(full.corpus, replace(full.settings, common_postings=4))
     assert full.index.df("harbour") > 4 >= full.index.df("crane")
     query = full.query_terms("Who built the harbour crane?")
-    ids_full, bm25_full, ctx_full = full._scored_candidates(query, None, "")
-    ids, bm25, ctx = pruned._scored_candidates(query, None, "")
+    ids_full, bm25_full, ctx_full = full.first.candidates(query, None, "")
+    ids, bm25, ctx = pruned.first.candidates(query, None, "")
     a = next(i for i, d in enumerate(pruned.documents) if d.rel == "a.txt")
     assert set(pruned.passages.doc[ids].tolist()) == {a}
     exact = {int(i): (b, c) for i, b, c in zip(ids_full, bm25_full, ctx_full, strict=True)}
     assert [exact[int(i)] for i in ids] == list(zip(bm25, ctx, strict=True))
     assert len(ids_full) > len(ids)
     common_only = full.query_terms("harbour")
-    assert [x.tolist() for x in pruned._scored_candidates(common_only, None, "")] == [
-        x.tolist() for x in full._scored_candidates(common_only, None, "")]
+    assert [x.tolist() for x in pruned.first.candidates(common_only, None, "")] == [
+        x.tolist() for x in full.first.candidates(common_only, None, "")]
 
 
 @settings(max_examples=800, deadline=None)
@@ -260,7 +263,7 @@ def test_common_terms_are_scored_only_around_the_rarer_terms_matches() -> None:
                max_size=40))
 def test_answer_kind_tests_equal_their_patterns(text: str) -> None:
     # The date and number cues read word runs of ASCII text instead of running the patterns.
-    from bot.core import answer
+    from bot.core import kinds
 
-    assert answer._has_kind("date", text, set()) == bool(answer._DATE.search(text))
-    assert answer._has_kind("number", text, set()) == bool(answer._NUMBER.search(text))
+    assert kinds.has_kind("date", text, set()) == bool(kinds.DATE_PATTERN.search(text))
+    assert kinds.has_kind("number", text, set()) == bool(kinds.NUMBER_PATTERN.search(text))

@@ -13,6 +13,9 @@ import pytest
 from verbatim import assert_answer_verbatim
 
 from bot.cli import main
+from bot.core.answer import Engine
+from bot.core.model import TOP_K_RANGE, AnswerSettings
+from bot.library import build_library
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -110,6 +113,25 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_top_k_has_one_range_for_the_cli_and_the_engine() -> None:
+    """--top-k, the engine's top_k and its default setting share model.TOP_K_RANGE (config's
+    top_k keys too: tests/test_config.py rejects 11)."""
+    lo, hi = TOP_K_RANGE
+    out = io.StringIO()
+    assert main(["ask", "--json", "--top-k", str(hi), "--corpus", str(SEEDS), "Russian forces"],
+                out) == 0
+    assert len(json.loads(out.getvalue())["quotes"]) == hi
+    proc = run("ask", "--top-k", str(hi + 1), "--corpus", "seeds", "hi")
+    assert proc.returncode == 2 and f"from {lo} to {hi}" in proc.stderr
+    engine: Engine = build_library([("seeds", SEEDS)], aliases={}).engine
+    assert len(engine.answer("Russian forces", top_k=hi).quotes) == hi
+    with pytest.raises(ValueError, match=f"from {lo} to {hi}"):
+        engine.answer("Russian forces", top_k=hi + 1)
+    for bad in (lo - 1, hi + 1):
+        with pytest.raises(ValueError, match=f"from {lo} to {hi}"):
+            AnswerSettings(top_k=bad)
 
 
 def test_empty_corpus_is_an_error(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from bot.config import (
     check_config,
     load_settings,
 )
-from bot.core.answer import RetrievalSettings
+from bot.core.model import RetrievalSettings
 from bot.errors import ConfigError, ConfigProblem
 
 REPO = Path(__file__).resolve().parents[1]

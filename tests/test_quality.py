@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from verbatim import assert_answer_verbatim
 
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core.answer import Engine
 from bot.core.documents import parse_document
+from bot.core.model import RetrievalSettings
 from bot.core.spelling import NearSpellings, NearTable, edit_distance, max_edits
 from bot.library import build_library
 
@@ -24,6 +25,11 @@ SQUAD = ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json"
 @pytest.fixture(scope="module")
 def seeds() -> Engine:
     return build_library([("seeds", SEEDS)], aliases={}).engine
+
+
+def spellings_of(table: NearSpellings, term: str) -> list[tuple[str, int]]:
+    """term's near spellings in table, nearest first."""
+    return table.lookup_many([term]).get(term, [])
 
 
 def docs(texts: dict[str, str]):
@@ -67,12 +73,13 @@ def test_near_spelling_skips_short_and_common_words() -> None:
 
 def test_spelling_table_distances() -> None:
     table = NearSpellings(["siversk", "kramatorsk", "sever", "donbas", "kramatorskiy"])
-    assert table.lookup("seversk") == [("siversk", 1)]
-    assert table.lookup("donbass") == [("donbas", 1)]
-    assert ("kramatorsk", 2) in table.lookup("kramatorskiy") or table.lookup("kramatorsk")
-    assert table.lookup("kramtorsk") == [("kramatorsk", 1)]  # one letter dropped
-    assert table.lookup("sevrsk") == []  # too short for the two edits it would take
-    assert table.lookup("dogs") == []
+    assert spellings_of(table, "seversk") == [("siversk", 1)]
+    assert spellings_of(table, "donbass") == [("donbas", 1)]
+    # Two letters fewer is found; two more is the table's accepted gap (bot/core/spelling.py).
+    assert ("kramatorsk", 2) in spellings_of(table, "kramatorskiy")
+    assert spellings_of(table, "kramtorsk") == [("kramatorsk", 1)]  # one letter dropped
+    assert spellings_of(table, "sevrsk") == []  # too short for the two edits it would take
+    assert spellings_of(table, "dogs") == []
     assert (max_edits("cat"), max_edits("donbas"), max_edits("kramatorsk")) == (0, 1, 2)
     assert edit_distance("siversk", "sievrsk", 1) == 1  # neighbours swapped: one edit
     assert edit_distance("abcdef", "uvwxyz", 2) == 3
@@ -81,11 +88,11 @@ def test_spelling_table_distances() -> None:
 def test_near_spellings_of_long_and_accented_terms() -> None:
     long = "a" * 70 + "bcd"  # past the cached deletion plans: hashed one string at a time
     table = NearSpellings(["kraków", "krakow", long, long[:-1] + "x"])
-    assert table.lookup("krakuw") == [("krakow", 1), ("kraków", 1)]
-    assert table.lookup(long) == [(long[:-1] + "x", 1)]
+    assert spellings_of(table, "krakuw") == [("krakow", 1), ("kraków", 1)]
+    assert spellings_of(table, long) == [(long[:-1] + "x", 1)]
     # A word longer than any corpus term by more than two letters is answered at once (its
     # two-letter deletions alone would be 12 million strings).
-    assert table.lookup("z" * 5000) == []
+    assert spellings_of(table, "z" * 5000) == []
     assert edit_distance("abcdef", "abdcef", 1) == 1  # a swap inside common ends
     assert edit_distance("xaaay", "xbbby", 2) == 3
 
@@ -102,7 +109,7 @@ def test_near_table_equals_lookups_and_leaves_crowds_to_them() -> None:
         if near is None:
             left += 1
         else:
-            assert [words[j] for j in near] == [w for w, _ in live.lookup(word)], word
+            assert [words[j] for j in near] == [w for w, _ in spellings_of(live, word)], word
     assert table.lookup(words.index("seversk")) == [words.index("siversk")]
     assert left >= len(crowd) // 2  # the crowd is left to lookups, which still find it
     engine = Engine(docs({"a.txt": " ".join(crowd[:200]) + ".", "b.txt": "The tide4000 turns."}))
@@ -167,7 +174,7 @@ def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
         "b.txt": "A crane is a bird.",
     }), RetrievalSettings(diversity=0.1))
     quotes = engine.answer("Which boat did the harbour crane lift?", top_k=2).quotes
-    assert [q.document for q in quotes] == ["a.txt", "a.txt"] or len(quotes) == 1
+    assert [q.document for q in quotes] == ["a.txt", "a.txt"]
 
 
 def test_near_identical_sentences_shown_once_with_both_labels() -> None:
@@ -245,9 +252,9 @@ def test_squad_sample_answers_and_abstains() -> None:
     retrieval = Engine(full.corpus, RetrievalSettings(threshold=0.0))
     hits = [any(a in x.text for x in retrieval.answer(q.text).quotes for a in q.answers)
             for q in asked]
-    assert sum(hits) / len(hits) >= 0.85
+    assert sum(hits) / len(hits) >= 0.90  # measured 0.905 (324 of 358)
     present = [full.answer(q.text).confidence for q in asked if q.article == 0]
     without = Engine(documents[1:])
     absent = [without.answer(q.text).confidence for q in asked if q.article == 0]
-    assert roc_auc(*map(__import__("numpy").array, (present, absent))) >= 0.85
-    assert sum(c >= full.settings.threshold for c in present) / len(present) >= 0.8
+    assert roc_auc(*map(__import__("numpy").array, (present, absent))) >= 0.98  # 0.991
+    assert sum(c >= full.settings.threshold for c in present) / len(present) >= 0.9  # 0.919

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from bot import markdown, messages, paginate, render
 from bot.cogs.shared import NO_PINGS
 from bot.cogs.views import make_view
-from bot.core.answer import NO_MATCH, NO_TERMS, Answer, Quote, Source
 from bot.core.documents import Document
+from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, Source
 
 # Text that exercises every escape: Markdown, mentions, links, list and heading starts.
 TOKENS = [*"*_~|`<>[]()#-+.@:/\\ \n\t1aZé\u200b\u0301", "@everyone", "@here", "<@123>", "<#9>",

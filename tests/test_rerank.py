@@ -6,10 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bot.core import rerank
-from bot.core.answer import Engine, RetrievalSettings
+from bot.core import cues, rerank
+from bot.core.answer import Engine
 from bot.core.documents import parse_document
+from bot.core.model import RetrievalSettings
+
+SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json"
 
 
 def _engine(depth: int) -> Engine:
@@ -21,45 +25,46 @@ def _engine(depth: int) -> Engine:
 
 
 # Column of each cue in the feature matrix.
-col = {name: i for i, name in enumerate(rerank.FEATURES)}
+col = {name: i for i, name in enumerate(cues.FEATURES)}
 
 
 def _features(engine: Engine, question: str) -> tuple[np.ndarray, np.ndarray]:
     """The engine's first-stage candidates for question, and their feature matrix."""
     query = engine.query_terms(question)
-    ids, bm25, context = engine._scored_candidates(query, None, question)
-    return ids, rerank.features(engine.corpus, engine.analyzer, question, query, ids, bm25,
-                                context, *engine._kind_test(question), engine._titles, ids)
+    ids, bm25, context = engine.first.candidates(query, None, question)
+    return ids, engine.reranker.features(question, query, ids, bm25, context, ids)
 
 
 def test_features_have_one_column_each_and_weights_match() -> None:
     engine = _engine(10)
     query = engine.query_terms("When was the harbour crane built?")
-    ids, bm25, context = engine._scored_candidates(query, None, "When was the crane built?")
-    x = rerank.features(engine.corpus, engine.analyzer, "When was the harbour crane built?",
-                        query, ids, bm25, context, *engine._kind_test("When was it built?"),
-                        engine._titles)
-    assert x.shape == (len(ids), len(rerank.FEATURES)) == (len(ids), len(rerank.WEIGHTS))
+    ids, bm25, context = engine.first.candidates(query, None, "When was the crane built?")
+    x = engine.reranker.features("When was the harbour crane built?", query, ids, bm25, context)
+    assert x.shape == (len(ids), len(cues.FEATURES))
+    assert set(rerank.WEIGHTS) == set(cues.FEATURES)
     assert (x[:, :6] >= 0).all() and (x[:, :6] <= 1 + 1e-9).all()
 
 
-def test_rerank_reorders_the_same_candidates_and_keeps_the_scores() -> None:
-    on, off = _engine(10), _engine(0)
+def test_rerank_reorders_the_best_candidates_and_keeps_their_scores() -> None:
+    """The stage returns a permutation of the best `rerank` candidates, and the answer's
+    quotes carry the candidates' context scores, whatever order it chose."""
+    on = _engine(10)
     question = "When was the harbour crane built?"
     query = on.query_terms(question)
-    ids, bm25, scores_on = on._scored_candidates(query, None, question)
-    order = on._rerank_order(question, query, ids, bm25, scores_on)
-    ids_on = np.concatenate((ids[order], ids[len(order) :]))
-    ids_off, _, scores_off = off._scored_candidates(query, None, question)
-    assert sorted(ids_on.tolist()) == sorted(ids_off.tolist())
-    assert scores_on.tolist() == scores_off.tolist()
+    ids, bm25, context = on.first.candidates(query, None, question)
+    assert len(ids) > 10
+    order = on.reranker.reorder(question, query, ids, bm25, context)
+    assert sorted(order.tolist()) == list(range(10)) and order.tolist() != list(range(10))
+    quotes = on.answer(question, top_k=5).quotes
+    assert len(quotes) > 1 and {q.score for q in quotes} <= set(context.tolist())
+    # (A run of sentences is scored as the sentence that started it.)
 
 
 def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
     engine = _engine(10)
     question = "When was the harbour crane built?"
     ids, x = _features(engine, question)
-    text = {int(i): engine._text(int(i), int(i)) for i in ids}
+    text = {int(i): engine.quoter.text(int(i), int(i)) for i in ids}
     built = next(r for r, i in enumerate(ids) if "built by Krupp" in text[int(i)])
     dated = next(r for r, i in enumerate(ids) if "1961" in text[int(i)])
     assert x[built, col["first"]] == 1 and x[dated, col["first"]] == 0
@@ -89,10 +94,10 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     ids, x = _features(engine, question)
     p, lengths = engine.passages, engine.index.doc_len
     total = float(lengths.sum())
-    k1, b = rerank.TEXT_K1, rerank.TEXT_B
+    k1, b = cues.TEXT_K1, cues.TEXT_B
 
     def bm25_of(passages: list[int], mean: float) -> float:
-        tf = sum("crane" in engine._text(i, i).lower() for i in passages)
+        tf = sum("crane" in engine.quoter.text(i, i).lower() for i in passages)
         length = sum(int(lengths[i]) for i in passages)
         return tf / (tf + k1 * (1 - b + b * length / mean))
 
@@ -106,7 +111,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
         assert [round(v, 9) for v in x[:, col[column]]] == [
             round(expect[int(i)] / best, 9) for i in ids]
     # The three-sentence paragraph of a.txt outscores the one-sentence one and b.txt's.
-    lifts = next(r for r, i in enumerate(ids) if "lifts" in engine._text(int(i), int(i)))
+    lifts = next(r for r, i in enumerate(ids) if "lifts" in engine.quoter.text(int(i), int(i)))
     assert x[lifts, col["para_bm25"]] == 1.0 and x[lifts, col["doc_bm25"]] == 1.0
 
 
@@ -124,3 +129,26 @@ def test_list_cues_count_the_candidates_of_each_paragraph() -> None:
     assert ((local >= 0) & (local <= window + 1e-12) & (window <= 1 + 1e-12)).all()
     for column in ("win_bm25", "para_rare"):
         assert x[:, col[column]].max() == 1.0
+
+
+@pytest.mark.skipif(not SQUAD.is_file(), reason="SQuAD dev set not found in ../shared")
+def test_reranker_beats_the_first_stage_on_a_squad_sample() -> None:
+    """Answer recall at 1 (a gold answer in the top quote) over every other question of
+    SQuAD dev's first six articles, with the shipped reranker and without it (rerank=0).
+    Measured: 0.788 against 0.755 (1,073 questions, a margin of 35 questions); the margin
+    asserted is about three quarters of it: a reranker that lost a quarter of its gain fails."""
+    from bot.evaluation import load_squad
+
+    documents, questions = load_squad(SQUAD)
+    asked = [q for q in questions if q.article < 6][::2]
+    on = Engine(documents[:6], RetrievalSettings(threshold=0.0))
+    off = Engine(on.corpus, replace(on.settings, rerank=0))
+
+    def at_1(engine: Engine) -> float:
+        tops = [engine.answer(q.text, top_k=1).quotes[:1] for q in asked]
+        return sum(any(a in t[0].text for a in q.answers) for t, q in zip(tops, asked,
+                   strict=True) if t) / len(asked)
+
+    with_rerank, first_stage = at_1(on), at_1(off)
+    assert with_rerank >= 0.78
+    assert with_rerank - first_stage >= 0.025

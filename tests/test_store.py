@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,13 +15,14 @@ import numpy as np
 import pytest
 
 from bot.core import store
-from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.answer import RetrievalSettings
+from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
+from bot.core.model import IndexSettings, RetrievalSettings
 from bot.library import build_library
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
 QUESTIONS = ("Who announced the withdrawal from Siversk?", "Russian forces Donetsk region",
              "fighting war", "mercury", "what happened in Kyiv?")
 PARAMS = {"k1": 1.2, "b": 0.75, "epsilon": 0.25}
@@ -96,7 +98,7 @@ def test_changed_documents_invalidate(corpus_dir: Path, tmp_path: Path, caplog,
         doc.unlink()
     elif change == "labels":
         (corpus_dir / "sources.yaml").write_text("extra.md: {label: Renamed}\n")
-    else:  # same size and mtime: only the text check at load catches it
+    else:  # same size and mtime: the key's content digest catches it
         st = doc.stat()
         doc.write_text(doc.read_text().replace("mercury", "MERCURY"))
         os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -105,6 +107,63 @@ def test_changed_documents_invalidate(corpus_dir: Path, tmp_path: Path, caplog,
     assert not was_loaded(caplog)
     rebuilt = build_library([("docs", corpus_dir)], aliases={})
     assert answers(fresh) == answers(rebuilt)
+
+
+def key(folder: Path, settings: IndexSettings | None = None,
+        analyzer: Analyzer = DEFAULT_ANALYZER) -> str:
+    return store.fingerprint([("docs", folder)], analyzer, settings or IndexSettings(), 1 << 20)
+
+
+_KEY_SCRIPT = """import sys
+from pathlib import Path
+from bot.core import store
+from bot.core.analysis import DEFAULT_ANALYZER
+from bot.core.model import IndexSettings
+assert store.__file__.startswith(sys.argv[2]), store.__file__
+print(store.fingerprint([("docs", Path(sys.argv[1]))], DEFAULT_ANALYZER, IndexSettings(), 1 << 20))
+"""
+
+
+def test_key_is_the_same_when_only_code_changes(corpus_dir: Path, tmp_path: Path) -> None:
+    """A release that changes the core's code but not INDEX_FORMAT keeps users' saved
+    indexes: a copy of bot/ whose core modules all differ computes the same key."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "bot", src / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+
+    def key_in(tree: Path) -> str:
+        proc = subprocess.run([sys.executable, "-c", _KEY_SCRIPT, str(corpus_dir), str(tree)],
+                              cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    before = key_in(src)
+    for path in (src / "bot" / "core").glob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8") + "\n# a release's change\n",
+                        encoding="utf-8")
+    assert key_in(src) == before == key(corpus_dir)
+
+
+def test_key_changes_with_documents_settings_analyzer_and_format(
+    corpus_dir: Path, monkeypatch
+) -> None:
+    base = key(corpus_dir)
+    assert key(corpus_dir) == base
+    assert key(corpus_dir, IndexSettings(k1=0.9)) != base
+    assert key(corpus_dir, analyzer=Analyzer(stem=False)) != base
+    monkeypatch.setattr(store, "INDEX_FORMAT", store.INDEX_FORMAT + 1)
+    assert key(corpus_dir) != base
+    monkeypatch.undo()
+    doc = corpus_dir / "extra.md"
+    st = doc.stat()
+    doc.write_text(doc.read_text().replace("mercury", "MERCURY"))  # same size and time
+    os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert key(corpus_dir) != base
+    renamed = key(corpus_dir)
+    doc.rename(corpus_dir / "extra2.md")
+    assert key(corpus_dir) != renamed
+    assert store.fingerprint([("other", corpus_dir)], DEFAULT_ANALYZER, IndexSettings(),
+                             1 << 20) != key(corpus_dir)
 
 
 def test_changed_settings_invalidate(corpus_dir: Path, tmp_path: Path, caplog) -> None:
@@ -156,7 +215,7 @@ def test_exception_mid_save_keeps_previous(corpus_dir: Path, tmp_path: Path,
                                            monkeypatch) -> None:
     cache = tmp_path / "cache"
     docs, _ = load_folder(corpus_dir, "docs")
-    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(**PARAMS))
     store.save(corpus, cache, "k1")
     calls = 0
     real = store._Writer.write
@@ -187,8 +246,9 @@ from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
+from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
-corpus = Corpus.build(docs, DEFAULT_ANALYZER, k1=1.2, b=0.75, epsilon=0.25)
+corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(k1=1.2, b=0.75, epsilon=0.25))
 if sys.argv[1] == "pause":
     real, n = store._Writer.write, [0]
     def slow(self, name, data):
@@ -221,7 +281,7 @@ print("saved", flush=True)
 def test_old_saves_are_pruned(corpus_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     docs, _ = load_folder(corpus_dir, "docs")
-    corpus = Corpus.build(docs, DEFAULT_ANALYZER, **PARAMS)
+    corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(**PARAMS))
     stale = cache / ".tmp-stale"
     stale.mkdir(parents=True)
     os.utime(stale, (time.time() - 2 * store.STALE_TEMP_SECONDS,) * 2)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Cooldown, Settings
-from bot.core.answer import Answer
+from bot.core.model import Answer
 from bot.library import Library
 
 

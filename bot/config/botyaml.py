@@ -13,7 +13,6 @@ from bot.config.guilds import (
     _BUILTIN_COOLDOWN,
     _BUILTIN_DEFAULTS,
     _GUILD_KEYS,
-    TOP_K,
     _cooldown,
     _guild_layer,
 )
@@ -32,6 +31,7 @@ from bot.config.values import (
 )
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
+from bot.core.model import TOP_K_RANGE
 
 MAX_BYTES = (1024, 1024**3)
 DEFAULT_INDEX_DIR = ".quotebot-cache"
@@ -42,7 +42,7 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "k1": (0, 10),
     "b": (0, 1),
     "epsilon": (0, 1),
-    "top_k": TOP_K,
+    "top_k": TOP_K_RANGE,
     "threshold": (0, 1),
     "neighbour_weight": (0, 1),
     "paragraph_terms": (0, 10),
@@ -248,7 +248,7 @@ def _documents(sec: _Section, glob: _Global) -> None:
 def _retrieval(sec: _Section | None) -> Any:
     # The engine owns the knobs: every field of RetrievalSettings is a key here, so the two
     # cannot drift. Imported late so that `import bot.config` stays light.
-    from bot.core.answer import RetrievalSettings
+    from bot.core.model import RetrievalSettings
 
     if sec is None:
         return RetrievalSettings()

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from bot.config.settings import Cooldown
 from bot.config.values import _ID_EXAMPLE, _ids, _number, _Section, _Spot, _whole
 from bot.config.yamlfile import _BAD, _all_good, _got, _LineDict, _LineList
+from bot.core.model import TOP_K, TOP_K_RANGE
 
 if TYPE_CHECKING:
     from bot.config.botyaml import _Global
 
 MAX_PREFIX = 5
-TOP_K = (1, 10)
 COOLDOWN_RATE = (1, 100)
 COOLDOWN_PER = (1, 86_400)  # seconds
 _GUILD_KEYS = ("prefix", "channels", "collections", "moderator_roles", "cooldown", "top_k")
@@ -26,7 +26,7 @@ _BUILTIN_DEFAULTS: dict[str, Any] = {
     "collections": None,
     "moderator_roles": frozenset(),
     "cooldown": _BUILTIN_COOLDOWN,
-    "top_k": 3,
+    "top_k": TOP_K,
 }
 
 
@@ -42,7 +42,7 @@ def _guild_layer(
         "collections": lambda spot, value: _selection(spot, value, glob, guild_id),
         "moderator_roles": _roles,
         "cooldown": lambda spot, value: _cooldown(spot, value, base_cooldown),
-        "top_k": lambda spot, value: _whole(spot, value, *TOP_K, "`top_k: 3`"),
+        "top_k": lambda spot, value: _whole(spot, value, *TOP_K_RANGE, f"`top_k: {TOP_K}`"),
     }
     layer = {key: parse(sec.spot(key), sec[key]) for key, parse in parsers.items() if key in sec}
     return {key: value for key, value in layer.items() if value is not _BAD}

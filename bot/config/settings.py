@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from bot.core.answer import RetrievalSettings
+    from bot.core.model import RetrievalSettings
 
 
 

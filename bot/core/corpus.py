@@ -11,6 +11,7 @@ import numpy as np
 from bot.core.analysis import Analyzer
 from bot.core.documents import Document, span_rows
 from bot.core.index import BM25Index, Progress
+from bot.core.model import IndexSettings
 from bot.core.spelling import DeletionTable, NearTable
 
 
@@ -67,9 +68,7 @@ class Corpus:
         cls,
         documents: Sequence[Document],
         analyzer: Analyzer,
-        k1: float,
-        b: float,
-        epsilon: float,
+        settings: IndexSettings,
         progress: Progress | None = None,
     ) -> Corpus:
         """progress(done, total) is called as passages are analysed (for a progress bar)."""
@@ -92,7 +91,8 @@ class Corpus:
             d.text[s:e] for d, r in zip(documents, rows, strict=True) for s, e in r[:, :2].tolist()
         )
         index = BM25Index.from_texts(
-            texts, n, analyzer, k1=k1, b=b, epsilon=epsilon, progress=progress
+            texts, n, analyzer, k1=settings.k1, b=settings.b, epsilon=settings.epsilon,
+            progress=progress,
         )
         vocabulary = list(index.vocab)
         deletions = DeletionTable.build(vocabulary)

@@ -49,9 +49,6 @@ class Document:
     paragraphs: Sequence[Span] = field(default=(), repr=False)
     sentences: Sequence[Sentence] = field(default=(), repr=False)  # Spans after parsing
 
-    def slice(self, start: int, end: int) -> str:
-        return self.text[start:end]
-
 
 class Spans(Sequence):
     """A document's paragraphs or sentences as a read-only sequence over the rows of an int64

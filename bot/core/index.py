@@ -9,18 +9,15 @@ same terms, including its IDF quirks: a term in more than half the passages gets
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +26,6 @@ from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 ARRAYS = ("indptr", "doc_ids", "weights", "idf", "doc_len", "fwd_indptr", "fwd_terms")
 # Passages are analysed in chunks, each joined into one text with this word between
 # passages: one analyzer call per chunk instead of one per passage (about a third faster).
@@ -68,7 +64,6 @@ class BM25Index:
         self.n_docs = len(doc_len)
         # Terms in passages i:j: length_prefix[j] - length_prefix[i].
         self.length_prefix = np.r_[0, np.cumsum(doc_len, dtype=np.int64)]
-        self._local = threading.local()
 
     # --- build ---------------------------------------------------------------------------
 
@@ -222,36 +217,12 @@ class BM25Index:
             scores[ids] += w
         return scores
 
-    def sparse_scores(self, weighted_query: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """(passage ids, scores) of every passage matching at least one term; each term's
-        contribution multiplied by its query weight. Touches only the matching postings."""
-        buf = self._buffer()
-        touched = []
-        for term, qw in weighted_query.items():
-            ids, w = self.postings(term)
-            if len(ids):
-                buf[ids] += w * qw if qw != 1 else w
-                touched.append(ids)
-        if not touched:
-            return _EMPTY_IDS, _EMPTY_WEIGHTS
-        ids = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0].copy()
-        scores = buf[ids]
-        buf[ids] = 0.0
-        return ids, scores
-
-    def _buffer(self) -> np.ndarray:
-        # One dense accumulator per thread: searches run concurrently in worker threads.
-        buf = getattr(self._local, "buf", None)
-        if buf is None:
-            buf = self._local.buf = np.zeros(self.n_docs)
-        return buf
-
-    # --- persistence (numpy arrays and JSON; nothing that can run code when loaded) -------
+    # --- the saved form (bot/core/store.py writes and reads it; numpy arrays and JSON) ---
 
     def meta(self) -> dict[str, Any]:
         """The JSON half of the saved form; arrays() is the other."""
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        return {"version": FORMAT_VERSION, "params": self.params, "terms": terms}
+        return {"params": self.params, "terms": terms}
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in ARRAYS}
@@ -259,8 +230,6 @@ class BM25Index:
     @classmethod
     def from_parts(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BM25Index:
         """The index from meta() and arrays(); ValueError when they do not fit together."""
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError(f"index format {meta.get('version')} is not {FORMAT_VERSION}")
         missing = set(ARRAYS) - set(arrays)
         if missing:
             raise ValueError(f"index arrays missing: {sorted(missing)}")
@@ -285,24 +254,6 @@ class BM25Index:
         if len(vocab) != len(terms):
             raise ValueError("index terms are not unique")
         return cls(vocab, params=meta["params"], **{n: a[n] for n in ARRAYS})
-
-    def save(self, directory: Path) -> None:
-        """Write the index into directory (the caller makes the directory appear atomically)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "index.json").write_text(json.dumps(self.meta()), encoding="utf-8")
-        for name, array in self.arrays().items():
-            np.save(directory / f"{name}.npy", array, allow_pickle=False)
-
-    @classmethod
-    def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
-        meta = json.loads((directory / "index.json").read_text(encoding="utf-8"))
-        arrays = {
-            name: np.load(directory / f"{name}.npy", allow_pickle=False,
-                          mmap_mode="r" if mmap else None)
-            for name in ARRAYS
-        }
-        return cls.from_parts(meta, arrays)
-
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0)

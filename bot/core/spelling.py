@@ -75,15 +75,11 @@ class NearSpellings:
         self._keys, self._ids = table.keys, table.ids
         self._longest = max(map(len, self._terms), default=0)
 
-    def lookup(self, term: str) -> list[tuple[str, int]]:
-        """(vocabulary term, edit distance) for every term within max_edits(term) of term,
-        itself excluded, nearest first."""
-        return self.lookup_many([term]).get(term, [])
-
     def lookup_many(
         self, terms: Sequence[str], crowded: list[str] | None = None
     ) -> dict[str, list[tuple[str, int]]]:
-        """lookup() of each of terms (those with no near spelling left out), in one binary
+        """(vocabulary term, edit distance) for every term within max_edits(term) of each of
+        terms, itself excluded, nearest first (terms with none left out), in one binary
         search of the table for all their probes: a question's few rare terms cost about
         what one did. Given a list `crowded`, a term with more than about CROWDED candidates
         is not looked up but added to it (a vocabulary of "tide1" ... "tide60000" would
@@ -122,7 +118,7 @@ class NearSpellings:
 
 @dataclass
 class NearTable:
-    """NearSpellings.lookup() of every vocabulary term, found once when the index is built,
+    """NearSpellings.lookup_many() of every vocabulary term, found once when the index is built,
     so that a question's term in the vocabulary costs a binary search here rather than a
     lookup: one row a (term, near spelling) pair, by term id, then in lookup()'s order."""
 
@@ -152,7 +148,7 @@ class NearTable:
         return cls(table[:, 0].copy(), table[:, 1].copy())
 
     def lookup(self, term: int) -> list[int] | None:
-        """The ids of term id's near spellings, nearest first (as NearSpellings.lookup), or
+        """The ids of term id's near spellings, nearest first (as NearSpellings.lookup_many), or
         None for a term the table left to lookups."""
         lo, hi = self.term.searchsorted(np.array((term, term + 1), self.term.dtype)).tolist()
         near = self.other[lo:hi].tolist()
@@ -162,7 +158,7 @@ class NearTable:
 def _deletion_table(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(hash, term number) of every term and of each string made by deleting one of its
     characters, unsorted; a string a term makes twice ("aab" less either "a") is listed twice,
-    which lookup() tolerates. The same hashes as _hash(), computed term length by term length
+    which lookup_many() tolerates. The same hashes as _hash(), computed term length by term length
     over code point matrices."""
     lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
     keys: list[np.ndarray] = []

@@ -39,10 +39,15 @@ from bot.core.corpus import Corpus
 from bot.core.documents import Document, Sentence, Span, Spans, iter_files, read_text, span_rows
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
+from bot.core.model import IndexSettings
 
 log = logging.getLogger(__name__)
 
-STORE_VERSION = 1
+# The saved index's format. Bump it with any change to what is saved or what it means (how
+# text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
+# so saves of the old format are then rebuilt. A release that leaves it alone keeps every
+# user's saved index (the key holds no code).
+INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
 PREFIX = "corpus-"
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
@@ -53,52 +58,60 @@ class StoreError(Exception):
     """The saved corpus cannot be used: missing, for other documents, or damaged."""
 
 
-# --- fingerprint ------------------------------------------------------------------------------
+# --- key ------------------------------------------------------------------------------------
 
 
 def fingerprint(
     folders: Sequence[tuple[str, Path]],
     analyzer: Analyzer,
-    params: dict[str, float],
+    settings: IndexSettings,
     max_bytes: int,
     labels_file: str = "sources.yaml",
 ) -> str:
-    """Key of a corpus: every document file's path, size and modification time, each
-    folder's labels file, the analyzer and the code that splits, analyses and indexes text,
-    and the BM25 parameters. A change to any of them is a new key, hence a rebuild."""
+    """Key of a saved corpus: INDEX_FORMAT, the documents (each folder's collection and path,
+    each file's name and content digest, the folder's labels file), the largest file read,
+    the index settings and the analyzer's identity. A change to any of them is a new key,
+    hence a rebuild; a change to the code alone is not (that is what INDEX_FORMAT is for)."""
     folder_parts = []
     for collection, folder in folders:
         folder = folder.resolve()
-        files = []
-        for path in iter_files(folder):
-            st = path.stat()
-            files.append((path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
+        files = [(path.relative_to(folder).as_posix(), _file_digest(path, max_bytes))
+                 for path in iter_files(folder)]
         labels = folder / labels_file
-        labels_hash = _digest(labels.read_bytes()) if labels.is_file() else None
+        labels_hash = _file_digest(labels, max_bytes) if labels.is_file() else None
         folder_parts.append([collection, str(folder), files, labels_hash])
     key = {
-        "store": STORE_VERSION,
-        "code": code_version(analyzer),
-        "params": params,
+        "format": INDEX_FORMAT,
+        "index": dataclasses.asdict(settings),
+        "analyzer": analyzer_identity(analyzer),
         "max_bytes": max_bytes,
         "folders": folder_parts,
     }
     return hashlib.blake2b(_canonical(key), digest_size=16).hexdigest()
 
 
-def code_version(analyzer: Analyzer) -> str:
-    """Digest of the core's source (splitting, analysis, scoring) and the analyzer's settings,
-    so a change to either never serves an index built the old way."""
-    h = hashlib.blake2b(digest_size=16)
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+def analyzer_identity(analyzer: Analyzer) -> str:
+    """The analyzer's class and settings (stemming, stopwords), as text."""
     state = {
         k: sorted(v) if isinstance(v, frozenset | set) else v
         for k, v in sorted(vars(analyzer).items())
         if isinstance(v, str | int | float | bool | frozenset | set | tuple | type(None))
     }
-    h.update(repr((type(analyzer).__qualname__, state)).encode())
-    return h.hexdigest()
+    return repr((type(analyzer).__qualname__, state))
+
+
+def _file_digest(path: Path, max_bytes: int) -> str | None:
+    """Digest of a file's bytes; its size alone when over max_bytes (it is skipped, not
+    read); None when it cannot be read (it is reported and skipped). SHA-256, not BLAKE2b:
+    every start hashes every document, and CPUs with SHA instructions do it twice as fast."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return f"size {size}"
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 # --- save -------------------------------------------------------------------------------------
@@ -113,7 +126,7 @@ def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = No
         writer = _Writer(tmp)
         fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
                   for f in dataclasses.fields(corpus)}
-        body = {"store": STORE_VERSION, "key": key, "fields": fields,
+        body = {"format": INDEX_FORMAT, "key": key, "fields": fields,
                 "files": writer.files, "extra": extra or {}}
         writer.write(MANIFEST, _canonical({"body": body, "checksum": _digest(_canonical(body))}))
         _fsync_dir(tmp)
@@ -235,7 +248,7 @@ def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
     try:
         reader = _Reader(folder)
         body = reader.manifest()
-        if body.get("store") != STORE_VERSION or body.get("key") != key:
+        if body.get("format") != INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved index is for other documents or another version")
         hints = typing.get_type_hints(Corpus)
         names = [f.name for f in dataclasses.fields(Corpus)]

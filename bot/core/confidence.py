@@ -1,0 +1,94 @@
+"""How much of the question each candidate speaks to, in [0, 1]: the measure the answer
+threshold and the diversity rule compare (see Confidence.of for why not the BM25 score)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from bot.core.corpus import Corpus
+from bot.core.model import AnswerSettings
+
+_NO_DOCS = np.zeros(0, dtype=np.int64)
+
+
+class Confidence:
+    def __init__(self, corpus: Corpus, settings: AnswerSettings) -> None:
+        self.passages, self.index, self.settings = corpus.passages, corpus.index, settings
+
+    def of(
+        self,
+        query: Mapping[str, float],
+        ids: np.ndarray,
+        near: Mapping[str, Sequence[str]] | None = None,
+    ) -> np.ndarray:
+        """How much of the question each passage speaks to, in [0, 1]: the mean of two shares
+        of the question's IDF mass, the share found in the passage itself and the share found
+        anywhere in its paragraph (sum of idf(t) over the question terms present, divided by
+        the sum over all question terms).
+
+        Why not the BM25 score: it grows with the corpus (IDF grows with log N), so a
+        threshold tuned on a small corpus would answer everything on a large one. A share of
+        IDF mass is a ratio whose meaning does not change with corpus size, so one threshold
+        serves a two-document corpus and a million-passage one. Terms unknown to the corpus
+        count with the highest IDF a term could have, so an unmatched rare word (the name a
+        missing document would have held) weighs heavily. The paragraph half rewards a
+        passage whose neighbours hold the rest of the question; measured on SQuAD with the
+        question's article removed versus present, it separates the two better (ROC AUC
+        0.95) than the sentence share alone (0.93).
+
+        query holds the question's own terms (and aliases); near maps a term to its near
+        spellings, which count as finding it at spelling_weight. Near spellings are not
+        question terms of their own: counting them would make every question about a name
+        the corpus lacks look answered by whatever name is spelled like it."""
+        p, index = self.passages, self.index
+        para = p.para_id[ids] if len(ids) else _NO_DOCS
+        # Paragraph j is passages para_start[j]:para_start[j + 1]: a term is in the paragraph
+        # when its first posting at or after the start comes before the end.
+        # One binary search a posting list answers both: ids, then their paragraphs' first
+        # passages. A row a posting list (a term's own, then its near spellings', weighed
+        # share), its hits the sentence's and then the paragraph's; a term counts what the
+        # best of its rows found.
+        # (In the postings' type: searchsorted would otherwise convert every posting list.)
+        needles = np.concatenate((ids, p.para_start[para])).astype(index.doc_ids.dtype)
+        stop = p.para_start[para + 1]
+        mass, rows = self._term_rows(query, near or {})
+        total = sum(mass)
+        found = np.zeros(len(ids))
+        if rows and len(ids):
+            hit = np.empty((len(rows), len(needles)))
+            for r, (_, weight, postings) in enumerate(rows):
+                pos = postings.searchsorted(needles)
+                at = postings.take(pos, mode="clip")
+                hit[r, : len(ids)] = at[: len(ids)] == ids
+                hit[r, len(ids) :] = (pos[len(ids) :] < len(postings)) & (at[len(ids) :] < stop)
+                if weight != 1.0:
+                    hit[r] *= weight
+            owner = [k for k, _, _ in rows]
+            first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
+            best = np.maximum.reduceat(hit, first, axis=0)
+            best = best[:, : len(ids)] + best[:, len(ids) :]
+            found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
+        return found / total if total > 0 else found
+
+    def _term_rows(
+        self, query: Mapping[str, float], near: Mapping[str, Sequence[str]]
+    ) -> tuple[list[float], list[tuple[int, float, np.ndarray]]]:
+        """Each question term's IDF mass (an unknown term's the highest IDF a term could
+        have), and a row a posting list: (the term's number, weight, postings), the term's
+        own at weight 1, then its near spellings' at spelling_weight."""
+        index, share = self.index, self.settings.spelling_weight
+        n = index.n_docs
+        ceiling = np.log(n + 0.5) - np.log(1.5) if n else 1.0
+        mass: list[float] = []
+        rows: list[tuple[int, float, np.ndarray]] = []
+        for k, (term, qw) in enumerate(query.items()):
+            postings = index.doc_ids_of(term)
+            mass.append((max(index.term_idf(term), 0.0) if len(postings) else ceiling) * qw)
+            if len(postings):
+                rows.append((k, 1.0, postings))
+            for other in near.get(term, ()):
+                if len(more := index.doc_ids_of(other)):
+                    rows.append((k, share, more))
+        return mass, rows

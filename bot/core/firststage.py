@@ -1,0 +1,328 @@
+"""Terms -> scored candidates: the first stage. Every passage that matches a question term
+(or neighbours one) is scored by BM25 and by its context (its neighbours, its paragraph, its
+document's label); the best `candidates` come out best first."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Sequence
+
+import numpy as np
+
+from bot.core.analysis import Analyzer
+from bot.core.corpus import Corpus
+from bot.core.documents import Document
+from bot.core.kinds import KindTests
+from bot.core.model import AnswerSettings
+
+_NO_DOCS = np.zeros(0, dtype=np.int64)
+
+
+class FirstStage:
+    """The first stage over one corpus; safe to call from many threads at once."""
+
+    def __init__(
+        self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings, kinds: KindTests
+    ) -> None:
+        self.corpus, self.settings, self.kinds = corpus, settings, kinds
+        self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
+        self.collections = corpus.collections
+        self.titles = title_index(self.documents, analyzer)
+        self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
+        self._local = threading.local()
+
+    def candidates(
+        self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, BM25 scores, context scores) of the best `candidates`, best first by context."""
+        allowed = None
+        if collections is not None:
+            allowed = np.array([c in collections for c in self.collections], dtype=bool)
+        ids, scores, context = self.score(query, allowed)
+        if not len(ids):
+            return ids, scores, context
+        top = _best(ids, context, min(self.settings.candidates, len(ids)))
+        ids, scores, context = ids[top], scores[top], context[top]
+        context = self._answer_type(question, ids, context)
+        order = np.lexsort((ids, -context))
+        return ids[order], scores[order], context[order]
+
+    def score(
+        self, query: dict[str, float], allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(passage ids, BM25 scores, context-weighted scores), in no particular order, of the
+        passages that match a question term or neighbour one, in the collections allowed
+        (None: all); when a term not common (see common_postings) matched, of those that
+        match one such term (see _score_around). Those that cannot be among the best
+        `candidates` may be left out.
+
+        The context score adds to a sentence's BM25 score a share of its neighbours' and, in
+        IDF units, the question terms found anywhere in its paragraph, its document, and its
+        document's label: a SQuAD question names the article's topic ("Super Bowl 50") once,
+        while the sentence that answers it says only "the game".
+
+        Scores are summed in dense per-thread buffers (one slot a passage, one a paragraph)
+        rather than by sorting and searching the matches: a question of common words matches
+        tens of thousands of passages in a large corpus, and every sort or binary search over
+        them costs milliseconds. Sums are taken term by term in query order (the common terms
+        last), so the floats do not depend on how many passages match."""
+        s, p = self.settings, self.passages
+        # (No title array when no question term is in a label: it would add only zeros.)
+        title = (np.zeros(len(self.documents))
+                 if s.title_terms and any(t in self.titles for t in query) else None)
+        search = _Search(self.buffers(), title)
+        common = self._common(query)
+        try:
+            hits = self._scatter(query, common, search)
+            if not hits:
+                return _NO_DOCS, np.zeros(0), np.zeros(0)
+            ids = (hits[0] if len(hits) == 1
+                   else _distinct_sorted(np.sort(np.concatenate(hits))))
+            ids = ids.astype(np.int64)
+            if allowed is not None:
+                ids = ids[allowed[p.collection[ids]]]
+            if common and len(ids):
+                self._score_around(ids, common, search)
+            if s.neighbour_weight and len(ids):
+                ids = self._with_neighbours(ids, search)
+            scores, context = self._context(ids, search)
+            return ids, scores, context
+        finally:
+            search.clear()
+
+    def _common(self, query: dict[str, float]) -> dict[str, float]:
+        """The common terms of query (see common_postings), none when all are common."""
+        s, index = self.settings, self.index
+        if not s.common_postings:
+            return {}
+        limit = max(s.common_postings, index.n_docs // 500)
+        common = {t: qw for t, qw in query.items() if index.df(t) > limit}
+        return {} if len(common) == len(query) else common  # (nothing rarer to look around)
+
+    def _scatter(
+        self, query: dict[str, float], common: dict[str, float], search: _Search
+    ) -> list[np.ndarray]:
+        """Add every term's but the common ones' BM25 scores to the passages it is in, and
+        its IDF mass to their paragraphs and to the documents whose label holds it; the
+        posting lists written, one a term found."""
+        s, p, index = self.settings, self.passages, self.index
+        buf, title, scores_at = search.buf, search.title, search.scores_at
+        hits: list[np.ndarray] = []
+        for term, qw in query.items():
+            if term in common:
+                continue
+            ids, w, idf = index.raw_postings(term)
+            if not len(ids):
+                continue
+            hits.append(ids)
+            search.passages.append(ids)
+            # w * idf is a fresh array: scale it in place, and not at all for the usual
+            # weight 1, rather than allocate another posting list.
+            w = w * idf
+            if qw != 1:
+                w *= qw
+            scores_at[ids] += w
+            mass = max(idf, 0.0) * qw
+            if s.paragraph_terms:
+                # A paragraph listed twice gets the mass once: every write is the same sum.
+                para = p.para_id[ids]
+                buf.paragraphs[para] += mass
+                search.paragraphs.append(para)
+            if title is not None and term in self.titles:
+                title[self.titles[term]] += mass
+        return hits
+
+    def _score_around(self, ids: np.ndarray, common: dict[str, float], search: _Search) -> None:
+        """Add the common terms' BM25 scores to passages ids and the two on either side (all
+        a matched passage's or its neighbours' context scores read), and their IDF mass to
+        the paragraphs of ids, by binary searches into their postings rather than a scatter
+        over all of them.
+
+        At a million passages a common word has up to 85k postings; writing each into the
+        dense buffers costs a cache miss, and was most of the slowest questions' time (5 ms
+        for the scatter and 4 ms for the context of 85k passages). A passage that matches
+        only common words is thereby never a candidate when a rarer term matched somewhere:
+        the best answers hold the rarer terms, and such passages filled only the tail of the
+        candidates. bench/README.md gives how often the answers of a 1M corpus differ."""
+        p, index, s = self.passages, self.index, self.settings
+        buf, title, scores_at = search.buf, search.title, search.scores_at
+        near = para = None  # computed when a term is searched for them
+        for term, qw in common.items():
+            postings, weights, idf = index.raw_postings(term)
+            mass = max(idf, 0.0) * qw
+            # Writing costs less than searching when the rarer terms matched widely: then
+            # every posting is written, and what lands outside ids and their paragraphs is
+            # read by nothing and cleared with them. (ids and the two passages either side
+            # are at most 5 len(ids); their paragraphs at most len(ids).)
+            if 8 * 5 * len(ids) > len(postings):
+                scores_at[postings] += weights * idf * qw
+                search.passages.append(postings)
+            else:
+                if near is None:
+                    near = self._around(ids)
+                    search.passages.append(near)
+                pos = np.searchsorted(postings, near)
+                at = np.minimum(pos, len(postings) - 1)
+                found = postings[at] == near
+                scores_at[near[found]] += weights[at[found]] * idf * qw
+            if s.paragraph_terms and 8 * len(ids) > len(postings):
+                # (A paragraph listed twice gets the mass once: every write is the same sum.)
+                written = p.para_id[postings]
+                buf.paragraphs[written] += mass
+                search.paragraphs.append(written)
+            elif s.paragraph_terms:
+                if para is None:
+                    para, first, stop = self._paragraphs_of(ids)
+                    search.paragraphs.append(para)
+                pos = np.searchsorted(postings, first)
+                inside = (pos < len(postings)) & (
+                    postings[np.minimum(pos, len(postings) - 1)] < stop)
+                buf.paragraphs[para[inside]] += mass
+            if title is not None and term in self.titles:
+                title[self.titles[term]] += mass
+
+    def _around(self, ids: np.ndarray) -> np.ndarray:
+        """Passages ids and the two on either side of each, ascending and distinct."""
+        near = _distinct_sorted(np.sort(np.concatenate(
+            [ids + shift for shift in (-2, -1, 0, 1, 2)])))
+        # (In the postings' type: searchsorted would otherwise convert them.)
+        return near[(near >= 0) & (near < len(self.passages))].astype(self.index.doc_ids.dtype)
+
+    def _paragraphs_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct paragraphs of ids (ascending, as ids are), their first passages (in
+        the postings' type) and the passages that end them."""
+        p = self.passages
+        para = _distinct_sorted(p.para_id[ids])
+        return para, p.para_start[para].astype(self.index.doc_ids.dtype), p.para_start[para + 1]
+
+    def _context(self, ids: np.ndarray, search: _Search) -> tuple[np.ndarray, np.ndarray]:
+        """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
+        s, p = self.settings, self.passages
+        buf, title = search.buf, search.title
+        scores = buf.scores[ids + 1]
+        if s.neighbour_weight:
+            # The neighbours in the same paragraph only: the sentence after a match in another
+            # paragraph or document is not its context. (beside[i] is the weight of passage
+            # i - 1 for passage i and of i for i - 1: neighbour_weight, or 0 across a break.)
+            beside = self._beside
+            context = scores + buf.scores[ids] * beside[ids]
+            context += buf.scores[ids + 2] * beside[ids + 1]
+        else:
+            context = scores.copy()
+        if s.paragraph_terms:
+            context += s.paragraph_terms * buf.paragraphs[p.para_id[ids]]
+        if title is not None:
+            context += s.title_terms * title[p.doc[ids]]
+        return scores, context
+
+    def _with_neighbours(self, ids: np.ndarray, search: _Search) -> np.ndarray:
+        """The matched passages ids (ascending) with their neighbours in the same paragraph,
+        ascending and distinct, less those that cannot be among the best `candidates`.
+
+        A neighbour that matches nothing itself scores nw * (its two neighbours' scores) +
+        the paragraph and title terms, which it shares with the match beside it. That match
+        scores at least its own score + those terms, so the neighbour scores at most the
+        match's context - (1 - nw) * the match's score + nw * the best score of all. When
+        more than `candidates` passages match, the last of the best `candidates` of them is
+        a floor: a match below it, or a neighbour of a match whose bound is below it, is
+        never among the best. A match sits in a paragraph of thousands in a large corpus,
+        so this keeps a few hundred passages of tens of thousands."""
+        nw, n = self.settings.neighbour_weight, self.settings.candidates
+        scores, context = self._context(ids, search) if len(ids) > n else (None, None)
+        if scores is not None and scores.min() >= 0:
+            floor = np.partition(context, len(ids) - n)[len(ids) - n]
+            bound = context - (1 - nw) * scores + nw * scores.max()
+            bound += 1e-9 * (np.abs(bound) + 1.0)  # rounding: never leave out a close one
+            around = ids[bound >= floor]
+            ids = ids[context >= floor]
+        else:
+            around = ids
+        same = self.passages.same_para
+        before = around[same[around]] - 1
+        after = around[same[around + 1]] + 1
+        merged = np.concatenate((ids, before, after))
+        return _distinct_sorted(np.sort(merged))
+
+    def buffers(self) -> _Buffers:
+        # One set per thread: questions are answered concurrently in worker threads.
+        buf = getattr(self._local, "buffers", None)
+        if buf is None:
+            buf = self._local.buffers = _Buffers(len(self.passages), self.passages.n_paragraphs)
+        return buf
+
+    def _answer_type(self, question: str, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Raise the best few candidates that hold the kind of thing the question asks for: a
+        date for "when", a number for "how many", a name the question does not already say
+        for "who". A cue, not a filter: it moves a sentence up among close ones."""
+        s = self.settings
+        if not s.type_weight or not len(ids):
+            return scores
+        kind, holds_kind = self.kinds.test(question)
+        if kind is None:
+            return scores
+        m = min(s.type_candidates, len(ids))
+        top = _best(ids, scores, m)
+        scores = scores.copy()
+        p, documents = self.passages, self.documents
+        at = ids[top]
+        spans = zip(p.doc[at].tolist(), p.start[at].tolist(), p.end[at].tolist(), strict=True)
+        for i, (d, start, end) in zip(top.tolist(), spans, strict=True):
+            if holds_kind(documents[d].text[start:end]):
+                scores[i] *= 1 + s.type_weight
+        return scores
+
+
+def title_index(documents: Sequence[Document], analyzer: Analyzer) -> dict[str, np.ndarray]:
+    """term -> the documents whose label holds it."""
+    out: dict[str, list[int]] = {}
+    for i, doc in enumerate(documents):
+        for term in set(analyzer.terms(doc.label)):
+            out.setdefault(term, []).append(i)
+    return {t: np.asarray(d, dtype=np.int64) for t, d in out.items()}
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n highest scores, a tie at the last place going to the lower id."""
+    if n >= len(ids):
+        return np.arange(len(ids))
+    kth = np.partition(scores, len(scores) - n)[len(scores) - n]
+    keep = np.flatnonzero(scores >= kth)
+    if len(keep) > n:
+        keep = keep[np.lexsort((ids[keep], -scores[keep]))[:n]]
+    return keep
+
+
+class _Buffers:
+    """Dense accumulators of one thread's searches, all zero (False) between searches."""
+
+    def __init__(self, n_passages: int, n_paragraphs: int) -> None:
+        self.scores = np.zeros(n_passages + 2)
+        self.paragraphs = np.zeros(n_paragraphs)
+
+
+class _Search:
+    """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
+    buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
+    when no question term is in a label), and what was written, cleared when it ends."""
+
+    def __init__(self, buf: _Buffers, title: np.ndarray | None) -> None:
+        self.buf, self.title = buf, title
+        self.scores_at = buf.scores[1:-1]
+        self.passages: list[np.ndarray] = []  # passages written to in scores_at
+        self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
+
+    def clear(self) -> None:
+        for written in self.passages:
+            self.scores_at[written] = 0.0
+        for para in self.paragraphs:
+            self.buf.paragraphs[para] = 0.0

@@ -1,0 +1,111 @@
+"""What a question asks for (a date, a number, a name, a place), from its wording, and whether
+a text holds one. The first stage and the reranker both read it."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+
+from bot.core.analysis import Analyzer, has_new_name
+
+KINDS = ("date", "number", "name", "place")
+
+# The kind of answer a question asks for, from its wording; first match wins.
+_KINDS = (
+    ("date", re.compile(
+        r"\b(?:when|what (?:year|century|decade|date|month|day|time period|era)|"
+        r"which (?:year|century|decade|month|day))\b", re.I)),
+    ("number", re.compile(
+        r"\bhow (?:many|much|long|old|far|large|big|tall|high|often|fast|deep|wide)\b|"
+        r"\bwhat (?:percentage|percent|proportion|number|amount|size|population)\b", re.I)),
+    ("name", re.compile(r"\b(?:who|whom|whose)\b", re.I)),
+    ("place", re.compile(r"\b(?:where|what (?:city|country|state|region|town|place))\b",
+                         re.I)),
+)
+_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|"
+           r"december")
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                 "forty|fifty|hundred|thousand|million|billion|dozen|half")
+# What a date and a number are; has_kind gives the same answers faster (tests compare them).
+DATE_PATTERN = re.compile(
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I)
+NUMBER_PATTERN = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+
+KindTest = tuple[str | None, Callable[[str], bool]]
+
+
+def question_kind(question: str) -> str | None:
+    """The kind of answer question asks for (one of KINDS), or None."""
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def has_kind(kind: str, text: str, asked: set[str]) -> bool:
+    """Whether text holds a `kind`; a name or place is one the question's words (asked) lack."""
+    if kind == "date":
+        return _holds_date(text)
+    if kind == "number":
+        return _holds_number(text)
+    # A name or place: a capitalised word, not first in the sentence, the question lacks.
+    return has_new_name(text, asked)
+
+
+class KindTests:
+    """The kind of answer a question asks for, and a test of whether a text holds one. The
+    first stage and the reranker test mostly the same sentences: the test remembers its
+    answers, and the last question's test is kept (one a thread) for the second asker."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self._local = threading.local()
+
+    def test(self, question: str) -> KindTest:
+        last = getattr(self._local, "kind_test", None)
+        if last is not None and last[0] == question:
+            return last[1]
+        kind = question_kind(question)
+        asked = set(self.analyzer.words(question))
+        seen: dict[str, bool] = {}
+
+        def holds_kind(text: str) -> bool:
+            if text not in seen:
+                seen[text] = kind is not None and has_kind(kind, text, asked)
+            return seen[text]
+
+        self._local.kind_test = (question, (kind, holds_kind))
+        return kind, holds_kind
+
+
+# The patterns above try every branch at every word boundary (4-7 us a sentence). In ASCII
+# text the same tests read the set of its runs of word characters, lower-cased: a whole word
+# is such a run, as \b...\b requires (2-3 us).
+def _holds_date(text: str) -> bool:
+    if not text.isascii():
+        return DATE_PATTERN.search(text) is not None
+    low = text.lower()
+    runs = _word_runs(low)
+    return (not _MONTH_RUNS.isdisjoint(runs)
+            or ("centur" in low and _CENTURY.search(low) is not None)
+            or (("1" in low or "2" in low) and any(_YEAR_RUN.fullmatch(r) for r in runs)))
+
+
+def _holds_number(text: str) -> bool:
+    if not text.isascii():
+        return NUMBER_PATTERN.search(text) is not None
+    low = text.lower()
+    return any(d in low for d in "0123456789") or not _NUMBER_RUNS.isdisjoint(_word_runs(low))
+
+
+def _word_runs(ascii_text: str) -> set[bytes]:
+    return set(ascii_text.encode().translate(_BLANK_NON_WORD).split())
+
+
+_BLANK_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else ord(" ")
+                        for c in range(256))
+_MONTH_RUNS = frozenset(m.encode() for m in _MONTHS.split("|"))
+_NUMBER_RUNS = frozenset(w.encode() for w in _NUMBER_WORDS.split("|"))
+_YEAR_RUN = re.compile(rb"(?:1[0-9]{3}|20[0-9]{2})s?")
+_CENTURY = re.compile(r"\bcentur")
