@@ -33,6 +33,7 @@ CACHE_VERSION = 1
 # before it kills the pool: the worker may be stuck in C code that never checks its alarm.
 GRACE_SECONDS = 5.0
 MAX_WORKERS = 4
+REALARM_SECONDS = 0.1
 STARTUP_SECONDS = 30.0  # for a pool's first answer; workers that cannot start never answer
 _LIBRARIES = ("pypdf", "lxml", "python-docx")
 
@@ -45,6 +46,7 @@ def extract_files(
     limits = limits or Limits()
     results: dict[Path, Extracted | str] = {}
     todo: dict[Path, str | None] = {}  # path -> cache key
+    hits = 0
     for path in paths:
         try:
             key = _cache_key(path, limits)
@@ -55,26 +57,35 @@ def extract_files(
         cached = _cache_get(cache_dir, key)
         if cached is not None:
             results[path] = cached
+            hits += 1
         else:
             todo[path] = key
     for path, outcome in _run(list(todo), limits, workers).items():
         results[path] = outcome
         _cache_put(cache_dir, todo[path], outcome)
+    if paths:
+        log.info("extracted %d of %d files (%d from the cache)", len(todo), len(paths), hits)
     return results
 
 
 # --- the worker side -----------------------------------------------------------------------
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(BaseException):
+    """A BaseException, so that a reader's `except Exception` cannot swallow it."""
 
 
 def _alarm(signum: int, frame: object) -> None:
+    # Fire again shortly, in case a reader's bare `except:` swallowed this one.
+    signal.setitimer(signal.ITIMER_REAL, REALARM_SECONDS)
     raise _OutOfTime
 
 
-def _limit_memory(max_memory: int) -> None:
+def _start_worker(max_memory: int) -> None:
+    # The readers' own warnings about a damaged file would go to stderr unformatted; the
+    # reason a file is skipped is reported by the parent instead.
+    for name in ("pypdf", "docx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
         import resource
 
@@ -86,17 +97,21 @@ def _limit_memory(max_memory: int) -> None:
 def extract_path(path: str, limits: Limits) -> dict[str, Any]:
     """One file's outcome as JSON-able data: {"ok": Extracted} or {"error": reason}. Runs in
     a worker process: the alarm bounds its time, the pool's memory limit its space."""
+    try:
+        return _extract_timed(Path(path), limits)
+    except _OutOfTime:  # here, not inside: the alarm may fire while that one handles another
+        return {"error": _too_slow(limits)}
+
+
+def _extract_timed(path: Path, limits: Limits) -> dict[str, Any]:
     timed = threading.current_thread() is threading.main_thread()
     if timed:  # signals reach the main thread only (always so in a worker process)
         signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, limits.max_seconds)
     try:
-        data = _read(Path(path), limits)
-        return {"ok": extract(data, Path(path).suffix, limits).to_json()}
+        return {"ok": extract(_read(path, limits), path.suffix, limits).to_json()}
     except ExtractError as exc:
         return {"error": str(exc)}
-    except _OutOfTime:
-        return {"error": _too_slow(limits)}
     except MemoryError:
         return {"error": f"needs more than {limits.max_memory:,} bytes of memory to read: "
                          "split the file or raise the memory limit"}
@@ -142,7 +157,7 @@ def _run(paths: list[Path], limits: Limits, workers: int | None) -> dict[Path, E
     while pending:
         count = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(pending))
         ctx = multiprocessing.get_context("spawn")
-        pool = ctx.Pool(count, initializer=_limit_memory, initargs=(limits.max_memory,))
+        pool = ctx.Pool(count, initializer=_start_worker, initargs=(limits.max_memory,))
         try:
             try:
                 pool.apply_async(os.getpid).get(STARTUP_SECONDS)

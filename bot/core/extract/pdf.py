@@ -45,6 +45,8 @@ def extract_pdf(data: bytes, limits: Limits) -> Extracted:
             IndexError, OSError, AssertionError) as exc:
         if isinstance(exc, ExtractError):
             raise
+        if isinstance(exc.__context__, RecursionError):  # pypdf wraps it
+            raise ExtractError("damaged PDF: its objects are nested too deeply to read") from None
         raise ExtractError(
             f"damaged or truncated PDF ({type(exc).__name__}: {str(exc)[:120]}): "
             "save it again from the program that made it"
