@@ -141,6 +141,8 @@ HTML_PAGE = """<!DOCTYPE html>
 <button>Accept</button></div>
 <main>
 <article>
+<nav class="crumbs">Home NAVTEXT &gt; Coast NAVTEXT</nav>
+<div class="gdpr-notice">Your privacy COOKIETEXT</div>
 <h1>The harbour reopens after the storm</h1>
 <p>The harbour master said on Monday that the <em>eastern</em> quay would reopen to ferries,
    three weeks after the storm&nbsp;damaged its pier. Repairs cost the town “about €2 million”,

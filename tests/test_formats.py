@@ -213,6 +213,7 @@ def test_bad_files_are_reported_by_name(corpus: Path, caplog: pytest.LogCaptureF
     for name, data in bad.items():
         (corpus / name).write_bytes(data)
     (corpus / "cut.pdf").write_bytes(good_pdf[: len(good_pdf) * 2 // 3])
+    (corpus / "cut.html").write_text(HTML_PAGE[: HTML_PAGE.index("What the ferry")])
     out = io.StringIO()
     with caplog.at_level(logging.WARNING):
         assert main(["sources", "--corpus", str(corpus)], out) == 0
@@ -234,7 +235,7 @@ def test_bad_files_are_reported_by_name(corpus: Path, caplog: pytest.LogCaptureF
         assert any(name in r.getMessage() and reason in r.getMessage() for r in caplog.records)
     # A truncated PDF is read as far as it goes, or reported; never a crash.
     assert "cut.pdf" in reasons or "docs/cut.pdf" in listing
-    for good in ("storm.pdf", "harbour.html", "museum.docx"):
+    for good in ("storm.pdf", "harbour.html", "museum.docx", "cut.html"):
         assert f"docs/{good}:" in listing
 
 
@@ -259,10 +260,16 @@ def test_extraction_cache_reextracts_only_changed_files(
         caplog.clear()
         restarted = build_library([("c", corpus)], index_dir=index)
         third = [m for m in caplog.messages if m.startswith("extracted")]
+        caplog.clear()
+        for entry in (index / "extracted").glob("*.json"):
+            entry.write_text('{"ok": {"text": "damaged"')  # a damaged cache is read again
+        again = build_library([("c", corpus)], index_dir=index)
+        fourth = [m for m in caplog.messages if m.startswith("extracted")]
     assert first == "extracted 3 of 3 files (0 from the cache)"
     assert second == ["extracted 1 of 3 files (2 from the cache)"]
     assert third == ["extracted 0 of 3 files (3 from the cache)"]  # the saved index's texts
+    assert fourth == ["extracted 3 of 3 files (0 from the cache)"]
     page = next(d for d in restarted.engine.sources() if d.rel == "harbour.html")
     assert "resume on Friday" in page.text and page.headings
     assert [d.text for d in restarted.engine.sources()] == [
-        d.text for d in library.engine.sources()]
+        d.text for d in library.engine.sources()] == [d.text for d in again.engine.sources()]
