@@ -28,6 +28,7 @@ from verbatim import assert_answer_verbatim, document_text
 from bot.cli import main
 from bot.core.extract import Limits
 from bot.core.extract.batch import extract_files
+from bot.core.locations import heading_of, page_of
 from bot.library import build_library
 
 PDF_PAGES = [
@@ -101,6 +102,9 @@ def test_pdf_pages_metadata_and_paragraphs(corpus: Path) -> None:
     assert [page for _, _, page in pdf.pages] == [1, 2, 3]
     for start, end, page in pdf.pages:
         assert words(pdf.text[start:end]) == words("\n".join(PDF_PAGES[page - 1]))
+    winds = pdf.text.index("The lighthouse keeper")
+    assert page_of(pdf, winds) == 2 and page_of(pdf, 0) == 1 and heading_of(pdf, 0) is None
+    assert page_of(pdf, len(pdf.text)) is None
     # A short line that ends a sentence ends its paragraph.
     paragraphs = [pdf.text[p.start : p.end] for p in pdf.paragraphs]
     assert paragraphs[1] == "Repairs began at once."
@@ -150,6 +154,8 @@ def test_html_metadata_and_headings(corpus: Path) -> None:
                               "What the ferry company said"]
     assert "sailings resume on Thursday" in sections["What the ferry company said"]
     assert "sailings resume" not in sections["The harbour reopens after the storm"]
+    at = page.text.index("sailings resume")
+    assert heading_of(page, at) == "What the ferry company said" and page_of(page, at) is None
 
 
 def test_docx_paragraphs_match_document_xml(corpus: Path) -> None:

@@ -1,4 +1,7 @@
-"""PDF text layer -> paragraphs with page numbers (pypdf)."""
+"""PDF text layer -> paragraphs with page numbers (pypdf).
+
+A paragraph never crosses a page break (a page's end ends its paragraph), so a quote, which
+stays within a paragraph, lies on one page: the page of its start."""
 
 from __future__ import annotations
 
