@@ -143,6 +143,17 @@ def test_html_main_text_in_visible_order(corpus: Path) -> None:
     assert "Harbour – Skarvøy | Thursday 07:15" in ours  # a table row
 
 
+@pytest.mark.parametrize(("data", "expected"), [
+    ("<html><body><p>Skarvøy – café “x”</p></body></html>".encode(), "Skarvøy – café “x”"),
+    ("<html><body><p>café “x”</p></body></html>".encode("cp1252"), "café “x”"),
+    ('<html><head><meta charset="iso-8859-1"></head><body><p>Skarvøy</p></body></html>'
+     .encode("latin-1"), "Skarvøy"),
+])
+def test_html_encoding_declared_or_not(tmp_path: Path, data: bytes, expected: str) -> None:
+    (tmp_path / "p.html").write_bytes(data)
+    assert document_text(tmp_path / "p.html") == expected
+
+
 def test_html_metadata_and_headings(corpus: Path) -> None:
     library = build_library([("c", corpus)])
     page = next(d for d in library.engine.sources() if d.rel == "harbour.html")

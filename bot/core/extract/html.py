@@ -42,7 +42,8 @@ def extract_html(data: bytes, limits: Limits) -> Extracted:
     from lxml import etree
 
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                                  huge_tree=False, default_doctype=False)
+                                  huge_tree=False, default_doctype=False,
+                                  encoding=_encoding(data))
     try:
         root = lxml.html.document_fromstring(data, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -52,6 +53,24 @@ def extract_html(data: bytes, limits: Limits) -> Extracted:
     builder = TextBuilder()
     _Walker(builder).walk(_main(root))
     return builder.build(meta)
+
+
+_DECLARED = re.compile(rb"<meta[^>]+charset\s*=", re.I)
+
+
+def _encoding(data: bytes) -> str | None:
+    """None where the page says its encoding (a BOM or a meta charset: libxml2 reads those);
+    otherwise UTF-8 if the bytes are UTF-8, else windows-1252, the HTML standard's fallback.
+    (libxml2 alone would read undeclared UTF-8 as Latin-1: "SkarvÃ¸y".)"""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _DECLARED.search(
+        data[:4096]
+    ):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
 
 
 def _meta(root) -> dict[str, str]:
