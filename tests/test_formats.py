@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -267,9 +269,14 @@ def test_extraction_cache_reextracts_only_changed_files(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     index = tmp_path / "index"
+    stale = index / "extracted" / "0123.json"  # unused for 40 days: pruned at the next write
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"error": "old"}')
+    os.utime(stale, (time.time() - 40 * 86400,) * 2)
     with caplog.at_level(logging.INFO, logger="bot.core.extract.batch"):
         build_library([("c", corpus)], index_dir=index)
         first = caplog.messages[-1]
+        assert not stale.exists()
         caplog.clear()
         (corpus / "harbour.html").write_text(HTML_PAGE.replace("Thursday", "Friday"))
         library = build_library([("c", corpus)], index_dir=index)

@@ -3,7 +3,8 @@
 The cache keeps one JSON file per (file content, extraction code, limits) under a folder
 (the index folder's `extracted/`), so a restart re-extracts nothing and a changed file is
 re-extracted alone. A file's failure is cached too: a scanned PDF is not re-tried on every
-start. Nothing in the cache runs code when loaded; a damaged entry is extracted again.
+start. Nothing in the cache runs code when loaded; a damaged entry is extracted again. An
+entry unused for CACHE_KEEP_DAYS (an old version of a file, a removed file) is deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import cache
@@ -33,6 +35,7 @@ CACHE_VERSION = 1
 # before it kills the pool: the worker may be stuck in C code that never checks its alarm.
 GRACE_SECONDS = 5.0
 MAX_WORKERS = 4
+CACHE_KEEP_DAYS = 30
 REALARM_SECONDS = 0.1
 STARTUP_SECONDS = 30.0  # for a pool's first answer; workers that cannot start never answer
 _LIBRARIES = ("pypdf", "lxml", "python-docx")
@@ -63,6 +66,8 @@ def extract_files(
     for path, outcome in _run(list(todo), limits, workers).items():
         results[path] = outcome
         _cache_put(cache_dir, todo[path], outcome)
+    if todo and cache_dir is not None:
+        _cache_prune(cache_dir)
     if paths:
         log.info("extracted %d of %d files (%d from the cache)", len(todo), len(paths), hits)
     return results
@@ -212,8 +217,11 @@ def _cache_key(path: Path, limits: Limits) -> str:
 def _cache_get(cache_dir: Path | None, key: str) -> Extracted | str | None:
     if cache_dir is None:
         return None
+    entry = cache_dir / f"{key}.json"
     try:
-        return _outcome(json.loads((cache_dir / f"{key}.json").read_bytes()))
+        outcome = _outcome(json.loads(entry.read_bytes()))
+        os.utime(entry)  # used: kept by _cache_prune
+        return outcome
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -233,3 +241,13 @@ def _cache_put(cache_dir: Path | None, key: str | None, outcome: Extracted | str
         os.replace(tmp, cache_dir / f"{key}.json")  # whole or absent, never half-written
     except OSError as exc:
         log.warning("extraction cache not written in %s (%s)", cache_dir, exc)
+
+
+def _cache_prune(cache_dir: Path) -> None:
+    cutoff = time.time() - CACHE_KEEP_DAYS * 86400
+    for entry in cache_dir.iterdir():
+        try:
+            if entry.stat().st_mtime < cutoff:
+                entry.unlink()
+        except OSError:
+            continue  # another process removed it first
