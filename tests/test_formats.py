@@ -265,6 +265,16 @@ def test_time_limit_stops_a_slow_extraction(tmp_path: Path) -> None:
     assert isinstance(outcome, str) and outcome.startswith("took longer than 0.05 s")
 
 
+def test_memory_limit_stops_a_large_extraction(tmp_path: Path) -> None:
+    path = tmp_path / "big.html"
+    path.write_text("<html><body>" + "<p>Many words in a paragraph.</p>" * 100_000)
+    limits = Limits(max_memory=32 * 2**20)  # less than the worker holds once started
+    [outcome] = extract_files([path], limits).values()
+    assert isinstance(outcome, str) and outcome.startswith("needs more than 33,554,432 bytes")
+    [outcome] = extract_files([path]).values()  # the default limit reads it
+    assert not isinstance(outcome, str) and outcome.text.count("Many words") == 100_000
+
+
 def test_extraction_cache_reextracts_only_changed_files(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

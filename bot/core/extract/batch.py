@@ -175,8 +175,11 @@ def _run(paths: list[Path], limits: Limits, workers: int | None) -> dict[Path, E
                 try:
                     outcomes[path] = _outcome(task.get(limits.max_seconds + GRACE_SECONDS))
                 except multiprocessing.TimeoutError:
-                    log.warning("extracting %s overran its time: stopping its worker", path)
-                    outcomes[path] = _too_slow(limits)
+                    log.warning("extracting %s: no answer from its worker, stopping it", path)
+                    outcomes[path] = (
+                        f"stopped: no answer within {limits.max_seconds + GRACE_SECONDS:g} s "
+                        "(the file needs more time or memory than the limits allow)"
+                    )
                     break
         finally:
             pool.terminate()
