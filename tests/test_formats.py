@@ -145,6 +145,15 @@ def test_html_main_text_in_visible_order(corpus: Path) -> None:
     assert "Harbour – Skarvøy | Thursday 07:15" in ours  # a table row
 
 
+def test_html_wrapper_named_like_boilerplate_is_kept(tmp_path: Path) -> None:
+    body = "".join(f"<p>Paragraph {n} of the article itself.</p>" for n in range(20))
+    (tmp_path / "p.html").write_text(
+        f'<html><body><div class="layout has-sidebar">{body}'
+        '<div class="sidebar">Related SIDEBARTEXT</div></div></body></html>')
+    text = document_text(tmp_path / "p.html")
+    assert "Paragraph 19 of the article itself." in text and "SIDEBARTEXT" not in text
+
+
 @pytest.mark.parametrize(("data", "expected"), [
     ("<html><body><p>Skarvøy – café “x”</p></body></html>".encode(), "Skarvøy – café “x”"),
     ("<html><body><p>café “x”</p></body></html>".encode("cp1252"), "café “x”"),

@@ -89,8 +89,14 @@ def _meta(root) -> dict[str, str]:
     return {"label": " ".join(title.split()), "source": source, "date": date}
 
 
+# A block named like boilerplate but holding more than this share of the page's text is the
+# page's own wrapper ("layout has-sidebar"), not boilerplate.
+MAX_BOILERPLATE_SHARE = 0.5
+
+
 def _drop_boilerplate(root) -> None:
     doomed = []
+    total = len(root.text_content())
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
@@ -105,7 +111,8 @@ def _drop_boilerplate(root) -> None:
             or el.get("hidden") is not None
             or el.get("aria-hidden") == "true"
             or _HIDDEN_STYLE.search(el.get("style") or "")
-            or _BOILERPLATE.search(words)
+            or (_BOILERPLATE.search(words)
+                and len(el.text_content()) <= MAX_BOILERPLATE_SHARE * total)
         ):
             doomed.append(el)
     for el in doomed:
