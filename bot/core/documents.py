@@ -236,9 +236,16 @@ def parse_document(
         paragraphs=Spans(Span, span_rows(paragraphs, 2)),
         sentences=sentences,
         pages=extracted.pages if extracted else (),
-        headings=extracted.headings if extracted else markdown_headings(text, paragraphs)
-        if markdown else (),
+        headings=_headings(text, paragraphs, extracted, markdown),
     )
+
+
+def _headings(
+    text: str, paragraphs: Sequence[Span], extracted: Extracted | None, markdown: bool
+) -> Sequence[Region]:
+    if extracted is not None:
+        return extracted.headings
+    return markdown_headings(text, paragraphs) if markdown else ()
 
 
 _HEADING = re.compile(r"#{1,6}[ \t]+(.*?)[ \t#]*$")
