@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.core.documents import document_text
+from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
 

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 # text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
 # user's saved index (the key holds no code).
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: documents keep their pages and headings
 MANIFEST = "manifest.json"
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
