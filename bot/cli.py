@@ -1,4 +1,5 @@
-"""`quotebot ask | sources | eval | run | check-config`: arguments in, core calls, text out."""
+"""`quotebot ask | sources | text | eval | run | check-config`: arguments in, core calls, text
+out."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
+from bot.core.documents import document_text
 from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
@@ -52,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"quotes per answer ({TOP_K_RANGE[0]} to {TOP_K_RANGE[1]})")
 
     sub.add_parser("sources", parents=[corpus], help="list the documents and their labels")
+
+    text = sub.add_parser("text", parents=[corpus],
+                          help="print a document's quotable text exactly, as offsets index it")
+    text.add_argument("document", help="a file, or a document as `quotebot sources` names it")
 
     ev = sub.add_parser("eval", parents=[common], help="retrieval benchmark on SQuAD v1.1 dev")
     ev.add_argument("--squad", type=Path, required=True, metavar="PATH",
@@ -145,6 +151,22 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.document)
+    if path.is_file():
+        try:
+            out.write(document_text(path))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: {exc}") from None
+        return 0
+    for doc in _library(args).engine.sources():
+        if args.document in (doc.rel, f"{doc.collection}/{doc.rel}"):
+            out.write(doc.text)
+            return 0
+    raise UsageError(f"no document {args.document!r}: pass a file or a name `quotebot sources` "
+                     "lists")
+
+
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from bot.evaluation import abstention, evaluate
 
@@ -194,6 +216,7 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
 COMMANDS = {
     "ask": cmd_ask,
     "sources": cmd_sources,
+    "text": cmd_text,
     "eval": cmd_eval,
     "run": cmd_run,
     "check-config": cmd_check_config,

@@ -56,16 +56,18 @@ def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]
 
 
 def load_documents(
-    folders: Sequence[tuple[str, Path]], max_bytes: int = DEFAULT_MAX_BYTES
+    folders: Sequence[tuple[str, Path]], max_bytes: int = DEFAULT_MAX_BYTES,
+    cache_dir: Path | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
-    """Documents of (collection, folder) pairs; a missing folder is a UsageError."""
+    """Documents of (collection, folder) pairs; a missing folder is a UsageError. PDF, HTML
+    and DOCX files' extracted text is cached in cache_dir."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for collection, folder in folders:
         if not folder.is_dir():
             raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
         labels, problems = read_labels(folder)
-        docs, bad = load_folder(folder, collection, labels, max_bytes)
+        docs, bad = load_folder(folder, collection, labels, max_bytes, cache_dir=cache_dir)
         documents += docs
         skipped += problems + bad
     return documents, skipped
@@ -97,7 +99,8 @@ def build_library(
             log.info("loaded the saved index of %d documents, %d passages from %s",
                      len(corpus.documents), corpus.index.n_docs, index_dir)
             return Library(Engine(corpus, retrieval, aliases), skipped)
-    documents, skipped = load_documents(folders, max_bytes)
+    cache_dir = index_dir / store.EXTRACTED if index_dir is not None else None
+    documents, skipped = load_documents(folders, max_bytes, cache_dir)
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(NO_DOCUMENTS.format(folders=where))

@@ -83,11 +83,12 @@ def test_loads_recursively_and_skips_bad_files(tmp_path: Path) -> None:
     (tmp_path / "bad.txt").write_bytes(b"caf\xe9 au lait")
     (tmp_path / "empty.txt").write_text("  \n\n ", encoding="utf-8")
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02PNG")
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / "ignored.png").write_bytes(b"\x89PNG")
+    (tmp_path / "stub.pdf").write_bytes(b"%PDF")
     docs, skipped = load_folder(tmp_path, "c")
     assert [d.rel for d in docs] == ["a.txt", "sub/deeper/b.md"]
     reasons = {s.path.name: s.reason for s in skipped}
-    assert set(reasons) == {"bad.txt", "empty.txt", "bin.txt"}
+    assert set(reasons) == {"bad.txt", "empty.txt", "bin.txt", "stub.pdf"}
     assert "UTF-8" in reasons["bad.txt"] and "empty" in reasons["empty.txt"]
     assert "binary" in reasons["bin.txt"]
     md = docs[1]

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from bot.cli import main
+
+
+def document_text(path: Path) -> str:
+    """A text file's text as Python reads it; a PDF, HTML or DOCX file's as `quotebot text`
+    prints it (its words are checked against independent extractors in test_formats)."""
+    if path.suffix.lower() in (".txt", ".md"):
+        return path.read_text(encoding="utf-8-sig")
+    out = io.StringIO()
+    assert main(["text", str(path)], out) == 0
+    return out.getvalue()
 
 
 def assert_verbatim(quote: dict, folder: Path) -> None:
-    """quote (Quote.to_json() shape) equals its document file's text at its offsets."""
-    text = (folder / quote["document"]).read_text(encoding="utf-8-sig")
+    """quote (Quote.to_json() shape) equals its document's text at its offsets."""
+    text = document_text(folder / quote["document"])
     assert text[quote["start"] : quote["end"]] == quote["text"], quote
     assert quote["text"].strip() == quote["text"] and quote["text"], quote
 

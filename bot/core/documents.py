@@ -1,13 +1,15 @@
 """Load documents and split them into paragraphs and sentences with exact character offsets.
 
-Every offset indexes ``Path.read_text(encoding="utf-8-sig")`` of the file, so a quote is always
-``document.text[start:end]`` and can be checked against the file by anyone.
+Every offset indexes the document's text: ``Path.read_text(encoding="utf-8-sig")`` of a .txt
+or .md file, the extracted text of a PDF, HTML or DOCX file (bot/core/extract; `quotebot text
+FILE` prints it). A quote is always ``document.text[start:end]``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from bot.core import extract
+from bot.core.extract.batch import extract_files
+from bot.core.extract.model import Extracted, Limits, Region
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = TEXT_SUFFIXES + extract.SUFFIXES
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
@@ -48,6 +55,10 @@ class Document:
     date: str = ""
     paragraphs: Sequence[Span] = field(default=(), repr=False)
     sentences: Sequence[Sentence] = field(default=(), repr=False)  # Spans after parsing
+    # (start, end, page number) of a PDF; (start, end, heading text) of the section a heading
+    # opens (HTML, DOCX, Markdown). Offsets into text, like every other.
+    pages: Sequence[Region] = field(default=(), repr=False)
+    headings: Sequence[Region] = field(default=(), repr=False)
 
 
 class Spans(Sequence):
@@ -105,7 +116,8 @@ class Skipped:
 
 
 def iter_files(folder: Path) -> Iterator[Path]:
-    """Every .txt/.md file under folder, recursively, in a stable order; hidden paths skipped."""
+    """Every document (SUFFIXES) under folder, recursively, in a stable order; hidden paths
+    skipped."""
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
@@ -144,30 +156,70 @@ def load_folder(
     collection: str,
     metadata: Mapping[str, Mapping[str, str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: Limits | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
-    """Load every document under folder; a file that cannot be used is reported and skipped."""
+    """Load every document under folder; a file that cannot be used is reported and skipped.
+    PDF, HTML and DOCX files are extracted within limits, through the cache in cache_dir."""
     metadata = metadata or {}
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path in iter_files(folder):
+    paths = list(iter_files(folder))
+    extracted = extract_files(
+        [p for p in paths if p.suffix.lower() in extract.SUFFIXES],
+        limits or Limits(max_bytes=max_bytes), cache_dir,
+    )
+    for path in paths:
         rel = path.relative_to(folder).as_posix()
         try:
-            text = read_text(path, max_bytes)
+            text, found = _text_of(path, extracted, max_bytes)
         except (OSError, ValueError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
             skipped.append(Skipped(path, reason))
             log.warning("skipped %s: %s", path, reason)
             continue
-        documents.append(parse_document(text, collection, rel, path, metadata.get(rel, {})))
+        documents.append(
+            parse_document(text, collection, rel, path, metadata.get(rel, {}), found)
+        )
     return documents, skipped
 
 
+def document_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The text a document's offsets index: the file's, or what is extracted from a PDF,
+    HTML or DOCX file. ValueError with the reason a file cannot be quoted."""
+    suffix = path.suffix.lower()
+    if suffix not in extract.SUFFIXES:
+        return read_text(path, max_bytes)
+    return _text_of(path, extract_files([path], Limits(max_bytes=max_bytes)), max_bytes)[0]
+
+
+def _text_of(
+    path: Path, extracted: Mapping[Path, Extracted | str], max_bytes: int
+) -> tuple[str, Extracted | None]:
+    if path not in extracted:
+        return read_text(path, max_bytes), None
+    got = extracted[path]
+    if isinstance(got, str):
+        raise ValueError(got)  # the reason it could not be extracted
+    return got.text, got
+
+
 def parse_document(
-    text: str, collection: str, rel: str, path: Path, meta: Mapping[str, str] | None = None
+    text: str, collection: str, rel: str, path: Path, meta: Mapping[str, str] | None = None,
+    extracted: Extracted | None = None,
 ) -> Document:
-    front, body_start = front_matter(text) if rel.lower().endswith(".md") else ({}, 0)
+    """A document from its text; `extracted` (whose .text is text) brings the paragraphs,
+    pages, headings and metadata read from a PDF, HTML or DOCX file. sources.yaml's `meta`
+    overrides the file's own metadata."""
+    markdown = rel.lower().endswith(".md")
+    front, body_start = front_matter(text) if markdown else ({}, 0)
+    if extracted is not None:
+        front = dict(extracted.meta)
     fields = {**front, **{k: str(v) for k, v in (meta or {}).items() if v is not None}}
-    paragraphs = split_paragraphs(text, body_start, markdown=rel.lower().endswith(".md"))
+    if extracted is not None:
+        paragraphs = tuple(Span(s, e) for s, e in extracted.paragraphs)
+    else:
+        paragraphs = split_paragraphs(text, body_start, markdown=markdown)
     flat: list[int] = []
     for number, para in enumerate(paragraphs, start=1):
         for s, e in split_sentences(text, para.start, para.end):
@@ -183,7 +235,31 @@ def parse_document(
         date=fields.get("date", ""),
         paragraphs=Spans(Span, span_rows(paragraphs, 2)),
         sentences=sentences,
+        pages=extracted.pages if extracted else (),
+        headings=_headings(text, paragraphs, extracted, markdown),
     )
+
+
+def _headings(
+    text: str, paragraphs: Sequence[Span], extracted: Extracted | None, markdown: bool
+) -> Sequence[Region]:
+    if extracted is not None:
+        return extracted.headings
+    return markdown_headings(text, paragraphs) if markdown else ()
+
+
+_HEADING = re.compile(r"#{1,6}[ \t]+(.*?)[ \t#]*$")
+
+
+def markdown_headings(text: str, paragraphs: Sequence[Span]) -> tuple[Region, ...]:
+    """(start, end, heading text) of each Markdown section: from its heading to the end of
+    the paragraph before the next heading, or of the text."""
+    starts = [(p.start, m.group(1)) for p in paragraphs
+              if (m := _HEADING.match(text, p.start, p.end)) and m.group(1)]
+    para_ends = [p.end for p in paragraphs]
+    ends = [para_ends[bisect_right(para_ends, s) - 1] for s, _ in starts[1:]]
+    ends.append(para_ends[-1] if para_ends else len(text))
+    return tuple((s, e, title) for (s, title), e in zip(starts, ends, strict=True))
 
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)

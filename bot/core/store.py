@@ -8,8 +8,9 @@ file is detected and the corpus rebuilt, never trusted. A save writes into a tem
 folder that is renamed into place when complete: a process killed mid-save leaves the
 previous saves whole and a temporary folder that the next save removes.
 
-Document texts are not saved: they are read from the files at load and checked against the
-checksum of the text that was indexed, so quotes always equal the files' text.
+Document texts are not saved: they are read from the files at load (a PDF, HTML or DOCX
+file's extracted text from the extraction cache in EXTRACTED beside the saves) and checked
+against the checksum of the text that was indexed, so quotes always equal the documents' text.
 
 Every field of Corpus is saved under its own name by its type (a BM25Index, a dataclass of
 arrays, an array, JSON values), so fields added to Corpus persist without changes here.
@@ -34,9 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from bot.core import extract
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
 from bot.core.documents import Document, Sentence, Span, Spans, iter_files, read_text, span_rows
+from bot.core.extract.batch import extract_files
+from bot.core.extract.model import Limits
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 from bot.core.model import IndexSettings
@@ -47,9 +51,10 @@ log = logging.getLogger(__name__)
 # text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
 # user's saved index (the key holds no code).
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: documents keep their pages and headings
 MANIFEST = "manifest.json"
 PREFIX = "corpus-"
+EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
 STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
 
@@ -201,7 +206,8 @@ def _array_fields(value: Any) -> list[str]:
 def _save_documents(w: _Writer, documents: Sequence[Document]) -> None:
     w.json("documents", [
         {"collection": d.collection, "rel": d.rel, "path": str(d.path), "label": d.label,
-         "source": d.source, "date": d.date, "chars": len(d.text), "text": _text_digest(d.text)}
+         "source": d.source, "date": d.date, "chars": len(d.text), "text": _text_digest(d.text),
+         "pages": [list(r) for r in d.pages], "headings": [list(r) for r in d.headings]}
         for d in documents
     ])
     w.array("documents.paragraphs",
@@ -344,14 +350,24 @@ def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
             and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)):
         raise StoreError("saved index is damaged (document tables do not match)")
     p_ends, s_ends = np.cumsum(p_counts).tolist(), np.cumsum(s_counts).tolist()
+    extracted = extract_files(
+        [p for m in meta if (p := Path(m["path"])).suffix.lower() in extract.SUFFIXES],
+        Limits(max_bytes=max_bytes), r.folder.parent / EXTRACTED,
+    )
     documents = []
     p_at = s_at = 0
     for m, p_end, s_end in zip(meta, p_ends, s_ends, strict=True):
         path = Path(m["path"])
         try:
-            text = read_text(path, max_bytes)
+            got = extracted[path] if path in extracted else read_text(path, max_bytes)
         except (OSError, ValueError) as exc:
             raise StoreError(f"{path} cannot be read again ({exc})") from exc
+        if not isinstance(got, str):
+            text = got.text
+        elif path in extracted:
+            raise StoreError(f"{path} cannot be read again ({got})")
+        else:
+            text = got
         if len(text) != m["chars"] or _text_digest(text) != m["text"]:
             raise StoreError(f"{path} changed since the index was saved")
         documents.append(Document(
@@ -359,6 +375,8 @@ def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
             source=m["source"], date=m["date"],
             paragraphs=Spans(Span, paragraphs[p_at:p_end]),
             sentences=Spans(Sentence, sentences[s_at:s_end]),
+            pages=tuple(tuple(x) for x in m["pages"]),
+            headings=tuple(tuple(x) for x in m["headings"]),
         ))
         p_at, s_at = p_end, s_end
     return tuple(documents)

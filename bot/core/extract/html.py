@@ -1,0 +1,188 @@
+"""HTML -> the page's main text (lxml): navigation, scripts, styles, banners and footers
+dropped; headings kept as paragraphs of their own; tables as one paragraph a row."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
+
+log = logging.getLogger(__name__)
+
+# Never quoted: code, frames, forms, media and the page's chrome.
+DROPPED_TAGS = frozenset("""
+    script style noscript template iframe frame frameset object embed applet svg math canvas
+    video audio picture map form button select input textarea label nav aside footer dialog
+    menu head
+""".split())
+DROPPED_ROLES = frozenset(
+    "navigation banner contentinfo complementary search dialog alertdialog menu menubar "
+    "toolbar".split()
+)
+# Class or id words of boilerplate blocks (cookie banners, share bars, related links...).
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(cookie|cookies|consent|gdpr|banner|newsletter|subscribe|share|sharing|"
+    r"social|related|breadcrumbs?|menu|navbar|nav|sidebar|footer|advert|ads|promo|popup|"
+    r"modal|comments?|paywall|skip-link)(?:$|[\s_-])",
+    re.I,
+)
+_KEPT = frozenset(("html", "body", "main", "article"))
+BLOCK_TAGS = frozenset("""
+    p div section article main header h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre
+    figure figcaption table thead tbody tfoot tr caption address hr center details summary
+""".split())
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+CELL_SEPARATOR = " | "
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def extract_html(data: bytes, limits: Limits) -> Extracted:
+    import lxml.html
+    from lxml import etree
+
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                  huge_tree=False, default_doctype=False,
+                                  encoding=_encoding(data))
+    try:
+        root = lxml.html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractError(f"unreadable HTML ({exc})") from None
+    meta = _meta(root)
+    _drop_boilerplate(root)
+    builder = TextBuilder()
+    _Walker(builder).walk(_main(root))
+    return builder.build(meta)
+
+
+_DECLARED = re.compile(rb"<meta[^>]+charset\s*=", re.I)
+
+
+def _encoding(data: bytes) -> str | None:
+    """None where the page says its encoding (a BOM or a meta charset: libxml2 reads those);
+    otherwise UTF-8 if the bytes are UTF-8, else windows-1252, the HTML standard's fallback.
+    (libxml2 alone would read undeclared UTF-8 as Latin-1: "SkarvÃ¸y".)"""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _DECLARED.search(
+        data[:4096]
+    ):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
+
+
+def _meta(root) -> dict[str, str]:
+    def first(xpath: str) -> str:
+        values = root.xpath(xpath)
+        return str(values[0]).strip() if values else ""
+
+    title = first("//meta[@property='og:title']/@content") or first("//title/text()")
+    source = (first("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
+                    "/@href") or first("//meta[@property='og:url']/@content"))
+    date = iso_date(
+        first("//meta[@property='article:published_time']/@content")
+        or first("//meta[@name='date' or @name='dc.date' or @name='DC.date']/@content")
+        or first("//time/@datetime")
+    )
+    return {"label": " ".join(title.split()), "source": source, "date": date}
+
+
+# A block named like boilerplate but holding more than this share of the page's text is the
+# page's own wrapper ("layout has-sidebar"), not boilerplate.
+MAX_BOILERPLATE_SHARE = 0.5
+
+
+def _drop_boilerplate(root) -> None:
+    doomed = []
+    total = len(root.text_content())
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag in _KEPT:
+            continue
+        words = f"{el.get('class', '')} {el.get('id', '')}"
+        if (
+            tag in DROPPED_TAGS
+            or (tag == "header" and not _inside(el, ("article", "main")))
+            or (el.get("role") or "").lower() in DROPPED_ROLES
+            or el.get("hidden") is not None
+            or el.get("aria-hidden") == "true"
+            or _HIDDEN_STYLE.search(el.get("style") or "")
+            or (_BOILERPLATE.search(words)
+                and len(el.text_content()) <= MAX_BOILERPLATE_SHARE * total)
+        ):
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            _remove_keep_tail(el)
+
+
+def _inside(el, tags: tuple[str, ...]) -> bool:
+    return any(isinstance(a.tag, str) and a.tag.lower() in tags for a in el.iterancestors())
+
+
+def _remove_keep_tail(el) -> None:
+    # The text after an element (its tail) belongs to its parent, so it stays.
+    parent, tail = el.getparent(), el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _main(root):
+    for xpath in ("//main", "//*[@role='main']", "//article"):
+        found = root.xpath(xpath)
+        if len(found) == 1:
+            return found[0]
+    body = root.find("body")
+    return body if body is not None else root
+
+
+class _Walker:
+    """Text of inline elements gathers into the current paragraph; a block element starts
+    a new one. Iterative, so a page nested ten thousand deep cannot exhaust the stack."""
+
+    def __init__(self, builder: TextBuilder) -> None:
+        self.builder = builder
+        self.buffer: list[str] = []
+        self.heading = False
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.builder.add("".join(self.buffer), heading=self.heading)
+        self.buffer, self.heading = [], False
+
+    def walk(self, top) -> None:
+        stack: list[tuple[object, bool]] = [(top, False)]
+        while stack:
+            el, leaving = stack.pop()
+            if leaving:
+                self._leave(el)
+                continue
+            tag = el.tag.lower() if isinstance(el.tag, str) else ""
+            if tag in BLOCK_TAGS:
+                self.flush()
+                self.heading = tag in HEADINGS
+            elif tag in ("td", "th") and el.getprevious() is not None:
+                self.buffer.append(CELL_SEPARATOR)
+            elif tag == "br":
+                self.buffer.append("\n")
+            if tag and el.text:
+                self.buffer.append(el.text)
+            stack.append((el, True))
+            stack.extend((child, False) for child in reversed(el))
+
+    def _leave(self, el) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in BLOCK_TAGS:
+            self.flush()
+        if el.tail:
+            self.buffer.append(el.tail)

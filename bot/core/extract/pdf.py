@@ -1,0 +1,92 @@
+"""PDF text layer -> paragraphs with page numbers (pypdf).
+
+A paragraph never crosses a page break (a page's end ends its paragraph), so a quote, which
+stays within a paragraph, lies on one page: the page of its start."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
+
+log = logging.getLogger(__name__)
+
+# A line this much shorter than the page's longest, ending a sentence, ends its paragraph:
+# the text layer has lines, not paragraphs, and a paragraph's last line is the short one.
+SHORT_LINE = 0.8
+_SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
+_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def extract_pdf(data: bytes, limits: Limits) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            _decrypt(reader)
+        count = len(reader.pages)
+        if count > limits.max_pages:
+            raise ExtractError(
+                f"too many pages ({count:,}, the limit is {limits.max_pages:,}): split the PDF "
+                "or raise the page limit"
+            )
+        builder = TextBuilder()
+        for number, page in enumerate(reader.pages, start=1):
+            builder.page(number)
+            for paragraph in paragraphs(page.extract_text() or ""):
+                builder.add(paragraph)
+        meta = _meta(reader)
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise ExtractError(f"encrypted ({exc}): save an unencrypted copy") from None
+    except RecursionError:
+        raise ExtractError("damaged PDF: its objects are nested too deeply to read") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError, OSError, AssertionError) as exc:
+        if isinstance(exc, ExtractError):
+            raise
+        if isinstance(exc.__context__, RecursionError):  # pypdf wraps it
+            raise ExtractError("damaged PDF: its objects are nested too deeply to read") from None
+        raise ExtractError(
+            f"damaged or truncated PDF ({type(exc).__name__}: {str(exc)[:120]}): "
+            "save it again from the program that made it"
+        ) from None
+    return builder.build(meta)
+
+
+def _decrypt(reader) -> None:  # reader: pypdf.PdfReader
+    # Many PDFs are encrypted only to restrict printing or editing, with an empty password
+    # for reading; those are read. One that needs a password is not.
+    if not reader.decrypt(""):
+        raise ExtractError("encrypted: it needs a password to open; save an unencrypted copy")
+
+
+def _meta(reader) -> dict[str, str]:
+    info = reader.metadata or {}
+    title = str(info.get("/Title") or "").strip()
+    date = iso_date(info.get("/CreationDate") or info.get("/ModDate") or "")
+    return {"label": title, "date": date}
+
+
+def paragraphs(page_text: str) -> list[str]:
+    """A page's text layer cut into paragraphs: at blank lines, and after a short line that
+    ends a sentence. Lines stay joined by newlines; normalising turns them into spaces."""
+    out: list[str] = []
+    for block in _BLANK.split(page_text):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        longest = max(len(line.strip()) for line in lines)
+        current: list[str] = []
+        for line in lines:
+            current.append(line)
+            stripped = line.strip()
+            if _SENTENCE_END.search(stripped) and len(stripped) < SHORT_LINE * longest:
+                out.append("\n".join(current))
+                current = []
+        if current:
+            out.append("\n".join(current))
+    return out

@@ -1,0 +1,40 @@
+"""Links that open a quote's source at the quote: URL text fragments (WICG Text Fragments,
+https://wicg.github.io/scroll-to-text-fragment/), `url#:~:text=start,end`."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+# The spec's TextDirectiveExplicitChar set, besides ASCII letters and digits: everything else,
+# '-', ',' and '&' included (they delimit the directive), is percent-encoded as UTF-8.
+_EXPLICIT = "!$'()*+./:;=?@_~"
+# A quote of more words than this is matched by its first and last EDGE_WORDS words
+# (textStart,textEnd): a long textStart makes a link long and brittle.
+MAX_WHOLE_WORDS = 10
+EDGE_WORDS = 4
+
+
+def encode_text(text: str) -> str:
+    """One text directive value, percent-encoded as the spec requires."""
+    # quote() leaves '-' and '~' alone as unreserved; the spec reserves '-' (prefix-/-suffix).
+    return quote(text, safe=_EXPLICIT).replace("-", "%2D")
+
+
+def fragment_link(url: str, quote_text: str) -> str:
+    """url with a text fragment that highlights quote_text: the whole quote when short, its
+    first and last words (textStart,textEnd) when long. url unchanged for an empty quote."""
+    words = quote_text.split()
+    if not words:
+        return url
+    if len(words) <= MAX_WHOLE_WORDS:
+        directive = encode_text(" ".join(words))
+    else:
+        start, end = " ".join(words[:EDGE_WORDS]), " ".join(words[-EDGE_WORDS:])
+        directive = f"{encode_text(start)},{encode_text(end)}"
+    # A fragment directive follows the URL's own fragment, if any, after ":~:".
+    base, sep, fragment = url.partition("#")
+    fragment = fragment.split(":~:", 1)[0]
+    return f"{base}#{fragment if sep else ''}:~:text={directive}"
