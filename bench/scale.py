@@ -9,12 +9,12 @@ Each size runs in fresh subprocesses (one builds and saves, one loads and querie
 RSS is that size's own. Two question sets are asked: "passage" questions, 3-8 words drawn from
 a random passage (so their words come by corpus frequency, as a real question's do), and the
 older "vocab" questions, whose content words are drawn from the vocabulary (40% of them
-uniformly by type: nearly all rare). On each set, in the query subprocess: quotebot's whole
-answer (engine.answer, question in, quotes out), bm25s's and tantivy's bare top-10 retrieval
-of quotebot's analyzer terms (analysis not timed), and with --check-exhaustive the share of
-top quotes identical to exhaustive scoring (common_postings 0). Then, as a user streams
-questions, `quotebot ask --json -` in a subprocess, one passage question a line. rank_bm25's
-BM25Okapi is timed on a sample last. See bench/README.md.
+uniformly by type: nearly all rare). On each set, in the query subprocess, each question in
+turn: quotebot's whole answer (engine.answer, question in, quotes out), then bm25s's and
+tantivy's bare top-10 retrieval of quotebot's analyzer terms (analysis not timed); and with
+--check-exhaustive the share of top quotes identical to exhaustive scoring (common_postings
+0). rank_bm25's BM25Okapi is timed on a sample last. Then, as a user streams questions,
+`quotebot ask --json -` in a subprocess, one passage question a line. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -212,27 +212,34 @@ def child_query(
     # refuses them at once and the peers have no query to run.
     asked = {"passage": passage_questions(engine, int(count)),
              "vocab": [q for q in questions(int(count)) if engine.analyzer.terms(q)]}
-    for q in asked["passage"][:10]:  # warm-up: first-touch page faults, caches
-        engine.answer(q)
-    answers: dict[str, list] = {}
-    for name, qs in asked.items():
-        answers[name] = []
-
-        def whole(q: str, keep: list = answers[name]) -> None:
-            keep.append(engine.answer(q))
-
-        out[name] = {"questions": qs, **percentiles(timed(whole, qs), with_max=True)}
+    # Each question is asked of quotebot and then of each peer (its terms analysed before,
+    # untimed), in alternation, so that a busy moment of the shared machine falls on all of
+    # them alike and the ratios hold even when the absolute times do not.
+    runners: dict[str, Callable] = {"quotebot": engine.answer}
     if int(peers):
-        terms = {name: [engine.analyzer.terms(q) for q in qs] for name, qs in asked.items()}
         out["peers"] = []
         for peer, make in (("bm25s", _bm25s), ("tantivy", _tantivy)):
             search, version = make(engine)
+            runners[peer] = search
             out["peers"].append(version)
-            for name in SETS:
-                for q in terms[name][:10]:
-                    search(q)
-                figures = percentiles(timed(search, terms[name]))
-                out[name].update({f"{peer}_{k}": v for k, v in figures.items()})
+    answers: dict[str, list] = {}
+    for name, qs in asked.items():
+        terms = [engine.analyzer.terms(q) for q in qs]
+        for q, t in zip(qs[:10], terms[:10], strict=True):  # warm-up: page faults, caches, JIT
+            for runner, fn in runners.items():
+                fn(q if runner == "quotebot" else t)
+        spent: dict[str, list[float]] = {runner: [] for runner in runners}
+        answers[name] = []
+        for q, t in zip(qs, terms, strict=True):
+            for runner, fn in runners.items():
+                start = time.perf_counter()
+                result = fn(q if runner == "quotebot" else t)
+                spent[runner].append((time.perf_counter() - start) * 1000)
+                if runner == "quotebot":
+                    answers[name].append(result)
+        out[name] = {"questions": qs, **percentiles(spent.pop("quotebot"), with_max=True)}
+        for runner, ms in spent.items():
+            out[name].update({f"{runner}_{k}": v for k, v in percentiles(ms).items()})
     if int(exhaustive):
         full = type(engine)(engine.corpus, replace(engine.settings, common_postings=0),
                             analyzer=engine.analyzer)
