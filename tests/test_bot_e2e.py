@@ -193,7 +193,7 @@ async def test_a_private_collection_stays_in_its_guild(scene: Scene) -> None:
     for guild, channel, user in [(scene.g2, scene.lobby, scene.carol),
                                  (None, server.dm_channel(scene.alice), scene.alice)]:
         for custom_id in ("qb:ctx:0", "qb:more"):
-            click = await server._dispatch_interaction(
+            click = await server.interact(
                 InteractionType.MESSAGE_COMPONENT, guild, channel, user,
                 {"custom_id": custom_id, "component_type": 2}, message=message,
             )
@@ -392,7 +392,7 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
 async def test_without_the_message_content_intent_mentions_and_slash_still_work(
     tmp_path: Path,
 ) -> None:
-    scene, undo = await open_scene(tmp_path)
+    scene = await open_scene(tmp_path)
     scene.server.deny_intent(Intent.MESSAGE_CONTENT)
     try:
         await start_bot(scene)
@@ -407,7 +407,7 @@ async def test_without_the_message_content_intent_mentions_and_slash_still_work(
         msg = await scene.server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
         await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
     finally:
-        await close_scene(scene, undo)
+        await close_scene(scene)
 
 
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:
