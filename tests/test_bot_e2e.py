@@ -255,13 +255,17 @@ async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
         (f"{at} \u200b\u200d\u2060", empty),
         (f"{at} " + "siversk " * 1250, too_long),
         (f"{at} ?!", messages.ABSTAIN["no_terms"]),
-        (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", ""),  # "everyone" is a word
+        # "everyone" is a word of the lantern notice: an answer, its mentions quoted as text
+        (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", "From *Lantern notice*"),
     ]
     for text, start in cases:
         recs = await say(scene, scene.general, scene.eve, text)
         assert recs[0].content.startswith(start), recs[0].content
-        assert len(recs) == 1 or start == ""
-        check(scene, recs)
+        quotes = check(scene, recs)
+        if start.startswith("From *"):
+            assert any("@everyone" in q.text for q in quotes), quotes
+        else:
+            assert len(recs) == 1 and not quotes, recs
     inter = await scene.server.slash(scene.g1, scene.general, scene.eve, "ask",
                                      {"question": "why " * 1500})
     (rec,) = await replies(scene, inter)
