@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -412,6 +414,30 @@ async def test_without_the_message_content_intent_mentions_and_slash_still_work(
         await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
     finally:
         await close_scene(scene)
+
+
+async def test_quotebot_run_in_its_own_process_answers(tmp_path: Path) -> None:
+    """`quotebot run` as a user starts it: its own process, the token and the endpoints only in
+    its environment, so bot/app.py's endpoint setup is all that points it at the fake."""
+    scene = await open_scene(tmp_path)
+    quotebot = Path(sys.executable).with_name("quotebot")
+    proc = await asyncio.create_subprocess_exec(
+        quotebot, "run", "--config", str(scene.root / "config"),
+        env={**os.environ, **scene.server.env()}, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        server = scene.server
+        await server.wait_until(lambda: server.commands and server.gateway.connected_sessions,
+                                20, what="the process to connect")
+        dm = server.dm_channel(scene.alice)
+        quotes = check(scene, await say(scene, dm, scene.alice, "What did Gerasimov tell Putin?"))
+        assert any("Gerasimov" in q.text for q in quotes)
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl+C
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        await close_scene(scene)
+    assert proc.returncode == 0, err.decode()
+    assert scene.server.token not in err.decode()
 
 
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:
