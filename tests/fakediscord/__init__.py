@@ -11,7 +11,7 @@ only show in production fails a test:
   test (`assert_healthy`, run on leaving `async with`).
 - Gateway: READY and GUILD_CREATE, messages (blank without the Message Content intent unless
   the bot is mentioned or it is a DM), interactions; RESUME replays what a dropped connection
-  missed; close codes 4004 and 4014.
+  missed; close code 4014.
 - Faults: `fail_next` (429 with Via and retry_after, or 5xx), `drop_gateway`,
   `refuse_next_resume`, `send_reconnect`, `deny_intent`.
 - Users act with `user_says`, `slash`, `click` (and `interact` for a hand-built interaction);

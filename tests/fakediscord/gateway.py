@@ -1,7 +1,7 @@
 """The fake gateway (websocket): HELLO, IDENTIFY -> READY and GUILD_CREATE, heartbeats,
 dispatches, and the faults a bot must survive: a dropped connection (RESUME replays what was
-missed), a refused RESUME (the bot IDENTIFYs again), RECONNECT, and close codes 4004 (bad
-token) and 4014 (a privileged intent the portal did not grant)."""
+missed), a refused RESUME (the bot IDENTIFYs again), RECONNECT, and close code 4014 (a
+privileged intent the portal did not grant). A bad token never gets here: REST refuses it."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ log = logging.getLogger("fakediscord.gateway")
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
     0, 1, 2, 6, 7, 9, 10, 11)
-AUTHENTICATION_FAILED, DISALLOWED_INTENTS = 4004, 4014
+DISALLOWED_INTENTS = 4014
 
 
 @dataclass(eq=False)
@@ -144,8 +144,6 @@ class Gateway:
         if op == HEARTBEAT:
             await conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
             self.log.append(("out", HEARTBEAT_ACK, None))
-        elif op in (IDENTIFY, RESUME) and d["token"].removeprefix("Bot ") != self.server.token:
-            await self.close(conn, AUTHENTICATION_FAILED)
         elif op == IDENTIFY:
             await self.identify(conn, d)
         elif op == RESUME:
