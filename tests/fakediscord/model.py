@@ -244,6 +244,7 @@ class SentRecord:
     allowed_mentions: dict[str, Any] | None
     pings: Pings
     interaction: Interaction | None
+    at: float  # server.now() when written
 
     @property
     def message_id(self) -> int:

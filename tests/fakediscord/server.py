@@ -308,7 +308,7 @@ class FakeDiscord:
         self.messages[msg.id] = msg
         self.sent.append(SentRecord(len(self.sent), "edit" if edit else "create", route, msg,
                                     msg.content, msg.components, msg.embeds, msg.flags, allowed,
-                                    pings, interaction))
+                                    pings, interaction, self.now()))
         self.notify()
         if edit is None and not msg.ephemeral and not flags & MessageFlag.LOADING:
             await self._dispatch_message(msg)
@@ -388,7 +388,8 @@ class FakeDiscord:
     def records(self, *, op: str | None = None, channel: Channel | None = None,
                 after: Any = None) -> list[SentRecord]:
         """The bot's writes, after a user message, an interaction or a record if given."""
-        start = after.index + 1 if isinstance(after, SentRecord) else getattr(after, "mark", 0)
+        start = after.index + 1 if isinstance(after, SentRecord) else getattr(after, "mark", after)
+        start = start or 0  # None: from the first write; an int: len(server.sent) back then
         return [r for r in self.sent[start:] if (op is None or r.op == op)
                 and (channel is None or r.channel_id == channel.id)]
 
