@@ -23,7 +23,6 @@ from e2e.harness import (
     close_scene,
     open_scene,
     running_scene,
-    start_bot,
 )
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
@@ -395,49 +394,43 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
 # --- connection ----------------------------------------------------------------------------------
 
 
-async def test_without_the_message_content_intent_mentions_and_slash_still_work(
+async def test_quotebot_run_in_its_own_process_answers_without_message_content(
     tmp_path: Path,
 ) -> None:
-    scene = await open_scene(tmp_path)
-    scene.server.deny_intent(Intent.MESSAGE_CONTENT)
-    try:
-        await start_bot(scene)
-        gateway = scene.server.gateway
-        assert 4014 in gateway.close_codes and gateway.identify_count == 1
-        assert not [s for s in gateway.sessions.values() if s.intents & Intent.MESSAGE_CONTENT]
-        warnings = [r for r in scene.logs if r.getMessage() == messages.MESSAGE_CONTENT_HELP]
-        assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
-        check(scene, await say(scene, scene.general, scene.alice, f"{mention(scene)} {QUESTION}"))
-        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
-        check(scene, recs)
-        msg = await scene.server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
-        await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
-    finally:
-        await close_scene(scene)
-
-
-async def test_quotebot_run_in_its_own_process_answers(tmp_path: Path) -> None:
     """`quotebot run` as a user starts it: its own process, the token and the endpoints only in
-    its environment, so bot/app.py's endpoint setup is all that points it at the fake."""
+    its environment, so bot/app.py's endpoint setup is all that points it at the fake. The
+    portal refuses the Message Content intent: it says how to enable it, connects without it,
+    and still answers DMs, mentions and slash commands (a prefix command it cannot read)."""
     scene = await open_scene(tmp_path)
+    server = scene.server
+    server.deny_intent(Intent.MESSAGE_CONTENT)
     quotebot = Path(sys.executable).with_name("quotebot")
     proc = await asyncio.create_subprocess_exec(
         quotebot, "run", "--config", str(scene.root / "config"),
-        env={**os.environ, **scene.server.env()}, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **server.env()}, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        server = scene.server
         await server.wait_until(lambda: server.commands and server.gateway.connected_sessions,
                                 20, what="the process to connect")
+        gateway = server.gateway
+        assert gateway.close_codes == [4014] and gateway.identify_count == 1
+        assert not [s for s in gateway.sessions.values() if s.intents & Intent.MESSAGE_CONTENT]
         dm = server.dm_channel(scene.alice)
         quotes = check(scene, await say(scene, dm, scene.alice, "What did Gerasimov tell Putin?"))
         assert any("Gerasimov" in q.text for q in quotes)
+        check(scene, await say(scene, scene.general, scene.alice, f"{mention(scene)} {QUESTION}"))
+        check(scene, (await slash_ask(scene, scene.g1, scene.general, scene.alice))[1])
+        msg = await server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
+        await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl+C
         _, err = await asyncio.wait_for(proc.communicate(), 20)
         await close_scene(scene)
-    assert proc.returncode == 0, err.decode()
-    assert scene.server.token not in err.decode()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    warned = [line for line in text.splitlines() if messages.MESSAGE_CONTENT_HELP in line]
+    assert len(warned) == 1 and "WARNING" in warned[0], text
+    assert server.token not in text
 
 
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:
