@@ -20,7 +20,7 @@ from .model import Intent
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
-log = logging.getLogger("fakediscord.gateway")
+log = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
     0, 1, 2, 6, 7, 9, 10, 11)

@@ -25,7 +25,7 @@ from .model import CallbackType, MessageFlag, RequestRecord
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
-log = logging.getLogger("fakediscord.rest")
+log = logging.getLogger(__name__)
 
 API = "/api/v10"
 Handler = Callable[[dict[str, str], Any], Awaitable[Any]]
@@ -119,6 +119,10 @@ class Rest:
             result = await handler(match.groupdict(), body)
         except DiscordHTTPError as err:
             return done(err.status, _json(err.status, err.body()))
+        except Exception as exc:  # the fake's own bug: fail the test, not just this request
+            log.exception("fakediscord: %s %s crashed", method, path)
+            s.problems.append(f"fake crashed on {method} {path}: {exc!r}")
+            return done(500, _json(500, {"code": 0, "message": "500: fake crashed"}))
         if result is None:
             return done(204, web.Response(status=204))
         return done(200, _json(200, result))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -39,7 +38,6 @@ from .model import (
 )
 from .rest import API, Fault, Rest, glob
 
-log = logging.getLogger("fakediscord")
 T = TypeVar("T")
 
 
