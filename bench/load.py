@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.harness import make_project  # noqa: E402
-from fakediscord import FakeDiscord, point_discord_at  # noqa: E402
+from fakediscord import FakeDiscord  # noqa: E402
 
 from bot import messages  # noqa: E402
 from bot.app import build_bot  # noqa: E402
@@ -158,7 +158,7 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
     result = Result(total, seconds)
     asked: list[Asked] = []
     errors = len(server.http_errors)
-    mark = server.mark()
+    mark = len(server.sent)
 
     locks: dict[int, asyncio.Lock] = {}
 
@@ -177,8 +177,8 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
                     item.sent_at = server.now()
                     item.target = await server.user_says(desk, user, text)
                     with contextlib.suppress(TimeoutError):  # counted as lost below
-                        await server.wait_for(lambda r: r.channel_id == desk.id,
-                                              after=item.target, timeout=10)
+                        await server.wait_until(
+                            lambda: server.records(channel=desk, after=item.target), 10)
                 return
             channel = server.dm_channel(user) if item.way == "dm" else channels[g]
             item.sent_at = server.now()
@@ -224,7 +224,7 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
             if what == "q":
                 latest[obj.target.channel_id] = obj.target.id
                 continue
-            ref = (obj.message_reference or {}).get("message_id")
+            ref = str(obj.message.reply_to.id) if obj.message.reply_to else None
             if ref is None and obj.channel_id in latest:
                 ref = str(latest[obj.channel_id])
             if ref:
@@ -261,12 +261,11 @@ def release(server: FakeDiscord) -> None:
     stored message, interaction, logged gateway frame and the frames buffered for a RESUME), so
     the memory measured after it is the bot's and not the fake's. The world (guilds, channels,
     members) stays."""
-    for records in (server.sent, server.callbacks, server.requests, server.typing,
-                    server.gateway.log):
+    for records in (server.sent, server.requests, server.gateway.log):
         records.clear()
     for session in server.gateway.sessions.values():
         session.backlog.clear()  # frames kept for a RESUME; the bot has them all by now
-    server.world.messages.clear()
+    server.messages.clear()
     server.interactions.clear()
     server.interactions_by_token.clear()
 
@@ -292,7 +291,6 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
         root = root or Path(tmp)
         server = FakeDiscord(heartbeat_interval=41250)
         await server.start()
-        undo = point_discord_at(server.api_url, server.gateway_url)
         guilds, channels, members = make_world(server, root)
         settings = load_settings(root / "config")
         library = await asyncio.to_thread(library_from_settings, settings)
@@ -319,7 +317,6 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
             await bot.close()
             await asyncio.wait_for(task, 10)
             await server.close()
-            undo()
     return results
 
 

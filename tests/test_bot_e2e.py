@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +23,6 @@ from e2e.harness import (
     close_scene,
     open_scene,
     running_scene,
-    start_bot,
 )
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
@@ -193,7 +194,7 @@ async def test_a_private_collection_stays_in_its_guild(scene: Scene) -> None:
     for guild, channel, user in [(scene.g2, scene.lobby, scene.carol),
                                  (None, server.dm_channel(scene.alice), scene.alice)]:
         for custom_id in ("qb:ctx:0", "qb:more"):
-            click = await server._dispatch_interaction(
+            click = await server.interact(
                 InteractionType.MESSAGE_COMPONENT, guild, channel, user,
                 {"custom_id": custom_id, "component_type": 2}, message=message,
             )
@@ -234,13 +235,13 @@ async def test_a_rate_limited_send_is_retried_and_answered_once(scene: Scene) ->
     errors = len(server.http_errors)
     msg = await server.user_says(scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
     recs = await replies(scene, msg, scene.general)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.35)  # a second send would come within one retry_after
     assert len(server.records(op="create", channel=scene.general, after=msg)) == len(recs) == 1
     assert [r.status for r in server.http_errors[errors:]] == [429]
     check(scene, recs)
     server.fail_next("POST", "/webhooks/**", status=429, retry_after=0.3)
     inter, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.35)  # a second send would come within one retry_after
     assert len(recs) == 1 and len(final(server.interaction_responses(inter))) == 1
     assert [r.status for r in server.http_errors[errors:]] == [429, 429]
     check(scene, recs)
@@ -255,13 +256,17 @@ async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
         (f"{at} \u200b\u200d\u2060", empty),
         (f"{at} " + "siversk " * 1250, too_long),
         (f"{at} ?!", messages.ABSTAIN["no_terms"]),
-        (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", ""),  # "everyone" is a word
+        # "everyone" is a word of the lantern notice: an answer, its mentions quoted as text
+        (f"{at} **@everyone** <@123> `x` ||y|| <#1> @here ~~", "From *Lantern notice*"),
     ]
     for text, start in cases:
         recs = await say(scene, scene.general, scene.eve, text)
         assert recs[0].content.startswith(start), recs[0].content
-        assert len(recs) == 1 or start == ""
-        check(scene, recs)
+        quotes = check(scene, recs)
+        if start.startswith("From *"):
+            assert any("@everyone" in q.text for q in quotes), quotes
+        else:
+            assert len(recs) == 1 and not quotes, recs
     inter = await scene.server.slash(scene.g1, scene.general, scene.eve, "ask",
                                      {"question": "why " * 1500})
     (rec,) = await replies(scene, inter)
@@ -389,25 +394,43 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
 # --- connection ----------------------------------------------------------------------------------
 
 
-async def test_without_the_message_content_intent_mentions_and_slash_still_work(
+async def test_quotebot_run_in_its_own_process_answers_without_message_content(
     tmp_path: Path,
 ) -> None:
-    scene, undo = await open_scene(tmp_path)
-    scene.server.deny_intent(Intent.MESSAGE_CONTENT)
+    """`quotebot run` as a user starts it: its own process, the token and the endpoints only in
+    its environment, so bot/app.py's endpoint setup is all that points it at the fake. The
+    portal refuses the Message Content intent: it says how to enable it, connects without it,
+    and still answers DMs, mentions and slash commands (a prefix command it cannot read)."""
+    scene = await open_scene(tmp_path)
+    server = scene.server
+    server.deny_intent(Intent.MESSAGE_CONTENT)
+    quotebot = Path(sys.executable).with_name("quotebot")
+    proc = await asyncio.create_subprocess_exec(
+        quotebot, "run", "--config", str(scene.root / "config"),
+        env={**os.environ, **server.env()}, stderr=asyncio.subprocess.PIPE,
+    )
     try:
-        await start_bot(scene)
-        gateway = scene.server.gateway
-        assert 4014 in gateway.close_codes and gateway.identify_count == 1
+        await server.wait_until(lambda: server.commands and server.gateway.connected_sessions,
+                                20, what="the process to connect")
+        gateway = server.gateway
+        assert gateway.close_codes == [4014] and gateway.identify_count == 1
         assert not [s for s in gateway.sessions.values() if s.intents & Intent.MESSAGE_CONTENT]
-        warnings = [r for r in scene.logs if r.getMessage() == messages.MESSAGE_CONTENT_HELP]
-        assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+        dm = server.dm_channel(scene.alice)
+        quotes = check(scene, await say(scene, dm, scene.alice, "What did Gerasimov tell Putin?"))
+        assert any("Gerasimov" in q.text for q in quotes)
         check(scene, await say(scene, scene.general, scene.alice, f"{mention(scene)} {QUESTION}"))
-        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.alice)
-        check(scene, recs)
-        msg = await scene.server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
+        check(scene, (await slash_ask(scene, scene.g1, scene.general, scene.alice))[1])
+        msg = await server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
         await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
     finally:
-        await close_scene(scene, undo)
+        proc.send_signal(signal.SIGINT)  # Ctrl+C
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        await close_scene(scene)
+    text = err.decode()
+    assert proc.returncode == 0, text
+    warned = [line for line in text.splitlines() if messages.MESSAGE_CONTENT_HELP in line]
+    assert len(warned) == 1 and "WARNING" in warned[0], text
+    assert server.token not in text
 
 
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:

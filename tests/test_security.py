@@ -43,7 +43,7 @@ class _Raw(logging.Handler):
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def scene(tmp_path_factory: pytest.TempPathFactory):
-    scene, undo = await open_scene(tmp_path_factory.mktemp("security-project"))
+    scene = await open_scene(tmp_path_factory.mktemp("security-project"))
     scene.server.token = TOKEN  # what DISCORD_TOKEN holds and the bot logs in with
     root, raw = logging.getLogger(), _Raw()
     level = root.level
@@ -54,7 +54,7 @@ async def scene(tmp_path_factory: pytest.TempPathFactory):
         await start_bot(scene)
         yield scene
     finally:
-        await close_scene(scene, undo)
+        await close_scene(scene)
         root.removeHandler(raw)
         root.setLevel(level)
 
@@ -134,7 +134,7 @@ async def test_button_ids_carry_no_trusted_data(scene: Scene) -> None:
         )
 
     async def click(guild, channel, user, custom_id, message):
-        inter = await server._dispatch_interaction(
+        inter = await server.interact(
             InteractionType.MESSAGE_COMPONENT, guild, channel, user,
             {"custom_id": custom_id, "component_type": 2},
             message=forge(message, guild, channel, custom_id),
@@ -164,7 +164,7 @@ async def test_button_ids_carry_no_trusted_data(scene: Scene) -> None:
         check(scene, more)
         assert "zephyrium" not in "".join(r.content for r in more)
     for custom_id in ("qb:ctx:x", "qb:nope", "qb:ctx:123"):  # not ours: nobody answers
-        inter = await server._dispatch_interaction(
+        inter = await server.interact(
             InteractionType.MESSAGE_COMPONENT, scene.g2, scene.lobby, scene.carol,
             {"custom_id": custom_id, "component_type": 2},
             message=forge(answer, scene.g2, scene.lobby, custom_id),

@@ -1,6 +1,7 @@
 """A scene for end-to-end tests: a temp project (documents and a config naming the fake guilds),
-the fake Discord server, and the real bot from bot.app.build_bot, pointed at the fake through
-DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL like in production."""
+the fake Discord server, and the real bot from bot.app.build_bot. Nothing here patches
+discord.py: the bot finds the fake through DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL, read and
+applied by bot/app.py as in production."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from e2e.quotes import labels_of
-from fakediscord import Channel, FakeDiscord, Guild, Intent, Perm, Role, User, point_discord_at
+from fakediscord import Channel, FakeDiscord, Guild, Intent, Perm, Role, User
 
 from bot.app import QuoteBot, build_bot
 from bot.config import Settings, load_settings
@@ -158,20 +159,19 @@ async def start_bot(scene: Scene) -> None:
     await asyncio.wait_for(scene.bot.wait_until_ready(), 10)
 
 
-async def open_scene(tmp: Path, *, heartbeat_ms: int = 2000) -> tuple[Scene, object]:
-    """Start the server and the bot; returns the scene and an undo for process-wide patches."""
+async def open_scene(tmp: Path, *, heartbeat_ms: int = 2000) -> Scene:
+    """Start the server and build the world and the project; the bot is not started yet."""
     server = FakeDiscord(heartbeat_interval=heartbeat_ms)
     await server.start()
-    undo = point_discord_at(server.api_url, server.gateway_url)  # restores discord.py after
     scene = build_world(server, tmp)
     handler = _Keep(scene.logs)
     logging.getLogger().addHandler(handler)
     logging.getLogger("discord").setLevel(logging.DEBUG)
     scene._handler = handler  # type: ignore[attr-defined]
-    return scene, undo
+    return scene
 
 
-async def close_scene(scene: Scene, undo) -> None:
+async def close_scene(scene: Scene) -> None:
     if scene.bot is not None:
         await scene.bot.close()
     if scene.task is not None:
@@ -179,19 +179,18 @@ async def close_scene(scene: Scene, undo) -> None:
     await scene.server.close()
     logging.getLogger().removeHandler(scene._handler)  # type: ignore[attr-defined]
     logging.getLogger("discord").setLevel(logging.NOTSET)
-    undo()
     scene.server.assert_healthy()
 
 
 @contextlib.asynccontextmanager
 async def running_scene(tmp: Path) -> AsyncIterator[Scene]:
     """A scene with the bot started, closed (and checked healthy) on the way out."""
-    scene, undo = await open_scene(tmp)
+    scene = await open_scene(tmp)
     try:
         await start_bot(scene)
         yield scene
     finally:
-        await close_scene(scene, undo)
+        await close_scene(scene)
 
 
 __all__ = ["LANTERN", "LONG", "NEW_DOC", "VAULT", "Intent", "Perm", "Scene"]

@@ -1,52 +1,50 @@
-"""Helpers for running an (unmodified) discord.py client against a :class:`FakeDiscord`."""
+"""Running a plain discord.py client against a FakeDiscord (the fake's own tests do; the
+project's bot finds the server through its own settings instead)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    import discord
+import discord
+import yarl
 
-    from .server import FakeDiscord
+from .server import FakeDiscord
+
+
+@contextlib.contextmanager
+def point_discord_at(server: FakeDiscord) -> Iterator[None]:
+    """discord.py builds every REST URL (webhooks and interaction callbacks too) from
+    Route.BASE, and connects to DEFAULT_GATEWAY; both are class attributes, restored after."""
+    route, ws = discord.http.Route, discord.gateway.DiscordWebSocket
+    saved = route.BASE, ws.DEFAULT_GATEWAY
+    route.BASE, ws.DEFAULT_GATEWAY = server.api_url, yarl.URL(server.gateway_url)
+    try:
+        yield
+    finally:
+        route.BASE, ws.DEFAULT_GATEWAY = saved
 
 
 @contextlib.asynccontextmanager
-async def run_client(
-    client: discord.Client, server: FakeDiscord, *, timeout: float = 5.0
-) -> AsyncIterator[asyncio.Task[None]]:
-    """Start ``client`` with ``server.token``, wait until ``on_ready``, close it on exit.
-
-    discord.py must already point at the server (:func:`point_discord_at`).  If the client
-    fails to start (bad token, close code 4014, ...) that exception is raised here instead
-    of hanging.  Yields the task running ``client.start()``.
-    """
+async def run_client(client: discord.Client, server: FakeDiscord) -> AsyncIterator[None]:
+    """Start `client`, wait for on_ready (a startup failure is raised here), close it after."""
     task = asyncio.create_task(client.start(server.token))
     try:
-        deadline = time.monotonic() + timeout
-        while not client.is_ready():
-            if task.done():
-                task.result()  # re-raise the startup failure
-                raise RuntimeError("client.start() returned before the client was ready")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"client not ready after {timeout}s\n{server.describe()}")
-            await asyncio.sleep(0.01)
-        yield task
+        await server.wait_until(lambda: client.is_ready() or task.done(), what="ready")
+        if task.done():
+            task.result()
+        yield
     finally:
         await client.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, timeout)
+            await asyncio.wait_for(task, 5)
 
 
 def skip_identify_delay(client: discord.Client) -> list[bool]:
-    """Drop discord.py's 5 s sleep before every non-initial IDENTIFY (keeps tests fast).
-
-    ``Client.before_identify_hook`` is a documented override point; this replaces it on the
-    instance.  Returns a list that records the ``initial`` flag of each IDENTIFY.
-    """
+    """Drop discord.py's 5 s sleep before a second IDENTIFY (Client.before_identify_hook is its
+    documented override point); returns the `initial` flag of each IDENTIFY."""
     calls: list[bool] = []
 
     async def before_identify_hook(shard_id: Any, *, initial: bool = False) -> None:
