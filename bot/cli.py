@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot import messages
 from bot.core.documents import document_text
-from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
+from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
 
@@ -255,10 +255,15 @@ def format_answer(answer: Answer) -> str:
         return "\n".join(lines) + "\n"
     for quote in answer.quotes:
         labels = " and ".join([quote.label, *(s.label for s in quote.also)])
-        lines.append(messages.frame(labels, quote.paragraph))
+        where = quote.location or Location(paragraph=quote.paragraph)
+        lines.append(messages.frame(
+            labels, messages.place(where.paragraph, where.page, where.heading)
+        ))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
         lines.append(messages.CLI_LOCATION.format(
             document=quote.document, start=quote.start, end=quote.end
         ))
+        if where.link:
+            lines.append(messages.CLI_LINK.format(link=where.link))
         lines.append("")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KindTests
+from bot.core.locations import locate
 from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings, check_top_k
 from bot.core.query import QueryBuilder
 from bot.core.quotes import QuoteMaker
@@ -117,6 +118,7 @@ class Engine:
                 return Quote(
                     doc.text[span.start : span.end], doc.rel, doc.label, number,
                     span.start, span.end, 0.0, doc.collection,
+                    location=locate(doc, span.start, span.end, number),
                 )
         return None
 
