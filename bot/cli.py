@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.core.documents import document_text
+from bot.core.documents import DEFAULT_MAX_BYTES, document_text
 from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
@@ -154,8 +154,12 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.document)
     if path.is_file():
+        # A file is read as the configured library would read it, where there is a config.
+        settings = _settings(args.config, required=False)
+        limits = settings.document_limits if settings else None
         try:
-            out.write(document_text(path))
+            out.write(document_text(path, limits.max_bytes if limits else DEFAULT_MAX_BYTES,
+                                    limits))
         except (OSError, ValueError) as exc:
             raise UsageError(f"{path}: {exc}") from None
         return 0

@@ -401,6 +401,8 @@ def test_configured_extraction_limits_reach_every_file(tmp_path: Path) -> None:
         assert main(["check-config", *config], check) == 0, check.getvalue()
         assert main(["sources", *config], out) == 0
         shown.append(out.getvalue())
+        pdf = str(tmp_path / "docs" / "storm.pdf")  # `quotebot text` reads it the same way
+        assert main(["text", *config, pdf], io.StringIO()) == (2 if max_pages == 2 else 0)
     assert "storm.pdf: too many pages (3, the limit is 2): split the PDF or raise " \
         "documents.max_pages in config/bot.yaml" in shown[0]
     assert "Storm report" in shown[1] and "skipped" not in shown[1]
