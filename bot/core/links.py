@@ -4,6 +4,7 @@ https://wicg.github.io/scroll-to-text-fragment/), `url#:~:text=start,end`."""
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def fragment_link(url: str, quote_text: str) -> str:
     return f"{base}#{fragment if sep else ''}:~:text={directive}"
 
 
+@lru_cache(maxsize=4096)  # a document's source, asked again for each of its quotes
 def web_url(value: str) -> str | None:
     """value as a link-safe http(s) URL, or None when it is not one: another scheme
     (`javascript:`, `data:`, `file:`), no host, or credentials in it (user:password@) are

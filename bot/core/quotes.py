@@ -8,7 +8,6 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
-from bot.core.locations import locate
 from bot.core.model import AnswerSettings, Quote, Source
 
 
@@ -102,7 +101,6 @@ class QuoteMaker:
             quotes.append(Quote(
                 doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
                 score, doc.collection, tuple(more),
-                locate(doc, start, end, int(p.paragraph[first])),
             ))
         return quotes
 
