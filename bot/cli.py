@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import messages
-from bot.core.documents import document_text
-from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
+from bot.core.documents import DEFAULT_MAX_BYTES, document_text
+from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
 
@@ -158,8 +158,12 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.document)
     if path.is_file():
+        # A file is read as the configured library would read it, where there is a config.
+        settings = _settings(args.config, required=False)
+        limits = settings.document_limits if settings else None
         try:
-            out.write(document_text(path))
+            out.write(document_text(path, limits.max_bytes if limits else DEFAULT_MAX_BYTES,
+                                    limits))
         except (OSError, ValueError) as exc:
             raise UsageError(f"{path}: {exc}") from None
         return 0
@@ -260,10 +264,15 @@ def format_answer(answer: Answer) -> str:
         return "\n".join(lines) + "\n"
     for quote in answer.quotes:
         labels = " and ".join([quote.label, *(s.label for s in quote.also)])
-        lines.append(messages.frame(labels, quote.paragraph))
+        where = quote.location or Location(paragraph=quote.paragraph)
+        lines.append(messages.frame(
+            labels, messages.place(where.paragraph, where.page, where.heading)
+        ))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
         lines.append(messages.CLI_LOCATION.format(
             document=quote.document, start=quote.start, end=quote.end
         ))
+        if where.link:
+            lines.append(messages.CLI_LINK.format(link=where.link))
         lines.append("")
     return "\n".join(lines)

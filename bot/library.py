@@ -17,6 +17,7 @@ from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine
 from bot.core.corpus import Corpus
 from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
+from bot.core.extract.model import Limits
 from bot.core.model import RetrievalSettings
 from bot.errors import ConfigProblem, UsageError
 from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
@@ -57,17 +58,18 @@ def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]
 
 def load_documents(
     folders: Sequence[tuple[str, Path]], max_bytes: int = DEFAULT_MAX_BYTES,
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, limits: Limits | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
     """Documents of (collection, folder) pairs; a missing folder is a UsageError. PDF, HTML
-    and DOCX files' extracted text is cached in cache_dir."""
+    and DOCX files are extracted within limits (default: Limits(max_bytes)), their text
+    cached in cache_dir."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for collection, folder in folders:
         if not folder.is_dir():
             raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
         labels, problems = read_labels(folder)
-        docs, bad = load_folder(folder, collection, labels, max_bytes, cache_dir=cache_dir)
+        docs, bad = load_folder(folder, collection, labels, max_bytes, limits, cache_dir)
         documents += docs
         skipped += problems + bad
     return documents, skipped
@@ -79,19 +81,23 @@ def build_library(
     aliases: Mapping[str, Sequence[str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     index_dir: Path | None = None,
+    limits: Limits | None = None,
 ) -> Library:
-    """The engine over the documents of (collection, folder) pairs. With index_dir, the
-    index saved there is used when the documents and settings are unchanged, and a newly
-    built one is saved there; a damaged save is rebuilt. Safe to call from a worker thread."""
+    """The engine over the documents of (collection, folder) pairs, PDF, HTML and DOCX files
+    extracted within limits (default: Limits(max_bytes)). With index_dir, the index saved
+    there is used when the documents and settings are unchanged, and a newly built one is
+    saved there; a damaged save is rebuilt. Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
+    limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
         if not folder.is_dir():
             raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
     key = None
     if index_dir is not None:
-        key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE)
+        key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE,
+                                limits)
         try:
-            corpus, extra = store.load(index_dir, key, max_bytes)
+            corpus, extra = store.load(index_dir, key, max_bytes, limits)
         except store.StoreError as exc:
             log.info("building the index: %s", exc)
         else:
@@ -100,7 +106,7 @@ def build_library(
                      len(corpus.documents), corpus.index.n_docs, index_dir)
             return Library(Engine(corpus, retrieval, aliases), skipped)
     cache_dir = index_dir / store.EXTRACTED if index_dir is not None else None
-    documents, skipped = load_documents(folders, max_bytes, cache_dir)
+    documents, skipped = load_documents(folders, max_bytes, cache_dir, limits)
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(NO_DOCUMENTS.format(folders=where))
@@ -124,7 +130,7 @@ def library_from_settings(settings) -> Library:  # settings: bot.config.Settings
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
     return build_library(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
-        index_dir=settings.index_dir,
+        index_dir=settings.index_dir, limits=settings.document_limits,
     )
 
 

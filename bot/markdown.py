@@ -18,7 +18,7 @@ _AT = re.compile(r"@(?=everyone|here)")
 # A bare link is left as it is, as discord.utils.escape_markdown does (an escape inside a link
 # would show); it never holds a backslash, so `unescape` leaves it alone too, nor "@everyone".
 _URL = re.compile(r"(?:https?|steam)://(?:(?!@everyone|@here)[^\s<\\])*[^\s<\\.,:;\"'\])@]")
-_UNESCAPE = re.compile(r"\\([\\*_~|`<\[>#+\-.@])")
+_UNESCAPE = re.compile(r"\\([\\*_~|`<\[\]>#+\-.@])")
 
 
 def escape(text: str, line_start: bool = True) -> str:
@@ -67,3 +67,15 @@ def inline(text: str, limit: int = 100) -> str:
 def block_quote(piece: str) -> str:
     """A piece of a quote as Markdown block-quote lines."""
     return "\n".join("> " + line for line in escape(piece).split("\n"))
+
+
+def link(text: str, url: str) -> str:
+    """Markdown `text` (already escaped) linked to url. The URL goes in angle brackets, so
+    Discord shows no preview of the page that would push the quote out of sight; a "]" in
+    text and "(", ")", "<", ">" in url are escaped, so neither can end the link early."""
+    target = url.translate(_LINK_TARGET)
+    shown = text.replace("]", "\\]")
+    return f"[{shown}](<{target}>)"
+
+
+_LINK_TARGET = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", " ": "%20"})

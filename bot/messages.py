@@ -21,15 +21,25 @@ SEE_SOURCES = "Use /sources to see the documents I can quote."
 CONTINUES = "(continues)"
 CONTINUES_IN_DOCUMENT = "(continues in the document)"
 CONTEXT = "Context"
-CONTEXT_BUTTON = CONTEXT + ": {label}, paragraph {paragraph}"
+CONTEXT_BUTTON = CONTEXT + ": {label}{place}"
 MORE = "More"
 
 
-def frame(label: str, paragraph: int, also: tuple[str, ...] = (), more: int = 0) -> str:
-    """The line above a quote: where it comes from, and which other documents hold it too."""
+def place(paragraph: int | None, page: int | None = None, heading: str | None = None) -> str:
+    """Where in its document a quote stands, to follow its label: ", page 4, paragraph 3",
+    ', "Heading", paragraph 2' (heading as the caller shows it: escaped for Discord)."""
+    parts = [f"page {page}" if page is not None else "",
+             f'"{heading}"' if heading is not None else "",
+             f"paragraph {paragraph}" if paragraph is not None else ""]
+    return "".join(f", {part}" for part in parts if part)
+
+
+def frame(label: str, where: str, also: tuple[str, ...] = (), more: int = 0) -> str:
+    """The line above a quote: where it comes from (a `place`), and which other documents
+    hold it too."""
     names = [*also, f"{more} more"] if more else list(also)
     elsewhere = f" (also in {', '.join(names)})" if names else ""
-    return f"From {label}, paragraph {paragraph}{elsewhere}:"
+    return f"From {label}{where}{elsewhere}:"
 
 
 def continued(head: str) -> str:
@@ -124,6 +134,7 @@ CONFIG_PROBLEMS = "{folder}: {count} problem(s)"
 SKIPPED_FILE = "skipped {skipped}"
 CLI_QUESTION = "Q: {question}"
 CLI_LOCATION = "  [{document}, characters {start}-{end}]"
+CLI_LINK = "  {link}"
 CLI_SOURCE = "{label}{extra}\n    {place}: {paragraphs} paragraphs, {sentences} sentences"
 FOLDER_NOT_FOUND = "corpus folder not found: {folder} (create it or fix the path)"
 NO_DOCUMENTS = "no documents to quote in {folders}: add .txt, .md, .pdf, .html or .docx files"

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.core.documents import Document
-from bot.core.model import Answer, Quote
-from bot.markdown import block_quote, escape, inline
+from bot.core.model import Answer, Location, Quote
+from bot.markdown import block_quote, escape, inline, link
 from bot.paginate import CONTENT_LIMIT, MAX_PAGES, Paginator, lines_to_pages, size
 
 BUTTON_LABEL_LIMIT = 80
 MAX_CONTEXT_BUTTONS = 20  # 4 rows of 5; the fifth row holds "More"
 MAX_ALSO = 4  # other documents named in a quote's frame line before "N more"
+HEADING_LIMIT = 80  # characters of a heading in a frame line ("…" past them)
+BUTTON_HEADING_LIMIT = 30  # ... and on a Context button, which holds 80 in all
+# A link longer than this (a long URL) would eat the room of the quote it frames: the bare
+# source URL is linked instead, or nothing when that is longer too.
+MAX_LINK = 500
 
 
 @dataclass(frozen=True)
@@ -122,19 +127,37 @@ _MIN_PIECE = 200  # start a new message rather than begin a quote with less room
 _MARKER = max(len(messages.CONTINUES), len(messages.CONTINUES_IN_DOCUMENT)) + 1
 
 
+def _where(q: Quote) -> Location:
+    return q.location or Location(paragraph=q.paragraph)
+
+
 def _head(q: Quote) -> str:
+    """The frame line: the label (linked to the quote in its source where there is one),
+    the page or heading and the paragraph, and the other documents holding the quote."""
+    where = _where(q)
+    label = f"*{inline(q.label)}*"
+    url = next((u for u in (where.link, where.url) if u and size(u) <= MAX_LINK), None)
+    if url is not None:
+        label = link(label, url)
+    heading = None if where.heading is None else inline(where.heading, HEADING_LIMIT)
     also = tuple(f"*{inline(s.label)}*" for s in q.also[:MAX_ALSO])
     return messages.frame(
-        f"*{inline(q.label)}*", q.paragraph, also, max(0, len(q.also) - MAX_ALSO)
+        label, messages.place(where.paragraph, where.page, heading), also,
+        max(0, len(q.also) - MAX_ALSO),
     )
 
 
 def _button_label(q: Quote) -> str:
-    room = BUTTON_LABEL_LIMIT - len(messages.CONTEXT_BUTTON.format(label="", paragraph=q.paragraph))
-    label = " ".join(q.label.split())
-    if len(label) > room:
-        label = label[: room - 1].rstrip() + "…"
-    return messages.CONTEXT_BUTTON.format(label=label, paragraph=q.paragraph)
+    where = _where(q)
+    heading = None if where.heading is None else _shorten(where.heading, BUTTON_HEADING_LIMIT)
+    place = messages.place(where.paragraph, where.page, heading)
+    room = BUTTON_LABEL_LIMIT - len(messages.CONTEXT_BUTTON.format(label="", place=place))
+    return messages.CONTEXT_BUTTON.format(label=_shorten(q.label, max(room, 2)), place=place)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _pack(blocks: Sequence[tuple[str, str]], limit: int, max_pages: int | None = None) -> list[str]:

@@ -26,7 +26,7 @@ from e2e.harness import (
 )
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
-from fakediscord import Intent
+from fakediscord import Intent, MessageFlag
 
 from bot import markdown, messages
 from bot.app import Redact, run
@@ -389,6 +389,36 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
         assert check(scene, after)[0].text == NEW_DOC  # still the last good config
     finally:
         (scene.root / "config" / "bot.yaml").write_text(good, encoding="utf-8")
+
+
+async def test_a_quote_links_to_its_source_without_a_preview(scene: Scene) -> None:
+    """A document with a web source: the label links to the quoted sentence there, in angle
+    brackets and with embeds suppressed; a javascript: source is never a link."""
+    public = scene.root / "docs" / "public"
+    labels = (public / "sources.yaml").read_text(encoding="utf-8")
+    (public / "ferry.txt").write_text("The night ferry to Skarvøy leaves at 23:40.\n")
+    (public / "toll.txt").write_text("The bridge toll to Skarvøy is waived on Sundays.\n")
+    (public / "sources.yaml").write_text(
+        labels + '\nferry.txt: {label: "Ferry [times]", source: "https://ferry.example/t"}\n'
+        'toll.txt: {label: "Toll notice", source: "javascript:alert(1)"}\n', encoding="utf-8")
+    try:
+        inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+        await replies(scene, inter)
+        recs = await say(scene, scene.general, scene.alice, "!ask When does the night ferry leave?")
+        [quote] = [q for q in check(scene, recs) if q.label == "Ferry [times]"]
+        assert quote.link == "https://ferry.example/t#:~:text=The%20night%20ferry%20to%20Skarv" \
+            "%C3%B8y%20leaves%20at%2023:40."
+        assert "From [*Ferry \\[times\\]*](<https://ferry.example/t#:~:text=" in recs[0].content
+        assert all(r.flags & MessageFlag.SUPPRESS_EMBEDS for r in recs)
+        recs = await say(scene, scene.general, scene.alice, "!ask Is the bridge toll waived?")
+        [quote] = [q for q in check(scene, recs) if q.label == "Toll notice"]
+        assert quote.link is None and "javascript" not in recs[0].content
+    finally:
+        (public / "ferry.txt").unlink()
+        (public / "toll.txt").unlink()
+        (public / "sources.yaml").write_text(labels, encoding="utf-8")
+        inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+        await replies(scene, inter)
 
 
 # --- connection ----------------------------------------------------------------------------------

@@ -316,3 +316,93 @@ def test_extraction_cache_reextracts_only_changed_files(
     assert "resume on Friday" in page.text and page.headings
     assert [d.text for d in restarted.engine.sources()] == [
         d.text for d in library.engine.sources()] == [d.text for d in again.engine.sources()]
+
+
+# --- locations and links in answers ------------------------------------------------------------
+
+
+def ask_json(corpus: Path, question: str, *extra: str) -> dict:
+    out = io.StringIO()
+    assert main(["ask", "--json", *extra, "--corpus", str(corpus), question], out) == 0
+    answer = json.loads(out.getvalue())
+    assert_answer_verbatim(answer, corpus)
+    return answer
+
+
+def test_json_names_the_page_of_a_pdf_quote(corpus: Path) -> None:
+    top = ask_json(corpus, "What winds did the lighthouse keeper record?")["quotes"][0]
+    assert top["document"] == "storm.pdf" and top["page"] == 2
+    assert "heading" not in top and "link" not in top  # a PDF has no headings, this no source
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(corpus), "What winds did the lighthouse keeper record?"],
+                out) == 0
+    assert "From Storm report, page 2, paragraph 1:\n> The lighthouse keeper" in out.getvalue()
+
+
+def test_json_names_the_heading_and_links_an_html_quote_to_its_place(corpus: Path) -> None:
+    top = ask_json(corpus, "When do Nordline sailings to Skarvøy resume?")["quotes"][0]
+    assert top["document"] == "harbour.html" and "page" not in top
+    assert top["heading"] == "What the ferry company said"
+    # The canonical link, with a text fragment of the quote's first and last words.
+    assert top["link"] == ("https://news.example/harbour-reopens#:~:text=Nordline%2C%20which"
+                           "%20runs%20the,cancelled%20sailings%20remain%20valid.")
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(corpus), "When do Nordline sailings resume?"], out) == 0
+    assert ('From The harbour reopens after the storm, "What the ferry company said", '
+            "paragraph 1:\n> Nordline") in out.getvalue()
+    assert f"\n  {top['link']}\n" in out.getvalue()
+
+
+def test_markdown_heading_and_front_matter_source(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text(
+        "---\ntitle: Ferry notes\nsource: https://notes.example/ferry?id=7\n---\n\n"
+        "# Timetable\n\nThe first ferry leaves at seven.\n\n## Prices\n\nA crossing costs "
+        "twelve kroner for adults.\n\nChildren under twelve travel free of charge.\n")
+    top = ask_json(tmp_path, "Do children travel free of charge?")["quotes"][0]
+    assert top["heading"] == "Prices" and top["paragraph"] == 5 and "page" not in top
+    assert top["link"] == ("https://notes.example/ferry?id=7#:~:text=Children%20under%20twelve"
+                           "%20travel%20free%20of%20charge.")
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(tmp_path), "Do children travel free of charge?"],
+                out) == 0
+    assert 'From Ferry notes, "Prices", paragraph 2:' in out.getvalue()  # counted from "Prices"
+
+
+@pytest.mark.parametrize("source", [
+    "javascript:alert(document.cookie)", "JavaScript://news.example/%0Aalert(1)",
+    "data:text/html,<script>alert(1)</script>", "file:///etc/passwd", "BBC News",
+    "https://user:secret@news.example/a", "vbscript:msgbox(1)",
+])
+def test_only_http_sources_become_links(tmp_path: Path, source: str) -> None:
+    (tmp_path / "a.txt").write_text("The ferry to Skarvøy sails at noon on Thursdays.\n")
+    (tmp_path / "b.txt").write_text("The museum opens in January.\n\nThe pier was repaired.\n")
+    (tmp_path / "sources.yaml").write_text(json.dumps({"a.txt": {"label": "A", "source": source}}))
+    top = ask_json(tmp_path, "When does the ferry to Skarvøy sail?")["quotes"][0]
+    assert "link" not in top
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(tmp_path), "When does the ferry sail?"], out) == 0
+    assert source.split(":")[0] not in out.getvalue().split("> ")[0]
+
+
+def test_configured_extraction_limits_reach_every_file(tmp_path: Path) -> None:
+    """documents: limits in bot.yaml bound extraction, and a changed limit is a new index
+    (the saved one, built under the old limit, is not reused)."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "storm.pdf").write_bytes(make_pdf(PDF_PAGES, title="Storm report"))
+    (tmp_path / "docs" / "note.txt").write_text("The harbour office keeps the tide tables.\n")
+    (tmp_path / "config").mkdir()
+    bot_yaml = ("collections:\n  docs: {folders: [docs], visibility: public}\n"
+                "documents:\n  max_pages: %d\n  max_seconds: 30\n")
+    config = ["--config", str(tmp_path / "config")]
+    shown = []
+    for max_pages in (2, 3):
+        (tmp_path / "config" / "bot.yaml").write_text(bot_yaml % max_pages)
+        check, out = io.StringIO(), io.StringIO()
+        assert main(["check-config", *config], check) == 0, check.getvalue()
+        assert main(["sources", *config], out) == 0
+        shown.append(out.getvalue())
+        pdf = str(tmp_path / "docs" / "storm.pdf")  # `quotebot text` reads it the same way
+        assert main(["text", *config, pdf], io.StringIO()) == (2 if max_pages == 2 else 0)
+    assert "storm.pdf: too many pages (3, the limit is 2): split the PDF or raise " \
+        "documents.max_pages in config/bot.yaml" in shown[0]
+    assert "Storm report" in shown[1] and "skipped" not in shown[1]

@@ -15,7 +15,7 @@ from bot import markdown, messages, paginate, render
 from bot.cogs.shared import NO_PINGS
 from bot.cogs.views import make_view
 from bot.core.documents import Document
-from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, Source
+from bot.core.model import NO_MATCH, NO_TERMS, Answer, Location, Quote, Source
 
 # Text that exercises every escape: Markdown, mentions, links, list and heading starts.
 TOKENS = [*"*_~|`<>[]()#-+.@:/\\ \n\t1aZé\u200b\u0301", "@everyone", "@here", "<@123>", "<#9>",
@@ -233,3 +233,79 @@ def test_help_is_three_lines_with_the_guild_prefix() -> None:
     text = messages.help_text("?")
     assert len(text.splitlines()) == 3
     assert "?ask" in text and "/ask" in text and "/sources" in text
+
+
+# --- locations and links -----------------------------------------------------------------------
+
+LINK = "https://news.example/a_(b)*c?x=1#:~:text=It%20was%20taken."
+
+
+def located(text: str, label: str = "Doc", **where) -> Quote:
+    return quote(text, label, 9, location=Location(**where))
+
+
+def test_page_heading_and_paragraph_in_the_frame() -> None:
+    pdf = render.render_answer(answer(located("It was taken.", page=4, paragraph=3)))
+    assert pdf[0].content == "From *Doc*, page 4, paragraph 3:\n> It was taken."
+    assert pdf[0].buttons[0].label == "Context: Doc, page 4, paragraph 3"
+    html = render.render_answer(answer(located("It was taken.", heading="Who", paragraph=2)))
+    assert html[0].content.startswith('From *Doc*, "Who", paragraph 2:\n')
+    top = render.render_answer(answer(located("Who", heading="Who", paragraph=None)))
+    assert top[0].content.startswith('From *Doc*, "Who":\n')  # the heading quoted itself
+
+
+def test_heading_is_escaped_and_never_pings() -> None:
+    heading = "@everyone <@123> **[bold](https://x.example) b** " + "long " * 40
+    pages = render.render_answer(answer(located("It was taken.", heading=heading, paragraph=1)))
+    check_limits(pages)
+    content = pages[0].content
+    assert not re.search(r"(?<!\\)@everyone|(?<!\\)<@|(?<!\\)\*\*|(?<!\\)\[", content)
+    [read] = read_quotes([content])
+    assert read.heading == markdown.unescape(markdown.inline(heading, render.HEADING_LIMIT))
+    assert read.heading.startswith("@everyone <@123> **[bold]") and read.heading.endswith("…")
+
+
+def test_label_links_to_the_quote_without_a_preview() -> None:
+    label = "Report ] [x](https://evil.example) @here"
+    q = located("It was taken.", label, page=2, paragraph=1, url="https://news.example/a",
+                link=LINK)
+    pages = render.render_answer(answer(q))
+    check_limits(pages)
+    content = pages[0].content
+    # The link in angle brackets (no embed), its parentheses encoded (it cannot end early).
+    assert "(<https://news.example/a_%28b%29*c?x=1#:~:text=It%20was%20taken.>)" in content
+    assert not re.search(r"(?<![<(\\])https://", content)  # no bare link Discord would embed
+    assert not re.search(r"(?<!\\)@here|(?<!\\)\](?!\(<)", content)
+    [read] = read_quotes(p.content for p in pages)
+    assert (read.label, read.page, read.paragraph, read.text) == (label, 2, 1, "It was taken.")
+    assert read.link == LINK.replace("(", "%28").replace(")", "%29")
+
+
+def test_a_long_link_falls_back_to_the_source_or_to_none() -> None:
+    long_link = "https://news.example/a#:~:text=" + "word%20" * 200
+    fallback = located("It was taken.", url="https://news.example/a", link=long_link,
+                       paragraph=1)
+    [read] = read_quotes(p.content for p in render.render_answer(answer(fallback)))
+    assert read.link == "https://news.example/a"
+    both_long = located("It was taken.", url=long_link, link=long_link, paragraph=1)
+    pages = render.render_answer(answer(both_long))
+    assert pages[0].content.startswith("From *Doc*, paragraph 1:\n")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.one_of(MARKDOWN, WORDS), min_size=1, max_size=4),
+       limit=st.sampled_from([400, 700, paginate.CONTENT_LIMIT]),
+       label=st.text(min_size=1, max_size=150), heading=MARKDOWN)
+def test_linked_answers_fit_and_read_back_verbatim(
+    texts: list[str], limit: int, label: str, heading: str
+) -> None:
+    texts = [t for t in texts if t.strip()] or ["x"]
+    link = "https://x.example/" + "p" * render.MAX_LINK  # over the cap: the url is linked
+    quotes = [located(t, label, heading=heading, paragraph=i, url="https://x.example/p",
+                      link=link) for i, t in enumerate(texts)]
+    pages = render.render_answer(answer(*quotes, more=True), limit=limit)
+    check_limits(pages, limit)
+    read = read_quotes(p.content for p in pages)
+    assert [q.text for q in read] == texts
+    assert {q.link for q in read} == {"https://x.example/p"}
+    assert all(not re.search(r"(?<!\\)@everyone|(?<!\\)<@", p.content) for p in pages)

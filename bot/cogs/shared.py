@@ -23,12 +23,14 @@ Note = Callable[[str], Awaitable[object]]  # a short notice, ephemeral where Dis
 
 async def send_pages(send: Send, pages: Sequence[Page], **kwargs) -> discord.Message | None:
     """Send each page as a message, buttons under the last; returns the last message. Mentions
-    never ping, whatever the bot's defaults."""
+    never ping, whatever the bot's defaults; no link (a quote's source, a URL in a quote)
+    unfolds into a preview that would push the quote out of sight."""
     last = None
     for page in pages:
         view = make_view(page.buttons)
         extra = {"view": view} if view is not None else {}
-        last = await send(content=page.content, allowed_mentions=NO_PINGS, **extra, **kwargs)
+        last = await send(content=page.content, allowed_mentions=NO_PINGS, suppress_embeds=True,
+                          **extra, **kwargs)
     return last
 
 

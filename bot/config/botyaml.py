@@ -31,9 +31,18 @@ from bot.config.values import (
 )
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
+from bot.core.extract.model import Limits
 from bot.core.model import TOP_K_RANGE
 
 MAX_BYTES = (1024, 1024**3)
+# documents: keys bounding a PDF, HTML or DOCX file's extraction (bot/core/extract/model.py
+# Limits): (lowest, highest). Below 256 MiB of memory a worker cannot start its readers.
+_EXTRACT_LIMITS: dict[str, tuple[float, float]] = {
+    "max_pages": (1, 100_000),
+    "max_unpacked": (1024**2, 64 * 1024**3),
+    "max_seconds": (1, 3600),
+    "max_memory": (256 * 1024**2, 1024**4),
+}
 DEFAULT_INDEX_DIR = ".quotebot-cache"
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _COLLECTIONS_EXAMPLE = "`collections: {seeds: {folders: [seeds], visibility: public}}`"
@@ -79,6 +88,7 @@ class _Global:
     retrieval: Any = None
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_bytes: int = DEFAULT_MAX_BYTES
+    extract_limits: dict[str, int | float] = field(default_factory=dict)  # documents: keys set
     index_dir: Path | None = None
     dms_enabled: bool = True
     dms_cooldown: Cooldown = _BUILTIN_COOLDOWN
@@ -238,11 +248,21 @@ def _visibility(spot: _Spot, value: Any) -> Any:
 
 
 def _documents(sec: _Section, glob: _Global) -> None:
-    sec.only(("max_bytes",))
+    sec.only(("max_bytes", *_EXTRACT_LIMITS))
     if "max_bytes" in sec:
         value = _whole(sec.spot("max_bytes"), sec["max_bytes"], *MAX_BYTES, "`max_bytes: 20971520`")
         if value is not _BAD:
             glob.max_bytes = value
+    defaults = Limits()
+    for name, (lo, hi) in _EXTRACT_LIMITS.items():
+        if name not in sec:
+            continue
+        default = getattr(defaults, name)
+        check = _number if isinstance(default, float) else _whole
+        example = f"`{name}: {default:g}`" if check is _number else f"`{name}: {default}`"
+        value = check(sec.spot(name), sec[name], lo, hi, example)
+        if value is not _BAD:
+            glob.extract_limits[name] = value
 
 
 def _retrieval(sec: _Section | None) -> Any:

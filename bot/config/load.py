@@ -13,6 +13,7 @@ from bot.config.guilds import _GUILD_KEYS, _guild_layer
 from bot.config.settings import GuildSettings, Settings, _shown
 from bot.config.values import _ID_EXAMPLE, _as_snowflake, _read
 from bot.config.yamlfile import ConfigFile
+from bot.core.extract.model import Limits
 from bot.errors import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         retrieval=glob.retrieval,
         aliases=MappingProxyType(glob.aliases),
         max_document_bytes=glob.max_bytes,
+        document_limits=Limits(max_bytes=glob.max_bytes, **glob.extract_limits),
         index_dir=glob.index_dir or root / DEFAULT_INDEX_DIR,
         dms_enabled=glob.dms_enabled,
         dms_cooldown=glob.dms_cooldown,

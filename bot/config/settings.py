@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.core.extract.model import Limits
+
 if TYPE_CHECKING:
     from bot.core.model import RetrievalSettings
 
@@ -61,6 +63,7 @@ class Settings:
     retrieval: RetrievalSettings
     aliases: Mapping[str, tuple[str, ...]]
     max_document_bytes: int
+    document_limits: Limits  # extracting PDF, HTML and DOCX files; max_bytes as above
     index_dir: Path
     dms_enabled: bool
     dms_cooldown: Cooldown
@@ -103,7 +106,7 @@ class Settings:
         digits past 2**53); paths are relative to the project root."""
         return {
             "collections": {n: self._collection_json(c, True) for n, c in self.collections.items()},
-            "documents": {"max_bytes": self.max_document_bytes},
+            "documents": self._documents_json(),
             "retrieval": _retrieval_json(self.retrieval),
             "aliases": {name: list(words) for name, words in self.aliases.items()},
             "defaults": {
@@ -127,11 +130,14 @@ class Settings:
                 n: self._collection_json(self.collections[n], False)
                 for n in sorted(mine.collections)
             },
-            "documents": {"max_bytes": self.max_document_bytes},
+            "documents": self._documents_json(),
             "retrieval": _retrieval_json(self.retrieval),
             "aliases": {name: list(words) for name, words in self.aliases.items()},
             "dms_enabled": self.dms_enabled,
         }
+
+    def _documents_json(self) -> dict:
+        return {"max_bytes": self.max_document_bytes, **dataclasses.asdict(self.document_limits)}
 
     def _collection_json(self, coll: CollectionSettings, ids: bool) -> dict:
         if coll.visibility == "public":

@@ -10,6 +10,7 @@ goes through them. No free text is ever produced here.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection, Mapping, Sequence
 
@@ -21,6 +22,7 @@ from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KindTests
+from bot.core.locations import locate
 from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings, check_top_k
 from bot.core.query import QueryBuilder
 from bot.core.quotes import QuoteMaker
@@ -48,6 +50,10 @@ class Engine:
             documents = Corpus.build(documents, analyzer, s.index)
         self.corpus = documents
         self.documents = documents.documents
+        # Two folders of one collection may each hold a file of the same name: a list a name.
+        self._by_name: dict[tuple[str, str], list[Document]] = {}
+        for doc in self.documents:
+            self._by_name.setdefault((doc.collection, doc.rel), []).append(doc)
         self.collections = documents.collections
         self.passages = documents.passages
         self.index = documents.index
@@ -99,9 +105,16 @@ class Engine:
         asked = frozenset(query.weights).union(vocab[t] for t in query.weights if t in vocab)
         quotes = self.quoter.quotes(picked, asked)
         more = len(quotes) > offset + top_k
-        return Answer(
-            question, True, tuple(quotes[offset : offset + top_k]), None, confidence, more
-        )
+        shown = tuple(self._located(q) for q in quotes[offset : offset + top_k])
+        return Answer(question, True, shown, None, confidence, more)
+
+    def _located(self, quote: Quote) -> Quote:
+        """quote with its page, heading and link: found for the quotes shown only, since
+        the links' encoding costs as much as a fast answer's search."""
+        docs = self._by_name[(quote.collection, quote.document)]
+        doc = next((d for d in docs if d.text[quote.start : quote.end] == quote.text), docs[0])
+        where = locate(doc, quote.start, quote.end, quote.paragraph)
+        return dataclasses.replace(quote, location=where)
 
     def query_terms(self, question: str, near: bool = True) -> dict[str, float]:
         """Question terms with their weights (see QueryBuilder.terms)."""
@@ -117,6 +130,7 @@ class Engine:
                 return Quote(
                     doc.text[span.start : span.end], doc.rel, doc.label, number,
                     span.start, span.end, 0.0, doc.collection,
+                    location=locate(doc, span.start, span.end, number),
                 )
         return None
 

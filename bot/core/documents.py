@@ -184,13 +184,17 @@ def load_folder(
     return documents, skipped
 
 
-def document_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def document_text(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None
+) -> str:
     """The text a document's offsets index: the file's, or what is extracted from a PDF,
-    HTML or DOCX file. ValueError with the reason a file cannot be quoted."""
+    HTML or DOCX file (within limits, default Limits(max_bytes)). ValueError with the reason
+    a file cannot be quoted."""
     suffix = path.suffix.lower()
     if suffix not in extract.SUFFIXES:
         return read_text(path, max_bytes)
-    return _text_of(path, extract_files([path], Limits(max_bytes=max_bytes)), max_bytes)[0]
+    got = extract_files([path], limits or Limits(max_bytes=max_bytes))
+    return _text_of(path, got, max_bytes)[0]
 
 
 def _text_of(

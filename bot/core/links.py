@@ -4,7 +4,8 @@ https://wicg.github.io/scroll-to-text-fragment/), `url#:~:text=start,end`."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,11 @@ _EXPLICIT = "!$'()*+./:;=?@_~"
 # (textStart,textEnd): a long textStart makes a link long and brittle.
 MAX_WHOLE_WORDS = 10
 EDGE_WORDS = 4
+LINK_SCHEMES = ("http", "https")
+# Characters a URL may hold as they are (RFC 3986 reserved and unreserved, and '%' of its
+# escapes), '@' aside: anything else (spaces, quotes, '<', '>', '\\', non-ASCII) is
+# percent-encoded, so that a link cannot end early or break out of the Markdown around it.
+_URL_SAFE = ":/?#[]!$&'()*+,;=-._~%"
 
 
 def encode_text(text: str) -> str:
@@ -38,3 +44,24 @@ def fragment_link(url: str, quote_text: str) -> str:
     base, sep, fragment = url.partition("#")
     fragment = fragment.split(":~:", 1)[0]
     return f"{base}#{fragment if sep else ''}:~:text={directive}"
+
+
+@lru_cache(maxsize=4096)  # a document's source, asked again for each of its quotes
+def web_url(value: str) -> str | None:
+    """value as a link-safe http(s) URL, or None when it is not one: another scheme
+    (`javascript:`, `data:`, `file:`), no host, or credentials in it (user:password@) are
+    never linked. Characters outside the URL set are percent-encoded; so is every '@' after
+    the host, which no mention ("@everyone") can then be read from."""
+    text = value.strip()
+    if not text or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 host or port
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not host or "@" in parts.netloc:
+        return None
+    head, _, rest = text.partition(parts.netloc)
+    return (quote(head + parts.netloc, safe=_URL_SAFE)
+            + quote(rest, safe=_URL_SAFE).replace("@", "%40"))

@@ -1,6 +1,6 @@
 """Where in its document an offset is: the page (PDF) and the section heading (HTML, DOCX,
-Markdown), from the document's (start, end, value) region tables. Pure functions, for
-answers, JSON and rendering to name a quote's location."""
+Markdown), from the document's (start, end, value) region tables, and the link to its
+source. Pure functions, for answers, JSON and rendering to name a quote's location."""
 
 from __future__ import annotations
 
@@ -9,15 +9,26 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from bot.core.documents import span_rows
+from bot.core.links import fragment_link, web_url
+from bot.core.model import Location
+
 log = logging.getLogger(__name__)
 
 
 def region_at(regions: Sequence[tuple[int, int, Any]], offset: int) -> Any | None:
     """The value of the region holding offset (regions sorted by start, not overlapping),
     or None when no region holds it."""
+    region = _region(regions, offset)
+    return None if region is None else region[2]
+
+
+def _region(regions: Sequence[tuple[int, int, Any]], offset: int) -> tuple[int, int, Any] | None:
     i = bisect_right([r[0] for r in regions], offset) - 1
     if i >= 0 and regions[i][0] <= offset < regions[i][1]:
-        return regions[i][2]
+        return regions[i]
     return None
 
 
@@ -30,3 +41,30 @@ def heading_of(document: Any, offset: int) -> str | None:
     """The heading of the section holding offset; None before the first heading or where the
     document has none."""
     return region_at(document.headings, offset)
+
+
+def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
+    """The Location of document.text[start:end], which begins in paragraph `paragraph`
+    (1-based, counted over the whole document)."""
+    page = _region(document.pages, start)
+    heading = _region(document.headings, start)
+    if heading is not None and " ".join(str(heading[2]).split()) == " ".join(
+        document.label.split()
+    ):
+        heading = None
+    number: int | None = paragraph
+    place = page or heading
+    if place is not None:
+        # Paragraphs are counted from the page's first, or from the first after the
+        # heading (itself a paragraph, numbered None): that is where a reader counts from.
+        starts = span_rows(document.paragraphs, 2)[:paragraph, 0]
+        first = int(np.searchsorted(starts, place[0])) + (1 if page is None else 0)
+        number = paragraph - first if paragraph > first else None
+    url = web_url(document.source)
+    return Location(
+        page=None if page is None else int(page[2]),
+        heading=None if heading is None else str(heading[2]),
+        paragraph=number,
+        url=url,
+        link=fragment_link(url, document.text[start:end]) if url else None,
+    )

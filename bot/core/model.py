@@ -97,6 +97,21 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a reader finds a quote: its page (PDF) or the heading of its section (HTML,
+    DOCX, Markdown), the paragraph counted from that page's or section's start (from the
+    document's start where neither is known; None for the heading itself), and a link that
+    opens the document's http(s) source at the quote (`url` is that source alone). A
+    heading that is the document's label (a page's title) is not named twice: None."""
+
+    page: int | None = None
+    heading: str | None = None
+    paragraph: int | None = None
+    url: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
 class Quote:
     text: str
     document: str  # path relative to the corpus folder
@@ -107,6 +122,7 @@ class Quote:
     score: float
     collection: str = ""
     also: tuple[Source, ...] = ()  # other documents with the same sentence
+    location: Location | None = None  # None: the paragraph number is all that is known
 
     def to_json(self) -> dict:
         out = {
@@ -118,6 +134,9 @@ class Quote:
             "end": self.end,
             "score": round(self.score, 6),
         }
+        if (where := self.location) is not None:
+            known = {"page": where.page, "heading": where.heading, "link": where.link}
+            out.update((k, v) for k, v in known.items() if v is not None)
         if self.also:
             out["also"] = [asdict(s) for s in self.also]
         return out

@@ -72,6 +72,7 @@ def fingerprint(
     settings: IndexSettings,
     max_bytes: int,
     labels_file: str = "sources.yaml",
+    limits: Limits | None = None,
 ) -> str:
     """Key of a saved corpus: INDEX_FORMAT, the documents (each folder's collection and path,
     each file's name and content digest, the folder's labels file), the largest file read,
@@ -90,6 +91,8 @@ def fingerprint(
         "index": dataclasses.asdict(settings),
         "analyzer": analyzer_identity(analyzer),
         "max_bytes": max_bytes,
+        # Which PDF, HTML and DOCX files are read (or skipped as past a limit) depends on them.
+        "limits": dataclasses.asdict(limits or Limits(max_bytes=max_bytes)),
         "folders": folder_parts,
     }
     return hashlib.blake2b(_canonical(key), digest_size=16).hexdigest()
@@ -245,9 +248,13 @@ def _prune(root: Path, keep: Path) -> None:
 # --- load -------------------------------------------------------------------------------------
 
 
-def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
+def load(
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None
+) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
-    or it cannot be trusted. Documents are re-read from their files (up to max_bytes)."""
+    or it cannot be trusted. Documents are re-read from their files (up to max_bytes; PDF,
+    HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved)."""
+    limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
         raise StoreError("no saved index for these documents and settings")
@@ -261,7 +268,7 @@ def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
         if set(body["fields"]) != set(names):
             raise StoreError("saved index has other fields than Corpus")
         values = {
-            name: _load_field(reader, name, body["fields"][name], hints[name], max_bytes)
+            name: _load_field(reader, name, body["fields"][name], hints[name], limits)
             for name in names
         }
         corpus = Corpus(**values)
@@ -318,10 +325,10 @@ class _Reader:
         return json.loads(self.read(f"{name}.json"))
 
 
-def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, max_bytes: int) -> Any:
+def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits) -> Any:
     kind = spec["kind"]
     if kind == "documents":
-        return _load_documents(r, max_bytes)
+        return _load_documents(r, limits)
     if kind == "bm25":
         meta = r.json(name)
         return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})
@@ -340,7 +347,7 @@ def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, max_byte
     raise StoreError(f"saved index has a field of unknown kind {kind!r}")
 
 
-def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
+def _load_documents(r: _Reader, limits: Limits) -> tuple[Document, ...]:
     meta = r.json("documents")
     paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
     p_counts = r.array("documents.paragraph_counts")
@@ -352,14 +359,14 @@ def _load_documents(r: _Reader, max_bytes: int) -> tuple[Document, ...]:
     p_ends, s_ends = np.cumsum(p_counts).tolist(), np.cumsum(s_counts).tolist()
     extracted = extract_files(
         [p for m in meta if (p := Path(m["path"])).suffix.lower() in extract.SUFFIXES],
-        Limits(max_bytes=max_bytes), r.folder.parent / EXTRACTED,
+        limits, r.folder.parent / EXTRACTED,
     )
     documents = []
     p_at = s_at = 0
     for m, p_end, s_end in zip(meta, p_ends, s_ends, strict=True):
         path = Path(m["path"])
         try:
-            got = extracted[path] if path in extracted else read_text(path, max_bytes)
+            got = extracted[path] if path in extracted else read_text(path, limits.max_bytes)
         except (OSError, ValueError) as exc:
             raise StoreError(f"{path} cannot be read again ({exc})") from exc
         if not isinstance(got, str):

@@ -1,6 +1,7 @@
 """Read the quotes back out of rendered messages, and check them against the document files.
 
-A rendered quote is a frame line ("From *label*, paragraph N:"), then block-quote lines; a
+A rendered quote is a frame line ("From *label*, paragraph N:"; the label may be a link
+"[*label*](<url>)", a page or "heading" may follow it), then block-quote lines; a
 quote continued in the next message ends with "(continues)" and resumes under a frame that
 says "(continued)". Nothing here comes from the code under test: the text is taken as Discord
 shows it, and paragraphs are counted in the file by the README's rule.
@@ -18,7 +19,8 @@ ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 FRAME = re.compile(
-    r"^From \*(?P<label>.*?)\*, paragraph (?P<paragraph>\d+)"
+    r"^From (?:\[\*(?P<linked>.*?)\*\]\(<(?P<link>[^<>\s]*)>\)|\*(?P<label>.*?)\*)"
+    r"(?:, page (?P<page>\d+))?(?:, \"(?P<heading>.*?)\")?(?:, paragraph (?P<paragraph>\d+))?"
     r"(?: \(also in (?P<also>.*)\))?(?P<continued> \(continued\))?:$"
 )
 
@@ -26,10 +28,13 @@ FRAME = re.compile(
 @dataclass
 class ReadQuote:
     label: str
-    paragraph: int
+    paragraph: int | None
     text: str
     also: list[str] = field(default_factory=list)
     pieces: int = 1
+    link: str | None = None
+    page: int | None = None
+    heading: str | None = None
 
 
 def read_quotes(contents: Iterable[str]) -> list[ReadQuote]:
@@ -54,10 +59,13 @@ def read_quotes(contents: Iterable[str]) -> list[ReadQuote]:
                 quotes[-1].pieces += 1
             else:
                 also = re.findall(r"\*(.*?)\*(?:, |$)", frame["also"] or "")
-                quotes.append(
-                    ReadQuote(unescape(frame["label"]), int(frame["paragraph"]), text,
-                              [unescape(a) for a in also])
-                )
+                number, page = frame["paragraph"], frame["page"]
+                quotes.append(ReadQuote(
+                    unescape(frame["linked"] if frame["label"] is None else frame["label"]),
+                    None if number is None else int(number), text, [unescape(a) for a in also],
+                    link=frame["link"], page=None if page is None else int(page),
+                    heading=None if frame["heading"] is None else unescape(frame["heading"]),
+                ))
     return quotes
 
 

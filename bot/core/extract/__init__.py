@@ -51,7 +51,7 @@ def extract(data: bytes, suffix: str, limits: Limits | None = None) -> Extracted
     if len(data) > limits.max_bytes:
         raise ExtractError(
             f"too large ({len(data):,} bytes, the limit is {limits.max_bytes:,}): "
-            "split the file or raise the limit"
+            "split the file or raise documents.max_bytes in config/bot.yaml"
         )
     if not data.strip():
         raise ExtractError("empty: the file has no text to quote")

@@ -119,7 +119,8 @@ def _extract_timed(path: Path, limits: Limits) -> dict[str, Any]:
         return {"error": str(exc)}
     except MemoryError:
         return {"error": f"needs more than {limits.max_memory:,} bytes of memory to read: "
-                         "split the file or raise the memory limit"}
+                         "split the file or raise documents.max_memory in "
+                         "config/bot.yaml"}
     except RecursionError:
         return {"error": "damaged: its structure is nested too deeply to read"}
     except OSError as exc:
@@ -134,7 +135,7 @@ def _extract_timed(path: Path, limits: Limits) -> dict[str, Any]:
 
 def _too_slow(limits: Limits) -> str:
     return (f"took longer than {limits.max_seconds:g} s to read: split the file or raise "
-            "the time limit")
+            "documents.max_seconds in config/bot.yaml")
 
 
 def _read(path: Path, limits: Limits) -> bytes:
@@ -142,7 +143,7 @@ def _read(path: Path, limits: Limits) -> bytes:
     if size > limits.max_bytes:
         raise ExtractError(
             f"too large ({size:,} bytes, the limit is {limits.max_bytes:,}): split the file "
-            "or raise the limit"
+            "or raise documents.max_bytes in config/bot.yaml"
         )
     with path.open("rb") as fh:
         return fh.read(limits.max_bytes + 1)

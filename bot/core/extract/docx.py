@@ -32,7 +32,8 @@ def check_zip(data: bytes, limits: Limits) -> None:
     if unpacked > limits.max_unpacked:
         raise ExtractError(
             f"unpacks to {unpacked:,} bytes (the limit is {limits.max_unpacked:,}): "
-            "a zip bomb, or a document to split"
+            "a zip bomb, or a document to split (or raise documents.max_unpacked in "
+            "config/bot.yaml)"
         )
     if not any(m.filename == "word/document.xml" for m in members):
         raise ExtractError("not a Word document: the zip has no word/document.xml")

@@ -32,7 +32,7 @@ def extract_pdf(data: bytes, limits: Limits) -> Extracted:
         if count > limits.max_pages:
             raise ExtractError(
                 f"too many pages ({count:,}, the limit is {limits.max_pages:,}): split the PDF "
-                "or raise the page limit"
+                "or raise documents.max_pages in config/bot.yaml"
             )
         builder = TextBuilder()
         for number, page in enumerate(reader.pages, start=1):
