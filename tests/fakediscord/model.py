@@ -43,6 +43,7 @@ class Intent:
 
 
 class MessageFlag:
+    SUPPRESS_EMBEDS = 1 << 2
     EPHEMERAL = 1 << 6
     LOADING = 1 << 7
 
