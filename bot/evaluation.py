@@ -224,6 +224,8 @@ def evaluate(
             "odd (held out)": [i for i, q in enumerate(questions) if q.article % 2 == 1],
         }
         for half, idx in halves.items():
+            if not idx:  # a file of one article has no odd half
+                continue
             figures = score([questions[i] for i in idx], [ranked[i] for i in idx], shown)
             figures["ms"] = ms
             rows[f"{name} / {mode} / {half}"] = figures
