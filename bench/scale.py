@@ -1,11 +1,20 @@
-"""How quotebot scales: build, save, load and query times at 10k, 100k and 1M passages.
+"""How quotebot scales: build, save, load and query times at 10k, 100k and 1M passages, and
+what its peers take on the same questions.
 
-    .venv/bin/python bench/scale.py                       # 10k, 100k, 1M (about 15 minutes)
-    .venv/bin/python bench/scale.py --sizes 10000,100000  # quick
+    .venv/bin/pip install -e '.[bench]'                   # bm25s, numba, tantivy (bench only)
+    .venv/bin/python bench/scale.py                       # 10k, 100k, 1M (about 20 minutes)
+    .venv/bin/python bench/scale.py --sizes 100000 --check-exhaustive
 
 Each size runs in fresh subprocesses (one builds and saves, one loads and queries), so peak
-RSS is that size's own. rank_bm25's BM25Okapi is timed on a sample of the same questions in
-the query subprocess, after quotebot's figures are taken. See bench/README.md.
+RSS is that size's own. Two question sets are asked: "passage" questions, 3-8 words drawn from
+a random passage (so their words come by corpus frequency, as a real question's do), and the
+older "vocab" questions, whose content words are drawn from the vocabulary (40% of them
+uniformly by type: nearly all rare). On each set, in the query subprocess: quotebot's whole
+answer (engine.answer, question in, quotes out), bm25s's and tantivy's bare top-10 retrieval
+of quotebot's analyzer terms (analysis not timed), and with --check-exhaustive the share of
+top quotes identical to exhaustive scoring (common_postings 0). Then, as a user streams
+questions, `quotebot ask --json -` in a subprocess, one passage question a line. rank_bm25's
+BM25Okapi is timed on a sample last. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -13,18 +22,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.synth import questions, write_corpus  # noqa: E402
+
+SETS = ("passage", "vocab")
+PEER_K = 10  # the peers' bare retrieval depth
+STREAM_MAX = 100_000  # sizes up to this also time the streaming CLI (it builds its own index)
 
 
 def main() -> None:
@@ -33,16 +49,18 @@ def main() -> None:
                         help="passage counts, comma-separated")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/quotebot-bench"),
                         help="where corpora (reused between runs) and indexes are written")
-    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=1000, help="questions in each set")
     parser.add_argument("--bm25-sample", type=int, default=0,
                         help="questions timed with rank_bm25 (default: 20, 5 at 1M)")
     parser.add_argument("--no-rank-bm25", action="store_true")
+    parser.add_argument("--no-peers", action="store_true", help="skip bm25s and tantivy")
+    parser.add_argument("--check-exhaustive", action="store_true",
+                        help="also the share of top quotes equal to exhaustive scoring")
+    parser.add_argument("--stream-max", type=int, default=STREAM_MAX,
+                        help="time `quotebot ask --json -` at sizes up to this (0: never)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    header = (f"{'passages':>9} {'parse s':>7} {'index s':>7} {'save s':>6} {'RSS MB':>13} "
-              f"{'disk MB':>7} {'load s':>6} {'p50 ms':>6} {'p95 ms':>6} {'max ms':>6} "
-              f"{'bm25 ms':>8} {'ratio':>6}")
-    rows = []
+    builds, queries = [], []
     for n in sizes:
         folder = write_corpus(args.workdir / f"p{n}", n)
         cache = args.workdir / f"cache{n}"
@@ -50,26 +68,54 @@ def main() -> None:
         build = _child("build", folder, cache)
         sample = args.bm25_sample or (5 if n >= 1_000_000 else 20)
         query = _child("query", folder, cache, str(args.questions),
-                       "0" if args.no_rank_bm25 else str(sample))
-        rows.append((n, build, query))
-        print(header if len(rows) == 1 else "", _row(n, build, query), sep="\n" if len(rows) == 1
-              else "", flush=True)
+                       "0" if args.no_rank_bm25 else str(sample),
+                       "0" if args.no_peers else "1", "1" if args.check_exhaustive else "0")
+        if n <= args.stream_max:
+            query["stream"] = stream(folder, query["passage"]["questions"])
+        builds.append((n, build, query))
+        queries.append((n, query))
+    print(f"{'passages':>9} {'parse s':>7} {'index s':>7} {'save s':>6} {'RSS MB':>13} "
+          f"{'disk MB':>7} {'load s':>6}")
+    for n, b, q in builds:
+        rss = f"{b['rss_total_mb']:.0f}({b['rss_main_mb']:.0f}m)"
+        print(f"{n:>9,} {b['parse_s']:>7.1f} {b['index_s']:>7.1f} {b['save_s']:>6.1f} "
+              f"{rss:>13} {b['disk_mb']:>7.0f} {q['load_s']:>6.2f}")
     print()
-    for n, build, query in rows:
-        print(f"{n:,} passages: {build['passages']:,} indexed, {build['tokens']:,} terms, "
-              f"{build['vocab']:,} distinct; questions: mean {query['mean_ms']:.2f} ms; "
-              f"rank_bm25 BM25Okapi build {query.get('bm25_build_s', 0):.0f} s, "
-              f"get_scores mean {query.get('bm25_ms', 0):.0f} ms on {query.get('bm25_n', 0)} "
-              f"questions vs ours {query.get('ours_sample_ms', 0):.2f} ms on the same")
+    print(f"{'passages':>9} {'set':8} {'qb p50':>7} {'qb p95':>7} {'qb max':>7} "
+          f"{'bm25s p50':>9} {'bm25s p95':>9} {'tant p50':>8} {'tant p95':>8} "
+          f"{'qb/bm25s p95':>12} {'=exh top':>8} {'=exh all':>8}")
+    for n, q in queries:
+        for name in SETS:
+            print(_row(n, name, q[name]))
+    print()
+    for n, q in queries:
+        line = f"{n:,} passages: {len(q['passage']['questions']):,} questions a set"
+        if q.get("peers"):
+            line += f"; {', '.join(q['peers'])}"
+        if "stream" in q:
+            st = q["stream"]
+            line += (f"; `quotebot ask --json -` (passage set, one line at a time): ready in "
+                     f"{st['ready_s']:.1f} s, then p50 {st['p50_ms']:.2f} ms, p95 "
+                     f"{st['p95_ms']:.2f} ms, max {st['max_ms']:.2f} ms a line")
+        if q.get("bm25_ms"):
+            line += (f"; rank_bm25 BM25Okapi build {q['bm25_build_s']:.0f} s, get_scores mean "
+                     f"{q['bm25_ms']:.0f} ms on {q['bm25_n']} questions vs quotebot's "
+                     f"{q['ours_sample_ms']:.2f} ms on the same")
+        print(line)
 
 
-def _row(n: int, b: dict, q: dict) -> str:
-    rss = f"{b['rss_total_mb']:.0f}({b['rss_main_mb']:.0f}m)"
-    ratio = f"{q['bm25_ms'] / q['ours_sample_ms']:.0f}x" if q.get("bm25_ms") else "-"
-    bm25 = f"{q['bm25_ms']:.0f}" if q.get("bm25_ms") else "-"
-    return (f"{n:>9,} {b['parse_s']:>7.1f} {b['index_s']:>7.1f} {b['save_s']:>6.1f} {rss:>13} "
-            f"{b['disk_mb']:>7.0f} {q['load_s']:>6.2f} {q['p50_ms']:>6.2f} {q['p95_ms']:>6.2f} "
-            f"{q['max_ms']:>6.2f} {bm25:>8} {ratio:>6}")
+def _row(n: int, name: str, f: dict) -> str:
+    def ms(key: str, width: int) -> str:
+        return f"{f[key]:>{width}.2f}" if key in f else f"{'-':>{width}}"
+
+    def share(key: str) -> str:
+        return f"{f[key]:>8.1%}" if key in f else f"{'-':>8}"
+
+    ratio = (f"{f['p95_ms'] / f['bm25s_p95_ms']:>11.1f}x" if "bm25s_p95_ms" in f
+             else f"{'-':>12}")
+    return (f"{n:>9,} {name:8} {ms('p50_ms', 7)} {ms('p95_ms', 7)} {ms('max_ms', 7)} "
+            f"{ms('bm25s_p50_ms', 9)} {ms('bm25s_p95_ms', 9)} {ms('tantivy_p50_ms', 8)} "
+            f"{ms('tantivy_p95_ms', 8)} {ratio} {share('same_top')} {share('same_answer')}")
 
 
 def _child(*args: str | Path) -> dict:
@@ -154,7 +200,9 @@ def _params() -> dict[str, float]:
     return asdict(IndexSettings())
 
 
-def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:
+def child_query(
+    folder: Path, cache: Path, count: str, sample: str, peers: str, exhaustive: str
+) -> dict:
     from bot.core import store
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.library import LABELS_FILE, build_library
@@ -165,46 +213,190 @@ def child_query(folder: Path, cache: Path, count: str, sample: str) -> dict:
         sys.exit("no saved index for the query child's settings: it would time a rebuild")
     t0 = time.perf_counter()
     library = build_library([("bench", folder)], aliases={}, index_dir=cache)
-    load_s = time.perf_counter() - t0
+    out: dict = {"load_s": time.perf_counter() - t0}
     engine = library.engine
-    asked = questions(int(count))
-    for q in asked[:10]:  # warm-up: first-touch page faults, caches
+    # Questions with no searchable term (all stopwords) are left out of both sets: quotebot
+    # refuses them at once and the peers have no query to run.
+    asked = {"passage": passage_questions(engine, int(count)),
+             "vocab": [q for q in questions(int(count)) if engine.analyzer.terms(q)]}
+    for q in asked["passage"][:10]:  # warm-up: first-touch page faults, caches
         engine.answer(q)
-    times = []
-    for q in asked:
-        t = time.perf_counter()
-        engine.answer(q)
-        times.append((time.perf_counter() - t) * 1000)
-    times_sorted = sorted(times)
-    out = {
-        "load_s": load_s, "p50_ms": statistics.median(times),
-        "p95_ms": times_sorted[int(0.95 * (len(times) - 1))], "max_ms": times_sorted[-1],
-        "mean_ms": statistics.fmean(times),
-    }
+    answers: dict[str, list] = {}
+    for name, qs in asked.items():
+        answers[name] = []
+
+        def whole(q: str, keep: list = answers[name]) -> None:
+            keep.append(engine.answer(q))
+
+        out[name] = {"questions": qs, **percentiles(timed(whole, qs), with_max=True)}
+    if int(peers):
+        terms = {name: [engine.analyzer.terms(q) for q in qs] for name, qs in asked.items()}
+        out["peers"] = []
+        for peer, make in (("bm25s", _bm25s), ("tantivy", _tantivy)):
+            search, version = make(engine)
+            out["peers"].append(version)
+            for name in SETS:
+                for q in terms[name][:10]:
+                    search(q)
+                figures = percentiles(timed(search, terms[name]))
+                out[name].update({f"{peer}_{k}": v for k, v in figures.items()})
+    if int(exhaustive):
+        full = type(engine)(engine.corpus, replace(engine.settings, common_postings=0),
+                            analyzer=engine.analyzer)
+        for name, qs in asked.items():
+            same_top = same_all = 0
+            for q, ours in zip(qs, answers[name], strict=True):
+                theirs = full.answer(q)
+                same_all += _spans(ours) == _spans(theirs)
+                same_top += _spans(ours)[:1] == _spans(theirs)[:1]
+            out[name].update(same_top=same_top / len(qs), same_answer=same_all / len(qs))
     if int(sample):
-        out.update(_rank_bm25(engine, asked[: int(sample)], times[: int(sample)]))
+        first = asked["passage"][: int(sample)]
+        ours = timed(engine.answer, first)
+        out.update(_rank_bm25(engine, first, ours))
     return out
+
+
+def passage_questions(engine, count: int, seed: int = 2) -> list[str]:
+    """Questions as real ones are made: a passage picked at random, 3-8 of its words drawn
+    (without replacement, in random order), so a word comes as often as the corpus uses it.
+    A draw of stopwords only (nothing to search) is drawn again."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    p, out = engine.passages, []
+    while len(out) < count:
+        i = int(rng.integers(0, len(p.doc)))
+        text = engine.documents[int(p.doc[i])].text[int(p.start[i]) : int(p.end[i])]
+        words = _WORDS.findall(text)
+        k = min(int(rng.integers(3, 9)), len(words))
+        picked = [words[j] for j in rng.choice(len(words), k, replace=False)]
+        question = " ".join(picked) + "?"
+        if engine.analyzer.terms(question):
+            out.append(question)
+    return out
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def timed(fn: Callable, items: list) -> list[float]:
+    """Milliseconds of fn(item), each."""
+    spent = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        spent.append((time.perf_counter() - t) * 1000)
+    return spent
+
+
+def percentiles(ms: list[float], with_max: bool = False) -> dict[str, float]:
+    ordered = sorted(ms)
+    out = {"p50_ms": statistics.median(ordered),
+           "p95_ms": ordered[int(0.95 * (len(ordered) - 1))]}
+    if with_max:
+        out.update(max_ms=ordered[-1], mean_ms=statistics.fmean(ordered))
+    return out
+
+
+def _spans(answer) -> list[tuple[str, int, int]]:
+    return [(q.document, q.start, q.end) for q in answer.quotes]
+
+
+def _passage_terms(engine) -> list[list[str]]:
+    """Every passage's terms by quotebot's analyzer, for the peers to index."""
+    p, analyzer = engine.passages, engine.analyzer
+    return [
+        analyzer.terms(engine.documents[d].text[a:b])
+        for d, a, b in zip(p.doc.tolist(), p.start.tolist(), p.end.tolist(), strict=True)
+    ]
+
+
+def _bm25s(engine) -> tuple[Callable[[list[str]], object], str]:
+    """bm25s (numba backend when numba is installed) over quotebot's terms, with quotebot's
+    k1 and b: a function from a question's terms to its bare top 10."""
+    import bm25s
+
+    s = engine.settings
+    backend = "numba" if _installed("numba") else "numpy"
+    retriever = bm25s.BM25(k1=s.k1, b=s.b, backend=backend)
+    retriever.index(_passage_terms(engine), show_progress=False)
+
+    def search(terms: list[str]) -> object:
+        return retriever.retrieve([terms], k=PEER_K, show_progress=False, n_threads=1)
+
+    return search, f"bm25s {bm25s.__version__} ({backend} backend)"
+
+
+def _tantivy(engine) -> tuple[Callable[[list[str]], object], str]:
+    """tantivy, in memory, over quotebot's terms joined by spaces (its default tokenizer
+    splits them back): a function from a question's terms to its bare top 10 (one SHOULD
+    clause a distinct term, tantivy's own BM25)."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False, index_option="freq")
+    schema = builder.build()
+    index = tantivy.Index(schema)
+    writer = index.writer(heap_size=256_000_000, num_threads=1)
+    for terms in _passage_terms(engine):
+        writer.add_document(tantivy.Document(body=" ".join(terms)))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    should = tantivy.Occur.Should
+
+    def search(terms: list[str]) -> object:
+        query = tantivy.Query.boolean_query(
+            [(should, tantivy.Query.term_query(schema, "body", t)) for t in dict.fromkeys(terms)])
+        return searcher.search(query, PEER_K).hits
+
+    return search, tantivy.__version__.split(",")[0]  # "tantivy v0.27.0, index_format v7"
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def stream(folder: Path, asked: list[str]) -> dict[str, float]:
+    """`quotebot ask --json --corpus folder -` as a user streams questions: one line written,
+    its answer line read, then the next. ready_s: until the first answer (the CLI builds its
+    index, as it does without a config's index_dir)."""
+    command = [sys.executable, "-m", "bot", "ask", "--json", "--corpus", str(folder), "-"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ask(question: str) -> None:
+        proc.stdin.write(question + "\n")
+        proc.stdin.flush()
+        json.loads(proc.stdout.readline())
+
+    try:
+        ask(asked[0])
+        ready_s = time.perf_counter() - t0
+        spent = timed(ask, asked)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    return {"ready_s": ready_s, **percentiles(spent, with_max=True)}
 
 
 def _rank_bm25(engine, asked: list[str], ours_ms: list[float]) -> dict:
     from rank_bm25 import BM25Okapi
 
-    p, analyzer = engine.passages, engine.analyzer
     t = time.perf_counter()
-    tokenized = [
-        analyzer.terms(engine.documents[d].text[a:b])
-        for d, a, b in zip(p.doc.tolist(), p.start.tolist(), p.end.tolist(), strict=True)
-    ]
+    tokenized = _passage_terms(engine)
     s = engine.settings
     ref = BM25Okapi(tokenized, k1=s.k1, b=s.b, epsilon=s.epsilon)
     build_s = time.perf_counter() - t
     del tokenized
-    spent = []
-    for q in asked:
-        terms = [t for t, w in engine.query_terms(q).items() for _ in range(int(w))]
-        t = time.perf_counter()
-        ref.get_scores(terms)
-        spent.append((time.perf_counter() - t) * 1000)
+    spent = timed(ref.get_scores, [
+        [t for t, w in engine.query_terms(q).items() for _ in range(int(w))] for q in asked])
     return {"bm25_build_s": build_s, "bm25_ms": statistics.fmean(spent), "bm25_n": len(asked),
             "ours_sample_ms": statistics.fmean(ours_ms)}
 

@@ -56,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", parents=[common], help="retrieval benchmark on SQuAD v1.1 dev")
     ev.add_argument("--squad", type=Path, required=True, metavar="PATH",
                     help="path to dev-v1.1.json")
-    ev.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    ev.add_argument("--no-baseline", action="store_true",
+                    help="skip the baselines (bm25 sentence, naive)")
+    ev.add_argument("--labels", choices=["title", "filename", "both"], default="both",
+                    help="documents labelled by their SQuAD titles, by neutral file names "
+                         "(as with no metadata), or each in turn (default: both)")
     ev.add_argument("--abstention", action="store_true",
                     help="instead: answered/refused shares and ROC AUC with each question's "
                          "article present and removed")
@@ -155,10 +159,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     def emit(line: str) -> None:
         print(line, file=out, flush=True)
 
+    labels = ("title", "filename") if args.labels == "both" else (args.labels,)
     if args.abstention:
-        abstention(args.squad, retrieval, emit=emit)
+        abstention(args.squad, retrieval, labels=labels, emit=emit)
     else:
-        evaluate(args.squad, retrieval, baseline=not args.no_baseline, emit=emit)
+        evaluate(args.squad, retrieval, baseline=not args.no_baseline, labels=labels, emit=emit)
     return 0
 
 
