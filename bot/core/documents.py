@@ -181,12 +181,27 @@ def parse_document(
         rel=rel,
         path=path,
         text=text,
-        label=fields.get("label") or fields.get("title") or rel,
+        label=fields.get("label") or fields.get("title") or plain_label(text, rel, body_start),
         source=fields.get("source", ""),
         date=fields.get("date", ""),
         paragraphs=Spans(Span, span_rows(paragraphs, 2)),
         sentences=sentences,
     )
+
+
+_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
+
+
+def plain_label(text: str, rel: str, body_start: int = 0) -> str:
+    """A readable label for a document without one in its metadata: a Markdown file's first
+    heading, else the file name without its extension, "_" and "-" read as spaces
+    ("siversk_report-2.txt" -> "siversk report 2"); the path itself if nothing is left."""
+    heading = _HEADING.search(text, body_start) if rel.lower().endswith(".md") else None
+    if heading and (title := " ".join(heading.group(1).split())):
+        return title
+    name = rel.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return " ".join(re.sub(r"[_-]+", " ", stem).split()) or rel
 
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)

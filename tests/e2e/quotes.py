@@ -72,7 +72,8 @@ def assert_quoted_verbatim(quote: ReadQuote, documents: dict[str, Path]) -> None
 
 
 def labels_of(folders: Sequence[Path]) -> dict[str, Path]:
-    """label -> file, from each folder's sources.yaml (file name where it gives none)."""
+    """label -> file, from each folder's sources.yaml (where it gives none, the label
+    parse_document makes: a Markdown heading or the file name read as words)."""
     import yaml
 
     out: dict[str, Path] = {}
@@ -80,8 +81,10 @@ def labels_of(folders: Sequence[Path]) -> dict[str, Path]:
         meta_file = folder / "sources.yaml"
         meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
         for path in sorted(folder.rglob("*")):
-            if path.suffix in (".txt", ".md"):
+            if path.suffix in (".txt", ".md") and path.is_file():
                 rel = path.relative_to(folder).as_posix()
-                label = ((meta or {}).get(rel) or {}).get("label") or rel
-                out[label] = path
+                given = ((meta or {}).get(rel) or {}).get("label")
+                # (A file the bot skips as undecodable gets a label all the same.)
+                text = path.read_text(encoding="utf-8-sig", errors="replace")
+                out[given or parse_document(text, "", rel, path).label] = path
     return out
