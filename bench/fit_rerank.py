@@ -37,7 +37,7 @@ from bot.evaluation import load_squad
 
 
 def collect(engine: Engine, questions, depth: int):
-    """Per question: (features, right?, article)."""
+    """Per question: (features, where the answer starts in each candidate's quote, article)."""
     out = []
     for q in questions:
         query = engine.query.query(q.text).weights
@@ -49,21 +49,18 @@ def collect(engine: Engine, questions, depth: int):
         if len(ids) < 2:
             continue
         x = engine.reranker.features(q.text, query, ids, bm25, context, pool)
-        right = np.array([_right(engine, q.answers, int(i)) for i in ids])
-        out.append((x, right, q.article))
+        kind = engine.kinds.test(q.text)
+        at = np.array([_answer_at(engine, q.answers, int(i), kind) for i in ids])
+        out.append((x, at, q.article))
     return out
 
 
-def _right(engine: Engine, answers, i: int) -> bool:
-    """Whether the quote candidate i can head holds a gold answer: its sentence, or the run
-    it makes with a neighbour of its paragraph (what `quotebot eval` counts is the quote)."""
-    same = engine.passages.same_para
-    spans = [(i, i)]
-    if same[i]:
-        spans.append((i - 1, i))
-    if same[i + 1]:
-        spans.append((i, i + 1))
-    return any(a in engine.quoter.text(lo, hi) for lo, hi in spans for a in answers)
+def _answer_at(engine: Engine, answers, i: int, kind) -> int:
+    """Where a gold answer ends in the quote candidate i heads, as a reader meets it (its
+    sentence, with the one before when it leans on it: QuoteMaker's rule), or -1."""
+    text = engine.quoter.quotes([(i, 0.0)], frozenset(), kind)[0].text
+    ends = [text.find(a) + len(a) for a in answers if a in text]
+    return min(ends) if ends else -1
 
 
 def fit(lists, l2: float, steps: int, rate: float) -> np.ndarray:
@@ -107,14 +104,14 @@ def _cached(cache: Path | None, squad: Path, depth: int):
     if cache is not None and cache.is_file():
         with np.load(cache) as f:
             sizes = np.cumsum(f["sizes"])[:-1]
-            return list(zip(np.split(f["x"], sizes), np.split(f["y"], sizes), f["article"],
+            return list(zip(np.split(f["x"], sizes), np.split(f["at"], sizes), f["article"],
                             strict=True))
     documents, questions = load_squad(squad)
     engine = Engine(documents, replace(RetrievalSettings(), threshold=0.0, rerank=0))
     lists = collect(engine, questions, depth)
     if cache is not None:
         np.savez(cache, x=np.concatenate([x for x, _, _ in lists]),
-                 y=np.concatenate([y for _, y, _ in lists]),
+                 at=np.concatenate([y for _, y, _ in lists]),
                  sizes=np.array([len(y) for _, y, _ in lists]),
                  article=np.array([a for _, _, a in lists]))
     return lists
@@ -127,9 +124,13 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=3e-4)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=0.05)
+    ap.add_argument("--early", type=int, default=250,
+                    help="a candidate is right when a gold answer ends within this many "
+                         "characters of its quote")
     ap.add_argument("--cache", type=Path, help="save the features here, or load them if saved")
     args = ap.parse_args()
-    lists = _cached(args.cache, args.squad, args.depth)
+    lists = [(x, (at >= 0) & (at <= args.early), a)
+             for x, at, a in _cached(args.cache, args.squad, args.depth)]
     even = [t for t in lists if t[2] % 2 == 0]
     odd = [t for t in lists if t[2] % 2 == 1]
     w = fit(even, args.l2, args.steps, args.rate)

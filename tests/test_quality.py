@@ -147,7 +147,7 @@ def test_a_neighbour_without_a_question_term_does_not_join_the_quote(seeds: Engi
     assert siversk and "In conjunction with the ground offensive" not in siversk[0]
 
 
-def test_a_neighbour_holding_a_question_term_joins_the_quote() -> None:
+def test_the_answering_sentence_is_quoted_alone_and_first() -> None:
     filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({
         **filler,
@@ -155,8 +155,32 @@ def test_a_neighbour_holding_a_question_term_joins_the_quote() -> None:
                  "lamp at dusk. Gulls nested on the cliffs.",
     }))
     top = engine.answer("When did the lighthouse keeper light the lamp?").quotes[0]
-    assert "rowed to the island. The keeper lit" in top.text
-    assert "Gulls" not in top.text
+    assert top.text == "The keeper lit the lighthouse lamp at dusk."
+
+
+def test_a_following_sentence_holding_the_rest_of_the_question_joins_the_quote() -> None:
+    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+    engine = Engine(docs({
+        **filler,
+        "a.txt": "The lighthouse keeper lit the great lamp. Dusk had fallen over the bay. "
+                 "Gulls nested on the cliffs.",
+    }))
+    top = engine.answer("Did the lighthouse keeper light the lamp at dusk?").quotes[0]
+    assert top.text == "The lighthouse keeper lit the great lamp. Dusk had fallen over the bay."
+
+
+def test_a_sentence_leaning_on_the_one_before_brings_it_when_the_answer_is_there() -> None:
+    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+    engine = Engine(docs({
+        **filler,
+        "a.txt": "Tom Baker kept the old tower for forty years. He lit the lighthouse lamp at "
+                 "dusk in 1901. Gulls nested on the cliffs.",
+    }))
+    who = engine.answer("Who lit the lighthouse lamp?").quotes[0]
+    assert who.text.startswith("Tom Baker kept the old tower") and who.text.endswith("1901.")
+    # Asked when, the sentence holds the answer itself: quoted alone.
+    when = engine.answer("When was the lighthouse lamp lit?").quotes[0]
+    assert when.text == "He lit the lighthouse lamp at dusk in 1901."
 
 
 def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
@@ -171,18 +195,48 @@ def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
     assert [q.document for q in quotes] == ["a.txt", "a.txt"] or len(quotes) == 1
 
 
-def test_near_identical_sentences_shown_once_with_both_labels() -> None:
+def test_two_reports_differing_in_a_number_are_not_one_quote() -> None:
     filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({
         **filler,
-        "a.txt": "The regional governor said the harbour of Odesa closed on Monday after the "
-                 "overnight storm damaged two piers and a crane. Apples grow in Kent.",
-        "b.txt": "Pears grow in Essex. The regional governor said the harbour of Odesa closed "
-                 "on Monday after the overnight storm damaged two piers and one crane.",
+        "a.txt": "The regional governor said the strike on the Odesa harbour killed 12 people "
+                 "on Monday. Apples grow in Kent.",
+        "b.txt": "Pears grow in Essex. The regional governor said the strike on the Odesa "
+                 "harbour killed 15 people on Monday.",
     }))
-    quotes = engine.answer("When did the Odesa harbour close after the storm?").quotes
-    assert len([q for q in quotes if "harbour" in q.text]) == 1
-    assert {quotes[0].document, *(s.document for s in quotes[0].also)} == {"a.txt", "b.txt"}
+    quotes = engine.answer("How many people did the strike on the Odesa harbour kill?").quotes
+    strike = [q for q in quotes if "strike" in q.text]
+    assert all(not q.also for q in quotes)
+    assert {q.document for q in strike} == {"a.txt", "b.txt"}
+    assert {q.text.split("killed ")[1][:2] for q in strike} == {"12", "15"}
+
+
+def test_the_same_text_is_shown_once_with_the_other_documents_offsets(tmp_path: Path) -> None:
+    same = ("The regional governor said the \u201charbour of Odesa\u201d closed on Monday after "
+            "the overnight storm damaged the city\u2019s two piers.")
+    texts = {
+        "a.md": f"Apples grow in Kent.\n\n{same}",
+        # The same text with straight quotes and other spacing.
+        "b.txt": "Pears grow in Essex. " + same.replace("\u201c", '"').replace(
+            "\u201d", '"').replace("\u2019", "'").replace(" closed", "   closed"),
+        **{f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)},
+    }
+    for rel, text in texts.items():
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    engine = build_library([("c", tmp_path)]).engine
+    answer = engine.answer("When did the Odesa harbour close after the storm?")
+    quotes = [q for q in answer.quotes if "harbour" in q.text]
+    assert len(quotes) == 1 and len(quotes[0].also) == 1
+    other = quotes[0].also[0]
+    assert {quotes[0].document, other.document} == {"a.md", "b.txt"}
+    assert other.paragraph == (1 if other.document == "b.txt" else 2)
+    assert_answer_verbatim(answer.to_json(), tmp_path)  # the also offsets checked too
+
+
+def test_sources_side_by_side_where_their_figures_differ(seeds: Engine) -> None:
+    quotes = seeds.answer("How many years has the war been going on?").quotes
+    assert {q.document for q in quotes} == {SIVERSK, SEVERSK}
+    assert any("four-year" in q.text for q in quotes)
 
 
 # --- abstention on a small and a large corpus ----------------------------------------------

@@ -55,7 +55,6 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "diversity": (0, 1),
     "diversity_coverage": (0, 1),
     "candidates": (1, 10_000),
-    "duplicate": (0, 1),
     "spelling_weight": (0, 1),
     "spelling_rare": (0, 1_000_000),
     "rerank": (0, 1_000),
