@@ -133,6 +133,43 @@ def test_a_refusal_is_what_the_reranked_best_quote_would_say() -> None:
     assert 0 < answered < len(questions)
 
 
+# --- a place and its adjective -------------------------------------------------------------
+
+
+PLACES = {
+    **{f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)},
+    "a.txt": "Ukrainian forces denied the claim about the bridge.",
+    "b.txt": "The mayor denied the claim about the bridge.",
+    "c.txt": "Russia said the grain talks had failed.",
+    "d.txt": "The grain talks failed.",
+    "e.txt": "China signed the harbour deal in March.",
+    "f.txt": "Chinese firms signed the harbour deal in March.",
+    "g.txt": "China sold the copper mine.",
+    "h.txt": "The copper mine was sold.",
+}
+
+
+@pytest.mark.parametrize(("question", "document"), [
+    ("Did Ukraine deny the claim about the bridge?", "a.txt"),
+    ("Did the Russian grain talks fail?", "c.txt"),  # (near spellings find this one too)
+    ("Was the copper mine sold to Chinese buyers?", "g.txt"),
+    ("Who signed the Chinese harbour deal?", "f.txt"),  # exact beats derived
+    ("Did China sign the harbour deal?", "e.txt"),
+])
+def test_a_place_finds_its_adjective_and_the_other_way_round(question: str, document: str) -> None:
+    engine = Engine(docs(PLACES))
+    assert engine.answer(question).quotes[0].document == document
+
+
+def test_derived_forms_come_from_the_corpus_vocabulary_and_weigh_less() -> None:
+    engine = Engine(docs(PLACES))
+    weights = engine.query.query("Did Ukraine deny it?").weights
+    assert weights["ukrainian"] < weights["ukrain"]
+    # A lower-case word is no name, and a form the corpus lacks is not searched.
+    assert "ukrainian" not in engine.query.query("Did ukraine deny it?").weights
+    assert "german" not in engine.query.query("Did Germany deny it?").weights
+
+
 # --- several sources and duplicates --------------------------------------------------------
 
 

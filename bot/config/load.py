@@ -56,6 +56,7 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "diversity_coverage": (0, 1),
     "candidates": (1, 10_000),
     "spelling_weight": (0, 1),
+    "derived_weight": (0, 1),
     "spelling_rare": (0, 1_000_000),
     "rerank": (0, 1_000),
     "common_postings": (0, 100_000_000),

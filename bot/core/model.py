@@ -69,6 +69,9 @@ class AnswerSettings:
     # passages)) are searched too, at this share of its weight; 0 turns this off.
     spelling_weight: float = 0.7
     spelling_rare: int = 10
+    # A name's derived forms in the corpus ("Ukraine": "Ukrainian", see query.derived_forms)
+    # are searched too, at this share of its weight; 0 turns this off.
+    derived_weight: float = 0.3
     # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
     # score (features and weights there, fitted at this depth); 0 turns it off.
     rerank: int = 25
