@@ -27,6 +27,14 @@ def seeds() -> Engine:
     return build_library([("seeds", SEEDS)], aliases={}).engine
 
 
+# Enough other passages that a question's terms keep a positive IDF (see STYLE.md traps).
+FILLER = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+
+
+def one_document(text: str) -> Engine:
+    return Engine(docs({**FILLER, "a.txt": text}))
+
+
 def docs(texts: dict[str, str]):
     return [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
 
@@ -137,7 +145,7 @@ def test_a_refusal_is_what_the_reranked_best_quote_would_say() -> None:
 
 
 PLACES = {
-    **{f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)},
+    **FILLER,
     "a.txt": "Ukrainian forces denied the claim about the bridge.",
     "b.txt": "The mayor denied the claim about the bridge.",
     "c.txt": "Russia said the grain talks had failed.",
@@ -185,34 +193,22 @@ def test_a_neighbour_without_a_question_term_does_not_join_the_quote(seeds: Engi
 
 
 def test_the_answering_sentence_is_quoted_alone_and_first() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
-    engine = Engine(docs({
-        **filler,
-        "a.txt": "The lighthouse keeper rowed to the island. The keeper lit the lighthouse "
-                 "lamp at dusk. Gulls nested on the cliffs.",
-    }))
+    engine = one_document("The lighthouse keeper rowed to the island. The keeper lit the "
+                          "lighthouse lamp at dusk. Gulls nested on the cliffs.")
     top = engine.answer("When did the lighthouse keeper light the lamp?").quotes[0]
     assert top.text == "The keeper lit the lighthouse lamp at dusk."
 
 
 def test_a_following_sentence_holding_the_rest_of_the_question_joins_the_quote() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
-    engine = Engine(docs({
-        **filler,
-        "a.txt": "The lighthouse keeper lit the great lamp. Dusk had fallen over the bay. "
-                 "Gulls nested on the cliffs.",
-    }))
+    engine = one_document("The lighthouse keeper lit the great lamp. Dusk had fallen over the bay. "
+                          "Gulls nested on the cliffs.")
     top = engine.answer("Did the lighthouse keeper light the lamp at dusk?").quotes[0]
     assert top.text == "The lighthouse keeper lit the great lamp. Dusk had fallen over the bay."
 
 
 def test_a_sentence_leaning_on_the_one_before_brings_it_when_the_answer_is_there() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
-    engine = Engine(docs({
-        **filler,
-        "a.txt": "Tom Baker kept the old tower for forty years. He lit the lighthouse lamp at "
-                 "dusk in 1901. Gulls nested on the cliffs.",
-    }))
+    engine = one_document("Tom Baker kept the old tower for forty years. He lit the "
+                          "lighthouse lamp at dusk in 1901. Gulls nested on the cliffs.")
     who = engine.answer("Who lit the lighthouse lamp?").quotes[0]
     assert who.text.startswith("Tom Baker kept the old tower") and who.text.endswith("1901.")
     # Asked when, the sentence holds the answer itself: quoted alone.
@@ -221,9 +217,8 @@ def test_a_sentence_leaning_on_the_one_before_brings_it_when_the_answer_is_there
 
 
 def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({
-        **filler,
+        **FILLER,
         "a.txt": "The harbour crane lifted the red boat.\n\nThe harbour crane lifted the blue "
                  "boat.\n\nThe harbour crane lifted a green boat.",
         "b.txt": "A crane is a bird.",
@@ -233,9 +228,8 @@ def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
 
 
 def test_two_reports_differing_in_a_number_are_not_one_quote() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({
-        **filler,
+        **FILLER,
         "a.txt": "The regional governor said the strike on the Odesa harbour killed 12 people "
                  "on Monday. Apples grow in Kent.",
         "b.txt": "Pears grow in Essex. The regional governor said the strike on the Odesa "
