@@ -26,6 +26,7 @@ _QUESTION_PHRASES = re.compile(
 DERIVED_ENDINGS = ("n", "an", "ian", "ean", "es", "ese", "i", "ic", "ish", "")
 _VOWELS = "aeiouy"
 _SHORTEST_NAME = 4  # a stem shorter than this is too often another word's beginning
+_DERIVED_CACHE = 50_000
 
 
 def derived_forms(term: str, vocab: Mapping[str, object]) -> list[str]:
@@ -70,6 +71,7 @@ class QueryBuilder:
         self.aliases = alias_groups(aliases, analyzer)
         self._spellings = NearSpellings(self.index.vocab, table=corpus.deletions)
         self._terms_by_id = list(self.index.vocab)  # (ids are in insertion order)
+        self._derived: dict[str, list[tuple[str, list[str]]]] = {}
 
     def query(self, question: str) -> Query:
         exact = self.terms(question, near=False)
@@ -90,16 +92,28 @@ class QueryBuilder:
         from it or it from them (see derived_forms), that the question does not hold."""
         if not self.settings.derived_weight:
             return {}
-        vocab, out = self.index.vocab, {}
+        out: dict[str, list[str]] = {}
         for word in find_words(question):
             if not word[0].isupper():
                 continue
-            for term in self.analyzer.terms(word):
-                if term in exact and term not in out:
-                    forms = [f for f in derived_forms(term, vocab) if f not in exact]
-                    if forms:
-                        out[term] = forms
+            for term, forms in self._derived_of(word):
+                new = [f for f in forms if f not in exact]
+                if new and term in exact and term not in out:
+                    out[term] = new
         return out
+
+    def _derived_of(self, word: str) -> list[tuple[str, list[str]]]:
+        """A capitalised word's terms, each with its derived forms in the corpus; remembered,
+        since the same names come back (forgotten all at once past _DERIVED_CACHE; a dict's
+        get and set are atomic, so threads answering at once may share it)."""
+        found = self._derived.get(word)
+        if found is None:
+            if len(self._derived) >= _DERIVED_CACHE:
+                self._derived.clear()
+            vocab = self.index.vocab
+            found = [(t, derived_forms(t, vocab)) for t in self.analyzer.terms(word)]
+            self._derived[word] = found
+        return found
 
     def terms(self, question: str, near: bool = True) -> dict[str, float]:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);

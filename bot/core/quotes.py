@@ -62,6 +62,9 @@ class QuoteMaker:
         eligible = set(ids[: len(cover)][cover >= s.diversity_coverage].tolist())
         rival = dict(rivals or {})
         window = max(len(cover), depth if rival else 0)
+        if rival:
+            pids = np.fromiter(rival, dtype=np.int64, count=len(rival))
+            rival_docs = set(self.passages.doc[pids].tolist())
         # A pick is the first remaining passage or one of the first `window`: all count
         # picks lie among the first count + window.
         ids, scores = ids[: count + window], scores[: count + window]
@@ -73,6 +76,8 @@ class QuoteMaker:
         while remaining and len(picked) < count:
             choice = 0
             if remaining[0][2] in seen_docs:
+                if figure is not None and rival_docs <= seen_docs:
+                    figure = None  # no other document holds a figure: no more to look for
                 choice = self._other_source(remaining, seen_docs, eligible, rival, figure)
             pid, score, doc = remaining.pop(choice)
             picked.append((pid, score))
@@ -112,6 +117,12 @@ class QuoteMaker:
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own."""
         p = self.passages
+        # The document and length of each chosen passage and the one before it (a quote's
+        # first passage), gathered once as Python values for _copy_of's tests.
+        at = np.array([pid for pid, _ in picked], dtype=np.int64)
+        at = np.union1d(at, np.maximum(at - 1, 0))
+        facts = dict(zip(at.tolist(), zip(p.doc[at].tolist(), (p.end[at] - p.start[at]).tolist(),
+                                          strict=True), strict=True))
         runs: list[list[int]] = []  # the passages of each quote, in order
         scores: list[float] = []
         # Each quote's sentences of other documents with its text: (passage, position in it).
@@ -121,7 +132,7 @@ class QuoteMaker:
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, also)
+            copy = self._copy_of(pid, runs, also, facts)
             if copy is not None:
                 also[copy[0]].append((pid, copy[1]))
                 quoted.add(pid)
@@ -166,19 +177,19 @@ class QuoteMaker:
                 and not kind[1](text))
 
     def _copy_of(
-        self, pid: int, runs: list[list[int]], also: list[list[tuple[int, int]]]
+        self, pid: int, runs: list[list[int]], also: list[list[tuple[int, int]]],
+        facts: dict[int, tuple[int, int]],
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
-        (see same_text), if any."""
-        p = self.passages
-        doc, length = int(p.doc[pid]), int(p.end[pid] - p.start[pid])
+        (see same_text), if any. facts: each passage's (document, length)."""
+        doc, length = facts[pid]
         text = None
         for i, run in enumerate(runs):
-            if int(p.doc[run[0]]) == doc or any(int(p.doc[o]) == doc for o, _ in also[i]):
+            if facts[run[0]][0] == doc or any(facts[o][0] == doc for o, _ in also[i]):
                 continue
             for k, other in enumerate(run):
                 # Whitespace and quote marks aside, the same text has about the same length.
-                if 4 * abs(length - int(p.end[other] - p.start[other])) > length:
+                if 4 * abs(length - facts[other][1]) > length:
                     continue
                 text = text if text is not None else normal(self.text(pid, pid))
                 if text == normal(self.text(other, other)):
