@@ -1,7 +1,8 @@
 """Chosen candidates -> quotes: which to quote (best first, a second document's close one
 promoted), the same text in other documents named as "also in" with their own offsets, and a
 neighbouring sentence added only where the chosen one needs it. Every Quote's text is
-``document.text[start:end]``, and so is every ``also`` source's at its own offsets."""
+``document.text[start:end]``; every ``also`` source's text at its own offsets is the same but
+for whitespace and typographic quotes (see normal)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,10 @@ _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u20
                               "\u2033": '"'})
 
 
-def same_text(a: str, b: str) -> bool:
-    """Whether two quotes say the same, character for character, but for whitespace and
-    typographic quotes: only then may one name the other's document as "also in"."""
-    return normal(a) == normal(b)
-
-
 def normal(text: str) -> str:
+    """text as compared for "also in": two quotes say the same when they are the same
+    character for character but for whitespace and typographic quotes; only then may one
+    name the other's document."""
     return " ".join(text.translate(_TYPOGRAPHIC).split())
 
 
@@ -113,7 +111,7 @@ class QuoteMaker:
         kinds.KindTest), and the sentence after it when that one was chosen too and holds a
         question term (asked: the question's terms and their ids) the quote lacks: the answer
         may span the two. A chosen sentence already quoted is not repeated; one of another
-        document whose text is the same (see same_text) is named in the quote's `also`, with
+        document whose text is the same (see normal) is named in the quote's `also`, with
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own."""
         p = self.passages
@@ -181,7 +179,7 @@ class QuoteMaker:
         facts: dict[int, tuple[int, int]],
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
-        (see same_text), if any. facts: each passage's (document, length)."""
+        (see normal), if any. facts: each passage's (document, length)."""
         doc, length = facts[pid]
         text = None
         for i, run in enumerate(runs):
