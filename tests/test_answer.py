@@ -126,6 +126,51 @@ def test_every_answer_is_verbatim(engine: Engine, question: str) -> None:
     assert len(answer.quotes) <= engine.settings.top_k
 
 
+# Sentences that documents share, copy with other spacing or quote marks, or change a figure
+# of: the cases "also in" must tell apart.
+SHARED = (
+    "The governor said the “harbour” closed after 12 ships sank.",
+    "Rescue crews searched the harbour at dawn.",
+    "The port’s cranes were damaged in the storm.",
+    "Officials said the harbour would reopen in 2026.",
+)
+
+
+def _variant(sentence: str, how: int) -> str:
+    if how == 1:  # straight quotes and wider spacing: the same text
+        return (sentence.replace("“", '"').replace("”", '"').replace("’", "'")
+                .replace(" the ", "  the "))
+    if how == 2:  # another figure: not the same text
+        return sentence.replace("12", "15").replace("2026", "2027")
+    return sentence
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, len(SHARED) - 1), st.integers(0, 2)),
+                      min_size=1, max_size=4), min_size=2, max_size=4),
+    st.lists(st.sampled_from("governor harbour closed ships sank crews dawn cranes storm "
+                             "reopen 2026 15 port when how many".split()), min_size=1,
+             max_size=6).map(" ".join),
+)
+def test_quotes_and_their_also_sources_are_verbatim(layout, question: str) -> None:
+    texts = {f"d{i}.txt": "\n\n".join(_variant(SHARED[k], how) for k, how in doc)
+             for i, doc in enumerate(layout)}
+    texts |= {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(8)}
+    engine = Engine([parse_document(t, "c", rel, Path(rel)) for rel, t in texts.items()])
+    for quote in engine.answer(question, top_k=5).quotes:
+        assert texts[quote.document][quote.start : quote.end] == quote.text
+        for other in quote.also:
+            held = texts[other.document][other.start : other.end]
+            assert other.document != quote.document
+            assert _plain(held) == _plain(quote.text), (quote, other)
+            assert held.count("15") == quote.text.count("15")  # (a changed figure is not held)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("“", '"').replace("”", '"').replace("’", "'").split())
+
+
 # --- the fast answer path gives what the straightforward one gives ---------------------------
 
 

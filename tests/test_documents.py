@@ -114,7 +114,31 @@ def test_labels_from_metadata(tmp_path: Path) -> None:
     docs, _ = load_folder(tmp_path, "c", {"x.txt": {"label": "Ex", "source": "Wire"}})
     assert (docs[0].label, docs[0].source, docs[0].date) == ("Ex", "Wire", "")
     docs, _ = load_folder(tmp_path, "c")
-    assert docs[0].label == "x.txt"
+    assert docs[0].label == "x"
+
+
+def test_labels_without_metadata_are_readable(tmp_path: Path) -> None:
+    files = {
+        "titled.md": "---\ntitle: Front Matter Title\n---\n\n# A Heading\n\nText.",
+        "headed.md": "Intro line.\n\n## The  Fall of Siversk ##\n\nText.",
+        "plain.md": "No heading here. # not one either.",
+        "sub/siversk_report-2025.txt": "# Not a heading in plain text\n\nText.",
+        "__.txt": "Text.",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    docs, _ = load_folder(tmp_path, "c", {"plain.md": {"label": "Given"}})
+    labels = {d.rel: d.label for d in docs}
+    assert labels == {
+        "titled.md": "Front Matter Title",
+        "headed.md": "The Fall of Siversk",
+        "plain.md": "Given",
+        "sub/siversk_report-2025.txt": "siversk report 2025",
+        "__.txt": "__.txt",  # nothing readable left: the path
+    }
+    docs, _ = load_folder(tmp_path, "c")
+    assert {d.rel: d.label for d in docs}["plain.md"] == "plain"
 
 
 def test_very_long_line_is_cut_into_verbatim_passages() -> None:

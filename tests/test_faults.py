@@ -175,9 +175,14 @@ async def reload(scene: Scene) -> str:
     return "\n".join(r.content for r in recs)
 
 
+def _about_siversk(text: str) -> bool:
+    # (either document's spelling: the one without aliases is found by its near spelling)
+    return "Siversk" in text or "Seversk" in text
+
+
 async def still_serving(scene: Scene) -> None:
     quotes = check(scene, await say(scene, scene.general, scene.bob, f"!ask {QUESTION}"))
-    assert quotes and "Siversk" in quotes[0].text
+    assert quotes and _about_siversk(quotes[0].text)
 
 
 async def test_a_missing_corpus_folder_keeps_the_last_good_state(scene: Scene) -> None:
@@ -191,7 +196,7 @@ async def test_a_missing_corpus_folder_keeps_the_last_good_state(scene: Scene) -
         recs = await say(scene, scene.general, scene.bob, f"!ask {QUESTION}")
     finally:
         public.with_name("moved").rename(public)
-    assert "Siversk" in check(scene, recs)[0].text  # served from memory meanwhile
+    assert _about_siversk(check(scene, recs)[0].text)  # served from memory meanwhile
 
 
 async def test_an_unreadable_document_is_skipped_and_the_moderator_told(scene: Scene) -> None:

@@ -32,6 +32,14 @@ def spellings_of(table: NearSpellings, term: str) -> list[tuple[str, int]]:
     return table.lookup_many([term]).get(term, [])
 
 
+# Enough other passages that a question's terms keep a positive IDF (see STYLE.md traps).
+FILLER = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+
+
+def one_document(text: str) -> Engine:
+    return Engine(docs({**FILLER, "a.txt": text}))
+
+
 def docs(texts: dict[str, str]):
     return [parse_document(t, "c", rel, Path(rel), {"label": rel}) for rel, t in texts.items()]
 
@@ -139,6 +147,43 @@ def test_a_refusal_is_what_the_reranked_best_quote_would_say() -> None:
     assert 0 < answered < len(questions)
 
 
+# --- a place and its adjective -------------------------------------------------------------
+
+
+PLACES = {
+    **FILLER,
+    "a.txt": "Ukrainian forces denied the claim about the bridge.",
+    "b.txt": "The mayor denied the claim about the bridge.",
+    "c.txt": "Russia said the grain talks had failed.",
+    "d.txt": "The grain talks failed.",
+    "e.txt": "China signed the harbour deal in March.",
+    "f.txt": "Chinese firms signed the harbour deal in March.",
+    "g.txt": "China sold the copper mine.",
+    "h.txt": "The copper mine was sold.",
+}
+
+
+@pytest.mark.parametrize(("question", "document"), [
+    ("Did Ukraine deny the claim about the bridge?", "a.txt"),
+    ("Did the Russian grain talks fail?", "c.txt"),  # (near spellings find this one too)
+    ("Was the copper mine sold to Chinese buyers?", "g.txt"),
+    ("Who signed the Chinese harbour deal?", "f.txt"),  # exact beats derived
+    ("Did China sign the harbour deal?", "e.txt"),
+])
+def test_a_place_finds_its_adjective_and_the_other_way_round(question: str, document: str) -> None:
+    engine = Engine(docs(PLACES))
+    assert engine.answer(question).quotes[0].document == document
+
+
+def test_derived_forms_come_from_the_corpus_vocabulary_and_weigh_less() -> None:
+    engine = Engine(docs(PLACES))
+    weights = engine.query.query("Did Ukraine deny it?").weights
+    assert weights["ukrainian"] < weights["ukrain"]
+    # A lower-case word is no name, and a form the corpus lacks is not searched.
+    assert "ukrainian" not in engine.query.query("Did ukraine deny it?").weights
+    assert "german" not in engine.query.query("Did Germany deny it?").weights
+
+
 # --- several sources and duplicates --------------------------------------------------------
 
 
@@ -153,22 +198,33 @@ def test_a_neighbour_without_a_question_term_does_not_join_the_quote(seeds: Engi
     assert siversk and "In conjunction with the ground offensive" not in siversk[0]
 
 
-def test_a_neighbour_holding_a_question_term_joins_the_quote() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
-    engine = Engine(docs({
-        **filler,
-        "a.txt": "The lighthouse keeper rowed to the island. The keeper lit the lighthouse "
-                 "lamp at dusk. Gulls nested on the cliffs.",
-    }))
+def test_the_answering_sentence_is_quoted_alone_and_first() -> None:
+    engine = one_document("The lighthouse keeper rowed to the island. The keeper lit the "
+                          "lighthouse lamp at dusk. Gulls nested on the cliffs.")
     top = engine.answer("When did the lighthouse keeper light the lamp?").quotes[0]
-    assert "rowed to the island. The keeper lit" in top.text
-    assert "Gulls" not in top.text
+    assert top.text == "The keeper lit the lighthouse lamp at dusk."
+
+
+def test_a_following_sentence_holding_the_rest_of_the_question_joins_the_quote() -> None:
+    engine = one_document("The lighthouse keeper lit the great lamp. Dusk had fallen over the bay. "
+                          "Gulls nested on the cliffs.")
+    top = engine.answer("Did the lighthouse keeper light the lamp at dusk?").quotes[0]
+    assert top.text == "The lighthouse keeper lit the great lamp. Dusk had fallen over the bay."
+
+
+def test_a_sentence_leaning_on_the_one_before_brings_it_when_the_answer_is_there() -> None:
+    engine = one_document("Tom Baker kept the old tower for forty years. He lit the "
+                          "lighthouse lamp at dusk in 1901. Gulls nested on the cliffs.")
+    who = engine.answer("Who lit the lighthouse lamp?").quotes[0]
+    assert who.text.startswith("Tom Baker kept the old tower") and who.text.endswith("1901.")
+    # Asked when, the sentence holds the answer itself: quoted alone.
+    when = engine.answer("When was the lighthouse lamp lit?").quotes[0]
+    assert when.text == "He lit the lighthouse lamp at dusk in 1901."
 
 
 def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
     engine = Engine(docs({
-        **filler,
+        **FILLER,
         "a.txt": "The harbour crane lifted the red boat.\n\nThe harbour crane lifted the blue "
                  "boat.\n\nThe harbour crane lifted a green boat.",
         "b.txt": "A crane is a bird.",
@@ -177,18 +233,47 @@ def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
     assert [q.document for q in quotes] == ["a.txt", "a.txt"]
 
 
-def test_near_identical_sentences_shown_once_with_both_labels() -> None:
-    filler = {f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)}
+def test_two_reports_differing_in_a_number_are_not_one_quote() -> None:
     engine = Engine(docs({
-        **filler,
-        "a.txt": "The regional governor said the harbour of Odesa closed on Monday after the "
-                 "overnight storm damaged two piers and a crane. Apples grow in Kent.",
-        "b.txt": "Pears grow in Essex. The regional governor said the harbour of Odesa closed "
-                 "on Monday after the overnight storm damaged two piers and one crane.",
+        **FILLER,
+        "a.txt": "The regional governor said the strike on the Odesa harbour killed 12 people "
+                 "on Monday. Apples grow in Kent.",
+        "b.txt": "Pears grow in Essex. The regional governor said the strike on the Odesa "
+                 "harbour killed 15 people on Monday.",
     }))
-    quotes = engine.answer("When did the Odesa harbour close after the storm?").quotes
-    assert len([q for q in quotes if "harbour" in q.text]) == 1
-    assert {quotes[0].document, *(s.document for s in quotes[0].also)} == {"a.txt", "b.txt"}
+    quotes = engine.answer("How many people did the strike on the Odesa harbour kill?").quotes
+    strike = [q for q in quotes if "strike" in q.text]
+    assert all(not q.also for q in quotes)
+    assert {q.document for q in strike} == {"a.txt", "b.txt"}
+    assert {q.text.split("killed ")[1][:2] for q in strike} == {"12", "15"}
+
+
+def test_the_same_text_is_shown_once_with_the_other_documents_offsets(tmp_path: Path) -> None:
+    same = ("The regional governor said the \u201charbour of Odesa\u201d closed on Monday after "
+            "the overnight storm damaged the city\u2019s two piers.")
+    texts = {
+        "a.md": f"Apples grow in Kent.\n\n{same}",
+        # The same text with straight quotes and other spacing.
+        "b.txt": "Pears grow in Essex. " + same.replace("\u201c", '"').replace(
+            "\u201d", '"').replace("\u2019", "'").replace(" closed", "   closed"),
+        **{f"f{i}.txt": f"Filler sentence number {i} about nothing." for i in range(12)},
+    }
+    for rel, text in texts.items():
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    engine = build_library([("c", tmp_path)]).engine
+    answer = engine.answer("When did the Odesa harbour close after the storm?")
+    quotes = [q for q in answer.quotes if "harbour" in q.text]
+    assert len(quotes) == 1 and len(quotes[0].also) == 1
+    other = quotes[0].also[0]
+    assert {quotes[0].document, other.document} == {"a.md", "b.txt"}
+    assert other.paragraph == (1 if other.document == "b.txt" else 2)
+    assert_answer_verbatim(answer.to_json(), tmp_path)  # the also offsets checked too
+
+
+def test_sources_side_by_side_where_their_figures_differ(seeds: Engine) -> None:
+    quotes = seeds.answer("How many years has the war been going on?").quotes
+    assert {q.document for q in quotes} == {SIVERSK, SEVERSK}
+    assert any("four-year" in q.text for q in quotes)
 
 
 # --- abstention on a small and a large corpus ----------------------------------------------
@@ -252,7 +337,7 @@ def test_squad_sample_answers_and_abstains() -> None:
     retrieval = Engine(full.corpus, RetrievalSettings(threshold=0.0))
     hits = [any(a in x.text for x in retrieval.answer(q.text).quotes for a in q.answers)
             for q in asked]
-    assert sum(hits) / len(hits) >= 0.90  # measured 0.905 (324 of 358)
+    assert sum(hits) / len(hits) >= 0.885  # measured 0.891 (319 of 358), one sentence a quote
     present = [full.answer(q.text).confidence for q in asked if q.article == 0]
     without = Engine(documents[1:])
     absent = [without.answer(q.text).confidence for q in asked if q.article == 0]

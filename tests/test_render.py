@@ -84,8 +84,8 @@ def test_quote_is_a_framed_block_quote() -> None:
 
 
 def test_every_label_of_a_shared_quote_is_shown() -> None:
-    q = quote("Same words.", "A", 2, also=(Source("seeds", "b.txt", "B"),
-                                         Source("seeds", "c.txt", "C_c")))
+    q = quote("Same words.", "A", 2, also=(Source("seeds", "b.txt", "B", 1, 0, 11),
+                                         Source("seeds", "c.txt", "C_c", 3, 40, 51)))
     content = render.render_answer(answer(q))[0].content
     assert content.startswith("From *A*, paragraph 2 (also in *B*, *C\\_c*):\n")
     assert read_quotes([content])[0].also == ["B", "C_c"]

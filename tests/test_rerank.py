@@ -49,7 +49,7 @@ def test_rerank_reorders_the_best_candidates_and_keeps_their_scores() -> None:
     """The stage returns a permutation of the best `rerank` candidates, and the answer's
     quotes carry the candidates' context scores, whatever order it chose."""
     on = _engine(10)
-    question = "When was the harbour crane built?"
+    question = "Until when did the harbour crane lift boats?"
     query = on.query_terms(question)
     ids, bm25, context = on.first.candidates(query, None, question)
     assert len(ids) > 10
@@ -135,8 +135,9 @@ def test_list_cues_count_the_candidates_of_each_paragraph() -> None:
 def test_reranker_beats_the_first_stage_on_a_squad_sample() -> None:
     """Answer recall at 1 (a gold answer in the top quote) over every other question of
     SQuAD dev's first six articles, with the shipped reranker and without it (rerank=0).
-    Measured: 0.788 against 0.755 (1,073 questions, a margin of 35 questions); the margin
-    asserted is about three quarters of it: a reranker that lost a quarter of its gain fails."""
+    Measured with one sentence a quote (issue #13): 0.743 against 0.714 (1,073 questions, a
+    margin of 31 questions); the margin asserted is about three quarters of it: a reranker
+    that lost a quarter of its gain fails."""
     from bot.evaluation import load_squad
 
     documents, questions = load_squad(SQUAD)
@@ -150,5 +151,5 @@ def test_reranker_beats_the_first_stage_on_a_squad_sample() -> None:
                    strict=True) if t) / len(asked)
 
     with_rerank, first_stage = at_1(on), at_1(off)
-    assert with_rerank >= 0.78
-    assert with_rerank - first_stage >= 0.025
+    assert with_rerank >= 0.735
+    assert with_rerank - first_stage >= 0.022

@@ -18,6 +18,14 @@ def document_text(path: Path) -> str:
     return out.getvalue()
 
 
+# What may differ between a quote and the same text in another document ("also in").
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+
+
+def _comparable(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).split())
+
+
 def assert_verbatim(quote: dict, folder: Path) -> None:
     """quote (Quote.to_json() shape) equals its document's text at its offsets."""
     text = document_text(folder / quote["document"])
@@ -26,9 +34,20 @@ def assert_verbatim(quote: dict, folder: Path) -> None:
 
 
 def assert_answer_verbatim(answer: dict, folders: list[Path] | Path) -> None:
+    """Every quote is verbatim, and every document it names as "also in" holds its text at
+    the offsets given (whitespace and typographic quotes aside)."""
     folders = [folders] if isinstance(folders, Path) else folders
     assert answer["answered"] == bool(answer["quotes"])
     for quote in answer["quotes"]:
-        matches = [f for f in folders if (f / quote["document"]).is_file()]
-        assert matches, f"{quote['document']} is in none of {folders}"
-        assert_verbatim(quote, matches[0])
+        assert_verbatim(quote, _folder_of(quote["document"], folders))
+        for other in quote.get("also", ()):
+            assert other["document"] != quote["document"], quote
+            path = _folder_of(other["document"], folders) / other["document"]
+            held = document_text(path)[other["start"] : other["end"]]
+            assert _comparable(held) == _comparable(quote["text"]), (quote, other, held)
+
+
+def _folder_of(document: str, folders: list[Path]) -> Path:
+    matches = [f for f in folders if (f / document).is_file()]
+    assert matches, f"{document} is in none of {folders}"
+    return matches[0]

@@ -5,7 +5,7 @@ goes through them. No free text is ever produced here.
     firststage.py  terms -> the best candidates by BM25 and context
     confidence.py  how much of the question each candidate speaks to (answer or refuse)
     rerank.py      the best few candidates -> reordered by a fitted linear score
-    quotes.py      candidates -> quotes (diversity, duplicates, runs of sentences)
+    quotes.py      candidates -> quotes (diversity, the same text elsewhere, a needed neighbour)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.core.confidence import Confidence
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.firststage import FirstStage
-from bot.core.kinds import KindTests
+from bot.core.kinds import KINDS, KindTests
 from bot.core.locations import locate
 from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings, check_top_k
 from bot.core.query import QueryBuilder
@@ -29,6 +29,9 @@ from bot.core.quotes import QuoteMaker
 from bot.core.rerank import Reranker
 
 log = logging.getLogger(__name__)
+
+# The kinds of answer whose sources are shown side by side (QuoteMaker.select's figures).
+FIGURE_KINDS = frozenset(KINDS)
 
 
 class Engine:
@@ -57,7 +60,7 @@ class Engine:
         self.collections = documents.collections
         self.passages = documents.passages
         self.index = documents.index
-        kinds = KindTests(analyzer)
+        self.kinds = kinds = KindTests(analyzer)
         self.query = QueryBuilder(documents, analyzer, aliases or {}, s)
         self.first = FirstStage(documents, analyzer, s, kinds)
         self.confidence = Confidence(documents, s)
@@ -100,10 +103,16 @@ class Engine:
         confidence = float(cover[0])
         if confidence < s.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=confidence)
-        picked = self.quoter.select(ids, scores, cover[:close], 2 * (offset + top_k) + 2)
+        kind = self.kinds.test(question)
+        rivals = None
+        if kind[0] in FIGURE_KINDS:
+            rivals = {i: c for i, c in zip(ids[:m].tolist(), cover[:m].tolist(), strict=True)
+                      if kind[1](self.quoter.text(i, i))}
+        picked = self.quoter.select(ids, scores, cover[:close], 2 * (offset + top_k) + 2,
+                                    rivals, m)
         vocab = self.index.vocab
         asked = frozenset(query.weights).union(vocab[t] for t in query.weights if t in vocab)
-        quotes = self.quoter.quotes(picked, asked)
+        quotes = self.quoter.quotes(picked, asked, kind)
         more = len(quotes) > offset + top_k
         shown = tuple(self._located(q) for q in quotes[offset : offset + top_k])
         return Answer(question, True, shown, None, confidence, more)

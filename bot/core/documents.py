@@ -229,18 +229,21 @@ def parse_document(
         for s, e in split_sentences(text, para.start, para.end):
             flat += (s, e, number)
     sentences = Spans(Sentence, np.array(flat, dtype=np.int64).reshape(-1, 3))
+    headings = _headings(text, paragraphs, extracted, markdown)
+    # Without a label or title: a Markdown file's first heading, else its file name.
+    heading = " ".join(headings[0][2].split()) if markdown and headings else ""
     return Document(
         collection=collection,
         rel=rel,
         path=path,
         text=text,
-        label=fields.get("label") or fields.get("title") or rel,
+        label=fields.get("label") or fields.get("title") or heading or file_label(rel),
         source=fields.get("source", ""),
         date=fields.get("date", ""),
         paragraphs=Spans(Span, span_rows(paragraphs, 2)),
         sentences=sentences,
         pages=extracted.pages if extracted else (),
-        headings=_headings(text, paragraphs, extracted, markdown),
+        headings=headings,
     )
 
 
@@ -260,10 +263,21 @@ def markdown_headings(text: str, paragraphs: Sequence[Span]) -> tuple[Region, ..
     the paragraph before the next heading, or of the text."""
     starts = [(p.start, m.group(1)) for p in paragraphs
               if (m := _HEADING.match(text, p.start, p.end)) and m.group(1)]
+    if not starts:
+        return ()
     para_ends = [p.end for p in paragraphs]
     ends = [para_ends[bisect_right(para_ends, s) - 1] for s, _ in starts[1:]]
     ends.append(para_ends[-1] if para_ends else len(text))
     return tuple((s, e, title) for (s, title), e in zip(starts, ends, strict=True))
+
+
+def file_label(rel: str) -> str:
+    """The label of a document whose metadata and text name none: its file name without the
+    extension, "_" and "-" read as spaces ("siversk_report-2.txt" -> "siversk report 2"); the
+    path itself if nothing is left."""
+    name = rel.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return " ".join(re.sub(r"[_-]+", " ", stem).split()) or rel
 
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)

@@ -65,12 +65,13 @@ class AnswerSettings:
     # questions: at 100k passages (limit 1,000) 398 top quotes and 388 whole answers the
     # same (2,000: 398 and 391), at 1M (limit 2,000) 397 and 385; no refusal either way.
     common_postings: int = 1_000
-    # Two sentences whose term sets have at least this Jaccard similarity are one quote.
-    duplicate: float = 0.9
     # Near spellings of a rare question term (in at most max(spelling_rare, 0.1% of the
     # passages)) are searched too, at this share of its weight; 0 turns this off.
     spelling_weight: float = 0.7
     spelling_rare: int = 10
+    # A name's derived forms in the corpus ("Ukraine": "Ukrainian", see query.derived_forms)
+    # are searched too, at this share of its weight; 0 turns this off.
+    derived_weight: float = 0.3
     # The best this many candidates are reordered by bot/core/rerank.py's fitted linear
     # score (features and weights there, fitted at this depth); 0 turns it off.
     rerank: int = 25
@@ -91,9 +92,15 @@ class RetrievalSettings(AnswerSettings, IndexSettings):
 
 @dataclass(frozen=True)
 class Source:
+    """Another document holding a quote's text (whitespace and typographic quotes aside), and
+    where: its own text[start:end] is the quote, so the claim can be checked like a quote."""
+
     collection: str
     document: str
     label: str
+    paragraph: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ class Quote:
     end: int
     score: float
     collection: str = ""
-    also: tuple[Source, ...] = ()  # other documents with the same sentence
+    also: tuple[Source, ...] = ()  # other documents holding the same text
     location: Location | None = None  # None: the paragraph number is all that is known
 
     def to_json(self) -> dict:

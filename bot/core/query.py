@@ -1,5 +1,6 @@
-"""Question -> weighted terms: the question's own terms, the moderators' aliases of them, and
-near spellings of its rare terms ("Seversk" also finds "Siversk")."""
+"""Question -> weighted terms: the question's own terms, the moderators' aliases of them, near
+spellings of its rare terms ("Seversk" also finds "Siversk"), and the derived forms of its
+names ("Ukraine" also finds "Ukrainian")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.analysis import Analyzer
+from bot.core.analysis import Analyzer, find_words
 from bot.core.corpus import Corpus
 from bot.core.model import AnswerSettings
 from bot.core.spelling import NearSpellings
@@ -19,11 +20,38 @@ _QUESTION_PHRASES = re.compile(
 )
 
 
+# A name and the word derived from it differ, as Snowball stems, by one of these endings
+# after the name's own final vowel, if any: ukrain/ukrainian, russia/russian, china/chines,
+# japan/japanes, europ/european, itali/italian, germani/german (no ending).
+DERIVED_ENDINGS = ("n", "an", "ian", "ean", "es", "ese", "i", "ic", "ish", "")
+_VOWELS = "aeiouy"
+_SHORTEST_NAME = 4  # a stem shorter than this is too often another word's beginning
+_DERIVED_CACHE = 50_000
+
+
+def derived_forms(term: str, vocab: Mapping[str, object]) -> list[str]:
+    """The terms of vocab (a corpus's own vocabulary) derived from the name `term` or that it
+    is derived from, by the rule of DERIVED_ENDINGS: "ukrain" -> ["ukrainian"], "russian"
+    -> ["russia"]. No list of names: a pair counts only when both stems are in the corpus."""
+    forms: set[str] = set()
+    bases = {term, term[:-1]} if term[-1:] in _VOWELS else {term}
+    for base in bases:
+        if len(base) >= _SHORTEST_NAME:
+            forms.update(base + ending for ending in DERIVED_ENDINGS)
+    for ending in DERIVED_ENDINGS[:-1]:
+        base = term[: -len(ending)]
+        if term.endswith(ending) and len(base) >= _SHORTEST_NAME:
+            forms.update(base + vowel for vowel in ("", *_VOWELS))
+    forms.discard(term)
+    return sorted(f for f in forms if f in vocab)
+
+
 @dataclass(frozen=True)
 class Query:
     """A question's terms. exact: its own terms and their aliases, with weights; near: each
-    term's near spellings; weights: exact and the near spellings at spelling_weight of their
-    term's weight (what is searched)."""
+    term's near spellings and, for a name, its derived forms (found, they count as finding
+    it); weights: exact, the near spellings at spelling_weight of their term's weight and the
+    derived forms at derived_weight (what is searched)."""
 
     exact: dict[str, float]
     near: dict[str, list[str]]
@@ -43,11 +71,49 @@ class QueryBuilder:
         self.aliases = alias_groups(aliases, analyzer)
         self._spellings = NearSpellings(self.index.vocab, table=corpus.deletions)
         self._terms_by_id = list(self.index.vocab)  # (ids are in insertion order)
+        self._derived: dict[str, list[tuple[str, list[str]]]] = {}
 
     def query(self, question: str) -> Query:
         exact = self.terms(question, near=False)
         near = self.near_groups(exact)
-        return Query(exact, near, self._with_near(exact, near))
+        derived = self.derived_groups(question, exact)
+        weights = self._with_near(exact, near)
+        for term, forms in derived.items():
+            for form in forms:
+                weights.setdefault(form, exact[term] * self.settings.derived_weight)
+        for term, forms in derived.items():
+            near[term] = list(dict.fromkeys((*near.get(term, ()), *forms)))
+        return Query(exact, near, weights)
+
+    def derived_groups(
+        self, question: str, exact: Mapping[str, float]
+    ) -> dict[str, list[str]]:
+        """Each name of the question (a capitalised word's term) -> the corpus terms derived
+        from it or it from them (see derived_forms), that the question does not hold."""
+        if not self.settings.derived_weight:
+            return {}
+        out: dict[str, list[str]] = {}
+        for word in find_words(question):
+            if not word[0].isupper():
+                continue
+            for term, forms in self._derived_of(word):
+                new = [f for f in forms if f not in exact]
+                if new and term in exact and term not in out:
+                    out[term] = new
+        return out
+
+    def _derived_of(self, word: str) -> list[tuple[str, list[str]]]:
+        """A capitalised word's terms, each with its derived forms in the corpus; remembered,
+        since the same names come back (forgotten all at once past _DERIVED_CACHE; a dict's
+        get and set are atomic, so threads answering at once may share it)."""
+        found = self._derived.get(word)
+        if found is None:
+            if len(self._derived) >= _DERIVED_CACHE:
+                self._derived.clear()
+            vocab = self.index.vocab
+            found = [(t, derived_forms(t, vocab)) for t in self.analyzer.terms(word)]
+            self._derived[word] = found
+        return found
 
     def terms(self, question: str, near: bool = True) -> dict[str, float]:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);

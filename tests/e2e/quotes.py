@@ -92,7 +92,7 @@ def paragraphs(text: str) -> list[str]:
 
 
 def labels_of(folders: Sequence[Path]) -> dict[str, Path]:
-    """label -> file, from each folder's sources.yaml (file name where it gives none)."""
+    """label -> file, from each folder's sources.yaml (where it gives none, readme_label)."""
     import yaml
 
     out: dict[str, Path] = {}
@@ -100,8 +100,20 @@ def labels_of(folders: Sequence[Path]) -> dict[str, Path]:
         meta_file = folder / "sources.yaml"
         meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
         for path in sorted(folder.rglob("*")):
-            if path.suffix in (".txt", ".md"):
+            if path.suffix in (".txt", ".md") and path.is_file():
                 rel = path.relative_to(folder).as_posix()
-                label = ((meta or {}).get(rel) or {}).get("label") or rel
-                out[label] = path
+                given = ((meta or {}).get(rel) or {}).get("label")
+                out[given or readme_label(path, rel)] = path
     return out
+
+
+def readme_label(path: Path, rel: str) -> str:
+    """The label README gives a file without metadata, worked out here rather than by the
+    code under test: a Markdown file's first heading, else the file name without its
+    extension, `_` and `-` read as spaces. (A file the bot skips gets one all the same.)"""
+    if path.suffix == ".md":
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        heading = re.search(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", text, re.M)
+        if heading and heading.group(1).strip():
+            return " ".join(heading.group(1).split())
+    return " ".join(re.sub(r"[_-]+", " ", path.stem).split()) or rel
