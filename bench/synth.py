@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import ABBREVIATIONS
+from bot.core.textsplit import ABBREVIATIONS
 
 FUNCTION_WORDS = (
     "the of and to in a is that for it as was with be by on not he this are or his from at "

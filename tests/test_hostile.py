@@ -23,7 +23,7 @@ from fakediscord import UnrealisticAction
 from verbatim import assert_answer_verbatim
 
 from bot import messages, paginate, render
-from bot.core.documents import MAX_PASSAGE_CHARS
+from bot.core.textsplit import MAX_PASSAGE_CHARS
 from bot.library import Library, build_library, load_documents
 
 ROOT = Path(__file__).resolve().parents[1]

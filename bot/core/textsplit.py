@@ -1,0 +1,199 @@
+"""Text -> paragraphs, sentences, Markdown headings and front matter, with exact character
+offsets: every span found here indexes the text it was given, so a quote made of them is a
+verbatim slice."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.extract.model import Region
+
+# A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
+# passages, so that one quote stays readable; the pieces are still verbatim slices.
+MAX_PASSAGE_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+_HEADING = re.compile(r"#{1,6}[ \t]+(.*?)[ \t#]*$")
+
+
+def markdown_headings(text: str, paragraphs: Sequence[Span]) -> tuple[Region, ...]:
+    """(start, end, heading text) of each Markdown section: from its heading to the end of
+    the paragraph before the next heading, or of the text."""
+    starts = [(p.start, m.group(1)) for p in paragraphs
+              if (m := _HEADING.match(text, p.start, p.end)) and m.group(1)]
+    if not starts:
+        return ()
+    para_ends = [p.end for p in paragraphs]
+    ends = [para_ends[bisect_right(para_ends, s) - 1] for s, _ in starts[1:]]
+    ends.append(para_ends[-1] if para_ends else len(text))
+    return tuple((s, e, title) for (s, title), e in zip(starts, ends, strict=True))
+
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_FRONT_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+def front_matter(text: str) -> tuple[dict[str, str], int]:
+    """Simple ``key: value`` front matter of a Markdown file, and where the body starts."""
+    match = _FRONT.match(text)
+    if not match:
+        return {}, 0
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        kv = _FRONT_LINE.match(line)
+        if kv:
+            value = kv.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[kv.group(1).lower()] = value
+    return fields, match.end()
+
+
+# --- paragraphs ----------------------------------------------------------------------------
+
+_BLANK = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"[^\n]+")
+
+
+def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple[Span, ...]:
+    """Blocks separated by blank lines; in a file with no blank line between its blocks of text,
+    each line is a paragraph (one paragraph a line is the common shape of plain-text dumps).
+    Markdown headings are paragraphs of their own."""
+    blocks = _blocks(text, start)
+    if len(blocks) == 1:
+        blocks = [Span(m.start(), m.end()) for m in _LINE.finditer(text, start)]
+    elif markdown:
+        blocks = [line for block in blocks for line in _split_headings(text, block)]
+    return tuple(s for b in blocks if (s := _strip(text, b.start, b.end)) is not None)
+
+
+def _blocks(text: str, start: int) -> list[Span]:
+    blocks, pos = [], start
+    for match in _BLANK.finditer(text, start):
+        blocks.append(Span(pos, match.start()))
+        pos = match.end()
+    blocks.append(Span(pos, len(text)))
+    return [b for b in blocks if text[b.start : b.end].strip()]
+
+
+def _split_headings(text: str, block: Span) -> list[Span]:
+    pieces, pos = [], block.start
+    for match in re.finditer(r"^#{1,6}[ \t].*$", text[block.start : block.end], re.M):
+        s, e = block.start + match.start(), block.start + match.end()
+        pieces += [Span(pos, s), Span(s, e)]
+        pos = e
+    pieces.append(Span(pos, block.end))
+    return pieces
+
+
+def _strip(text: str, start: int, end: int) -> Span | None:
+    # str.strip() removes exactly the characters for which str.isspace() is true.
+    piece = text[start:end]
+    left = piece.lstrip()
+    if not left:
+        return None
+    return Span(end - len(left), end - (len(left) - len(left.rstrip())))
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof gen col lt sgt capt cmdr adm maj gov sen rep pres rev hon fr st jr sr mt
+    ft vs v no nos vol vols fig figs jan feb mar apr jun jul aug sep sept oct nov dec inc ltd
+    co corp bros approx dept est al cf ca pp e.g i.e a.m p.m u.s u.k u.n u.s.a op ed eds art
+    sec ch para nr tel
+    """.split()
+)
+_CLOSERS = "\"'”’»)]}"
+_OPENERS = "\"'“‘«([{"
+_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)")
+_VISIBLE = re.compile(r"\S")
+_WORD_BACK = re.compile(r"[^\s" + re.escape(_OPENERS) + "]*")
+_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_WINDOW = 32
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans within text[start:end]. A full stop after an abbreviation or an initial
+    ("U.S.", "Gen.", "Dec. 11", "J. R. R.") does not end a sentence; closing quotes and
+    brackets stay with the sentence they close."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _END.finditer(text, start, end):
+        nxt = _next_visible(text, match.end(), end)
+        if nxt is None or not _starts_sentence(text[nxt]):
+            continue
+        lone_dot = text[match.start()] == "." and len(match.group(0)) - _closers(match) == 1
+        if lone_dot and _is_abbreviation(text, pos, match.start()):
+            continue
+        spans.append((pos, match.end()))
+        pos = nxt
+    spans.append((pos, end))
+    out = []
+    for s, e in spans:
+        stripped = _strip(text, s, e)
+        if stripped is not None:
+            out.extend(_cap_length(text, stripped.start, stripped.end))
+    return out
+
+
+def _closers(match: re.Match[str]) -> int:
+    token = match.group(0)
+    return len(token) - len(token.rstrip(_CLOSERS))
+
+
+def _next_visible(text: str, pos: int, end: int) -> int | None:
+    match = _VISIBLE.search(text, pos, end)  # \S is exactly "not str.isspace()"
+    return None if match is None else match.start()
+
+
+def _starts_sentence(char: str) -> bool:
+    """A sentence may start with anything but a lower-case letter or trailing punctuation."""
+    return not char.islower() and char not in ",;:)]}-–—"
+
+
+def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
+    # The word before the dot: back to whitespace, an opening quote or bracket, or floor.
+    # Searched in a reversed window of the text; a longer word is walked back to its start.
+    low = max(floor, dot - _WINDOW)
+    word_start = dot - _WORD_BACK.match(text[low:dot][::-1]).end()
+    if word_start == low:
+        while word_start > floor and not (
+            text[word_start - 1].isspace() or text[word_start - 1] in _OPENERS
+        ):
+            word_start -= 1
+    word = text[word_start:dot]
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. R. R. Tolkien"
+    if _ACRONYM.fullmatch(word):
+        return True  # a dotted acronym: "U.S.", "e.g."
+    return word.lower() in ABBREVIATIONS
+
+
+def _cap_length(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    while end - start > MAX_PASSAGE_CHARS:
+        cut = text.rfind(" ", start + MAX_PASSAGE_CHARS // 2, start + MAX_PASSAGE_CHARS)
+        if cut <= start:
+            cut = start + MAX_PASSAGE_CHARS
+        piece = _strip(text, start, cut)
+        if piece is not None:
+            pieces.append((piece.start, piece.end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces
