@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import stateyaml
 from bot.config.guilds import (
     _BUILTIN_COOLDOWN,
     _BUILTIN_DEFAULTS,
@@ -16,7 +17,13 @@ from bot.config.guilds import (
     _cooldown,
     _guild_layer,
 )
-from bot.config.settings import CollectionSettings, Cooldown, _shown
+from bot.config.settings import (
+    CollectionSettings,
+    Cooldown,
+    GapSettings,
+    UploadSettings,
+    _shown,
+)
 from bot.config.values import (
     _ID_EXAMPLE,
     _as_snowflake,
@@ -59,13 +66,17 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "common_postings": (0, 100_000_000),
 }
 _ANY_RANGE = (0, 1_000_000)
-_TOP_KEYS = ("collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir")
+_TOP_KEYS = (
+    "collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir",
+    "state_dir", "uploads", "gaps",
+)
 _SECTION_EXAMPLES = {
     "documents": "`documents: {max_bytes: 20971520}`",
     "retrieval": "`retrieval: {k1: 1.2, b: 0.75}`",
     "aliases": "`aliases: {Kyiv: [Kiev]}`",
     "defaults": '`defaults: {prefix: "!", top_k: 3}`',
     "dms": "`dms: {enabled: true}`",
+    **stateyaml.EXAMPLES,
 }
 
 
@@ -83,6 +94,9 @@ class _Global:
     dms_enabled: bool = True
     dms_cooldown: Cooldown = _BUILTIN_COOLDOWN
     defaults: dict[str, Any] = field(default_factory=lambda: dict(_BUILTIN_DEFAULTS))
+    state_dir: Path | None = None
+    uploads: UploadSettings = field(default_factory=UploadSettings)
+    gaps: GapSettings = field(default_factory=GapSettings)
 
 
 def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
@@ -107,6 +121,8 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         "aliases": lambda s: setattr(glob, "aliases", _aliases(s)),
         "defaults": lambda s: glob.defaults.update(_defaults(s, glob)),
         "dms": lambda s: _dms(s, glob),
+        "uploads": lambda s: setattr(glob, "uploads", stateyaml.parse_uploads(s)),
+        "gaps": lambda s: setattr(glob, "gaps", stateyaml.parse_gaps(s)),
     }
     for key, parse in sections.items():
         if key in top and (sec := top.section(key, _SECTION_EXAMPLES[key])) is not None:
@@ -115,6 +131,8 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         glob.retrieval = _retrieval(None)
     if "index_dir" in top:
         glob.index_dir = _index_dir(top.spot("index_dir"), top["index_dir"], root)
+    if "state_dir" in top:
+        glob.state_dir = stateyaml.parse_state_dir(top.spot("state_dir"), top["state_dir"], root)
     return glob
 
 
