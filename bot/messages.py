@@ -8,6 +8,8 @@ Templates hold `{name}` fields filled by str.format where they are used.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.core.model import NO_MATCH, NO_TERMS
 from bot.markdown import inline
 
@@ -136,6 +138,13 @@ GAP_LINE = "{count:,}x {question} (first {first}, last {last})"
 NOT_HELPFUL = "Not helpful"
 THANKS = "Thanks: the moderators will see that this answer did not help."
 ALREADY_VOTED = "You already marked this answer."
+
+
+def day(timestamp: float) -> str:
+    """A stored time as moderators and the owner read it."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 FEEDBACK_FAILED = "Sorry, your mark could not be recorded; please try again later."
 
 # --- running the bot (log lines and errors the operator reads) ---------------------------------

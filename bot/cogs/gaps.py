@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot import messages
 from bot.cogs.shared import followup, send_pages
-from bot.cogs.uploads import _day, storage_errors
+from bot.cogs.uploads import storage_errors
 from bot.errors import Refusal
 from bot.markdown import inline
 from bot.paginate import lines_to_pages
@@ -43,8 +43,8 @@ def render_gaps(gaps: Sequence[Gap]) -> list[Page]:
     if not gaps:
         return [Page(messages.NO_GAPS)]
     lines = ["- " + messages.GAP_LINE.format(
-        count=g.asked, question=inline(g.question, 300), first=_day(g.first_asked),
-        last=_day(g.last_asked)) for g in gaps[:MAX_SHOWN]]
+        count=g.asked, question=inline(g.question, 300), first=messages.day(g.first_asked),
+        last=messages.day(g.last_asked)) for g in gaps[:MAX_SHOWN]]
     if len(gaps) > MAX_SHOWN:
         lines.append(messages.MORE_ITEMS.format(count=len(gaps) - MAX_SHOWN))
     more = lambda rest: messages.MORE_ITEMS.format(count=len(rest))  # noqa: E731

@@ -10,7 +10,6 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 
 import aiohttp
 import discord
@@ -191,12 +190,8 @@ def render_documents(uploads: Sequence[Upload], votes: dict[tuple[str, str], int
         count = votes.get((u.collection, u.name), 0)
         lines.append("- " + messages.DOCUMENT_LINE.format(
             name=inline(u.name), label=inline(u.label), collection=inline(u.collection),
-            size=u.bytes, user=u.added_by, date=_day(u.added_at),
+            size=u.bytes, user=u.added_by, date=messages.day(u.added_at),
             votes=messages.NOT_HELPFUL_COUNT.format(count=count) if count else "",
         ))
     more = lambda rest: messages.MORE_ITEMS.format(count=len(rest))  # noqa: E731
     return [Page(c) for c in lines_to_pages(lines, more)]
-
-
-def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
