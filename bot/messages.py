@@ -121,15 +121,16 @@ UPLOAD_STORAGE = (
 )
 UPLOAD_RELOAD = "Stored, but the library could not be rebuilt yet ({error}); the previous one "
 UPLOAD_RELOAD += "keeps answering. /quotebot reload retries."
+# File and collection names are safe characters only, so they go in code spans unescaped.
 ADDED = (
-    "Added {name} as *{label}* to collection {collection}: {paragraphs:,} paragraphs, "
+    "Added `{name}` as *{label}* to collection `{collection}`: {paragraphs:,} paragraphs, "
     "{sentences:,} sentences. It can be quoted now."
 )
-REMOVED = "Removed {name} (*{label}*) from collection {collection}; it is no longer quoted."
+REMOVED = "Removed `{name}` (*{label}*) from collection `{collection}`; it is no longer quoted."
 SAVED_LABEL = "Message in #{channel}, {date}"
 NO_UPLOADS = "No documents were added here yet: /quotebot add adds one."
 DOCUMENT_LINE = (
-    "`{name}` *{label}*, {collection}, {size:,} bytes, added by <@{user}> on {date}"
+    "`{name}` *{label}*, `{collection}`, {size:,} bytes, added by <@{user}> on {date}"
     "{votes}"
 )
 NOT_HELPFUL_COUNT = ", {count:,} not helpful"

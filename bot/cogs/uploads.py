@@ -136,7 +136,7 @@ class UploadCommands:
                 document,
             )
         text = messages.REMOVED.format(
-            name=inline(u.name), label=inline(u.label), collection=inline(u.collection)
+            name=u.name, label=inline(u.label), collection=u.collection
         )
         await self._swap_in(interaction, text)
 
@@ -177,7 +177,7 @@ class UploadCommands:
 def added_text(added: Added) -> str:
     u = added.upload
     return messages.ADDED.format(
-        name=inline(u.name), label=inline(u.label), collection=inline(u.collection),
+        name=u.name, label=inline(u.label), collection=u.collection,
         paragraphs=added.paragraphs, sentences=added.sentences,
     )
 
@@ -189,7 +189,7 @@ def render_documents(uploads: Sequence[Upload], votes: dict[tuple[str, str], int
     for u in uploads:
         count = votes.get((u.collection, u.name), 0)
         lines.append("- " + messages.DOCUMENT_LINE.format(
-            name=inline(u.name), label=inline(u.label), collection=inline(u.collection),
+            name=u.name, label=inline(u.label), collection=u.collection,
             size=u.bytes, user=u.added_by, date=messages.day(u.added_at),
             votes=messages.NOT_HELPFUL_COUNT.format(count=count) if count else "",
         ))

@@ -27,7 +27,7 @@ import yaml
 from bot import messages
 from bot.config.settings import CollectionSettings, Settings
 from bot.core.documents import SUFFIXES, load_folder
-from bot.core.extract import sniff
+from bot.core.extract import Limits, sniff
 from bot.errors import Refusal
 from bot.library import LABELS_FILE
 from bot.state.store import Storage, Upload
@@ -39,6 +39,8 @@ HOUR = 3600.0
 MAX_LABEL = 200  # characters
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 TEXT_SUFFIXES = (".txt", ".md")
+UNPACK_RATIO = 50
+EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own limit is 60 s
 
 
 def upload_root(settings: Settings) -> Path:
@@ -151,7 +153,7 @@ class Uploads:
             trial = Path(tmp) / name
             trial.write_bytes(data)
             docs, skipped = load_folder(Path(tmp), collection, {name: {"label": label}},
-                                        settings.uploads.max_bytes)
+                                        settings.uploads.max_bytes, upload_limits(settings))
             if not docs:
                 reason = skipped[0].reason if skipped else messages.UPLOAD_NOTHING
                 raise Refusal(messages.UPLOAD_UNUSABLE.format(name=name, reason=reason))
@@ -191,6 +193,14 @@ class Uploads:
             tmp = folder / f".{LABELS_FILE}.tmp"
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(folder / LABELS_FILE)
+
+
+def upload_limits(settings: Settings) -> Limits:
+    """Extraction limits for an upload: its size, and a zip may unpack to UNPACK_RATIO times
+    that (a Word file unpacks to a few times its size; a bomb to thousands)."""
+    size = settings.uploads.max_bytes
+    return Limits(max_bytes=size, max_unpacked=min(Limits.max_unpacked, UNPACK_RATIO * size),
+                  max_seconds=EXTRACT_SECONDS)
 
 
 def safe_name(filename: str) -> str:
