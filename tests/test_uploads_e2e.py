@@ -201,6 +201,10 @@ async def test_a_removed_document_is_never_quoted_again_not_even_by_old_buttons(
         click = await server.click(old[-1], "qb:more", scene.alice)
         assert "Beacon log" not in "\n".join(r.content for r in await replies(scene, click))
     assert "beacon.txt" not in await command(scene, scene.bob, "quotebot documents")
+    logged = [r.getMessage() for r in scene.logs if r.name == "bot.state.uploads"]
+    who = f"guild {scene.g1.id}, moderator {scene.bob.id}, document uploads-{scene.g1.id}/"
+    assert f"upload added: {who}beacon.txt (" in "\n".join(logged)
+    assert f"upload removed: {who}beacon.txt" in logged
     again = await command(scene, scene.bob, "quotebot remove", {"document": "beacon.txt"})
     assert again == messages.UPLOAD_UNKNOWN.format(name="beacon.txt")
 
