@@ -5,6 +5,7 @@ against the bytes the test sent (a PDF's against `quotebot text`, run as its own
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -41,12 +42,14 @@ BEACON_Q = "Who lit the copper beacon?"
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def scene(tmp_path_factory: pytest.TempPathFactory):
     scene = await open_scene(tmp_path_factory.mktemp("uploads"))
+    logging.getLogger("bot.state").setLevel(logging.INFO)  # the adds and removes it logs
     try:
         scene.write_config(scene.bot_yaml() + UPLOADS_YAML)
         scene.settings = load_settings(scene.root / "config")
         await start_bot(scene)
         yield scene
     finally:
+        logging.getLogger("bot.state").setLevel(logging.NOTSET)
         await close_scene(scene)
 
 
