@@ -231,7 +231,8 @@ def cmd_gaps(args: argparse.Namespace, out: TextIO) -> int:
     settings = _settings(args.config, required=True)
     try:
         found = open_storage(settings.state_dir).gaps(
-            DMS if args.dms else str(args.guild), settings.gaps.keep_days
+            DMS if args.dms else str(args.guild),
+            settings.for_guild(None if args.dms else args.guild).gaps.keep_days,
         )
     except StorageError as exc:
         raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from None

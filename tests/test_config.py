@@ -472,10 +472,16 @@ def test_uploads_gaps_and_state_dir_are_read(project: Path) -> None:
     add_to_bot_yaml(project, "uploads: {max_bytes: 2048, per_hour: 5, collection: docs}\n"
                              "gaps: {enabled: false, keep_days: 7}\nstate_dir: var/state\n")
     settings = load(project)
-    assert (settings.uploads.max_bytes, settings.uploads.per_hour) == (2048, 5)
-    assert settings.uploads.enabled and settings.uploads.private_collection(OWNER) == (
-        f"docs-{OWNER}")
-    assert (settings.gaps.enabled, settings.gaps.keep_days) == (False, 7)
+    uploads, gaps = settings.for_guild(OWNER).uploads, settings.for_guild(None).gaps
+    assert (uploads.max_bytes, uploads.per_hour) == (2048, 5)
+    assert uploads.enabled and uploads.private_collection(OWNER) == f"docs-{OWNER}"
+    assert (gaps.enabled, gaps.keep_days) == (False, 7)
+    write(project, f"guilds/{FRIEND}.yaml", "uploads: {enabled: false}\ngaps: {keep_days: 3}\n")
+    settings = load(project)
+    friend = settings.for_guild(FRIEND)
+    assert not friend.uploads.enabled and friend.uploads.max_bytes == 2048  # key by key
+    assert (friend.gaps.enabled, friend.gaps.keep_days) == (False, 3)
+    assert settings.for_guild(OWNER).uploads.enabled
     assert settings.state_dir == project / "var" / "state"
     assert load(project).redacted()["state_dir"] == "var/state"
 

@@ -121,7 +121,7 @@ class Asker:
 
     def record_gap(self, question: str, where: Where) -> None:
         """Count a question the documents did not answer; the answer goes out regardless."""
-        if self.storage is None or not self.state.now.settings.gaps.enabled:
+        if self.storage is None or not self.guild(where).gaps.enabled:
             return
         scope = DMS if where.guild_id is None else str(where.guild_id)
         try:

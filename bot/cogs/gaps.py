@@ -27,13 +27,13 @@ class GapCommands:
     async def gaps(self, interaction: discord.Interaction) -> None:
         """The questions asked here that the documents did not answer, most asked first."""
         self.check_moderator(interaction)  # type: ignore[attr-defined]
-        settings = self.state.now.settings  # type: ignore[attr-defined]
-        if not settings.gaps.enabled:
+        gaps = self.state.now.settings.for_guild(interaction.guild_id).gaps  # type: ignore[attr-defined]
+        if not gaps.enabled:
             raise Refusal(messages.GAPS_OFF)
         await interaction.response.defer(ephemeral=True, thinking=True)
         with storage_errors():
             found = await asyncio.to_thread(
-                self.storage.gaps, str(interaction.guild_id), settings.gaps.keep_days  # type: ignore[attr-defined]
+                self.storage.gaps, str(interaction.guild_id), gaps.keep_days  # type: ignore[attr-defined]
             )
         await send_pages(followup(interaction, ephemeral=True), render_gaps(found))
 

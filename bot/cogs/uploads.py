@@ -78,7 +78,7 @@ class UploadCommands:
         date and linked to the message."""
         settings = self.upload_settings(interaction)
         gid, uid = interaction.guild_id, interaction.user.id
-        target = settings.uploads.private_collection(gid)
+        target = settings.for_guild(gid).uploads.private_collection(gid)
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = getattr(message.channel, "name", None) or str(message.channel.id)
         label = messages.SAVED_LABEL.format(
@@ -95,7 +95,7 @@ class UploadCommands:
     def upload_settings(self, interaction: discord.Interaction) -> Settings:
         self.check_moderator(interaction)  # type: ignore[attr-defined]
         settings = self.state.now.settings  # type: ignore[attr-defined]
-        if not settings.uploads.enabled:
+        if not settings.for_guild(interaction.guild_id).uploads.enabled:
             raise Refusal(messages.UPLOADS_OFF)
         return settings
 
@@ -117,7 +117,8 @@ class UploadCommands:
         with storage_errors():
             await asyncio.to_thread(self.uploads.check_size, settings, gid, file.size)  # type: ignore[attr-defined]
         self.uploads.take_turn(settings, gid)  # type: ignore[attr-defined]
-        data = await download(file.url, settings.uploads.max_bytes, self.download_seconds)
+        limit = settings.for_guild(gid).uploads.max_bytes
+        data = await download(file.url, limit, self.download_seconds)
         with storage_errors():
             added = await asyncio.to_thread(
                 self.uploads.add, settings, gid, uid, file.filename, data, label, target,  # type: ignore[attr-defined]

@@ -121,8 +121,8 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         "aliases": lambda s: setattr(glob, "aliases", _aliases(s)),
         "defaults": lambda s: glob.defaults.update(_defaults(s, glob)),
         "dms": lambda s: _dms(s, glob),
-        "uploads": lambda s: setattr(glob, "uploads", stateyaml.parse_uploads(s)),
-        "gaps": lambda s: setattr(glob, "gaps", stateyaml.parse_gaps(s)),
+        "uploads": lambda s: _keep(glob, "uploads", stateyaml.parse_uploads(s)),
+        "gaps": lambda s: _keep(glob, "gaps", stateyaml.parse_gaps(s)),
     }
     for key, parse in sections.items():
         if key in top and (sec := top.section(key, _SECTION_EXAMPLES[key])) is not None:
@@ -134,6 +134,11 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
     if "state_dir" in top:
         glob.state_dir = stateyaml.parse_state_dir(top.spot("state_dir"), top["state_dir"], root)
     return glob
+
+
+def _keep(glob: _Global, name: str, value: Any) -> None:
+    if value is not _BAD:  # a part with problems keeps its built-in default
+        setattr(glob, name, value)
 
 
 def _collections(top: _Section, root: Path) -> dict[str, CollectionSettings | None]:

@@ -74,7 +74,7 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
     selection = base.pop("collections")
 
     def resolve(gid: int, layer: dict[str, Any]) -> GuildSettings:
-        values = {**glob.defaults, **layer}
+        values = {"uploads": glob.uploads, "gaps": glob.gaps, **glob.defaults, **layer}
         chosen = values.pop("collections")
         names = frozenset(
             n
@@ -97,12 +97,11 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         index_dir=glob.index_dir or root / DEFAULT_INDEX_DIR,
         dms_enabled=glob.dms_enabled,
         dms_cooldown=glob.dms_cooldown,
-        defaults=GuildSettings(guild_id=None, collections=public, **base),
+        defaults=GuildSettings(guild_id=None, collections=public, uploads=glob.uploads,
+                               gaps=glob.gaps, **base),
         default_collections=selection,
         guilds=MappingProxyType({g: resolve(g, layer) for g, layer in sorted(layers.items())}),
         state_dir=glob.state_dir or root / DEFAULT_STATE_DIR,
-        uploads=glob.uploads,
-        gaps=glob.gaps,
     )
 
 

@@ -67,6 +67,8 @@ class GuildSettings:
     moderator_roles: frozenset[int]
     cooldown: Cooldown
     top_k: int
+    uploads: UploadSettings = UploadSettings()  # bot.yaml's `uploads:`, a guild file's over it
+    gaps: GapSettings = GapSettings()
 
     def answers_in(self, channel_id: int) -> bool:
         return self.channels is None or channel_id in self.channels
@@ -89,8 +91,6 @@ class Settings:
     default_collections: frozenset[str] | None  # the defaults' selection; None: all
     guilds: Mapping[int, GuildSettings]  # one per guild file
     state_dir: Path = Path(".quotebot-state")
-    uploads: UploadSettings = UploadSettings()
-    gaps: GapSettings = GapSettings()
     # Collections of moderators' uploads, by the guild that owns them: quotable there only.
     owned: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)
 
@@ -143,8 +143,6 @@ class Settings:
             "dms": {"enabled": self.dms_enabled, **_guild_json(self.for_guild(None))},
             "index_dir": _shown(self.index_dir, self.root),
             "state_dir": _shown(self.state_dir, self.root),
-            "uploads": dataclasses.asdict(self.uploads),
-            "gaps": dataclasses.asdict(self.gaps),
             "guilds": {str(g): _guild_json(s) for g, s in sorted(self.guilds.items())},
         }
 
@@ -162,8 +160,6 @@ class Settings:
             "retrieval": _retrieval_json(self.retrieval),
             "aliases": {name: list(words) for name, words in self.aliases.items()},
             "dms_enabled": self.dms_enabled,
-            "uploads": dataclasses.asdict(self.uploads),
-            "gaps": dataclasses.asdict(self.gaps),
         }
 
     def _collection_json(self, coll: CollectionSettings, ids: bool) -> dict:
@@ -187,6 +183,8 @@ def _guild_json(g: GuildSettings) -> dict:
         "moderator_roles": sorted(str(r) for r in g.moderator_roles),
         "cooldown": {"rate": g.cooldown.rate, "per": g.cooldown.per},
         "top_k": g.top_k,
+        "uploads": dataclasses.asdict(g.uploads),
+        "gaps": dataclasses.asdict(g.gaps),
     }
 
 

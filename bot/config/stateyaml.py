@@ -21,9 +21,12 @@ EXAMPLES = {
 }
 
 
-def parse_uploads(sec: _Section) -> UploadSettings:
+def parse_uploads(sec: _Section | None, base: UploadSettings | None = None) -> Any:
+    """`uploads:` over base (bot.yaml's, for a guild file); _BAD when a value is wrong."""
+    if sec is None:
+        return _BAD
     sec.only(("enabled", "max_bytes", "collection", "max_total_bytes", "per_hour"))
-    d = UploadSettings()
+    d = base or UploadSettings()
     enabled = _flag(sec.spot("enabled"), sec["enabled"], "`enabled: true`") if (
         "enabled" in sec) else d.enabled
     max_bytes = _whole(sec.spot("max_bytes"), sec["max_bytes"], *UPLOAD_BYTES,
@@ -37,7 +40,7 @@ def parse_uploads(sec: _Section) -> UploadSettings:
         "collection" in sec) else d.collection
     values = (enabled, max_bytes, collection, total, per_hour)
     if any(v is _BAD for v in values):
-        return d
+        return _BAD
     return UploadSettings(*values)
 
 
@@ -53,15 +56,17 @@ def _collection(spot: _Spot, value: Any) -> Any:
     return value
 
 
-def parse_gaps(sec: _Section) -> GapSettings:
+def parse_gaps(sec: _Section | None, base: GapSettings | None = None) -> Any:
+    if sec is None:
+        return _BAD
     sec.only(("enabled", "keep_days"))
-    d = GapSettings()
+    d = base or GapSettings()
     enabled = _flag(sec.spot("enabled"), sec["enabled"], "`enabled: true`") if (
         "enabled" in sec) else d.enabled
     keep = _whole(sec.spot("keep_days"), sec["keep_days"], 1, 3650, "`keep_days: 90`") if (
         "keep_days" in sec) else d.keep_days
     if enabled is _BAD or keep is _BAD:
-        return d
+        return _BAD
     return GapSettings(enabled, keep)
 
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 import yaml
 
 from bot import messages
-from bot.config.settings import CollectionSettings, Settings
+from bot.config.settings import CollectionSettings, Settings, UploadSettings
 from bot.core.documents import SUFFIXES, load_folder
 from bot.core.extract import Limits, sniff
 from bot.errors import Refusal
@@ -61,7 +61,7 @@ def with_uploads(settings: Settings) -> Settings:
             continue
         gid, name = int(folder.parent.name), folder.name
         known = collections.get(name)
-        if known is None and name == settings.uploads.private_collection(gid):
+        if known is None and name == settings.for_guild(gid).uploads.private_collection(gid):
             collections[name] = CollectionSettings(name, (folder,), frozenset({gid}), dms=False)
         elif known is not None and private_to(known, gid):
             collections[name] = dataclasses.replace(known, folders=(*known.folders, folder))
@@ -102,7 +102,7 @@ class Uploads:
 
     def target(self, settings: Settings, guild_id: int, collection: str | None) -> str:
         """The collection an upload goes to, if this guild may add to it."""
-        default = settings.uploads.private_collection(guild_id)
+        default = settings.for_guild(guild_id).uploads.private_collection(guild_id)
         if not collection or collection == default:
             return default
         known = settings.collections.get(collection)
@@ -112,13 +112,12 @@ class Uploads:
 
     def check_size(self, settings: Settings, guild_id: int, size: int) -> None:
         """Before downloading: the file's announced size against both limits."""
-        limit = settings.uploads.max_bytes
-        if size > limit:
-            raise Refusal(messages.UPLOAD_TOO_LARGE.format(size=size, limit=limit))
+        conf = settings.for_guild(guild_id).uploads
+        if size > conf.max_bytes:
+            raise Refusal(messages.UPLOAD_TOO_LARGE.format(size=size, limit=conf.max_bytes))
         used = sum(u.bytes for u in self.storage.uploads(guild_id))
-        if used + size > settings.uploads.max_total_bytes:
-            raise Refusal(messages.UPLOAD_FULL.format(
-                used=used, limit=settings.uploads.max_total_bytes))
+        if used + size > conf.max_total_bytes:
+            raise Refusal(messages.UPLOAD_FULL.format(used=used, limit=conf.max_total_bytes))
 
     def take_turn(self, settings: Settings, guild_id: int) -> None:
         now = self.clock()
@@ -126,10 +125,10 @@ class Uploads:
             window = self._recent[guild_id]
             while window and window[0] <= now - HOUR:
                 window.popleft()
-            if len(window) >= settings.uploads.per_hour:
+            limit = settings.for_guild(guild_id).uploads.per_hour
+            if len(window) >= limit:
                 minutes = max(1, round((window[0] + HOUR - now) / 60))
-                raise Refusal(messages.UPLOAD_RATE.format(
-                    limit=settings.uploads.per_hour, minutes=minutes))
+                raise Refusal(messages.UPLOAD_RATE.format(limit=limit, minutes=minutes))
             window.append(now)
 
     def add(
@@ -152,8 +151,9 @@ class Uploads:
         with tempfile.TemporaryDirectory(dir=scratch) as tmp:
             trial = Path(tmp) / name
             trial.write_bytes(data)
+            limits = upload_limits(settings.for_guild(guild_id).uploads)
             docs, skipped = load_folder(Path(tmp), collection, {name: {"label": label}},
-                                        settings.uploads.max_bytes, upload_limits(settings))
+                                        limits.max_bytes, limits)
             if not docs:
                 reason = skipped[0].reason if skipped else messages.UPLOAD_NOTHING
                 raise Refusal(messages.UPLOAD_UNUSABLE.format(name=name, reason=reason))
@@ -195,10 +195,10 @@ class Uploads:
             tmp.replace(folder / LABELS_FILE)
 
 
-def upload_limits(settings: Settings) -> Limits:
+def upload_limits(conf: UploadSettings) -> Limits:
     """Extraction limits for an upload: its size, and a zip may unpack to UNPACK_RATIO times
     that (a Word file unpacks to a few times its size; a bomb to thousands)."""
-    size = settings.uploads.max_bytes
+    size = conf.max_bytes
     return Limits(max_bytes=size, max_unpacked=min(Limits.max_unpacked, UNPACK_RATIO * size),
                   max_seconds=EXTRACT_SECONDS)
 
