@@ -8,6 +8,7 @@ import asyncio
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,10 @@ async def command(scene: Scene, user, name: str, options=None, *, dm: bool = Fal
     """A /quotebot command in g1's #general (or the user's DM); its ephemeral reply's text."""
     where = (None, scene.server.dm_channel(user)) if dm else (scene.g1, scene.general)
     inter = await scene.server.slash(*where, user, name, options)
+    return await command_reply(scene, inter)
+
+
+async def command_reply(scene: Scene, inter) -> str:
     recs = await replies(scene, inter)
     assert all(r.ephemeral for r in recs) and all(not r.pings for r in recs)
     return "\n".join(r.content for r in recs)
@@ -210,6 +215,33 @@ async def test_a_removed_document_is_never_quoted_again_not_even_by_old_buttons(
     assert f"upload removed: {who}beacon.txt" in logged
     again = await command(scene, scene.bob, "quotebot remove", {"document": "beacon.txt"})
     assert again == messages.UPLOAD_UNKNOWN.format(name="beacon.txt")
+
+
+async def test_removal_is_immediate_while_the_library_is_still_rebuilding(scene: Scene) -> None:
+    server, state = scene.server, scene.bot.state
+    await add(scene, "lamp.txt", b"The brass lamp of the lighthouse burns whale oil.\n",
+              label="Lamp notes")
+    question = "What does the brass lamp burn?"
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, question)
+    assert read_quotes(r.content for r in recs)[0].label == "Lamp notes"
+    loader = state.loader
+
+    def slow(settings):
+        time.sleep(1.5)
+        return loader(settings)
+
+    state.loader = slow
+    try:
+        inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot remove",
+                                   {"document": "lamp.txt"})
+        await server.wait_until(lambda: "lamp.txt" not in upload_files(scene), what="removal")
+        assert not any(r.content.startswith("Removed") for r in server.interaction_responses(
+            inter)), "the reload was meant to be still running"
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, question)
+        assert "Lamp notes" not in "\n".join(r.content for r in recs)
+        assert (await command_reply(scene, inter)).startswith("Removed `lamp.txt`")
+    finally:
+        state.loader = loader
 
 
 # --- who may, and bad input ----------------------------------------------------------------------

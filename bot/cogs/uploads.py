@@ -90,6 +90,7 @@ class UploadCommands:
                 self.uploads.add, settings, gid, uid, f"message-{message.id}.txt", data,  # type: ignore[attr-defined]
                 label, target, message.jump_url,
             )
+        self.state.removed.discard((added.upload.collection, added.upload.name))  # type: ignore[attr-defined]
         await self._swap_in(interaction, added_text(added))
 
     def upload_settings(self, interaction: discord.Interaction) -> Settings:
@@ -123,6 +124,7 @@ class UploadCommands:
             added = await asyncio.to_thread(
                 self.uploads.add, settings, gid, uid, file.filename, data, label, target,  # type: ignore[attr-defined]
             )
+        self.state.removed.discard((added.upload.collection, added.upload.name))  # type: ignore[attr-defined]
         await self._swap_in(interaction, added_text(added))
 
     @app_commands.command()
@@ -136,6 +138,7 @@ class UploadCommands:
                 self.uploads.remove, settings, interaction.guild_id, interaction.user.id,  # type: ignore[attr-defined]
                 document,
             )
+        self.state.removed.add((u.collection, u.name))  # type: ignore[attr-defined]
         text = messages.REMOVED.format(
             name=u.name, label=inline(u.label), collection=u.collection
         )
