@@ -35,6 +35,7 @@ from bot.config.values import (
     _Spot,
     _text,
     _whole,
+    _work_folder,
 )
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
@@ -375,20 +376,4 @@ def _dms(sec: _Section, glob: _Global) -> None:
 
 
 def _index_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
-    if not isinstance(value, str) or not value.strip():
-        spot.problem(
-            f"must be a folder path, relative to the project root or absolute (got {_got(value)}); "
-            f"write e.g. `index_dir: {DEFAULT_INDEX_DIR}`"
-        )
-        return None
-    given = Path(value)
-    try:
-        path = (given if given.is_absolute() else root / given).resolve()
-        is_file = path.exists() and not path.is_dir()
-    except (OSError, ValueError) as exc:
-        spot.problem(f"{value!r} is not a usable path ({exc}): fix the path")
-        return None
-    if is_file:
-        spot.problem(f"{value!r} is a file, but the index needs a folder there: fix the path")
-        return None
-    return path
+    return _work_folder(spot, value, root, f"`index_dir: {DEFAULT_INDEX_DIR}`", "the index needs")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.settings import GapSettings, UploadSettings
-from bot.config.values import _flag, _Section, _Spot, _text, _whole
+from bot.config.values import _flag, _Section, _Spot, _text, _whole, _work_folder
 from bot.config.yamlfile import _BAD, _got
 
 DEFAULT_STATE_DIR = ".quotebot-state"
@@ -71,21 +71,5 @@ def parse_gaps(sec: _Section | None, base: GapSettings | None = None) -> Any:
 
 
 def parse_state_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
-    if not isinstance(value, str) or not value.strip():
-        spot.problem(
-            f"must be a folder path, relative to the project root or absolute (got {_got(value)}); "
-            f"write e.g. `state_dir: {DEFAULT_STATE_DIR}`"
-        )
-        return None
-    given = Path(value)
-    try:
-        path = (given if given.is_absolute() else root / given).resolve()
-        is_file = path.exists() and not path.is_dir()
-    except (OSError, ValueError) as exc:
-        spot.problem(f"{value!r} is not a usable path ({exc}): fix the path")
-        return None
-    if is_file:
-        spot.problem(f"{value!r} is a file, but the database and uploads need a folder there: "
-                     "fix the path")
-        return None
-    return path
+    return _work_folder(spot, value, root, f"`state_dir: {DEFAULT_STATE_DIR}`",
+                        "the database and uploads need")
