@@ -107,7 +107,8 @@ UPLOAD_MISLABELLED = (
 UPLOAD_UNUSABLE = "{name} was not added: {reason}"
 UPLOAD_NOTHING = "it has no text to quote"
 UPLOAD_NAME_TAKEN = (
-    "A document named {name} is already in another collection here: remove it or rename the file."
+    "A document named {name} is already in another collection here, or among the configured "
+    "files of this one: rename the file."
 )
 UPLOAD_COLLECTION = (
     "Documents can go only into this server's own collection ({default}) or a collection "

@@ -22,7 +22,8 @@ def settings(tmp_path: Path):
     (tmp_path / "seeds" / "a.txt").write_text("A sentence.\n", encoding="utf-8")
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "bot.yaml").write_text(
-        "collections: {seeds: {folders: [seeds], visibility: public}}\n"
+        "collections: {seeds: {folders: [seeds], visibility: public},\n"
+        f"  ops: {{folders: [seeds], visibility: [{GUILD}], dms: false}}}}\n"
         "uploads: {max_bytes: 1024, max_total_bytes: 2048, per_hour: 2}\nstate_dir: state\n",
         encoding="utf-8")
     return load_settings(tmp_path / "config")
@@ -75,3 +76,16 @@ def test_no_file_is_kept_without_its_record(settings) -> None:
     with pytest.raises(StorageError):
         uploads.add(settings, GUILD, MOD, "f.txt", text(1), "F", f"uploads-{GUILD}")
     assert list(upload_root(settings).rglob("*.txt")) == []
+
+
+def test_a_name_is_one_document(settings) -> None:
+    uploads = Uploads(open_storage(settings.state_dir))
+    assert uploads.target(settings, GUILD, "ops") == "ops"  # private to GUILD, no DMs
+    with pytest.raises(Refusal, match="already in another collection here, or among"):
+        uploads.add(settings, GUILD, MOD, "a.txt", text(1), None, "ops")  # seeds/a.txt
+    uploads.add(settings, GUILD, MOD, "b.txt", text(1), None, "ops")
+    with pytest.raises(Refusal, match="already in another collection"):
+        uploads.add(settings, GUILD, MOD, "b.txt", text(2), None, f"uploads-{GUILD}")
+    for other in ("ops", "seeds", "nowhere"):
+        with pytest.raises(Refusal, match="private to this server"):
+            uploads.target(settings, OTHER, other)

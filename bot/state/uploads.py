@@ -139,13 +139,17 @@ class Uploads:
         is stored when any check fails."""
         name = safe_name(filename)
         self.check_size(settings, guild_id, len(data))
+        folder = upload_root(settings) / str(guild_id) / collection
+        known = settings.collections.get(collection)
+        # One name, one document: not in two of this guild's collections, and not beside a
+        # configured file of the same name (the two would share a document id).
         if any(u.name == name and u.collection != collection
-               for u in self.storage.uploads(guild_id)):
+               for u in self.storage.uploads(guild_id)) or (known is not None and any(
+                (f / name).exists() for f in known.folders if f != folder)):
             raise Refusal(messages.UPLOAD_NAME_TAKEN.format(name=name))
         if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
         label = " ".join((label or "").split())[:MAX_LABEL] or PurePath(name).stem
-        folder = upload_root(settings) / str(guild_id) / collection
         scratch = settings.state_dir / "incoming"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch) as tmp:
