@@ -25,6 +25,7 @@ from bot.cogs.ask import Ask
 from bot.cogs.asker import Asker
 from bot.cogs.buttons import Buttons
 from bot.cogs.errors import Reporter
+from bot.cogs.feedback import Feedback
 from bot.cogs.moderation import Moderation
 from bot.cogs.shared import NO_PINGS
 from bot.cogs.state import Snapshot, State
@@ -32,6 +33,8 @@ from bot.cogs.views import QuoteButton
 from bot.config import Settings, load_settings
 from bot.errors import UsageError
 from bot.library import Library, library_from_settings
+from bot.state import Storage, StorageError, open_storage
+from bot.state.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,8 @@ class QuoteBot(commands.Bot):
     async def setup_hook(self) -> None:
         for cog in self._make_cogs(self):
             await self.add_cog(cog)
+            for menu in getattr(cog, "menus", list)():
+                self.tree.add_command(menu)
         self.add_dynamic_items(QuoteButton)
         try:
             synced = await self.tree.sync()
@@ -147,17 +152,28 @@ def build_bot(
     *,
     env: Mapping[str, str] | None = None,
     loader: Callable[[Settings], Snapshot] = load_from_disk,
+    storage: Storage | None = None,
     **options,
 ) -> QuoteBot:
     """The bot, its cogs and their shared state; nothing connects until `start`. `env`
     (default os.environ) may point it elsewhere; `loader` builds the next snapshot on
-    `/quotebot reload`; `options` go to discord.py's Client."""
+    `/quotebot reload`; `storage` (default: the database in settings.state_dir) keeps
+    uploads' records, gaps and votes; `options` go to discord.py's Client."""
     endpoints = Endpoints.from_env(os.environ if env is None else env)
+    if storage is None:
+        try:
+            storage = open_storage(settings.state_dir)
+        except StorageError as exc:
+            raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from exc
     state = State(settings, library, loader)
-    asker = Asker(state)
+    asker = Asker(state, storage)
+    uploads = Uploads(storage)
 
     def cogs(bot: QuoteBot) -> list[commands.Cog]:
-        return [Ask(bot, asker), Buttons(asker), Moderation(state)]
+        return [
+            Ask(bot, asker), Buttons(asker), Feedback(asker, storage),
+            Moderation(state, storage, uploads),
+        ]
 
     return QuoteBot(state, endpoints, Reporter(asker), cogs, **options)
 

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", parents=[common], help="start the Discord bot (token from DISCORD_TOKEN)")
 
+    gaps = sub.add_parser("gaps", parents=[common],
+                          help="questions the documents did not answer, most asked first")
+    scope = gaps.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--guild", type=int, metavar="ID", help="a guild's questions")
+    scope.add_argument("--dms", action="store_true", help="the questions asked in DMs")
+
     check = sub.add_parser("check-config", parents=[common],
                            help="validate the YAML config; exit 1 on problems")
     check.add_argument("dir", nargs="?", type=Path, help="config folder (default: --config)")
@@ -222,6 +228,27 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if problems else 0
 
 
+def cmd_gaps(args: argparse.Namespace, out: TextIO) -> int:
+    """The bot owner's view of the gaps, DMs' included (in Discord only a guild's own)."""
+    from bot.state import DMS, StorageError, open_storage
+
+    settings = _settings(args.config, required=True)
+    try:
+        found = open_storage(settings.state_dir).gaps(
+            DMS if args.dms else str(args.guild),
+            settings.for_guild(None if args.dms else args.guild).gaps.keep_days,
+        )
+    except StorageError as exc:
+        raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from None
+    if not found:
+        out.write(messages.NO_GAPS + "\n")
+    for gap in found:
+        out.write(messages.GAP_LINE.format(
+            count=gap.asked, question=gap.question, first=messages.day(gap.first_asked),
+            last=messages.day(gap.last_asked)) + "\n")
+    return 0
+
+
 COMMANDS = {
     "ask": cmd_ask,
     "sources": cmd_sources,
@@ -229,6 +256,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "run": cmd_run,
     "check-config": cmd_check_config,
+    "gaps": cmd_gaps,
 }
 
 

@@ -8,6 +8,8 @@ Templates hold `{name}` fields filled by str.format where they are used.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.core.model import NO_MATCH, NO_TERMS
 from bot.markdown import inline
 
@@ -94,6 +96,69 @@ SKIPPED = "Skipped {count:,} files:"
 RELOAD_FAILED = "Reload failed; the previous configuration and documents are still in use. Fix:"
 CONFIG_TITLE = "Effective settings here (secrets hidden):"
 
+# --- uploads, gaps and feedback (moderators) --------------------------------------------------
+
+UPLOADS_OFF = "Uploads are turned off in this bot's config (`uploads: {enabled: false}`)."
+GAPS_OFF = "Recording unanswered questions is turned off (`gaps: {enabled: false}`)."
+UPLOAD_TYPE = (
+    "{name} cannot be added: only {suffixes} files can be quoted. Convert it to one of these."
+)
+UPLOAD_TOO_LARGE = (
+    "That file is too large ({size:,} bytes; the limit is {limit:,}): split it into parts."
+)
+UPLOAD_FULL = (
+    "This server's documents already use {used:,} of {limit:,} bytes: remove some with "
+    "/quotebot remove first."
+)
+UPLOAD_RATE = "At most {limit} uploads an hour per server: try again in about {minutes} min."
+UPLOAD_MISLABELLED = (
+    "{name} is not plain text (its content is {kind}): give it the right file extension."
+)
+UPLOAD_UNUSABLE = "{name} was not added: {reason}"
+UPLOAD_NOTHING = "it has no text to quote"
+UPLOAD_NAME_TAKEN = (
+    "A document named {name} is already in another collection here, or among the configured "
+    "files of this one: rename the file."
+)
+UPLOAD_COLLECTION = (
+    "Documents can go only into this server's own collection ({default}) or a collection "
+    "private to this server and closed to DMs; {name} is neither."
+)
+UPLOAD_UNKNOWN = "No document named {name} here: /quotebot documents lists them."
+UPLOAD_DOWNLOAD = "Could not download the attachment ({error}): try again."
+UPLOAD_STORAGE = (
+    "Could not store that ({error}): nothing was changed. Tell the bot's operator "
+    "(the disk may be full)."
+)
+UPLOAD_RELOAD = "Stored, but the library could not be rebuilt yet ({error}); the previous one "
+UPLOAD_RELOAD += "keeps answering. /quotebot reload retries."
+# File and collection names are safe characters only, so they go in code spans unescaped.
+ADDED = (
+    "Added `{name}` as *{label}* to collection `{collection}`: {paragraphs:,} paragraphs, "
+    "{sentences:,} sentences. It can be quoted now."
+)
+REMOVED = "Removed `{name}` (*{label}*) from collection `{collection}`; it is no longer quoted."
+SAVED_LABEL = "Message in #{channel}, {date}"
+NO_UPLOADS = "No documents were added here yet: /quotebot add adds one."
+DOCUMENT_LINE = (
+    "`{name}` *{label}*, `{collection}`, {size:,} bytes, added by <@{user}> on {date}"
+    "{votes}"
+)
+NOT_HELPFUL_COUNT = ", {count:,} not helpful"
+NO_GAPS = "No unanswered questions recorded here."
+GAP_LINE = "{count:,}x {question} (first {first}, last {last})"
+NOT_HELPFUL = "Not helpful"
+THANKS = "Thanks: the moderators will see that this answer did not help."
+ALREADY_VOTED = "You already marked this answer."
+
+
+def day(timestamp: float) -> str:
+    """A stored time as moderators and the owner read it."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+FEEDBACK_FAILED = "Sorry, your mark could not be recorded; please try again later."
+
 # --- running the bot (log lines and errors the operator reads) ---------------------------------
 
 MESSAGE_CONTENT_HELP = (
@@ -102,6 +167,7 @@ MESSAGE_CONTENT_HELP = (
     "To enable it: https://discord.com/developers/applications -> your application -> Bot -> "
     "Privileged Gateway Intents -> turn on MESSAGE CONTENT INTENT, then restart the bot."
 )
+STATE_UNUSABLE = "the state folder's database cannot be used ({error}): fix state_dir in bot.yaml"
 BAD_API_URL = "DISCORD_API_BASE_URL must start with http:// or https:// ({url!r})"
 BAD_GATEWAY_URL = "DISCORD_GATEWAY_URL must start with ws:// or wss:// ({url!r})"
 TOKEN_REFUSED = (

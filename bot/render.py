@@ -48,6 +48,7 @@ def context_id(n: int) -> str:
 
 
 MORE_ID = "qb:more"
+NOT_HELPFUL_ID = "qb:bad"
 
 
 def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
@@ -62,6 +63,7 @@ def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
     ]
     if answer.more:
         buttons.append(Button(MORE_ID, messages.MORE, 4))
+    buttons.append(Button(NOT_HELPFUL_ID, messages.NOT_HELPFUL, 4))
     pages[-1] = Page(pages[-1].content, tuple(buttons))
     return pages
 

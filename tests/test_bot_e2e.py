@@ -52,7 +52,7 @@ async def test_slash_ask_defers_then_follows_up_with_buttons(scene: Scene) -> No
     quotes = check(scene, recs)
     assert len(quotes) == 2 and not recs[-1].ephemeral
     ids = [c["custom_id"] for row in recs[-1].components for c in row["components"]]
-    assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more"]
+    assert ids == ["qb:ctx:0", "qb:ctx:1", "qb:more", "qb:bad"]
 
 
 async def test_prefix_command_and_mention_in_a_guild_channel(scene: Scene) -> None:

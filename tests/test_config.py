@@ -463,3 +463,45 @@ def test_check_config_never_raises_on_any_text(project: Path, text: str) -> None
     write(project, f"guilds/{OWNER}.yaml", text)
     for problem in check_config(project / "config", project):
         assert problem.file == f"config/guilds/{OWNER}.yaml" and problem.message
+
+
+# --- uploads, gaps, state_dir ------------------------------------------------------------------
+
+
+def test_uploads_gaps_and_state_dir_are_read(project: Path) -> None:
+    add_to_bot_yaml(project, "uploads: {max_bytes: 2048, per_hour: 5, collection: docs}\n"
+                             "gaps: {enabled: false, keep_days: 7}\nstate_dir: var/state\n")
+    settings = load(project)
+    uploads, gaps = settings.for_guild(OWNER).uploads, settings.for_guild(None).gaps
+    assert (uploads.max_bytes, uploads.per_hour) == (2048, 5)
+    assert uploads.enabled and uploads.private_collection(OWNER) == f"docs-{OWNER}"
+    assert (gaps.enabled, gaps.keep_days) == (False, 7)
+    write(project, f"guilds/{FRIEND}.yaml", "uploads: {enabled: false}\ngaps: {keep_days: 3}\n")
+    settings = load(project)
+    friend = settings.for_guild(FRIEND)
+    assert not friend.uploads.enabled and friend.uploads.max_bytes == 2048  # key by key
+    assert (friend.gaps.enabled, friend.gaps.keep_days) == (False, 3)
+    assert settings.for_guild(OWNER).uploads.enabled
+    assert settings.state_dir == project / "var" / "state"
+    assert load(project).redacted()["state_dir"] == "var/state"
+
+
+def test_a_guilds_upload_folders_are_collections_only_it_may_quote(project: Path) -> None:
+    add_to_bot_yaml(project, "state_dir: state\n")
+    uploads = project / "state" / "uploads"
+    for gid, name in [(OWNER, f"uploads-{OWNER}"), (OWNER, "ops"), (FRIEND, "ops"),
+                      (FRIEND, "shared"), (FRIEND, f"uploads-{OWNER}")]:
+        (uploads / str(gid) / name).mkdir(parents=True)
+        (uploads / str(gid) / name / "n.txt").write_text("A note.\n", encoding="utf-8")
+    settings = load(project)
+    mine = settings.collections[f"uploads-{OWNER}"]
+    assert mine.visibility == {OWNER} and not mine.dms
+    assert mine.folders == (uploads / str(OWNER) / f"uploads-{OWNER}",)
+    # ops is private to OWNER: its upload is added there; FRIEND's uploads into ops, into
+    # shared (seen by two guilds and DMs) or into OWNER's collection are never loaded.
+    assert settings.collections["ops"].folders[1:] == (uploads / str(OWNER) / "ops",)
+    assert settings.collections["shared"].folders == (project / "shared",)
+    assert settings.for_guild(OWNER).collections == {"seeds", "ops", "shared", f"uploads-{OWNER}"}
+    assert settings.for_guild(FRIEND).collections == {"seeds", "shared"}
+    assert f"uploads-{OWNER}" not in settings.for_guild(None).collections
+    assert f"uploads-{OWNER}" not in settings.for_guild(STRANGER).collections

@@ -9,14 +9,20 @@ that search (`answer`, `context`, `sources`) are slow and meant for a worker thr
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import unicodedata
 from dataclasses import dataclass
 
 from bot import messages
 from bot.cogs.state import Asked, QuoteRef, State
 from bot.config import GuildSettings
+from bot.core.model import NO_MATCH, NO_TERMS, Answer
 from bot.errors import Ignored, Refusal
 from bot.render import Page, render_answer, render_context, render_sources
+from bot.state import DMS, Storage, StorageError
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION = 1000  # characters; a longer "question" gets a note, not a search
 
@@ -38,8 +44,9 @@ class Reply:
 
 
 class Asker:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, storage: Storage | None = None) -> None:
         self.state = state
+        self.storage = storage  # where refused questions are recorded (gaps), if anywhere
 
     def guild(self, where: Where) -> GuildSettings:
         return self.state.now.settings.for_guild(where.guild_id)
@@ -109,12 +116,25 @@ class Asker:
         answer = snapshot.library.engine.answer(
             question, top_k=guild.top_k, offset=offset, collections=guild.collections
         )
+        answer = without(answer, self.state.removed)
+        if not answer.quotes and answer.reason in (NO_MATCH, NO_TERMS) and offset == 0:
+            self.record_gap(question, where)
         return Reply(render_answer(answer), Asked.of(answer, offset) if answer.quotes else None)
+
+    def record_gap(self, question: str, where: Where) -> None:
+        """Count a question the documents did not answer; the answer goes out regardless."""
+        if self.storage is None or not self.guild(where).gaps.enabled:
+            return
+        scope = DMS if where.guild_id is None else str(where.guild_id)
+        try:
+            self.storage.record_gap(scope, question)
+        except StorageError as exc:
+            log.warning("an unanswered question was not recorded: %s", exc)
 
     def context(self, ref: QuoteRef) -> Reply:
         engine = self.state.now.library.engine
         quote = engine.paragraph(ref.collection, ref.document, ref.paragraph)
-        if quote is None:
+        if quote is None or (ref.collection, ref.document) in self.state.removed:
             raise Refusal(messages.GONE)
         return Reply(render_context(quote))
 
@@ -134,6 +154,21 @@ class Asker:
 
     def recall(self, message_id: int | None) -> Asked | None:
         return None if message_id is None else self.state.asked.get(message_id)
+
+
+def without(answer: Answer, removed: set[tuple[str, str]]) -> Answer:
+    """The answer less quotes of removed documents (and their names among a quote's others)."""
+    if not removed:
+        return answer
+    kept = tuple(
+        dataclasses.replace(q, also=tuple(
+            s for s in q.also if (s.collection, s.document) not in removed))
+        for q in answer.quotes if (q.collection, q.document) not in removed
+    )
+    if kept == answer.quotes:
+        return answer
+    reason = answer.reason if kept else answer.reason or NO_MATCH
+    return dataclasses.replace(answer, quotes=kept, answered=bool(kept), reason=reason)
 
 
 def clean_question(text: str) -> str:

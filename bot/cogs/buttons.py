@@ -32,7 +32,7 @@ class Buttons(commands.Cog):
     ) -> None:
         if action == "ctx":
             await self.context(interaction, n)
-        else:
+        elif action == "more":
             await self.more(interaction)
 
     async def context(self, interaction: discord.Interaction, n: int) -> None:

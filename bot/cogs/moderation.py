@@ -1,5 +1,6 @@
 """`/quotebot reload` and `/quotebot config`, for moderators: members with Manage Server or a
-role listed in the guild's `moderator_roles`."""
+role listed in the guild's `moderator_roles`. The group also holds the commands of
+cogs/uploads.py (add, remove, documents) and cogs/gaps.py (gaps), mixed in."""
 
 from __future__ import annotations
 
@@ -10,19 +11,28 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import messages
+from bot.cogs.gaps import GapCommands
 from bot.cogs.shared import followup, send_pages
 from bot.cogs.state import State
+from bot.cogs.uploads import UploadCommands
 from bot.errors import QuotebotError, Refusal
 from bot.render import render_config, render_problem, render_reloaded
+from bot.state import Storage
+from bot.state.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
 
-class Moderation(commands.GroupCog, group_name="quotebot", group_description="Moderator tools"):
+class Moderation(
+    UploadCommands, GapCommands, commands.GroupCog,
+    group_name="quotebot", group_description="Moderator tools",
+):
     """Moderator tools."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, storage: Storage, uploads: Uploads) -> None:
         self.state = state
+        self.storage = storage
+        self.uploads = uploads
         super().__init__()
 
     @app_commands.command()

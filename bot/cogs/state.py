@@ -39,6 +39,9 @@ class State:
         self.loader = loader
         self.cooldowns = Cooldowns()
         self.asked = AskedMemory(remember)
+        # (collection, document) removed by a moderator: never quoted again, even by a
+        # snapshot taken before the reload that drops them has finished.
+        self.removed: set[tuple[str, str]] = set()
         self._reload_lock = asyncio.Lock()
 
     async def reload(self) -> Snapshot:

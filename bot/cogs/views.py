@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.render import MORE_ID, Button
+from bot.render import MORE_ID, NOT_HELPFUL_ID, Button
 
-_BUTTON_ID = r"qb:(?P<action>ctx|more)(?::(?P<n>\d{1,2}))?"
+_BUTTON_ID = r"qb:(?P<action>ctx|more|bad)(?::(?P<n>\d{1,2}))?"
 
 
 def make_view(buttons: Sequence[Button]) -> discord.ui.View | None:
@@ -20,14 +20,17 @@ def make_view(buttons: Sequence[Button]) -> discord.ui.View | None:
     for b in buttons:
         more = b.custom_id == MORE_ID
         style = discord.ButtonStyle.primary if more else discord.ButtonStyle.secondary
+        if b.custom_id == NOT_HELPFUL_ID:
+            style = discord.ButtonStyle.danger
         button = discord.ui.Button(label=b.label, custom_id=b.custom_id, style=style, row=b.row)
         view.add_item(QuoteButton(button))
     return view
 
 
 class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=_BUTTON_ID):
-    """A Context or More button. A click is handed to listeners of `quotebot_button` with the
-    action ("ctx" or "more") and the quote number parsed from the custom_id."""
+    """A Context, More or Not helpful button. A click is handed to listeners of
+    `quotebot_button` with the action ("ctx", "more" or "bad") and the quote number parsed
+    from the custom_id."""
 
     def __init__(self, item: discord.ui.Button, action: str = "", n: int = 0) -> None:
         super().__init__(item)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import stateyaml
 from bot.config.guilds import (
     _BUILTIN_COOLDOWN,
     _BUILTIN_DEFAULTS,
@@ -16,7 +17,13 @@ from bot.config.guilds import (
     _cooldown,
     _guild_layer,
 )
-from bot.config.settings import CollectionSettings, Cooldown, _shown
+from bot.config.settings import (
+    CollectionSettings,
+    Cooldown,
+    GapSettings,
+    UploadSettings,
+    _shown,
+)
 from bot.config.values import (
     _ID_EXAMPLE,
     _as_snowflake,
@@ -28,6 +35,7 @@ from bot.config.values import (
     _Spot,
     _text,
     _whole,
+    _work_folder,
 )
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
@@ -68,13 +76,17 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "common_postings": (0, 100_000_000),
 }
 _ANY_RANGE = (0, 1_000_000)
-_TOP_KEYS = ("collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir")
+_TOP_KEYS = (
+    "collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir",
+    "state_dir", "uploads", "gaps",
+)
 _SECTION_EXAMPLES = {
     "documents": "`documents: {max_bytes: 20971520}`",
     "retrieval": "`retrieval: {k1: 1.2, b: 0.75}`",
     "aliases": "`aliases: {Kyiv: [Kiev]}`",
     "defaults": '`defaults: {prefix: "!", top_k: 3}`',
     "dms": "`dms: {enabled: true}`",
+    **stateyaml.EXAMPLES,
 }
 
 
@@ -93,6 +105,9 @@ class _Global:
     dms_enabled: bool = True
     dms_cooldown: Cooldown = _BUILTIN_COOLDOWN
     defaults: dict[str, Any] = field(default_factory=lambda: dict(_BUILTIN_DEFAULTS))
+    state_dir: Path | None = None
+    uploads: UploadSettings = field(default_factory=UploadSettings)
+    gaps: GapSettings = field(default_factory=GapSettings)
 
 
 def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
@@ -117,6 +132,8 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         "aliases": lambda s: setattr(glob, "aliases", _aliases(s)),
         "defaults": lambda s: glob.defaults.update(_defaults(s, glob)),
         "dms": lambda s: _dms(s, glob),
+        "uploads": lambda s: _keep(glob, "uploads", stateyaml.parse_uploads(s)),
+        "gaps": lambda s: _keep(glob, "gaps", stateyaml.parse_gaps(s)),
     }
     for key, parse in sections.items():
         if key in top and (sec := top.section(key, _SECTION_EXAMPLES[key])) is not None:
@@ -125,7 +142,14 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         glob.retrieval = _retrieval(None)
     if "index_dir" in top:
         glob.index_dir = _index_dir(top.spot("index_dir"), top["index_dir"], root)
+    if "state_dir" in top:
+        glob.state_dir = stateyaml.parse_state_dir(top.spot("state_dir"), top["state_dir"], root)
     return glob
+
+
+def _keep(glob: _Global, name: str, value: Any) -> None:
+    if value is not _BAD:  # a part with problems keeps its built-in default
+        setattr(glob, name, value)
 
 
 def _collections(top: _Section, root: Path) -> dict[str, CollectionSettings | None]:
@@ -372,20 +396,4 @@ def _dms(sec: _Section, glob: _Global) -> None:
 
 
 def _index_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
-    if not isinstance(value, str) or not value.strip():
-        spot.problem(
-            f"must be a folder path, relative to the project root or absolute (got {_got(value)}); "
-            f"write e.g. `index_dir: {DEFAULT_INDEX_DIR}`"
-        )
-        return None
-    given = Path(value)
-    try:
-        path = (given if given.is_absolute() else root / given).resolve()
-        is_file = path.exists() and not path.is_dir()
-    except (OSError, ValueError) as exc:
-        spot.problem(f"{value!r} is not a usable path ({exc}): fix the path")
-        return None
-    if is_file:
-        spot.problem(f"{value!r} is a file, but the index needs a folder there: fix the path")
-        return None
-    return path
+    return _work_folder(spot, value, root, f"`index_dir: {DEFAULT_INDEX_DIR}`", "the index needs")

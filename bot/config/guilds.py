@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot.config import stateyaml
 from bot.config.settings import Cooldown
 from bot.config.values import _ID_EXAMPLE, _ids, _number, _Section, _Spot, _whole
 from bot.config.yamlfile import _BAD, _all_good, _got, _LineDict, _LineList
@@ -19,6 +20,8 @@ MAX_PREFIX = 5
 COOLDOWN_RATE = (1, 100)
 COOLDOWN_PER = (1, 86_400)  # seconds
 _GUILD_KEYS = ("prefix", "channels", "collections", "moderator_roles", "cooldown", "top_k")
+# Set at the top of bot.yaml and overridden, key by key, in a guild file (not under defaults:).
+_GUILD_FILE_KEYS = ("uploads", "gaps")
 _BUILTIN_COOLDOWN = Cooldown(rate=3, per=30.0)
 _BUILTIN_DEFAULTS: dict[str, Any] = {
     "prefix": "!",
@@ -34,7 +37,7 @@ def _guild_layer(
     sec: _Section, glob: _Global, guild_id: int | None, hints: Mapping[str, str]
 ) -> dict[str, Any]:
     """The guild settings present in sec, validated; guild_id None skips visibility checks."""
-    sec.only(_GUILD_KEYS, hints)
+    sec.only(_GUILD_KEYS + (_GUILD_FILE_KEYS if guild_id is not None else ()), hints)
     base_cooldown = glob.defaults["cooldown"]
     parsers: dict[str, Callable[[_Spot, Any], Any]] = {
         "prefix": _prefix,
@@ -43,7 +46,14 @@ def _guild_layer(
         "moderator_roles": _roles,
         "cooldown": lambda spot, value: _cooldown(spot, value, base_cooldown),
         "top_k": lambda spot, value: _whole(spot, value, *TOP_K_RANGE, f"`top_k: {TOP_K}`"),
+        "uploads": lambda spot, value: stateyaml.parse_uploads(sec.section("uploads", (
+            stateyaml.EXAMPLES["uploads"])), glob.uploads),
+        "gaps": lambda spot, value: stateyaml.parse_gaps(sec.section("gaps", (
+            stateyaml.EXAMPLES["gaps"])), glob.gaps),
     }
+    if guild_id is None:
+        for key in _GUILD_FILE_KEYS:
+            parsers.pop(key)
     layer = {key: parse(sec.spot(key), sec[key]) for key, parse in parsers.items() if key in sec}
     return {key: value for key, value in layer.items() if value is not _BAD}
 

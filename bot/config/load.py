@@ -11,6 +11,7 @@ from typing import Any
 from bot.config.botyaml import _TOP_KEYS, DEFAULT_INDEX_DIR, _Global, _parse_bot_yaml
 from bot.config.guilds import _GUILD_KEYS, _guild_layer
 from bot.config.settings import GuildSettings, Settings, _shown
+from bot.config.stateyaml import DEFAULT_STATE_DIR
 from bot.config.values import _ID_EXAMPLE, _as_snowflake, _read
 from bot.config.yamlfile import ConfigFile
 from bot.core.extract.model import Limits
@@ -19,12 +20,16 @@ from bot.errors import ConfigError, ConfigProblem
 log = logging.getLogger(__name__)
 
 
-
 def load_settings(config_dir: Path, root: Path | None = None) -> Settings:
     """Read and validate the config; ConfigError lists every problem found."""
     settings, problems = _load(Path(config_dir), root)
     if problems or settings is None:
         raise ConfigError(problems)
+    # Moderators' uploads are collections too (bot/state/uploads.py); late import: the config
+    # package stays free of the storage code for `check-config`.
+    from bot.state.uploads import with_uploads
+
+    settings = with_uploads(settings)
     log.info(
         "config: %d collections, %d guild files", len(settings.collections), len(settings.guilds)
     )
@@ -70,7 +75,7 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
     selection = base.pop("collections")
 
     def resolve(gid: int, layer: dict[str, Any]) -> GuildSettings:
-        values = {**glob.defaults, **layer}
+        values = {"uploads": glob.uploads, "gaps": glob.gaps, **glob.defaults, **layer}
         chosen = values.pop("collections")
         names = frozenset(
             n
@@ -94,9 +99,11 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         index_dir=glob.index_dir or root / DEFAULT_INDEX_DIR,
         dms_enabled=glob.dms_enabled,
         dms_cooldown=glob.dms_cooldown,
-        defaults=GuildSettings(guild_id=None, collections=public, **base),
+        defaults=GuildSettings(guild_id=None, collections=public, uploads=glob.uploads,
+                               gaps=glob.gaps, **base),
         default_collections=selection,
         guilds=MappingProxyType({g: resolve(g, layer) for g, layer in sorted(layers.items())}),
+        state_dir=glob.state_dir or root / DEFAULT_STATE_DIR,
     )
 
 

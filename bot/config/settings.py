@@ -15,10 +15,29 @@ if TYPE_CHECKING:
 
 
 
-
-
-
 # --- the settings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    """`/quotebot add`: moderators' uploads, stored per guild under state_dir."""
+
+    enabled: bool = True
+    max_bytes: int = 10 * 1024**2  # one file
+    collection: str = "uploads"  # a guild's private collection is "<collection>-<guild id>"
+    max_total_bytes: int = 100 * 1024**2  # all of one guild's uploads
+    per_hour: int = 20  # uploads per guild per hour
+
+    def private_collection(self, guild_id: int) -> str:
+        return f"{self.collection}-{guild_id}"
+
+
+@dataclass(frozen=True)
+class GapSettings:
+    """Questions the bot could not answer, and answers marked not helpful."""
+
+    enabled: bool = True
+    keep_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,8 @@ class GuildSettings:
     moderator_roles: frozenset[int]
     cooldown: Cooldown
     top_k: int
+    uploads: UploadSettings = UploadSettings()  # bot.yaml's `uploads:`, a guild file's over it
+    gaps: GapSettings = GapSettings()
 
     def answers_in(self, channel_id: int) -> bool:
         return self.channels is None or channel_id in self.channels
@@ -72,6 +93,9 @@ class Settings:
     defaults: GuildSettings
     default_collections: frozenset[str] | None  # the defaults' selection; None: all
     guilds: Mapping[int, GuildSettings]  # one per guild file
+    state_dir: Path = Path(".quotebot-state")
+    # Collections of moderators' uploads, by the guild that owns them: quotable there only.
+    owned: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)
 
     def for_guild(self, guild_id: int | None) -> GuildSettings:
         """The settings of a guild (its file, else the defaults); None gives the DM settings."""
@@ -86,12 +110,16 @@ class Settings:
                 if self.dms_enabled
                 else frozenset(),
             )
+        owned = self.owned.get(guild_id, frozenset())
         if guild_id in self.guilds:
-            return self.guilds[guild_id]
+            mine = self.guilds[guild_id]
+            if owned:
+                return dataclasses.replace(mine, collections=mine.collections | owned)
+            return mine
         return dataclasses.replace(
             self.defaults,
             guild_id=guild_id,
-            collections=self._visible(self.default_collections, guild_id),
+            collections=self._visible(self.default_collections, guild_id) | owned,
         )
 
     def _visible(self, selection: frozenset[str] | None, guild_id: int | None) -> frozenset[str]:
@@ -117,6 +145,7 @@ class Settings:
             },
             "dms": {"enabled": self.dms_enabled, **_guild_json(self.for_guild(None))},
             "index_dir": _shown(self.index_dir, self.root),
+            "state_dir": _shown(self.state_dir, self.root),
             "guilds": {str(g): _guild_json(s) for g, s in sorted(self.guilds.items())},
         }
 
@@ -160,6 +189,8 @@ def _guild_json(g: GuildSettings) -> dict:
         "moderator_roles": sorted(str(r) for r in g.moderator_roles),
         "cooldown": {"rate": g.cooldown.rate, "per": g.cooldown.per},
         "top_k": g.top_k,
+        "uploads": dataclasses.asdict(g.uploads),
+        "gaps": dataclasses.asdict(g.gaps),
     }
 
 

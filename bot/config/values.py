@@ -177,3 +177,24 @@ def _read(path: Path, file: ConfigFile, example: str) -> _Section | None:
     it cannot be used; example shows a valid first line."""
     data = read_mapping(path, file, example)
     return None if data is None else _Section(file, data)
+
+
+def _work_folder(spot: _Spot, value: Any, root: Path, example: str, needs: str) -> Path | None:
+    """A folder the bot writes to (created if missing), relative to the root or absolute."""
+    if not isinstance(value, str) or not value.strip():
+        spot.problem(
+            f"must be a folder path, relative to the project root or absolute (got {_got(value)}); "
+            f"write e.g. {example}"
+        )
+        return None
+    given = Path(value)
+    try:
+        path = (given if given.is_absolute() else root / given).resolve()
+        is_file = path.exists() and not path.is_dir()
+    except (OSError, ValueError) as exc:
+        spot.problem(f"{value!r} is not a usable path ({exc}): fix the path")
+        return None
+    if is_file:
+        spot.problem(f"{value!r} is a file, but {needs} a folder there: fix the path")
+        return None
+    return path

@@ -51,11 +51,13 @@ class MessageFlag:
 class InteractionType:
     APPLICATION_COMMAND = 2
     MESSAGE_COMPONENT = 3
+    AUTOCOMPLETE = 4
 
 
 class CallbackType:
     CHANNEL_MESSAGE_WITH_SOURCE = 4
     DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5
+    AUTOCOMPLETE_RESULT = 8
 
 
 class Snowflakes:
@@ -303,6 +305,7 @@ class Interaction:
     original: Message | None = None
     callbacks: list[CallbackRecord] = field(default_factory=list)
     mark: int = 0
+    choices: list[dict[str, Any]] | None = None  # an autocomplete's answer
 
     @property
     def acknowledged(self) -> bool:

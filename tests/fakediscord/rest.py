@@ -20,7 +20,7 @@ from .limits import (
     DiscordHTTPError,
     check_message,
 )
-from .model import CallbackType, MessageFlag, RequestRecord
+from .model import CallbackType, InteractionType, MessageFlag, RequestRecord
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -138,8 +138,10 @@ class Rest:
 
     async def put_commands(self, params: dict[str, str], body: Any) -> Any:
         s = self.s
-        s.commands = [{**cmd, "id": str(s.snowflake()), "application_id": str(s.application_id),
-                       "version": "1", "type": cmd.get("type", 1)} for cmd in body]
+        # Discord gives a context-menu command (type 2, 3) an empty description.
+        s.commands = [{"description": "", **cmd, "id": str(s.snowflake()),
+                       "application_id": str(s.application_id), "version": "1",
+                       "type": cmd.get("type", 1)} for cmd in body]
         return s.commands
 
     async def create_message(self, params: dict[str, str], body: Any) -> Any:
@@ -168,7 +170,14 @@ class Rest:
                                        "Interaction has already been acknowledged.")
             if latency > s.interaction_deadline:  # Discord forgets it after 3 s
                 raise DiscordHTTPError(404, UNKNOWN_INTERACTION, "Unknown interaction")
-            if kind == CallbackType.CHANNEL_MESSAGE_WITH_SOURCE:
+            if (kind == CallbackType.AUTOCOMPLETE_RESULT) != (
+                    inter.type == InteractionType.AUTOCOMPLETE):
+                s.problems.append(f"callback type {kind} to an interaction of type {inter.type}")
+                raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"type": {}})
+            if kind == CallbackType.AUTOCOMPLETE_RESULT:
+                if len(data.get("choices", [])) > 25:
+                    raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"choices": {}})
+            elif kind == CallbackType.CHANNEL_MESSAGE_WITH_SOURCE:
                 check_message(data)
             elif kind != CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
                 s.problems.append(f"callback type {kind}: the fake serves types 4 and 5 only")
@@ -178,6 +187,9 @@ class Rest:
             raise
         inter.response_type = kind
         inter.callbacks.append(s.callback_record(kind, 200, latency))
+        if kind == CallbackType.AUTOCOMPLETE_RESULT:
+            inter.choices = data.get("choices", [])
+            return None
         if kind == CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
             data = {"flags": MessageFlag.LOADING | (data.get("flags", 0) & MessageFlag.EPHEMERAL)}
         channel = s.channels[inter.channel_id]

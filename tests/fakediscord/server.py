@@ -39,6 +39,7 @@ from .model import (
 from .rest import API, Fault, Rest, glob
 
 T = TypeVar("T")
+ATTACHMENT_OPTION = 11
 
 
 class UnrealisticAction(AssertionError):
@@ -70,6 +71,8 @@ class FakeDiscord:
         self.sent: list[SentRecord] = []
         self.requests: list[RequestRecord] = []
         self.problems: list[str] = []  # the bot used what the fake does not serve
+        # Discord's CDN: attachment id -> (bytes, seconds to wait before answering)
+        self.files: dict[int, tuple[bytes, float]] = {}
         self.gateway = Gateway(self)
         self.rest = Rest(self)
         self.port = 0
@@ -84,6 +87,7 @@ class FakeDiscord:
         app.router.add_get("/", self.gateway.handle)
         app.router.add_get("/resume/", self.gateway.handle)
         app.router.add_route("*", API + "/{tail:.*}", self.rest.handle)
+        app.router.add_get("/attachments/{id}/{name}", self._serve_file)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -221,10 +225,31 @@ class FakeDiscord:
         await self._dispatch_message(msg)
         return msg
 
+    def attach(self, filename: str, data: bytes, *, content_type: str = "text/plain",
+               delay: float = 0.0, size: int | None = None) -> dict[str, Any]:
+        """An uploaded file as an attachment option's value; its URL serves `data` after
+        `delay` s. `size`: what Discord announces (a liar's client cannot change it; a test
+        may, to check the bot counts the bytes it gets)."""
+        aid = self.snowflake()
+        self.files[aid] = (data, delay)
+        url = f"http://127.0.0.1:{self.port}/attachments/{aid}/{filename}"
+        return {"id": str(aid), "filename": filename, "size": len(data) if size is None else size,
+                "url": url, "proxy_url": url, "content_type": content_type}
+
+    async def _serve_file(self, request: web.Request) -> web.StreamResponse:
+        found = self.files.get(int(request.match_info["id"]))
+        if found is None:
+            return web.Response(status=404)
+        await asyncio.sleep(found[1])
+        return web.Response(body=found[0], content_type="application/octet-stream")
+
     async def slash(self, guild: Guild | None, channel: Channel, user: User, name: str,
-                    options: dict[str, Any] | None = None) -> Interaction:
+                    options: dict[str, Any] | None = None, *,
+                    focused: str | None = None) -> Interaction:
         """`/name` ("quotebot reload" for a subcommand) with options checked against the
-        command as the bot registered it."""
+        command as the bot registered it; an attachment option's value is what attach()
+        returned. With `focused`, the autocomplete request Discord sends while that option is
+        being typed (the bot's choices land in Interaction.choices)."""
         root, *path = name.split()
         cmd = next((c for c in self.commands if c["name"] == root), None)
         if cmd is None:
@@ -242,10 +267,36 @@ class FakeDiscord:
         missing = [n for n, o in by_name.items() if o.get("required") and n not in options]
         if set(options) - set(by_name) or missing:
             raise UnrealisticAction(f"/{name} takes {sorted(by_name)}; missing {missing}")
-        given = [{"name": k, "type": by_name[k]["type"], "value": v} for k, v in options.items()]
+        resolved: dict[str, Any] = {}
+        given = []
+        for k, v in options.items():
+            if by_name[k]["type"] == ATTACHMENT_OPTION:
+                resolved.setdefault("attachments", {})[v["id"]] = v
+                v = v["id"]
+            given.append({"name": k, "type": by_name[k]["type"], "value": v,
+                          **({"focused": True} if k == focused else {})})
         for sub in reversed(subs):
             given = [{"name": sub["name"], "type": sub["type"], "options": given}]
         data = {"id": cmd["id"], "name": root, "type": 1, "options": given}
+        if resolved:
+            data["resolved"] = resolved
+        kind = InteractionType.APPLICATION_COMMAND
+        if focused is not None:
+            if not by_name.get(focused, {}).get("autocomplete"):
+                raise UnrealisticAction(f"/{name} {focused} has no autocomplete")
+            kind = InteractionType.AUTOCOMPLETE
+        return await self.interact(kind, guild, channel, user, data)
+
+    async def message_command(self, guild: Guild | None, channel: Channel, user: User,
+                              name: str, target: Message) -> Interaction:
+        """A message's context-menu command ("Apps" -> name), as the bot registered it."""
+        cmd = next((c for c in self.commands if c["name"] == name and c["type"] == 3), None)
+        if cmd is None:
+            raise UnrealisticAction(f"no message command {name!r} is registered")
+        if target.channel_id != channel.id:
+            raise UnrealisticAction("the message is not in that channel")
+        data = {"id": cmd["id"], "name": name, "type": 3, "target_id": str(target.id),
+                "resolved": {"messages": {str(target.id): self.message_payload(target)}}}
         return await self.interact(InteractionType.APPLICATION_COMMAND, guild, channel, user, data)
 
     async def click(self, target: Message | SentRecord, custom_id: str, user: User) -> Interaction:

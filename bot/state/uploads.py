@@ -1,0 +1,218 @@
+"""Moderators' uploads: checking a file, storing it in its guild's folder with its record, and
+turning the folders into collections at config load. No Discord here: the cog downloads the
+file and calls `add`/`remove` in a worker thread, then reloads the library.
+
+Layout: <state_dir>/uploads/<guild id>/<collection>/<file>, beside the database. A guild's
+uploads are quotable only in that guild: its private collection "<collection>-<guild id>" is
+visible to it alone, and an upload into a configured collection is allowed only when that
+collection is private to the same guild and closed to DMs (rule 5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from types import MappingProxyType
+
+import yaml
+
+from bot import messages
+from bot.config.settings import CollectionSettings, Settings, UploadSettings
+from bot.core.documents import SUFFIXES, load_folder
+from bot.core.extract import Limits, sniff
+from bot.errors import Refusal
+from bot.library import LABELS_FILE
+from bot.state.store import Storage, Upload
+
+log = logging.getLogger(__name__)
+
+UPLOADS = "uploads"
+HOUR = 3600.0
+MAX_LABEL = 200  # characters
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+TEXT_SUFFIXES = (".txt", ".md")
+UNPACK_RATIO = 50
+EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own limit is 60 s
+
+
+def upload_root(settings: Settings) -> Path:
+    return settings.state_dir / UPLOADS
+
+
+def with_uploads(settings: Settings) -> Settings:
+    """settings with each guild's upload folders added as collections only it may quote."""
+    base = upload_root(settings)
+    if not base.is_dir():
+        return settings
+    collections = dict(settings.collections)
+    owned: dict[int, set[str]] = defaultdict(set)
+    for folder in sorted(base.glob("*/*")):
+        if not folder.is_dir() or not folder.parent.name.isdigit():
+            continue
+        if not any(p.suffix.lower() in SUFFIXES for p in folder.iterdir()):
+            continue
+        gid, name = int(folder.parent.name), folder.name
+        known = collections.get(name)
+        if known is None and name == settings.for_guild(gid).uploads.private_collection(gid):
+            collections[name] = CollectionSettings(name, (folder,), frozenset({gid}), dms=False)
+        elif known is not None and private_to(known, gid):
+            collections[name] = dataclasses.replace(known, folders=(*known.folders, folder))
+        else:
+            # The config changed since the upload (the collection went public, or away):
+            # never let that widen who may quote it.
+            log.warning("uploads in %s not loaded: collection %r is no longer private to guild "
+                        "%s; move the files or restore the collection", folder, name, gid)
+            continue
+        owned[gid].add(name)
+    return dataclasses.replace(
+        settings,
+        collections=MappingProxyType(collections),
+        owned=MappingProxyType({g: frozenset(names) for g, names in owned.items()}),
+    )
+
+
+def private_to(collection: CollectionSettings, guild_id: int) -> bool:
+    return collection.visibility == frozenset({guild_id}) and not collection.dms
+
+
+@dataclass(frozen=True)
+class Added:
+    upload: Upload
+    paragraphs: int
+    sentences: int
+
+
+class Uploads:
+    """Adds and removes a guild's documents; one instance per bot (the rate window lives
+    here)."""
+
+    def __init__(self, storage: Storage, clock=time.time) -> None:
+        self.storage = storage
+        self.clock = clock
+        self._recent: dict[int, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def target(self, settings: Settings, guild_id: int, collection: str | None) -> str:
+        """The collection an upload goes to, if this guild may add to it."""
+        default = settings.for_guild(guild_id).uploads.private_collection(guild_id)
+        if not collection or collection == default:
+            return default
+        known = settings.collections.get(collection)
+        if known is None or not private_to(known, guild_id):
+            raise Refusal(messages.UPLOAD_COLLECTION.format(name=collection, default=default))
+        return collection
+
+    def check_size(self, settings: Settings, guild_id: int, size: int) -> None:
+        """Before downloading: the file's announced size against both limits."""
+        conf = settings.for_guild(guild_id).uploads
+        if size > conf.max_bytes:
+            raise Refusal(messages.UPLOAD_TOO_LARGE.format(size=size, limit=conf.max_bytes))
+        used = sum(u.bytes for u in self.storage.uploads(guild_id))
+        if used + size > conf.max_total_bytes:
+            raise Refusal(messages.UPLOAD_FULL.format(used=used, limit=conf.max_total_bytes))
+
+    def take_turn(self, settings: Settings, guild_id: int) -> None:
+        now = self.clock()
+        with self._lock:
+            window = self._recent[guild_id]
+            while window and window[0] <= now - HOUR:
+                window.popleft()
+            limit = settings.for_guild(guild_id).uploads.per_hour
+            if len(window) >= limit:
+                minutes = max(1, round((window[0] + HOUR - now) / 60))
+                raise Refusal(messages.UPLOAD_RATE.format(limit=limit, minutes=minutes))
+            window.append(now)
+
+    def add(
+        self, settings: Settings, guild_id: int, user_id: int, filename: str, data: bytes,
+        label: str | None, collection: str, source: str = "",
+    ) -> Added:
+        """Check the file as the library will read it, then store it and its record. Nothing
+        is stored when any check fails."""
+        name = safe_name(filename)
+        self.check_size(settings, guild_id, len(data))
+        folder = upload_root(settings) / str(guild_id) / collection
+        known = settings.collections.get(collection)
+        # One name, one document: not in two of this guild's collections, and not beside a
+        # configured file of the same name (the two would share a document id).
+        if any(u.name == name and u.collection != collection
+               for u in self.storage.uploads(guild_id)) or (known is not None and any(
+                (f / name).exists() for f in known.folders if f != folder)):
+            raise Refusal(messages.UPLOAD_NAME_TAKEN.format(name=name))
+        if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
+            raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
+        label = " ".join((label or "").split())[:MAX_LABEL] or PurePath(name).stem
+        scratch = settings.state_dir / "incoming"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+            trial = Path(tmp) / name
+            trial.write_bytes(data)
+            limits = upload_limits(settings.for_guild(guild_id).uploads)
+            docs, skipped = load_folder(Path(tmp), collection, {name: {"label": label}},
+                                        limits.max_bytes, limits)
+            if not docs:
+                reason = skipped[0].reason if skipped else messages.UPLOAD_NOTHING
+                raise Refusal(messages.UPLOAD_UNUSABLE.format(name=name, reason=reason))
+            folder.mkdir(parents=True, exist_ok=True)
+            upload = Upload(guild_id, collection, name, label, source, len(data), user_id,
+                            self.clock())
+            shutil.move(trial, folder / name)
+        try:
+            self.storage.add_upload(upload)
+        except Exception:
+            (folder / name).unlink(missing_ok=True)  # no file without its record
+            raise
+        self._write_labels(settings, guild_id, collection)
+        doc = docs[0]
+        log.info("upload added: guild %s, moderator %s, document %s/%s (%d bytes)",
+                 guild_id, user_id, collection, name, len(data))
+        return Added(upload, len(doc.paragraphs), len(doc.sentences))
+
+    def remove(self, settings: Settings, guild_id: int, user_id: int, name: str) -> Upload:
+        upload = self.storage.remove_upload(guild_id, name)
+        if upload is None:
+            raise Refusal(messages.UPLOAD_UNKNOWN.format(name=name))
+        path = upload_root(settings) / str(guild_id) / upload.collection / upload.name
+        path.unlink(missing_ok=True)
+        self._write_labels(settings, guild_id, upload.collection)
+        log.info("upload removed: guild %s, moderator %s, document %s/%s",
+                 guild_id, user_id, upload.collection, upload.name)
+        return upload
+
+    def _write_labels(self, settings: Settings, guild_id: int, collection: str) -> None:
+        """The folder's sources.yaml, from the records: the library reads labels there."""
+        folder = upload_root(settings) / str(guild_id) / collection
+        labels = {u.name: {"label": u.label, **({"source": u.source} if u.source else {})}
+                  for u in self.storage.uploads(guild_id) if u.collection == collection}
+        if folder.is_dir():
+            text = yaml.safe_dump(labels, allow_unicode=True, sort_keys=True)
+            tmp = folder / f".{LABELS_FILE}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(folder / LABELS_FILE)
+
+
+def upload_limits(conf: UploadSettings) -> Limits:
+    """Extraction limits for an upload: its size, and a zip may unpack to UNPACK_RATIO times
+    that (a Word file unpacks to a few times its size; a bomb to thousands)."""
+    size = conf.max_bytes
+    return Limits(max_bytes=size, max_unpacked=min(Limits.max_unpacked, UNPACK_RATIO * size),
+                  max_seconds=EXTRACT_SECONDS)
+
+
+def safe_name(filename: str) -> str:
+    """A file name safe on any disk, with a supported suffix; Refusal otherwise."""
+    base = PurePath(filename.replace("\\", "/")).name
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in SUFFIXES:
+        raise Refusal(messages.UPLOAD_TYPE.format(name=filename[:100],
+                                                  suffixes=", ".join(SUFFIXES)))
+    stem = _UNSAFE.sub("_", stem).strip("._")[:80] or "document"
+    return f"{stem}.{suffix.lower()}"

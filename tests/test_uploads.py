@@ -1,0 +1,91 @@
+"""bot.state.uploads without Discord: per-guild rate and byte caps, and nothing left behind
+when the database fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.config import load_settings
+from bot.errors import Refusal
+from bot.state import StorageError, open_storage
+from bot.state.uploads import Uploads, upload_root
+
+GUILD, OTHER, MOD = 111111111111111111, 222222222222222222, 42
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("A sentence.\n", encoding="utf-8")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "bot.yaml").write_text(
+        "collections: {seeds: {folders: [seeds], visibility: public},\n"
+        f"  ops: {{folders: [seeds], visibility: [{GUILD}], dms: false}}}}\n"
+        "uploads: {max_bytes: 1024, max_total_bytes: 2048, per_hour: 2}\nstate_dir: state\n",
+        encoding="utf-8")
+    return load_settings(tmp_path / "config")
+
+
+def text(n: int) -> bytes:
+    return (f"Sentence number {n} of the file." + " padding" * 90).encode()[:700]
+
+
+def test_uploads_per_guild_per_hour(settings) -> None:
+    now = [1000.0]
+    uploads = Uploads(open_storage(settings.state_dir), clock=lambda: now[0])
+    uploads.take_turn(settings, GUILD)
+    uploads.take_turn(settings, GUILD)
+    with pytest.raises(Refusal) as refused:
+        uploads.take_turn(settings, GUILD)
+    assert str(refused.value) == messages.UPLOAD_RATE.format(limit=2, minutes=60)
+    uploads.take_turn(settings, OTHER)  # another guild's count is its own
+    now[0] += 3601
+    uploads.take_turn(settings, GUILD)
+
+
+def test_a_guilds_uploads_are_capped_in_total_bytes(settings) -> None:
+    uploads = Uploads(open_storage(settings.state_dir))
+    target = uploads.target(settings, GUILD, None)
+    for n in range(2):
+        uploads.add(settings, GUILD, MOD, f"f{n}.txt", text(n), None, target)
+    with pytest.raises(Refusal, match="already use 1,400 of 2,048 bytes"):
+        uploads.add(settings, GUILD, MOD, "f2.txt", text(2), None, target)
+    uploads.add(settings, OTHER, MOD, "f2.txt", text(2), None, uploads.target(settings, OTHER, ""))
+    names = sorted(p.name for p in upload_root(settings).rglob("*.txt"))
+    assert names == ["f0.txt", "f1.txt", "f2.txt"]
+
+
+class RecordsFail:
+    """Reads work, writing a record fails (a full disk)."""
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+
+    def __getattr__(self, name: str):
+        return getattr(self.storage, name)
+
+    def add_upload(self, upload) -> None:
+        raise StorageError("database or disk is full")
+
+
+def test_no_file_is_kept_without_its_record(settings) -> None:
+    uploads = Uploads(RecordsFail(open_storage(settings.state_dir)))
+    with pytest.raises(StorageError):
+        uploads.add(settings, GUILD, MOD, "f.txt", text(1), "F", f"uploads-{GUILD}")
+    assert list(upload_root(settings).rglob("*.txt")) == []
+
+
+def test_a_name_is_one_document(settings) -> None:
+    uploads = Uploads(open_storage(settings.state_dir))
+    assert uploads.target(settings, GUILD, "ops") == "ops"  # private to GUILD, no DMs
+    with pytest.raises(Refusal, match="already in another collection here, or among"):
+        uploads.add(settings, GUILD, MOD, "a.txt", text(1), None, "ops")  # seeds/a.txt
+    uploads.add(settings, GUILD, MOD, "b.txt", text(1), None, "ops")
+    with pytest.raises(Refusal, match="already in another collection"):
+        uploads.add(settings, GUILD, MOD, "b.txt", text(2), None, f"uploads-{GUILD}")
+    for other in ("ops", "seeds", "nowhere"):
+        with pytest.raises(Refusal, match="private to this server"):
+            uploads.target(settings, OTHER, other)
