@@ -95,6 +95,7 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         defaults=GuildSettings(guild_id=None, collections=public, **base),
         default_collections=selection,
         guilds=MappingProxyType({g: resolve(g, layer) for g, layer in sorted(layers.items())}),
+        shards=glob.shards,
     )
 
 

@@ -26,6 +26,16 @@ class Cooldown:
 
 
 @dataclass(frozen=True)
+class Shards:
+    """The gateway shards one process runs: `ids` out of `count`. Discord sends a guild's
+    events to shard (guild_id >> 22) % count and DMs to shard 0, so processes that together
+    run every id serve every guild once."""
+
+    count: int
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class CollectionSettings:
     name: str
     folders: tuple[Path, ...]  # absolute, symlinks resolved, all inside the project root
@@ -69,6 +79,7 @@ class Settings:
     defaults: GuildSettings
     default_collections: frozenset[str] | None  # the defaults' selection; None: all
     guilds: Mapping[int, GuildSettings]  # one per guild file
+    shards: Shards | None = None  # None: Discord's recommended count, all in this process
 
     def for_guild(self, guild_id: int | None) -> GuildSettings:
         """The settings of a guild (its file, else the defaults); None gives the DM settings."""
@@ -115,6 +126,8 @@ class Settings:
             "dms": {"enabled": self.dms_enabled, **_guild_json(self.for_guild(None))},
             "index_dir": _shown(self.index_dir, self.root),
             "guilds": {str(g): _guild_json(s) for g, s in sorted(self.guilds.items())},
+            "shards": None if self.shards is None else {
+                "count": self.shards.count, "ids": list(self.shards.ids)},
         }
 
     def redacted_for(self, guild_id: int | None) -> dict:
