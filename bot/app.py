@@ -202,7 +202,8 @@ async def _serve(settings: Settings, library: Library, token: str) -> None:
 
     bots.append(build_bot(settings, library))
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+    # Signal handlers exist only on the main thread, and not on Windows.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
     try:

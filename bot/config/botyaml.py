@@ -17,6 +17,7 @@ from bot.config.guilds import (
     _guild_layer,
 )
 from bot.config.settings import CollectionSettings, Cooldown, Shards, _shown
+from bot.config.shards import _shards
 from bot.config.values import (
     _ID_EXAMPLE,
     _as_snowflake,
@@ -61,8 +62,6 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
 _ANY_RANGE = (0, 1_000_000)
 _TOP_KEYS = ("collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir",
              "shards")
-# Discord asks for about one shard per 1,000 guilds; this bound only catches typos.
-MAX_SHARDS = 100_000
 _SECTION_EXAMPLES = {
     "documents": "`documents: {max_bytes: 20971520}`",
     "retrieval": "`retrieval: {k1: 1.2, b: 0.75}`",
@@ -355,32 +354,6 @@ def _dms(sec: _Section, glob: _Global) -> None:
     if "cooldown" in sec:
         cooldown = _cooldown(sec.spot("cooldown"), sec["cooldown"], _BUILTIN_COOLDOWN)
         glob.dms_cooldown = _BUILTIN_COOLDOWN if cooldown is _BAD else cooldown
-
-
-def _shards(sec: _Section) -> Shards | None:
-    sec.only(("count", "ids"))
-    if not sec.require("count", "`count: 2`"):
-        return None
-    count = _whole(sec.spot("count"), sec["count"], 1, MAX_SHARDS, "`count: 2`")
-    if count is _BAD:
-        return None
-    if "ids" not in sec:
-        return Shards(count, tuple(range(count)))  # every shard in this one process
-    spot, value = sec.spot("ids"), sec["ids"]
-    if not isinstance(value, _LineList) or not value:
-        spot.problem(
-            f"must be a list of one or more shard ids from 0 to {count - 1} (got {_got(value)}); "
-            "write e.g. `ids: [0]`, or leave `ids` out to run every shard in this process"
-        )
-        return None
-    example = f"`ids: [{min(1, count - 1)}]`"
-    ids = [_whole(spot.item(value, i), item, 0, count - 1, example) for i, item in enumerate(value)]
-    if not _all_good(*ids):
-        return None
-    if len(set(ids)) < len(ids):
-        spot.problem(f"lists a shard twice ({ids}): list each shard id once")
-        return None
-    return Shards(count, tuple(ids))
 
 
 def _index_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
