@@ -120,7 +120,7 @@ BAD_TOP_K = "must be a whole number from {lo} to {hi}, got {text!r}"
 BAD_SHARD_COUNT = "must be a whole number of shards, 1 or more, got {text!r}"
 BAD_SHARD_IDS = "must be shard ids (whole numbers) separated by commas, e.g. 0,1; got {text!r}"
 SHARD_IDS_OUTSIDE = (
-    "--shard-ids {ids} must be distinct ids from 0 to {last} (--shard-count is {count}): "
+    "--shard-ids {ids} must be distinct ids from 0 to {last} (the shard count is {count}): "
     "shard ids count from 0"
 )
 SHARD_IDS_NEED_COUNT = (
