@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/load.py                     # warm-up + two rounds of 2,000 in 60 s
     .venv/bin/python bench/load.py --questions 200 --seconds 10 --rounds 1
+    .venv/bin/python bench/load.py --shard-processes 2 # the bot as two `quotebot run` shards
 
 50 members in 5 guilds (10 each) ask by slash command, prefix command, mention and DM, mixed;
 guild 5 has a strict cooldown (2 questions per 10 s), so the run sees answers, abstentions and
@@ -14,7 +15,11 @@ released and RSS is read: exit status 1 if a question was lost or doubled, or if
 more than --max-growth bytes a question between the last two rounds.
 
 The fake server and the bot run in this one process and share one event loop, so latency and
-loop lag include the fake's own work; figures are an upper bound for the bot alone.
+loop lag include the fake's own work; figures are an upper bound for the bot alone. With
+--shard-processes N the bot runs instead as N `quotebot run --shard-count N --shard-ids i`
+processes, one gateway shard each, with the guilds spread over the shards (guild g on shard
+g % N); RSS is then the processes' summed, read without a collection (reported, not judged),
+and their cooldowns carry over between rounds.
 """
 
 from __future__ import annotations
@@ -26,14 +31,17 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
 import random
 import resource
+import signal
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,10 +117,11 @@ index_dir: .cache
 """
 
 
-def make_world(server: FakeDiscord, root: Path):
+def make_world(server: FakeDiscord, root: Path, shards: int = 0):
+    """`shards`: spread the guilds over that many gateway shards (0: wherever their ids fall)."""
     guilds, channels, members = [], [], []
     for g in range(GUILDS):
-        guild = server.add_guild(f"G{g + 1}")
+        guild = server.add_guild(f"G{g + 1}", shard=(g % shards, shards) if shards else None)
         channel = server.add_text_channel(guild, "general")
         guilds.append(guild)
         channels.append(channel)
@@ -282,40 +291,88 @@ def settle_rss() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+# What a round needs from the bot however it runs: start the next round equal, read its RSS.
+Bot = tuple[Callable[[], None], Callable[[], float]]
+
+
+@contextlib.asynccontextmanager
+async def bot_in_process(server: FakeDiscord, root: Path) -> AsyncIterator[Bot]:
+    settings = load_settings(root / "config")
+    library = await asyncio.to_thread(library_from_settings, settings)
+    bot = build_bot(settings, library, env=server.env(), guild_ready_timeout=0.1)
+    task = asyncio.create_task(bot.start(server.token))
+
+    def reset() -> None:
+        bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
+
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 10)
+        yield reset, settle_rss
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+
+
+@contextlib.asynccontextmanager
+async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncIterator[Bot]:
+    """`quotebot run --shard-count count --shard-ids i` for every i, as an operator runs them;
+    started one after the other, so that the first builds the index the others load."""
+    quotebot = Path(sys.executable).with_name("quotebot")
+    env = {**os.environ, **server.env()}
+    procs = []
+
+    def connected(shard: int) -> bool:
+        return any(s.shard == (shard, count) for s in server.gateway.connected_sessions)
+
+    def rss() -> float:
+        return sum(psutil.Process(p.pid).memory_info().rss for p in procs) / 2**20
+
+    try:
+        for shard in range(count):
+            procs.append(await asyncio.create_subprocess_exec(
+                quotebot, "run", "--config", str(root / "config"), "--log-level", "WARNING",
+                "--shard-count", str(count), "--shard-ids", str(shard), env=env))
+            await server.wait_until(lambda shard=shard: connected(shard), 60,
+                                    what=f"shard {shard}'s process")
+        yield (lambda: None), rss
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            await asyncio.wait_for(proc.wait(), 20)
+
+
 async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: int = 1,
-              root: Path | None = None, warmup: int = 0) -> list[Result]:
-    """Start the fake server and the bot, run `warmup` + `rounds` equal rounds, return their
-    results (warm-up rounds marked). Between rounds the fake server's records are released."""
+              root: Path | None = None, warmup: int = 0, shards: int = 0) -> list[Result]:
+    """Start the fake server and the bot (in this process, or as `shards` shard processes),
+    run `warmup` + `rounds` equal rounds, return their results (warm-up rounds marked).
+    Between rounds the fake server's records are released."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = root or Path(tmp)
         server = FakeDiscord(heartbeat_interval=41250)
         await server.start()
-        guilds, channels, members = make_world(server, root)
-        settings = load_settings(root / "config")
-        library = await asyncio.to_thread(library_from_settings, settings)
-        bot = build_bot(settings, library, env=server.env(), guild_ready_timeout=0.1)
-        task = asyncio.create_task(bot.start(server.token))
+        guilds, channels, members = make_world(server, root, shards)
+        bot = shard_processes(server, root, shards) if shards else bot_in_process(server, root)
         results = []
         try:
-            await asyncio.wait_for(bot.wait_until_ready(), 10)
-            for n in range(warmup + rounds):
-                stop, worst = asyncio.Event(), [0.0]
-                tick = asyncio.create_task(ticker(stop, worst))
-                result = await one_round(server, server.bot_user.id, guilds, channels, members,
-                                         total, seconds, rng, stop)
-                await tick
-                bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
-                release(server)
-                result.warmup = n < warmup
-                result.worst_lag = worst[0]
-                result.rss_after = settle_rss()
-                if tracemalloc.is_tracing():
-                    result.bot_heap = bot_heap()
-                results.append(result)
+            async with bot as (reset, rss):
+                for n in range(warmup + rounds):
+                    stop, worst = asyncio.Event(), [0.0]
+                    tick = asyncio.create_task(ticker(stop, worst))
+                    result = await one_round(server, server.bot_user.id, guilds, channels,
+                                             members, total, seconds, rng, stop)
+                    await tick
+                    reset()
+                    release(server)
+                    result.warmup = n < warmup
+                    result.worst_lag = worst[0]
+                    result.rss_after = rss()
+                    if tracemalloc.is_tracing():
+                        result.bot_heap = bot_heap()
+                    results.append(result)
         finally:
-            await bot.close()
-            await asyncio.wait_for(task, 10)
             await server.close()
     return results
 
@@ -350,12 +407,15 @@ def memory_growth(results: list[Result]) -> tuple[str, float, float] | None:
     return what, grown, grown * 2**20 / b.questions
 
 
-def report(results: list[Result], max_growth: float = float("inf")) -> str:
-    lines = ["quotebot load: fake Discord server and bot in one process, one event loop"]
+def report(results: list[Result], max_growth: float = float("inf"), shards: int = 0) -> str:
+    lines = [f"quotebot load: fake Discord server in this process, the bot as {shards} gateway "
+             "shard processes" if shards else
+             "quotebot load: fake Discord server and bot in one process, one event loop"]
+    whose = f" of the {shards} bot processes" if shards else ""
     for n, r in enumerate(results, 1):
         total = sum(r.replies.values())
         name = f"warm-up {n}" if r.warmup else f"round {n}"
-        memory = f"RSS after the round: {r.rss_after:.1f} MiB"
+        memory = f"RSS{whose} after the round: {r.rss_after:.1f} MiB"
         if tracemalloc.is_tracing():
             memory += f", bot/ + discord.py heap {r.bot_heap:.2f} MiB"
         lines += [
@@ -372,11 +432,14 @@ def report(results: list[Result], max_growth: float = float("inf")) -> str:
             "(fake server's records released)",
         ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines.append(f"peak RSS: {peak:.1f} MiB")
+    lines.append(f"peak RSS{' of this script (the fake server)' if shards else ''}: "
+                 f"{peak:.1f} MiB")
     if (growth := memory_growth(results)) is not None:
         what, grown, per_question = growth
         verdict = "bounded" if per_question <= max_growth else (
             f"GROWS, over the bound of {max_growth:.0f} bytes a question")
+        if shards:  # their heaps are read as they are, without a collection or malloc_trim
+            verdict = "not judged: the bot processes' RSS is read unsettled"
         lines.append(f"memory: round {len(results) - 1} -> round {len(results)} "
                      f"{grown:+.2f} MiB {what}, {per_question:+.0f} bytes a question ({verdict})")
     return "\n".join(lines)
@@ -394,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="fail when memory grows more than this per question between the "
                         f"last two rounds (default {MAX_GROWTH})")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shard-processes", type=int, default=0, metavar="N",
+                        help="run the bot as N `quotebot run` processes, one gateway shard "
+                        "each (default: the bot in this process, unsharded)")
     parser.add_argument("--trace-memory", action="store_true",
                         help="trace allocations to tell the bot's memory from the fake's")
     args = parser.parse_args(argv)
@@ -401,11 +467,11 @@ def main(argv: list[str] | None = None) -> int:
         tracemalloc.start(1)
     logging.basicConfig(level=logging.WARNING)
     results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed,
-                              warmup=args.warmup))
-    print(report(results, args.max_growth))
+                              warmup=args.warmup, shards=args.shard_processes))
+    print(report(results, args.max_growth, args.shard_processes))
     growth = memory_growth(results)
     bad = any(r.lost or r.doubled for r in results) or (
-        growth is not None and growth[2] > args.max_growth)
+        growth is not None and growth[2] > args.max_growth and not args.shard_processes)
     return 1 if bad else 0
 
 

@@ -1,6 +1,11 @@
 """The Discord bot: `build_bot` is the one place the pieces are wired (state, reload loader,
 asking rules, error reporter, cogs); `run` starts it.
 
+The bot is discord.py's AutoShardedBot: it runs the gateway shards `settings.shards` names
+(all of Discord's recommended count when unset) in this process. Discord sends each shard
+only its guilds ((guild_id >> 22) % count) and DMs to shard 0, so several processes with
+disjoint shard ids serve every guild exactly once.
+
 DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL point the bot at a Discord-compatible server
 (tests run it against tests/fakediscord); they are applied at login, before any request.
 """
@@ -8,8 +13,10 @@ DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL point the bot at a Discord-compatib
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -80,17 +87,23 @@ class QuoteTree(app_commands.CommandTree):
         await self.client.reporter.interaction_error(interaction, error)  # type: ignore[attr-defined]
 
 
-class QuoteBot(commands.Bot):
+class QuoteBot(commands.AutoShardedBot):
     def __init__(
         self,
         state: State,
         endpoints: Endpoints,
         reporter: Reporter,
         cogs: CogFactory,
+        *,
+        message_content: bool = True,
         **options,
     ) -> None:
         intents = discord.Intents.default()
-        intents.message_content = True
+        intents.message_content = message_content
+        shards = state.now.settings.shards
+        if shards is not None:
+            options.setdefault("shard_count", shards.count)
+            options.setdefault("shard_ids", list(shards.ids))
         super().__init__(
             command_prefix=self._prefix,
             intents=intents,
@@ -119,6 +132,8 @@ class QuoteBot(commands.Bot):
             for menu in getattr(cog, "menus", list)():
                 self.tree.add_command(menu)
         self.add_dynamic_items(QuoteButton)
+        if self.shard_ids is not None and 0 not in self.shard_ids:
+            return  # commands are global: the process holding shard 0 registers them
         try:
             synced = await self.tree.sync()
             log.info("slash commands synced: %s", ", ".join(c.name for c in synced))
@@ -126,18 +141,17 @@ class QuoteBot(commands.Bot):
             log.exception("could not sync slash commands; the previous ones stay registered")
 
     async def connect(self, *, reconnect: bool = True) -> None:
-        try:
-            await super().connect(reconnect=reconnect)
-        except discord.PrivilegedIntentsRequired:
-            if not self._connection._intents.message_content:
-                raise
-            log.warning(messages.MESSAGE_CONTENT_HELP)
-            # discord.py has no public way to change intents once the client exists.
-            self._connection._intents.message_content = False
-            await super().connect(reconnect=reconnect)
+        if self.shard_count is None:
+            # discord.py would connect to the gateway URL that GET /gateway/bot names; asking
+            # for the count here keeps DISCORD_GATEWAY_URL in force.
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info("Discord recommends %d shard(s): running all of them", self.shard_count)
+        await super().connect(reconnect=reconnect)
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
+        ids = sorted(self.shards)
+        log.info("connected as %s (%s) to %d guilds on shard(s) %s of %d", self.user,
+                 self.user.id, len(self.guilds), ",".join(map(str, ids)), self.shard_count)
 
     async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
         await self.reporter.command_error(ctx, error)
@@ -153,18 +167,17 @@ def build_bot(
     env: Mapping[str, str] | None = None,
     loader: Callable[[Settings], Snapshot] = load_from_disk,
     storage: Storage | None = None,
+    message_content: bool = True,
     **options,
 ) -> QuoteBot:
     """The bot, its cogs and their shared state; nothing connects until `start`. `env`
     (default os.environ) may point it elsewhere; `loader` builds the next snapshot on
     `/quotebot reload`; `storage` (default: the database in settings.state_dir) keeps
-    uploads' records, gaps and votes; `options` go to discord.py's Client."""
+    uploads' records, gaps and votes; `message_content`: ask for that privileged intent;
+    `options` go to discord.py's AutoShardedClient (shard_count and shard_ids default to
+    settings.shards)."""
     endpoints = Endpoints.from_env(os.environ if env is None else env)
-    if storage is None:
-        try:
-            storage = open_storage(settings.state_dir)
-        except StorageError as exc:
-            raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from exc
+    storage = storage or _storage(settings)
     state = State(settings, library, loader)
     asker = Asker(state, storage)
     uploads = Uploads(storage)
@@ -175,21 +188,56 @@ def build_bot(
             Moderation(state, storage, uploads),
         ]
 
-    return QuoteBot(state, endpoints, Reporter(asker), cogs, **options)
+    return QuoteBot(state, endpoints, Reporter(asker), cogs, message_content=message_content,
+                    **options)
+
+
+def _storage(settings: Settings) -> Storage:
+    try:
+        return open_storage(settings.state_dir)
+    except StorageError as exc:
+        raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from exc
 
 
 def run(settings: Settings, token: str, *, log_level: int | None = None) -> None:
-    """Start the bot and block until it stops (Ctrl+C). The token never reaches the logs."""
+    """Start the bot and block until it stops (Ctrl+C, or SIGTERM from systemd or docker).
+    The token never reaches the logs."""
     _setup_logging(token, log_level)
     library = library_from_settings(settings)
-    bot = build_bot(settings, library)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C before the loop runs
+        asyncio.run(_serve(settings, library, token))
+    log.info("stopped")
+
+
+async def _serve(settings: Settings, library: Library, token: str) -> None:
+    bots: list[QuoteBot] = []
+    closing: set[asyncio.Task] = set()
+
+    def stop() -> None:
+        # Close the gateway sessions cleanly, whatever signal and whether or not the parent
+        # left SIGINT ignored (a background job's children inherit that).
+        task = asyncio.create_task(bots[-1].close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    storage = _storage(settings)  # one for the bot and the one that may replace it below
+    bots.append(build_bot(settings, library, storage=storage))
+    loop = asyncio.get_running_loop()
+    # Signal handlers exist only on the main thread, and not on Windows.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
     try:
-        asyncio.run(_serve(bot, token))
-    except KeyboardInterrupt:
-        log.info("stopped")
+        await _serve_one(bots[-1], token)
+    except discord.PrivilegedIntentsRequired:
+        log.warning(messages.MESSAGE_CONTENT_HELP)
+        # A sharded client closes itself on close code 4014 and cannot start again, and
+        # discord.py has no public way to change intents: a new bot that does not ask.
+        bots.append(build_bot(settings, library, storage=storage, message_content=False))
+        await _serve_one(bots[-1], token)
 
 
-async def _serve(bot: QuoteBot, token: str) -> None:
+async def _serve_one(bot: QuoteBot, token: str) -> None:
     async with bot:
         try:
             await bot.start(token)

@@ -9,14 +9,18 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import messages
 from bot.core.documents import DEFAULT_MAX_BYTES, document_text
 from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
+
+if TYPE_CHECKING:
+    from bot.config import Shards
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="instead: answered/refused shares and ROC AUC with each question's "
                          "article present and removed")
 
-    sub.add_parser("run", parents=[common], help="start the Discord bot (token from DISCORD_TOKEN)")
+    run = sub.add_parser("run", parents=[common],
+                         help="start the Discord bot (token from DISCORD_TOKEN)")
+    run.add_argument("--shard-count", type=_shard_count, metavar="N",
+                     help="total gateway shards over all processes (default: bot.yaml's "
+                          "`shards`, else the count Discord recommends)")
+    run.add_argument("--shard-ids", type=_shard_ids, metavar="ID,ID",
+                     help="the shards this process runs, e.g. 0,1 (default: all of them)")
 
     gaps = sub.add_parser("gaps", parents=[common],
                           help="questions the documents did not answer, most asked first")
@@ -94,6 +104,19 @@ def _top_k(text: str) -> int:
     if not lo <= value <= hi:
         raise argparse.ArgumentTypeError(messages.BAD_TOP_K.format(lo=lo, hi=hi, text=text))
     return value
+
+
+def _shard_count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(messages.BAD_SHARD_COUNT.format(text=text))
+    return int(text)
+
+
+def _shard_ids(text: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(messages.BAD_SHARD_IDS.format(text=text))
+    return tuple(int(part) for part in parts)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -208,10 +231,30 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         # Never echo it: the message names the problem, not the value.
         raise UsageError(messages.TOKEN_MALFORMED)
     settings = _settings(args.config, required=True)
+    settings = replace(settings, shards=_run_shards(args, settings.shards))
     from bot.app import run
 
     run(settings, token)
     return 0
+
+
+def _run_shards(args: argparse.Namespace, configured: Shards | None) -> Shards | None:
+    """The command line's shards over bot.yaml's: --shard-ids alone takes bot.yaml's count."""
+    from bot.config import Shards
+
+    count = args.shard_count or (configured.count if configured else None)
+    if count is None:
+        if args.shard_ids is not None:
+            raise UsageError(messages.SHARD_IDS_NEED_COUNT)
+        return None
+    ids = args.shard_ids
+    if ids is None:
+        keep = configured is not None and args.shard_count in (None, configured.count)
+        ids = configured.ids if keep else tuple(range(count))
+    if len(set(ids)) < len(ids) or max(ids) >= count:
+        shown = ",".join(map(str, ids))
+        raise UsageError(messages.SHARD_IDS_OUTSIDE.format(ids=shown, last=count - 1, count=count))
+    return Shards(count, ids)
 
 
 def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:

@@ -26,13 +26,13 @@ from e2e.harness import (
 )
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
-from fakediscord import Intent, MessageFlag
+from fakediscord import Intent, MessageFlag, skip_identify_delay
 
 from bot import markdown, messages
-from bot.app import Redact, run
+from bot.app import Redact, build_bot, run
 from bot.cogs.state import AskedMemory, Cooldowns, Snapshot
 from bot.errors import UsageError
-from bot.library import Library
+from bot.library import Library, library_from_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -424,6 +424,25 @@ async def test_a_quote_links_to_its_source_without_a_preview(scene: Scene) -> No
 # --- connection ----------------------------------------------------------------------------------
 
 
+async def _quotebot_run(scene: Scene, *args: str) -> asyncio.subprocess.Process:
+    quotebot = Path(sys.executable).with_name("quotebot")
+    return await asyncio.create_subprocess_exec(
+        quotebot, "run", "--config", str(scene.root / "config"), *args,
+        env={**os.environ, **scene.server.env()}, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _stop(proc: asyncio.subprocess.Process, logs: dict[int, str],
+                how: signal.Signals = signal.SIGINT) -> None:
+    """Ctrl+C (or `how`) once, a clean exit expected; its log into logs[pid]."""
+    if proc.pid in logs:
+        return
+    proc.send_signal(how)
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    logs[proc.pid] = err.decode()
+    assert proc.returncode == 0, logs[proc.pid]
+
+
 async def test_quotebot_run_in_its_own_process_answers_without_message_content(
     tmp_path: Path,
 ) -> None:
@@ -434,11 +453,7 @@ async def test_quotebot_run_in_its_own_process_answers_without_message_content(
     scene = await open_scene(tmp_path)
     server = scene.server
     server.deny_intent(Intent.MESSAGE_CONTENT)
-    quotebot = Path(sys.executable).with_name("quotebot")
-    proc = await asyncio.create_subprocess_exec(
-        quotebot, "run", "--config", str(scene.root / "config"),
-        env={**os.environ, **server.env()}, stderr=asyncio.subprocess.PIPE,
-    )
+    proc, logs = await _quotebot_run(scene), {}
     try:
         await server.wait_until(lambda: server.commands and server.gateway.connected_sessions,
                                 20, what="the process to connect")
@@ -453,14 +468,90 @@ async def test_quotebot_run_in_its_own_process_answers_without_message_content(
         msg = await server.user_says(scene.general, scene.alice, f"!ask {QUESTION}")
         await silence(scene, msg)  # the bot cannot read it, so it cannot answer it
     finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl+C
-        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        await _stop(proc, logs)
         await close_scene(scene)
-    text = err.decode()
-    assert proc.returncode == 0, text
+    text = logs[proc.pid]
     warned = [line for line in text.splitlines() if messages.MESSAGE_CONTENT_HELP in line]
     assert len(warned) == 1 and "WARNING" in warned[0], text
     assert server.token not in text
+
+
+async def test_two_shard_processes_each_answer_only_their_guilds(tmp_path: Path) -> None:
+    """`quotebot run --shard-count 2 --shard-ids 0` and `--shard-ids 1` side by side: a
+    question in a guild of either shard is answered exactly once, a DM once; with shard 1's
+    process stopped its guild goes unanswered while shard 0's guild and DMs still are, so
+    each answer came from the process holding the guild's shard."""
+    scene = await open_scene(tmp_path)
+    server, alice = scene.server, scene.alice
+    places = []
+    for shard in (0, 1):
+        guild = server.add_guild(f"Shard {shard}", shard=(shard, 2))
+        server.add_member(guild, alice)
+        places.append((guild, server.add_text_channel(guild, f"on-shard-{shard}")))
+    dm = server.dm_channel(alice)
+
+    def connected(shard: int) -> bool:
+        return any(s.shard == (shard, 2) for s in server.gateway.connected_sessions)
+
+    async def answered_once(channel) -> None:
+        msg = await server.user_says(channel, alice, f"!ask {QUESTION}")
+        check(scene, await replies(scene, msg, channel))
+        await asyncio.sleep(0.5)  # a second process's answer would be in by now
+        assert len(server.records(after=msg)) == 1, server.records(after=msg)
+
+    procs, logs = [], {}
+    try:
+        for shard in (0, 1):  # one after the other: the first builds the index the second loads
+            procs.append(await _quotebot_run(scene, "--shard-count", "2", "--shard-ids",
+                                             str(shard)))
+            await server.wait_until(lambda shard=shard: connected(shard), 30,
+                                    what=f"shard {shard}'s process to connect")
+        assert server.identify_count == 2 and server.commands  # shard 0's process synced
+        for guild, channel in places:
+            await answered_once(channel)
+            inter, recs = await slash_ask(scene, guild, channel, alice)
+            check(scene, recs)
+            await asyncio.sleep(0.3)
+            assert [c.status for c in inter.callbacks] == [200]  # not acknowledged twice
+        await answered_once(dm)
+        await _stop(procs[1], logs, signal.SIGTERM)  # as systemd or docker stop it
+        await server.wait_until(lambda: not connected(1), 10, what="shard 1 to go")
+        msg = await server.user_says(places[1][1], alice, f"!ask {QUESTION}")
+        await silence(scene, msg, 1.0)
+        await answered_once(places[0][1])
+        await answered_once(dm)
+    finally:
+        for proc in procs:
+            await _stop(proc, logs)
+        await close_scene(scene)
+    texts = [logs[proc.pid] for proc in procs]
+    assert all(server.token not in text for text in texts)
+    assert "on shard(s) 0 of 2" in texts[0] and "on shard(s) 1 of 2" in texts[1]
+
+
+async def test_without_shard_settings_it_runs_discords_recommended_count(tmp_path: Path) -> None:
+    """No `shards` in bot.yaml: the bot asks GET /gateway/bot and runs every recommended shard
+    in its one process, so guilds of both shards and DMs are answered."""
+    scene = await open_scene(tmp_path)
+    server, alice = scene.server, scene.alice
+    server.recommended_shards = 2
+    places = []
+    for shard in (0, 1):
+        guild = server.add_guild(f"Shard {shard}", shard=(shard, 2))
+        server.add_member(guild, alice)
+        places.append(server.add_text_channel(guild, f"on-shard-{shard}"))
+    library = await asyncio.to_thread(library_from_settings, scene.settings)
+    scene.bot = build_bot(scene.settings, library, env=server.env(), guild_ready_timeout=0.1)
+    skip_identify_delay(scene.bot)  # discord.py waits 5 s before each further shard's IDENTIFY
+    scene.task = asyncio.create_task(scene.bot.start(server.token))
+    try:
+        await asyncio.wait_for(scene.bot.wait_until_ready(), 10)
+        assert scene.bot.shard_count == 2 and sorted(scene.bot.shards) == [0, 1]
+        assert sorted(s.shard for s in server.gateway.connected_sessions) == [(0, 2), (1, 2)]
+        for channel in [*places, server.dm_channel(alice)]:
+            check(scene, await say(scene, channel, alice, f"!ask {QUESTION}"))
+    finally:
+        await close_scene(scene)
 
 
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:

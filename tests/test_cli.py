@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,37 @@ def test_run_when_discord_cannot_be_reached_is_one_line() -> None:
     assert proc.returncode == 2, proc.stderr
     assert "cannot reach Discord at http://127.0.0.1:9/api/v10" in proc.stderr
     assert "Traceback" not in proc.stderr and token not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--shard-count", "0"], "--shard-count: must be a whole number of shards, 1 or more, got '0'"),
+    (["--shard-count", "-2"], "must be a whole number of shards, 1 or more, got '-2'"),
+    (["--shard-count", "2", "--shard-ids", "2"],
+     "--shard-ids 2 must be distinct ids from 0 to 1 (the shard count is 2)"),
+    (["--shard-count", "3", "--shard-ids", "0,0"], "--shard-ids 0,0 must be distinct ids"),
+    (["--shard-count", "2", "--shard-ids", "0;1"], "--shard-ids: must be shard ids"),
+    (["--shard-ids", "0"], "--shard-ids needs the total number of shards: pass --shard-count N"),
+])
+def test_run_with_bad_shards_is_a_usage_error(
+    args: list[str], error: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Discord unreachable: a check that let these through would say so instead.
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.shard-test-token.abc")
+    monkeypatch.setenv("DISCORD_API_BASE_URL", "http://127.0.0.1:9/api/v10")
+    assert main(["run", "--config", str(ROOT / "config"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("quotebot: ") and error in err and len(err.splitlines()) == 1, err
+
+
+def test_run_shard_ids_alone_take_the_count_from_bot_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    with (tmp_path / "config" / "bot.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("shards: {count: 3}\n")
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.shard-test-token.abc")
+    assert main(["run", "--config", str(tmp_path / "config"), "--shard-ids", "1,3"]) == 2
+    assert "--shard-ids 1,3 must be distinct ids from 0 to 2 (the shard count is 3)" in (
+        capsys.readouterr().err)

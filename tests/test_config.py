@@ -32,6 +32,7 @@ from bot.config import (
     MAX_FILE_BYTES,
     CollectionSettings,
     Cooldown,
+    Shards,
     check_config,
     load_settings,
 )
@@ -352,6 +353,15 @@ def test_dm_settings(project: Path) -> None:
     assert dm.guild_id is None and dm.channels is None
     assert dm.cooldown == Cooldown(rate=1, per=60.0)
     assert dm.prefix == "!"
+
+
+def test_shards_default_to_every_id_of_the_count(project: Path) -> None:
+    assert load(project).shards is None  # not set: Discord's recommended count at connect
+    add_to_bot_yaml(project, "shards: {count: 3}\n")
+    assert load(project).shards == Shards(3, (0, 1, 2))
+    text = (project / "config" / "bot.yaml").read_text(encoding="utf-8")
+    write(project, "bot.yaml", text.replace("{count: 3}", "{count: 4, ids: [3, 1]}"))
+    assert load(project).shards == Shards(4, (3, 1))
 
 
 def test_settings_are_frozen(project: Path) -> None:

@@ -65,14 +65,14 @@ async def world() -> AsyncIterator[World]:
             yield World(server, guild, chan, alice, bob)
 
 
-def make_bot(*, message_content: bool = True) -> commands.Bot:
+def make_bot(*, message_content: bool = True, **options: int) -> commands.Bot:
     intents = discord.Intents.default()
     intents.message_content = message_content
     return commands.Bot(command_prefix="!", intents=intents, help_command=None,
-                        guild_ready_timeout=0.05)
+                        guild_ready_timeout=0.05, **options)
 
 
-def echo_bot(**kwargs: bool) -> commands.Bot:
+def echo_bot(**kwargs: int) -> commands.Bot:
     bot = make_bot(**kwargs)
 
     @bot.command()
@@ -372,3 +372,75 @@ async def test_unknown_routes_and_missing_auth_are_refused(world: World) -> None
     with pytest.raises(AssertionError, match="audit-logs"):
         server.assert_healthy()  # what leaving `async with FakeDiscord()` runs
     server.problems.clear()
+
+
+# --- shards --------------------------------------------------------------------------------------
+
+
+def shard_bot(shard_id: int, count: int, seen: list[tuple[int, str]]) -> commands.Bot:
+    """echo_bot connected as one shard of `count`; records (shard, what) it receives."""
+    bot = echo_bot(shard_id=shard_id, shard_count=count)
+    add_commands(bot)
+
+    @bot.listen()
+    async def on_message(message: discord.Message) -> None:
+        seen.append((shard_id, f"message {message.content}"))
+
+    @bot.listen("on_interaction")
+    async def noted(interaction: discord.Interaction) -> None:
+        seen.append((shard_id, f"interaction {interaction.guild_id}"))
+
+    return bot
+
+
+async def test_each_shard_gets_only_its_guilds_and_dms_go_to_shard_0(world: World) -> None:
+    server, alice = world.server, world.alice
+    g0, g1 = server.add_guild("S0", shard=(0, 2)), server.add_guild("S1", shard=(1, 2))
+    c0, c1 = server.add_text_channel(g0, "zero"), server.add_text_channel(g1, "one")
+    for guild in (g0, g1, world.guild):
+        server.add_member(guild, alice)
+    seen: list[tuple[int, str]] = []
+    one = shard_bot(1, 2, seen)
+    async with run_client(shard_bot(0, 2, seen), server) as _, run_client(one, server):
+        assert sorted(s.shard for s in server.gateway.connected_sessions) == [(0, 2), (1, 2)]
+        on = {g.id: (g.id >> 22) % 2 for g in (g0, g1, world.guild)}
+        assert on[g0.id] == 0 and on[g1.id] == 1
+        assert {g.id for g in one.guilds} == {g for g, s in on.items() if s == 1}
+        for channel, shard in [(c0, 0), (c1, 1), (server.dm_channel(alice), 0)]:
+            seen.clear()
+            msg = await server.user_says(channel, alice, f"!echo to {channel.id}")
+            assert (await server.wait_for_reply(msg)).content == f"to {channel.id}"
+            await asyncio.sleep(0.1)  # a second reply or a stray delivery would show now
+            assert len(server.records(after=msg)) == 1
+            # the question and the bot's own reply, both to the shard holding the place only
+            assert seen == [(shard, f"message !echo to {channel.id}"),
+                            (shard, f"message to {channel.id}")]
+        for guild, channel, shard in [(g0, c0, 0), (g1, c1, 1)]:
+            seen.clear()
+            inter = await server.slash(guild, channel, alice, "admin who")
+            await server.wait_for_reply(inter)
+            assert seen == [(shard, f"interaction {guild.id}")] and len(inter.callbacks) == 1
+
+
+async def test_an_unsharded_auto_sharded_bot_takes_the_recommended_count(world: World) -> None:
+    server = world.server
+    server.recommended_shards = 2
+    g0, g1 = server.add_guild("S0", shard=(0, 2)), server.add_guild("S1", shard=(1, 2))
+    bot = commands.AutoShardedBot(command_prefix="!", intents=discord.Intents.default(),
+                                  guild_ready_timeout=0.05)
+    skip_identify_delay(bot)  # discord.py waits 5 s before each further shard's IDENTIFY
+    async with run_client(bot, server):
+        assert bot.shard_count == 2 and sorted(bot.shards) == [0, 1]
+        assert {g.id for g in bot.guilds} == {world.guild.id, g0.id, g1.id}
+        assert sorted(s.shard for s in server.gateway.connected_sessions) == [(0, 2), (1, 2)]
+    assert [r.path for r in server.requests if r.path.startswith("/gateway")] == ["/gateway/bot"]
+
+
+async def test_a_shard_outside_the_count_is_closed_with_4010(world: World) -> None:
+    bot = echo_bot(shard_id=2, shard_count=2)
+    try:
+        with pytest.raises(discord.ConnectionClosed):
+            await asyncio.wait_for(bot.start(world.server.token), 5)
+    finally:
+        await bot.close()
+    assert world.server.gateway.close_codes == [4010]

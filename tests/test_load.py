@@ -38,3 +38,14 @@ def test_the_load_script_fails_when_memory_grows_past_its_bound(capsys) -> None:
     assert status == 1, out
     assert "memory: round 1 -> round 2" in out and "GROWS" in out, out
     assert "lost 0, doubled 0" in out, out
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_short_load_over_two_shard_processes_loses_and_doubles_nothing(
+    tmp_path: Path,
+) -> None:
+    load = _bench_load()
+    (result,) = await load.run(total=60, seconds=3.0, rounds=1, root=tmp_path, shards=2)
+    assert result.lost == [] and result.doubled == [] and result.http_errors == 0
+    assert sum(result.replies.values()) == 60 and result.replies["answer"]
+    assert result.rss_after > 0  # the two processes' RSS, read while they run

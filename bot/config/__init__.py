@@ -11,7 +11,7 @@ laughs") are refused without being constructed.
 from __future__ import annotations
 
 from bot.config.load import check_config, load_settings
-from bot.config.settings import CollectionSettings, Cooldown, GuildSettings, Settings
+from bot.config.settings import CollectionSettings, Cooldown, GuildSettings, Settings, Shards
 from bot.config.yamlfile import MAX_FILE_BYTES
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Cooldown",
     "GuildSettings",
     "Settings",
+    "Shards",
     "check_config",
     "load_settings",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,13 +16,16 @@ from bot.config.guilds import (
     _cooldown,
     _guild_layer,
 )
+from bot.config.retrieval import _retrieval
 from bot.config.settings import (
     CollectionSettings,
     Cooldown,
     GapSettings,
+    Shards,
     UploadSettings,
     _shown,
 )
+from bot.config.shards import _shards
 from bot.config.values import (
     _ID_EXAMPLE,
     _as_snowflake,
@@ -33,14 +35,12 @@ from bot.config.values import (
     _read,
     _Section,
     _Spot,
-    _text,
     _whole,
     _work_folder,
 )
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
 from bot.core.extract.model import Limits
-from bot.core.model import TOP_K_RANGE
 
 MAX_BYTES = (1024, 1024**3)
 # documents: keys bounding a PDF, HTML or DOCX file's extraction (bot/core/extract/model.py
@@ -54,31 +54,9 @@ _EXTRACT_LIMITS: dict[str, tuple[float, float]] = {
 DEFAULT_INDEX_DIR = ".quotebot-cache"
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _COLLECTIONS_EXAMPLE = "`collections: {seeds: {folders: [seeds], visibility: public}}`"
-# Sane ranges of the retrieval knobs; a knob not listed gets _ANY_RANGE.
-_RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
-    "k1": (0, 10),
-    "b": (0, 1),
-    "epsilon": (0, 1),
-    "top_k": TOP_K_RANGE,
-    "threshold": (0, 1),
-    "neighbour_weight": (0, 1),
-    "paragraph_terms": (0, 10),
-    "title_terms": (0, 10),
-    "type_weight": (0, 1),
-    "type_candidates": (1, 1_000),
-    "diversity": (0, 1),
-    "diversity_coverage": (0, 1),
-    "candidates": (1, 10_000),
-    "spelling_weight": (0, 1),
-    "derived_weight": (0, 1),
-    "spelling_rare": (0, 1_000_000),
-    "rerank": (0, 1_000),
-    "common_postings": (0, 100_000_000),
-}
-_ANY_RANGE = (0, 1_000_000)
 _TOP_KEYS = (
     "collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir",
-    "state_dir", "uploads", "gaps",
+    "state_dir", "uploads", "gaps", "shards",
 )
 _SECTION_EXAMPLES = {
     "documents": "`documents: {max_bytes: 20971520}`",
@@ -87,6 +65,7 @@ _SECTION_EXAMPLES = {
     "defaults": '`defaults: {prefix: "!", top_k: 3}`',
     "dms": "`dms: {enabled: true}`",
     **stateyaml.EXAMPLES,
+    "shards": "`shards: {count: 2, ids: [0]}`",
 }
 
 
@@ -104,6 +83,7 @@ class _Global:
     index_dir: Path | None = None
     dms_enabled: bool = True
     dms_cooldown: Cooldown = _BUILTIN_COOLDOWN
+    shards: Shards | None = None
     defaults: dict[str, Any] = field(default_factory=lambda: dict(_BUILTIN_DEFAULTS))
     state_dir: Path | None = None
     uploads: UploadSettings = field(default_factory=UploadSettings)
@@ -134,6 +114,7 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         "dms": lambda s: _dms(s, glob),
         "uploads": lambda s: _keep(glob, "uploads", stateyaml.parse_uploads(s)),
         "gaps": lambda s: _keep(glob, "gaps", stateyaml.parse_gaps(s)),
+        "shards": lambda s: setattr(glob, "shards", _shards(s)),
     }
     for key, parse in sections.items():
         if key in top and (sec := top.section(key, _SECTION_EXAMPLES[key])) is not None:
@@ -287,56 +268,6 @@ def _documents(sec: _Section, glob: _Global) -> None:
         value = check(sec.spot(name), sec[name], lo, hi, example)
         if value is not _BAD:
             glob.extract_limits[name] = value
-
-
-def _retrieval(sec: _Section | None) -> Any:
-    # The engine owns the knobs: every field of RetrievalSettings is a key here, so the two
-    # cannot drift. Imported late so that `import bot.config` stays light.
-    from bot.core.model import RetrievalSettings
-
-    if sec is None:
-        return RetrievalSettings()
-    knobs = _knobs(RetrievalSettings)
-    sec.only(tuple(knobs))
-    values: dict[str, Any] = {}
-    for name, default in knobs.items():
-        if name not in sec:
-            continue
-        spot, value = sec.spot(name), sec[name]
-        lo, hi = _RETRIEVAL_RANGES.get(name, _ANY_RANGE)
-        example = f"`{name}: {_got(default) if isinstance(default, bool) else default}`"
-        if isinstance(default, bool):
-            values[name] = _flag(spot, value, example)
-        elif isinstance(default, int):
-            values[name] = _whole(spot, value, lo, hi, example)
-        elif isinstance(default, float):
-            values[name] = _number(spot, value, lo, hi, example)
-        else:
-            values[name] = _text(spot, value, example)
-    if not _all_good(*values.values()):
-        return _BAD
-    try:
-        return RetrievalSettings(**values)
-    except (TypeError, ValueError) as exc:
-        sec.file.add(
-            sec.data.line, sec.path, f"the retrieval settings do not fit together ({exc}): fix them"
-        )
-        return _BAD
-
-
-def _knobs(cls: type) -> dict[str, bool | int | float | str]:
-    """The fields of cls that YAML can set: those whose default is a bool, int, float or str."""
-    knobs = {}
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            continue
-        if f.init and isinstance(default, bool | int | float | str):
-            knobs[f.name] = default
-    return knobs
 
 
 def _aliases(sec: _Section) -> dict[str, tuple[str, ...]]:

@@ -104,6 +104,7 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         default_collections=selection,
         guilds=MappingProxyType({g: resolve(g, layer) for g, layer in sorted(layers.items())}),
         state_dir=glob.state_dir or root / DEFAULT_STATE_DIR,
+        shards=glob.shards,
     )
 
 

@@ -47,6 +47,16 @@ class Cooldown:
 
 
 @dataclass(frozen=True)
+class Shards:
+    """The gateway shards one process runs: `ids` out of `count`. Discord sends a guild's
+    events to shard (guild_id >> 22) % count and DMs to shard 0, so processes that together
+    run every id serve every guild once."""
+
+    count: int
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class CollectionSettings:
     name: str
     folders: tuple[Path, ...]  # absolute, symlinks resolved, all inside the project root
@@ -96,6 +106,7 @@ class Settings:
     state_dir: Path = Path(".quotebot-state")
     # Collections of moderators' uploads, by the guild that owns them: quotable there only.
     owned: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)
+    shards: Shards | None = None  # None: Discord's recommended count, all in this process
 
     def for_guild(self, guild_id: int | None) -> GuildSettings:
         """The settings of a guild (its file, else the defaults); None gives the DM settings."""
@@ -147,6 +158,8 @@ class Settings:
             "index_dir": _shown(self.index_dir, self.root),
             "state_dir": _shown(self.state_dir, self.root),
             "guilds": {str(g): _guild_json(s) for g, s in sorted(self.guilds.items())},
+            "shards": None if self.shards is None else {
+                "count": self.shards.count, "ids": list(self.shards.ids)},
         }
 
     def redacted_for(self, guild_id: int | None) -> dict:

@@ -9,16 +9,20 @@ only show in production fails a test:
   buttons, labels 80, custom ids 100), an empty message with 50006, a first callback later
   than `interaction_deadline` (3 s) with 404/10062. An unknown route answers 404 and fails the
   test (`assert_healthy`, run on leaving `async with`).
-- Gateway: READY and GUILD_CREATE, messages (blank without the Message Content intent unless
-  the bot is mentioned or it is a DM), interactions; RESUME replays what a dropped connection
-  missed; close code 4014.
+- Gateway: GET /gateway/bot (url and `recommended_shards`), READY and GUILD_CREATE, messages
+  (blank without the Message Content intent unless the bot is mentioned or it is a DM),
+  interactions; RESUME replays what a dropped connection
+  missed; close codes 4010 (a shard outside the count) and 4014. Shards: IDENTIFY's
+  `[shard_id, shard_count]` picks the guilds a session gets, `(guild_id >> 22) % shard_count`
+  (GUILD_CREATE, messages and interactions of a guild go only there; DMs to shard 0);
+  `add_guild(name, shard=(i, n))` places a guild on a shard.
 - Faults: `fail_next` (429 with Via and retry_after, or 5xx), `drop_gateway`,
   `refuse_next_resume`, `send_reconnect`, `deny_intent`.
 - Users act with `user_says`, `slash`, `click` (and `interact` for a hand-built interaction);
   `server.sent` records every bot write with its pings under Discord's mention rules.
 
 Not served: attachments, reactions, edits, selects, modals, autocomplete, context menus,
-channel permission overwrites, zstd, sharding. Point the bot at it with `server.env()`
+channel permission overwrites, zstd. Point the bot at it with `server.env()`
 (DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL, DISCORD_TOKEN); a plain discord.py client with
 `point_discord_at(server)`.
 """

@@ -1,5 +1,7 @@
 """The fake gateway (websocket): HELLO, IDENTIFY -> READY and GUILD_CREATE, heartbeats,
-dispatches, and the faults a bot must survive: a dropped connection (RESUME replays what was
+dispatches routed by shard (a guild's events go only to the session whose IDENTIFY named
+the shard holding it, `(guild_id >> 22) % shard_count`; DMs go to shard 0), and the faults a
+bot must survive: a dropped connection (RESUME replays what was
 missed), a refused RESUME (the bot IDENTIFYs again), RECONNECT, and close code 4014 (a
 privileged intent the portal did not grant). A bad token never gets here: REST refuses it."""
 
@@ -24,7 +26,12 @@ log = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, INVALID_SESSION, HELLO, HEARTBEAT_ACK = (
     0, 1, 2, 6, 7, 9, 10, 11)
-DISALLOWED_INTENTS = 4014
+INVALID_SHARD, DISALLOWED_INTENTS = 4010, 4014
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a guild's events (Discord's sharding formula)."""
+    return (guild_id >> 22) % shard_count
 
 
 @dataclass(eq=False)
@@ -33,10 +40,16 @@ class Session:
 
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count) from IDENTIFY
     seq: int = 0
     backlog: list[dict[str, Any]] = field(default_factory=list)
     conn: Connection | None = None
     alive: bool = True
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Does this session receive the events of guild_id (None: a DM, shard 0's)?"""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else shard_of(guild_id, count))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
@@ -93,9 +106,11 @@ class Gateway:
     def connected_sessions(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.alive and s.conn and s.conn.open]
 
-    async def dispatch(self, event: str, data: Any, intent: int = 0) -> None:
-        """To every live session with `intent`; `data` may be a function of the session."""
-        for session in [s for s in self.sessions.values() if s.alive]:
+    async def dispatch(self, event: str, data: Any, intent: int = 0, *,
+                       guild_id: int | None) -> None:
+        """To every live session with `intent` whose shard holds guild_id (None: a DM);
+        `data` may be a function of the session."""
+        for session in [s for s in self.sessions.values() if s.alive and s.holds(guild_id)]:
             if intent and not session.intents & intent:
                 continue
             await self.event(session, event, data(session) if callable(data) else data)
@@ -156,11 +171,17 @@ class Gateway:
         if intents & Intent.PRIVILEGED & ~server.granted_intents:
             await self.close(conn, DISALLOWED_INTENTS)
             return
-        session = Session(secrets.token_hex(16), intents, conn=conn)
+        shard_id, count = d.get("shard") or (0, 1)
+        if not 0 <= shard_id < count:
+            await self.close(conn, INVALID_SHARD)
+            return
+        session = Session(secrets.token_hex(16), intents, (shard_id, count), conn=conn)
         self.sessions[session.id] = conn.session = session
         self.identify_count += 1
-        guilds = [g for g in server.guilds.values() if server.bot_user.id in g.members]
+        guilds = [g for g in server.guilds.values()
+                  if server.bot_user.id in g.members and session.holds(g.id)]
         await self.event(session, "READY", {
+            "shard": [shard_id, count],
             "v": 10, "user": server.bot_user.payload(), "session_id": session.id,
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "resume_gateway_url": server.gateway_url + "resume/", "private_channels": [],

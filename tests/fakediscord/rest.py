@@ -83,6 +83,7 @@ class Rest:
             for method, path, handler, auth in [
                 ("GET", "/users/@me", self.me, True),
                 ("GET", "/oauth2/applications/@me", self.application, True),
+                ("GET", "/gateway/bot", self.gateway_bot, True),
                 ("PUT", app, self.put_commands, True),
                 ("POST", "/channels/{channel}/messages", self.create_message, True),
                 ("POST", "/interactions/{id}/{token}/callback", self.callback, False),
@@ -135,6 +136,12 @@ class Rest:
         return {"id": str(s.application_id), "name": s.bot_user.username, "icon": None,
                 "description": "", "bot_public": True, "bot_require_code_grant": False,
                 "verify_key": "0" * 64, "flags": 0, "owner": s.owner.payload(), "team": None}
+
+    async def gateway_bot(self, params: dict[str, str], body: Any) -> Any:
+        s = self.s
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return {"url": s.gateway_url, "shards": s.recommended_shards,
+                "session_start_limit": limit}
 
     async def put_commands(self, params: dict[str, str], body: Any) -> Any:
         s = self.s

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .gateway import RECONNECT, Gateway
+from .gateway import RECONNECT, Gateway, shard_of
 from .limits import INVALID_FORM_BODY, DiscordHTTPError
 from .model import (
     EVERYONE,
@@ -49,15 +49,17 @@ class UnrealisticAction(AssertionError):
 
 class FakeDiscord:
     """`interaction_deadline`: seconds a bot has for its first callback (Discord: 3).
-    `granted_intents`: the privileged intents the developer portal grants (see deny_intent)."""
+    `granted_intents`: the privileged intents the developer portal grants (see deny_intent).
+    `recommended_shards`: the shard count GET /gateway/bot recommends."""
 
     def __init__(self, *, heartbeat_interval: int = 41250, interaction_deadline: float = 3.0,
-                 granted_intents: int = Intent.PRIVILEGED) -> None:
+                 granted_intents: int = Intent.PRIVILEGED, recommended_shards: int = 1) -> None:
         self.snowflake = Snowflakes()
         self.token = f"fake.{secrets.token_urlsafe(18)}"
         self.heartbeat_interval = heartbeat_interval
         self.interaction_deadline = interaction_deadline
         self.granted_intents = granted_intents
+        self.recommended_shards = recommended_shards
         self.bot_user = User(self.snowflake(), "quotebot", bot=True)
         self.application_id = self.bot_user.id
         self.owner = User(self.snowflake(), "owner")
@@ -138,9 +140,15 @@ class FakeDiscord:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str) -> Guild:
-        """A guild with @everyone, its owner, and the bot with its managed role."""
-        guild = Guild(self.snowflake(), name, self.owner.id)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A guild with @everyone, its owner, and the bot with its managed role; `shard`
+        (shard id, shard count): an id whose guild lands on that shard."""
+        guild_id = self.snowflake()
+        if shard is not None:
+            # A later timestamp part by under `count` ms moves the id onto the shard.
+            shard_id, count = shard
+            guild_id += ((shard_id - shard_of(guild_id, count)) % count) << 22
+        guild = Guild(guild_id, name, self.owner.id)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", Perm.EVERYONE)
         bot_role = Role(self.snowflake(), guild.id, self.bot_user.username, bot_id=self.bot_user.id)
         guild.roles[bot_role.id] = bot_role
@@ -336,7 +344,7 @@ class FakeDiscord:
         inter.payload = payload
         self.interactions[inter.id] = self.interactions_by_token[inter.token] = inter
         inter.dispatched_at = self.now()
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=inter.guild_id)
         return inter
 
     # --- what the bot writes ---------------------------------------------------------------------
@@ -426,7 +434,7 @@ class FakeDiscord:
                                                         & Intent.MESSAGE_CONTENT))
 
         intent = Intent.GUILD_MESSAGES if msg.guild_id else Intent.DIRECT_MESSAGES
-        await self.gateway.dispatch("MESSAGE_CREATE", shaped, intent)
+        await self.gateway.dispatch("MESSAGE_CREATE", shaped, intent, guild_id=msg.guild_id)
 
     # --- reading what happened -------------------------------------------------------------------
 
