@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
+from bot.core.spelling import ranges
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,90 @@ class BM25Index:
         return cls(vocab, indptr, doc_ids, weights, idf, lengths.astype(np.int32), params,
                    fwd_indptr, fwd_terms)
 
+    def spliced(
+        self, keep: np.ndarray, new_terms: Sequence[str], term_ids: np.ndarray,
+        lengths: np.ndarray,
+    ) -> BM25Index:
+        """A new index: this one's passages where keep is True (renumbered in order), then
+        new passages, given as their flat term ids into the vocabulary extended by new_terms
+        and their term counts, without re-analysing the kept ones. Each term's postings stay
+        ascending (the new passages' ids come last). df and IDF count exactly the passages
+        the result holds; the new passages' weights use this index's average passage length
+        (BM25's avgdl) as the kept ones do, until reweighted() folds in the new average.
+        Costs a few passes over the postings arrays, nothing per term."""
+        vocab = dict(self.vocab)
+        for term in new_terms:
+            vocab.setdefault(term, len(vocab))
+        n_terms, old_terms = len(vocab), len(self.vocab)
+        doc_ids, weights, indptr = self.doc_ids, self.weights, self.indptr
+        fwd_terms, fwd_counts = self.fwd_terms, np.diff(self.fwd_indptr)
+        doc_len = self.doc_len
+        if not keep.all():
+            # The removed postings are found through the forward index (a removed passage's
+            # terms), so the postings arrays are only copied, not searched.
+            gone = np.flatnonzero(~keep)
+            rows = ranges(self.fwd_indptr[gone], self.fwd_indptr[gone + 1])
+            gone_terms = self.fwd_terms[rows]
+            at = self._positions(gone_terms, np.repeat(gone, fwd_counts[gone]))
+            alive = np.ones(len(doc_ids), dtype=bool)
+            alive[at] = False
+            new_id = (np.cumsum(keep) - 1).astype(np.int32)
+            doc_ids, weights = new_id[doc_ids[alive]], weights[alive]
+            indptr = indptr - np.r_[0, np.cumsum(np.bincount(gone_terms, minlength=old_terms))]
+            fwd_terms = np.delete(fwd_terms, rows)
+            fwd_counts, doc_len = fwd_counts[keep], doc_len[keep]
+        n_kept, n_new = len(doc_len), len(lengths)
+        k1, b = self.params["k1"], self.params["b"]
+        avgdl = self.params["avgdl"] or (float(np.mean(lengths)) if n_new else 0.0)
+        terms, docs, tf = _pairs(term_ids, lengths)
+        norm = k1 * (1 - b + b * lengths / avgdl) if avgdl else np.full(n_new, k1)
+        # Each new posting goes at the end of its term's kept postings (np.insert keeps the
+        # order of equal positions, and the pairs come sorted by term, then passage).
+        ends = np.r_[indptr, np.full(n_terms - old_terms, indptr[-1])]
+        at = ends[terms + 1]
+        doc_ids = np.insert(doc_ids, at, (docs + n_kept).astype(np.int32))
+        weights = np.insert(weights, at, tf * (k1 + 1) / (tf + norm[docs]))
+        df = np.diff(ends) + np.bincount(terms, minlength=n_terms)
+        indptr = np.r_[0, np.cumsum(df)].astype(np.int64)
+        by_passage = np.lexsort((terms, docs))
+        fwd_terms = np.concatenate((fwd_terms, terms[by_passage].astype(np.int32)))
+        fwd_counts = np.concatenate((fwd_counts, np.bincount(docs, minlength=n_new)))
+        fwd_indptr = np.r_[0, np.cumsum(fwd_counts)].astype(np.int64)
+        doc_len = np.concatenate((doc_len, lengths.astype(np.int32)))
+        idf = _okapi_idf(df, n_kept + n_new, self.params["epsilon"])
+        return type(self)(vocab, indptr, doc_ids, weights, idf, doc_len, dict(self.params),
+                          fwd_indptr, fwd_terms)
+
+    def _positions(self, terms: np.ndarray, passages: np.ndarray) -> np.ndarray:
+        """Where the posting of each (term, passage) pair is in doc_ids (the pairs exist)."""
+        order = np.lexsort((passages, terms))
+        terms, passages = terms[order], passages[order]
+        firsts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]])
+        out = np.empty(len(terms), dtype=np.int64)
+        for lo, hi in zip(firsts.tolist(), np.r_[firsts[1:], len(terms)].tolist(), strict=True):
+            t = int(terms[lo])
+            start = int(self.indptr[t])
+            ids = self.doc_ids[start : int(self.indptr[t + 1])]
+            out[lo:hi] = start + np.searchsorted(ids, passages[lo:hi])
+        return out
+
+    def reweighted(self) -> BM25Index:
+        """This index with every weight computed for its present average passage length: what
+        from_arrays gives over the same passages. A term's count in a passage is recovered
+        from its weight (the BM25 formula solved for tf), so nothing is re-analysed."""
+        k1, b, old = self.params["k1"], self.params["b"], self.params["avgdl"]
+        doc_len = self.doc_len.astype(np.float64)
+        avgdl = float(doc_len.sum() / len(doc_len)) if len(doc_len) else 0.0
+        if not old or not avgdl or avgdl == old:
+            return self
+        before = (k1 * (1 - b + b * doc_len / old))[self.doc_ids]
+        tf = np.rint(self.weights * before / (k1 + 1 - self.weights))
+        after = (k1 * (1 - b + b * doc_len / avgdl))[self.doc_ids]
+        weights = tf * (k1 + 1) / (tf + after)
+        return type(self)(self.vocab, self.indptr, self.doc_ids, weights, self.idf,
+                          self.doc_len, {**self.params, "avgdl": avgdl}, self.fwd_indptr,
+                          self.fwd_terms)
+
     # --- search --------------------------------------------------------------------------
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -257,6 +342,16 @@ class BM25Index:
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0)
+
+
+def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(term, passage, count) of every distinct term of every passage, by term then passage."""
+    n = max(len(lengths), 1)
+    keys = term_ids.astype(np.int64) * n + np.repeat(np.arange(len(lengths)), lengths)
+    keys.sort()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    tf = np.diff(np.r_[starts, len(keys)]).astype(np.float64)
+    return keys[starts] // n, keys[starts] % n, tf
 
 
 def _okapi_idf(df: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
