@@ -107,14 +107,25 @@ def build_library(
         return _library(corpus, skipped, retrieval, aliases)
     key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes)
     files, skipped = _scan(folders, max_bytes)
-    kept = previous.segments if previous is not None else None
-    segments = kept if kept is not None and kept.key == key else _load(index_dir, key, max_bytes)
+    segments = previous.segments if previous is not None else None
+    if segments is None or not _still_saved(segments, index_dir, key):
+        segments = _load(index_dir, key, max_bytes)
     if segments is None:
         documents, skipped = load_documents(folders, max_bytes)
         digests = [files[(d.collection, d.rel)].digest for d in documents]
         corpus = _build(documents, folders, retrieval, digests, announce=True)
         segments = _save_main(corpus, index_dir, key)
         return _library(corpus, skipped, retrieval, aliases, segments)
+    segments = _up_to_date(segments, files, skipped, folders, index_dir, max_bytes)
+    return _library(segments.corpus, skipped, retrieval, aliases, segments)
+
+
+def _up_to_date(
+    segments: Segments, files: Mapping[DocKey, _Found], skipped: list[Skipped],
+    folders: Sequence[tuple[str, Path]], index_dir: Path, max_bytes: int,
+) -> Segments:
+    """segments with the documents added, changed or removed since read and saved (files
+    that cannot be read are added to skipped)."""
     started = time.perf_counter()
     found = segments_changes(segments.corpus, {k: f.digest for k, f in files.items()})
     added, digests = [], []
@@ -125,14 +136,14 @@ def build_library(
         else:
             added.append(document)
             digests.append(files[doc_key].digest)
-    if found.removed or added:
-        if len(found.removed) == len(segments.corpus.documents) and not added:
-            raise UsageError(NO_DOCUMENTS.format(folders=", ".join(str(f) for _, f in folders)))
-        segments = updated(segments, found.removed, added, digests, DEFAULT_ANALYZER)
-        log.info("updated the index in %.2fs: %d documents read, %d removed",
-                 time.perf_counter() - started, len(added), len(found.removed))
-        segments = _save_update(segments, index_dir)
-    return _library(segments.corpus, skipped, retrieval, aliases, segments)
+    if not (found.removed or added):
+        return segments
+    if len(found.removed) == len(segments.corpus.documents) and not added:
+        raise UsageError(NO_DOCUMENTS.format(folders=", ".join(str(f) for _, f in folders)))
+    segments = updated(segments, found.removed, added, digests, DEFAULT_ANALYZER)
+    log.info("updated the index in %.2fs: %d documents read, %d removed",
+             time.perf_counter() - started, len(added), len(found.removed))
+    return _save_update(segments, index_dir)
 
 
 def library_from_settings(
@@ -231,6 +242,15 @@ def _load(index_dir: Path, key: str, max_bytes: int) -> Segments | None:
     log.info("loaded the saved index of %d documents, %d passages from %s",
              len(corpus.documents), corpus.index.n_docs, index_dir)
     return Segments(corpus, key, main_id, len(main.documents), len(main.passages), delta)
+
+
+def _still_saved(segments: Segments, index_dir: Path, key: str) -> bool:
+    """Whether segments' main save is the one in index_dir for key (another process may have
+    merged a newer one there, or the config moved index_dir)."""
+    try:
+        return segments.key == key and store.main_id(index_dir, key) == segments.main_id
+    except store.StoreError:
+        return False
 
 
 def _save_main(corpus: Corpus, index_dir: Path, key: str) -> Segments | None:
