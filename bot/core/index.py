@@ -191,47 +191,46 @@ class BM25Index:
         for term in new_terms:
             vocab.setdefault(term, len(vocab))
         n_terms, old_terms = len(vocab), len(self.vocab)
-        doc_ids, weights, indptr = self.doc_ids, self.weights, self.indptr
-        fwd_terms, fwd_counts = self.fwd_terms, np.diff(self.fwd_indptr)
-        doc_len = self.doc_len
+        fwd_counts, doc_len, doc_ids = np.diff(self.fwd_indptr), self.doc_len, self.doc_ids
+        drop = fwd_drop = _NO_POSITIONS
+        removed_df = np.zeros(old_terms, dtype=np.int64)
         if not keep.all():
             # The removed postings are found through the forward index (a removed passage's
-            # terms), so the postings arrays are only copied, not searched.
+            # terms), so the postings arrays are only copied, never searched whole.
             gone = np.flatnonzero(~keep)
-            rows = ranges(self.fwd_indptr[gone], self.fwd_indptr[gone + 1])
-            gone_terms = self.fwd_terms[rows]
-            at = self._positions(gone_terms, np.repeat(gone, fwd_counts[gone]))
-            alive = np.ones(len(doc_ids), dtype=bool)
-            alive[at] = False
-            new_id = (np.cumsum(keep) - 1).astype(np.int32)
-            doc_ids, weights = new_id[doc_ids[alive]], weights[alive]
-            indptr = indptr - np.r_[0, np.cumsum(np.bincount(gone_terms, minlength=old_terms))]
-            fwd_terms = np.delete(fwd_terms, rows)
+            fwd_drop = ranges(self.fwd_indptr[gone], self.fwd_indptr[gone + 1])
+            gone_terms = self.fwd_terms[fwd_drop]
+            drop = np.sort(self._positions(gone_terms, np.repeat(gone, fwd_counts[gone])))
+            removed_df = np.bincount(gone_terms, minlength=old_terms)
+            doc_ids = (np.cumsum(keep) - 1).astype(np.int32)[doc_ids]  # kept ones renumbered
             fwd_counts, doc_len = fwd_counts[keep], doc_len[keep]
         n_kept, n_new = len(doc_len), len(lengths)
         k1, b = self.params["k1"], self.params["b"]
         avgdl = self.params["avgdl"] or (float(np.mean(lengths)) if n_new else 0.0)
         terms, docs, tf = _pairs(term_ids, lengths)
         norm = k1 * (1 - b + b * lengths / avgdl) if avgdl else np.full(n_new, k1)
-        # Each new posting goes at the end of its term's kept postings (np.insert keeps the
-        # order of equal positions, and the pairs come sorted by term, then passage).
-        ends = np.r_[indptr, np.full(n_terms - old_terms, indptr[-1])]
-        at = ends[terms + 1]
-        doc_ids = np.insert(doc_ids, at, (docs + n_kept).astype(np.int32))
-        weights = np.insert(weights, at, tf * (k1 + 1) / (tf + norm[docs]))
-        df = np.diff(ends) + np.bincount(terms, minlength=n_terms)
+        # Each new posting goes after its term's old postings (the pairs come sorted by
+        # term, then passage), and a new term's after all.
+        at = np.r_[self.indptr, np.full(n_terms - old_terms, self.indptr[-1])][terms + 1]
+        doc_ids = _edited(doc_ids, drop, at, (docs + n_kept).astype(np.int32))
+        weights = _edited(self.weights, drop, at, tf * (k1 + 1) / (tf + norm[docs]))
+        df = np.r_[np.diff(self.indptr) - removed_df, np.zeros(n_terms - old_terms, np.int64)]
+        df += np.bincount(terms, minlength=n_terms)
         indptr = np.r_[0, np.cumsum(df)].astype(np.int64)
         by_passage = np.lexsort((terms, docs))
-        fwd_terms = np.concatenate((fwd_terms, terms[by_passage].astype(np.int32)))
+        fwd_terms = np.concatenate((_edited(self.fwd_terms, fwd_drop),
+                                    terms[by_passage].astype(np.int32)))
         fwd_counts = np.concatenate((fwd_counts, np.bincount(docs, minlength=n_new)))
         fwd_indptr = np.r_[0, np.cumsum(fwd_counts)].astype(np.int64)
         doc_len = np.concatenate((doc_len, lengths.astype(np.int32)))
         idf = _okapi_idf(df, n_kept + n_new, self.params["epsilon"])
-        return type(self)(vocab, indptr, doc_ids, weights, idf, doc_len, dict(self.params),
-                          fwd_indptr, fwd_terms)
+        return type(self)(vocab, indptr, doc_ids, weights, idf, doc_len,
+                          {**self.params, "avgdl": avgdl}, fwd_indptr, fwd_terms)
 
     def _positions(self, terms: np.ndarray, passages: np.ndarray) -> np.ndarray:
         """Where the posting of each (term, passage) pair is in doc_ids (the pairs exist)."""
+        if not len(terms):
+            return _NO_POSITIONS
         order = np.lexsort((passages, terms))
         terms, passages = terms[order], passages[order]
         firsts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]])
@@ -344,6 +343,33 @@ _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0)
 
 
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
+
+
+def _edited(
+    a: np.ndarray, drop: np.ndarray, at: np.ndarray = _NO_POSITIONS,
+    values: np.ndarray | None = None,
+) -> np.ndarray:
+    """a without the elements at positions drop, and with values[i] put before position at[i]
+    (positions in a, both ascending), in one copy: np.delete and np.insert each copy the whole
+    array and build a mask as long, and the postings arrays are hundreds of megabytes."""
+    values = a[:0] if values is None else values
+    n = len(a)
+    cuts = np.unique(np.concatenate(([0, n], drop, drop + 1, at)))
+    starts, stops = cuts[:-1].tolist(), cuts[1:].tolist()
+    dropped = np.isin(cuts[:-1], drop).tolist()  # a dropped element is a piece of its own
+    first = np.searchsorted(at, cuts[:-1], "left").tolist()
+    last = np.searchsorted(at, cuts[:-1], "right").tolist()
+    pieces = []
+    for lo, hi, gone, v_lo, v_hi in zip(starts, stops, dropped, first, last, strict=True):
+        if v_hi > v_lo:
+            pieces.append(values[v_lo:v_hi])
+        if not gone:
+            pieces.append(a[lo:hi])
+    pieces.append(values[int(np.searchsorted(at, n, "left")) :])  # after the last element
+    return np.concatenate(pieces).astype(a.dtype, copy=False)
+
+
 def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
     """(term, passage, count) of every distinct term of every passage, by term then passage."""
     n = max(len(lengths), 1)
@@ -357,9 +383,10 @@ def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
 def _okapi_idf(df: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
     """BM25Okapi._calc_idf, vectorised: log((N-n+0.5)/(n+0.5)), negatives -> eps*mean."""
     idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-    if len(idf):
+    present = idf[df > 0]  # (an update leaves the terms of removed passages at df 0)
+    if len(present):
         # rank_bm25 sums the raw IDFs term by term; math.fsum keeps that sum exact enough.
-        average = math.fsum(idf.tolist()) / len(idf)
+        average = math.fsum(present.tolist()) / len(present)
         idf[idf < 0] = epsilon * average
     return idf
 
