@@ -111,6 +111,25 @@ def test_from_texts_in_worker_processes(monkeypatch) -> None:
     assert seen[-1] == (len(texts), len(texts))
 
 
+def test_worker_processes_failing_to_start_lose_no_passage(monkeypatch) -> None:
+    """A script without the `__main__` guard cannot start spawned workers: the first submit
+    raises, and every chunk, that one too, is analysed in this process instead."""
+    import concurrent.futures
+
+    import bot.core.index as index_module
+
+    def refuse(self, fn, /, *args, **kwargs):
+        raise RuntimeError("An attempt has been made to start a new process before ...")
+
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refuse)
+    texts = [f"The ferry number {i} left the harbour." for i in range(10)]
+    got = BM25Index.from_texts(texts, len(texts), workers=2)
+    expected = BM25Index.build([DEFAULT_ANALYZER.terms(t) for t in texts])
+    assert got.n_docs == len(texts) and got.vocab == expected.vocab
+    assert np.array_equal(got.doc_ids, expected.doc_ids)
+
+
 def test_spliced_index_equals_a_build_over_the_same_passages() -> None:
     """An update (passages removed, new ones appended) gives a build's postings, forward
     index and IDF; reweighted() gives its weights too (before it, avgdl is the old one)."""

@@ -487,9 +487,12 @@ class _PoolFailed(Exception):
 def _in_pool(chunks: Iterator[list[str]], analyzer: Analyzer, workers: int) -> Iterator[Chunk]:
     pending: deque[tuple[list[str], Future[Chunk]]] = deque()
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        unsent: list[list[str]] = []  # a chunk taken but not yet in pending
         try:
             for chunk in chunks:  # at most two chunks a worker in flight: bounded memory
+                unsent = [chunk]
                 pending.append((chunk, pool.submit(analyse_chunk, chunk)))
+                unsent = []
                 if len(pending) >= 2 * workers:
                     yield pending[0][1].result()
                     pending.popleft()
@@ -497,4 +500,6 @@ def _in_pool(chunks: Iterator[list[str]], analyzer: Analyzer, workers: int) -> I
                 yield pending[0][1].result()
                 pending.popleft()
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
-            raise _PoolFailed(exc, [c for c, _ in pending]) from exc
+            # (A chunk whose submit failed is analysed here too: losing it would leave the
+            # index with fewer passages than the corpus.)
+            raise _PoolFailed(exc, [*(c for c, _ in pending), *unsent]) from exc
