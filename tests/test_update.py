@@ -5,13 +5,17 @@ update is rebuilt from its documents."""
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from docmaker import make_pdf
+from verbatim import document_text
 
 from bot.core import store
+from bot.core.extract.model import Limits
 from bot.core.model import RetrievalSettings
 from bot.library import Library, build_library
 
@@ -70,7 +74,7 @@ def places(library: Library) -> list[list[tuple[str, int, int]]]:
 def assert_verbatim(library: Library, folder: Path) -> None:
     for question in QUESTIONS:
         for q in library.engine.answer(question, top_k=5).quotes:
-            text = (folder / q.document).read_text(encoding="utf-8-sig")
+            text = document_text(folder / q.document)
             assert text[q.start : q.end] == q.text, (question, q.document)
 
 
@@ -158,6 +162,40 @@ def test_changed_document_is_quoted_at_its_new_offsets(
     assert_verbatim(library, docs)
 
 
+def test_changed_pdf_is_extracted_alone_and_quoted_at_its_new_offsets(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    """A changed PDF goes through the extraction (and its cache) as a full build reads it:
+    it alone is extracted again, its new sentence is quoted verbatim from its new text on
+    its new page, and a restart from the saved update still knows the pages."""
+    cache = tmp_path / "cache"
+    report = docs / "storm.pdf"
+    report.write_bytes(make_pdf([["The ferry pier was closed all week."],
+                                 ["Gulls nested on the old pier."]]))
+    (docs / "keeper.pdf").write_bytes(make_pdf([["The lantern keeper kept a log."]]))
+    first = build(docs, cache)
+    assert not first.engine.answer("zephyrine quokkas").answered
+    # A new first page shifts every offset and page; one sentence is reworded.
+    report.write_bytes(make_pdf([["A new first page pushes everything on."],
+                                 ["The ferry pier was closed all week."],
+                                 ["Zephyrine quokkas nested on the old pier."]]))
+    library = next_library(docs, cache, first, reload, caplog)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    counts = [re.match(r"extracted (\d+) of", m) for m in caplog.messages]
+    assert sum(int(m.group(1)) for m in counts if m) == 1  # storm.pdf, once; keeper.pdf cached
+    text = document_text(report)  # as `quotebot text` prints it, not through the engine
+    for current in (library, build(docs, cache)):  # the update, then a restart from its save
+        quote = current.engine.answer("zephyrine quokkas pier", top_k=5).quotes[0]
+        assert (quote.document, quote.text) == ("storm.pdf",
+                                                "Zephyrine quokkas nested on the old pier.")
+        assert text[quote.start : quote.end] == quote.text
+        assert quote.start > text.index("The ferry pier") and quote.location.page == 3
+        old = current.engine.answer("gulls nested", top_k=5).quotes
+        assert "Gulls nested on the old pier." not in {q.text for q in old}
+        assert_verbatim(current, docs)
+    assert list(cache.glob(f"{store.DELTA_PREFIX}*"))  # the restart applied a saved delta
+
+
 def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) -> None:
     """The same quotes, in the same order, as a rebuild over the same files. Scores may
     differ a little until a merge: BM25's average passage length stays the main segment's
@@ -225,6 +263,9 @@ def test_settings_change_rebuilds_and_says_so(docs: Path, tmp_path: Path, caplog
     assert logged(caplog, "loaded the saved index") and not rebuilt(caplog)
     caplog.clear()
     build(docs, cache, retrieval=RetrievalSettings(k1=0.9))
+    assert rebuilt(caplog) and not logged(caplog, "loaded the saved index")
+    caplog.clear()
+    build(docs, cache, limits=Limits(max_pages=5))  # which PDFs are read depends on them
     assert rebuilt(caplog) and not logged(caplog, "loaded the saved index")
 
 
