@@ -27,7 +27,7 @@ from bot.core.documents import (
 )
 from bot.core.extract.model import Limits
 from bot.core.model import RetrievalSettings
-from bot.core.segments import Delta, DocKey, Segments, apply, updated
+from bot.core.segments import Delta, DocKey, Segments, apply, doc_key, updated
 from bot.core.segments import changes as segments_changes
 from bot.errors import ConfigProblem, UsageError
 from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
@@ -118,9 +118,11 @@ def build_library(
     if segments is None or not _still_saved(segments, index_dir, key):
         segments = _load(index_dir, key, max_bytes, limits)
     if segments is None:
-        documents, skipped = load_documents(folders, max_bytes, index_dir / store.EXTRACTED,
-                                            limits)
-        digests = [files[(d.collection, d.rel)].digest for d in documents]
+        # The files scanned, so that each document's digest is its file's.
+        documents, bad = load_files([f.file for f in files.values()], max_bytes, limits,
+                                    index_dir / store.EXTRACTED)
+        skipped += bad
+        digests = [files[doc_key(d)].digest for d in documents]
         corpus = _build(documents, folders, retrieval, digests, announce=True)
         segments = _save_main(corpus, index_dir, key)
         return _library(corpus, skipped, retrieval, aliases, segments)
@@ -137,10 +139,10 @@ def _up_to_date(
     DOCX file through the extraction cache as a full build reads it."""
     started = time.perf_counter()
     found = segments_changes(segments.corpus, {k: f.digest for k, f in files.items()})
-    to_read = [DocumentFile(*k, files[k].path, files[k].labels) for k in found.to_read]
+    to_read = [files[k].file for k in found.to_read]
     added, bad = load_files(to_read, max_bytes, limits, index_dir / store.EXTRACTED)
     skipped += bad
-    digests = [files[(d.collection, d.rel)].digest for d in added]
+    digests = [files[doc_key(d)].digest for d in added]
     if not (found.removed or added):
         return segments
     if len(found.removed) == len(segments.corpus.documents) and not added:
@@ -191,9 +193,8 @@ def _build(
 
 
 class _Found(NamedTuple):
-    path: Path
+    file: DocumentFile  # with its entry in the folder's labels file
     digest: str
-    labels: dict[str, str]  # its entry in the folder's labels file
 
 
 def _scan(
@@ -209,8 +210,9 @@ def _scan(
         for path in iter_files(folder):
             rel = path.relative_to(folder).as_posix()
             entry = labels.get(rel) or {}
-            files[(collection, rel)] = _Found(
-                path, store.document_digest(path, max_bytes, entry), entry)
+            files[(collection, str(path))] = _Found(
+                DocumentFile(collection, rel, path, entry),
+                store.document_digest(path, max_bytes, entry))
     return files, problems
 
 

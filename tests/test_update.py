@@ -196,6 +196,36 @@ def test_changed_pdf_is_extracted_alone_and_quoted_at_its_new_offsets(
     assert list(cache.glob(f"{store.DELTA_PREFIX}*"))  # the restart applied a saved delta
 
 
+def test_same_file_name_in_two_folders_of_a_collection(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    """A collection's folders may hold files of the same name: they are two documents, and
+    a change to one updates that one alone."""
+    other = tmp_path / "more"
+    other.mkdir()
+    twin = other / "doc03.txt"  # docs/doc03.txt exists too, in the folder read second
+    twin.write_text("The amber falcon sleeps in the bell tower.\n")
+    folders = [("docs", other), ("docs", docs)]
+    cache = tmp_path / "cache"
+    first = build_library(folders, aliases={}, index_dir=cache)
+    assert first.engine.answer("amber falcon", top_k=5).quotes[0].text == (
+        "The amber falcon sleeps in the bell tower.")
+    twin.write_text("The violet badger digs under the bell tower.\n")
+    caplog.clear()
+    caplog.set_level("INFO")
+    library = build_library(folders, aliases={}, index_dir=cache,
+                            previous=first if reload else None)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    held = sorted((d.path, d.text) for d in library.engine.sources() if d.rel == "doc03.txt")
+    assert held == sorted([(docs / "doc03.txt", (docs / "doc03.txt").read_text()),
+                           (twin, twin.read_text())])
+    quotes = library.engine.answer("violet badger", top_k=5).quotes
+    assert quotes[0].text == "The violet badger digs under the bell tower."
+    assert all("amber falcon" not in q.text for q in
+               library.engine.answer("amber falcon", top_k=5).quotes)
+    assert_verbatim(library, docs)
+
+
 def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) -> None:
     """The same quotes, in the same order, as a rebuild over the same files. Scores may
     differ a little until a merge: BM25's average passage length stays the main segment's

@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 # main segment's: the next save merges them into a new main segment.
 MERGE_SHARE = 0.1
 
-DocKey = tuple[str, str]  # (collection, path relative to its folder)
+# (collection, the file's path): a collection's folders may hold files of the same relative
+# path, which are different documents.
+DocKey = tuple[str, str]
+
+
+def doc_key(document: Document) -> DocKey:
+    return (document.collection, str(document.path))
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Changes:
 def changes(corpus: Corpus, digests: Mapping[DocKey, str]) -> Changes:
     """Documents of corpus whose file is gone or has another digest (removed; a changed one
     is removed and read again), and the files (with their digests) no document holds."""
-    held = {(d.collection, d.rel): (i, g)
+    held = {doc_key(d): (i, g)
             for i, (d, g) in enumerate(zip(corpus.documents, corpus.digests, strict=True))}
     removed = [i for key, (i, digest) in held.items() if digests.get(key) != digest]
     to_read = [key for key, digest in digests.items()
