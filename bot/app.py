@@ -51,10 +51,11 @@ DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
 CogFactory = Callable[["QuoteBot"], Sequence[commands.Cog]]
 
 
-def load_from_disk(previous: Settings) -> Snapshot:
-    """Re-read the config folder and the documents it names (slow: run it off the loop)."""
-    settings = load_settings(previous.config_dir, previous.root)
-    return Snapshot(settings, library_from_settings(settings))
+def load_from_disk(previous: Snapshot) -> Snapshot:
+    """Re-read the config folder and the documents it names (slow: run it off the loop); the
+    previous index is updated with the documents added, changed or removed since."""
+    settings = load_settings(previous.settings.config_dir, previous.settings.root)
+    return Snapshot(settings, library_from_settings(settings, previous.library))
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def build_bot(
     library: Library,
     *,
     env: Mapping[str, str] | None = None,
-    loader: Callable[[Settings], Snapshot] = load_from_disk,
+    loader: Callable[[Snapshot], Snapshot] = load_from_disk,
     storage: Storage | None = None,
     message_content: bool = True,
     **options,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot import messages
+from bot.config.botyaml import DEFAULT_INDEX_DIR
 from bot.core.documents import DEFAULT_MAX_BYTES, document_text
 from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     corpus = _Parser(add_help=False, parents=[common])
     corpus.add_argument("--corpus", type=Path, action="append", metavar="DIR",
                         help="a folder of documents (repeatable); overrides the config")
+    corpus.add_argument("--index-dir", type=Path, metavar="PATH",
+                        help="where the index is saved and reused (default: the config's "
+                             f"index_dir, else ./{DEFAULT_INDEX_DIR})")
 
     ask = sub.add_parser("ask", parents=[corpus], help="answer a question with quotes")
     ask.add_argument("question", help='the question, or "-" to read one question a line')
@@ -323,8 +327,9 @@ def _library(args: argparse.Namespace) -> Library:
     aliases = settings.aliases if settings else {}
     if args.corpus:
         folders = [(folder.name or str(folder), folder) for folder in args.corpus]
-        return build_library(folders, retrieval, aliases)
-    return library_from_settings(settings)
+        index_dir = args.index_dir or (settings.index_dir if settings else Path(DEFAULT_INDEX_DIR))
+        return build_library(folders, retrieval, aliases, index_dir=index_dir)
+    return library_from_settings(settings, index_dir=args.index_dir)
 
 
 def format_answer(answer: Answer) -> str:

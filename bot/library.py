@@ -9,16 +9,26 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from bot.config.yamlfile import ConfigFile, read_mapping
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine
 from bot.core.corpus import Corpus
-from bot.core.documents import DEFAULT_MAX_BYTES, Document, Skipped, load_folder
+from bot.core.documents import (
+    DEFAULT_MAX_BYTES,
+    Document,
+    DocumentFile,
+    Skipped,
+    iter_files,
+    load_files,
+    load_folder,
+)
 from bot.core.extract.model import Limits
 from bot.core.model import RetrievalSettings
+from bot.core.segments import Delta, DocKey, Segments, apply, doc_key, updated
+from bot.core.segments import changes as segments_changes
 from bot.errors import ConfigProblem, UsageError
 from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
 
@@ -32,6 +42,8 @@ LABELS_EXAMPLE = "`article.txt: {label: The capture of the town, source: BBC, da
 class Library:
     engine: Engine
     skipped: tuple[Skipped, ...]
+    # How the index is saved (None: it is not): what the next reload updates.
+    segments: Segments | None = None
 
 
 def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]:
@@ -81,57 +93,185 @@ def build_library(
     aliases: Mapping[str, Sequence[str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     index_dir: Path | None = None,
+    previous: Library | None = None,
     limits: Limits | None = None,
 ) -> Library:
     """The engine over the documents of (collection, folder) pairs, PDF, HTML and DOCX files
-    extracted within limits (default: Limits(max_bytes)). With index_dir, the index saved
-    there is used when the documents and settings are unchanged, and a newly built one is
-    saved there; a damaged save is rebuilt. Safe to call from a worker thread."""
+    extracted within limits (default: Limits(max_bytes)). With index_dir, the
+    index saved there is loaded and brought up to date: only documents added, changed or
+    removed since are read and analysed (bot/core/segments.py), and the update is saved
+    beside it; the whole index is built only when there is no usable save for these folders
+    and settings. With previous (the library a reload replaces), its index is updated in
+    memory instead of loaded. Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
     limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
         if not folder.is_dir():
             raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
-    key = None
-    if index_dir is not None:
-        key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE,
-                                limits)
-        try:
-            corpus, extra = store.load(index_dir, key, max_bytes, limits)
-        except store.StoreError as exc:
-            log.info("building the index: %s", exc)
-        else:
-            skipped = tuple(Skipped(Path(p), reason) for p, reason in extra.get("skipped", ()))
-            log.info("loaded the saved index of %d documents, %d passages from %s",
-                     len(corpus.documents), corpus.index.n_docs, index_dir)
-            return Library(Engine(corpus, retrieval, aliases), skipped)
-    cache_dir = index_dir / store.EXTRACTED if index_dir is not None else None
-    documents, skipped = load_documents(folders, max_bytes, cache_dir, limits)
-    if not documents:
-        where = ", ".join(str(f) for _, f in folders)
-        raise UsageError(NO_DOCUMENTS.format(folders=where))
-    with ProgressBar("indexing", "passages") as bar:
-        corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar)
-    if index_dir is not None and key is not None:
-        extra = {"skipped": [[str(s.path), s.reason] for s in skipped]}
-        try:
-            store.save(corpus, index_dir, key, extra)
-        except (OSError, TypeError, ValueError) as exc:
-            log.warning("index not saved in %s (%s): the next start rebuilds it", index_dir, exc)
-    engine = Engine(corpus, retrieval, aliases)
-    log.info(
-        "indexed %d documents, %d passages (%d skipped)",
-        len(documents), engine.index.n_docs, len(skipped),
-    )
-    return Library(engine, tuple(skipped))
+    if index_dir is None:
+        documents, skipped = load_documents(folders, max_bytes, None, limits)
+        corpus = _build(documents, folders, retrieval)
+        return _library(corpus, skipped, retrieval, aliases)
+    key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, limits)
+    files, skipped = _scan(folders, max_bytes)
+    segments = previous.segments if previous is not None else None
+    if segments is None or not _still_saved(segments, index_dir, key):
+        segments = _load(index_dir, key, max_bytes, limits)
+    if segments is None:
+        # The files scanned, so that each document's digest is its file's.
+        documents, bad = load_files([f.file for f in files.values()], max_bytes, limits,
+                                    index_dir / store.EXTRACTED)
+        skipped += bad
+        digests = [files[doc_key(d)].digest for d in documents]
+        corpus = _build(documents, folders, retrieval, digests, announce=True)
+        segments = _save_main(corpus, index_dir, key)
+        return _library(corpus, skipped, retrieval, aliases, segments)
+    segments = _up_to_date(segments, files, skipped, folders, index_dir, max_bytes, limits)
+    return _library(segments.corpus, skipped, retrieval, aliases, segments)
 
 
-def library_from_settings(settings) -> Library:  # settings: bot.config.Settings
+def _up_to_date(
+    segments: Segments, files: Mapping[DocKey, _Found], skipped: list[Skipped],
+    folders: Sequence[tuple[str, Path]], index_dir: Path, max_bytes: int, limits: Limits,
+) -> Segments:
+    """segments with the documents added, changed or removed since read and saved (files
+    that cannot be read are added to skipped). Only those files are read, a PDF, HTML or
+    DOCX file through the extraction cache as a full build reads it."""
+    started = time.perf_counter()
+    found = segments_changes(segments.corpus, {k: f.digest for k, f in files.items()})
+    to_read = [files[k].file for k in found.to_read]
+    added, bad = load_files(to_read, max_bytes, limits, index_dir / store.EXTRACTED)
+    skipped += bad
+    digests = [files[doc_key(d)].digest for d in added]
+    if not (found.removed or added):
+        return segments
+    if len(found.removed) == len(segments.corpus.documents) and not added:
+        raise UsageError(NO_DOCUMENTS.format(folders=", ".join(str(f) for _, f in folders)))
+    segments = updated(segments, found.removed, added, digests, DEFAULT_ANALYZER)
+    log.info("updated the index in %.2fs: %d documents read, %d removed",
+             time.perf_counter() - started, len(added), len(found.removed))
+    return _save_update(segments, index_dir)
+
+
+def library_from_settings(
+    settings, previous: Library | None = None, index_dir: Path | None = None
+) -> Library:
+    """settings: bot.config.Settings; previous: the library a reload replaces; index_dir:
+    where to save the index instead of settings.index_dir."""
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
     return build_library(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
-        index_dir=settings.index_dir, limits=settings.document_limits,
+        index_dir=index_dir or settings.index_dir, previous=previous,
+        limits=settings.document_limits,
     )
+
+
+def _library(
+    corpus: Corpus, skipped: Sequence[Skipped], retrieval: RetrievalSettings,
+    aliases: Mapping[str, Sequence[str]] | None, segments: Segments | None = None,
+) -> Library:
+    return Library(Engine(corpus, retrieval, aliases), tuple(skipped), segments)
+
+
+def _build(
+    documents: Sequence[Document], folders: Sequence[tuple[str, Path]],
+    retrieval: RetrievalSettings, digests: Sequence[str] = (), announce: bool = False,
+) -> Corpus:
+    if not documents:
+        where = ", ".join(str(f) for _, f in folders)
+        raise UsageError(NO_DOCUMENTS.format(folders=where))
+    if announce:
+        log.warning("building the whole index of %d documents (a progress bar follows on a "
+                    "terminal)", len(documents))
+    started = time.perf_counter()
+    with ProgressBar("indexing", "passages") as bar:
+        corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar,
+                              digests=digests)
+    log.info("indexed %d documents, %d passages in %.1fs", len(documents),
+             corpus.index.n_docs, time.perf_counter() - started)
+    return corpus
+
+
+class _Found(NamedTuple):
+    file: DocumentFile  # with its entry in the folder's labels file
+    digest: str
+
+
+def _scan(
+    folders: Sequence[tuple[str, Path]], max_bytes: int
+) -> tuple[dict[DocKey, _Found], list[Skipped]]:
+    """Every document file with its digest (its bytes and its labels entry), and the labels
+    files' problems."""
+    files: dict[DocKey, _Found] = {}
+    problems: list[Skipped] = []
+    for collection, folder in folders:
+        labels, found = read_labels(folder)
+        problems += found
+        for path in iter_files(folder):
+            rel = path.relative_to(folder).as_posix()
+            entry = labels.get(rel) or {}
+            files[(collection, str(path))] = _Found(
+                DocumentFile(collection, rel, path, entry),
+                store.document_digest(path, max_bytes, entry))
+    return files, problems
+
+
+def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments | None:
+    """The saved main segment with its delta applied; None (said in the log) when there is
+    no usable main segment. A damaged delta is dropped: its documents are read again."""
+    try:
+        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True)
+        main_id = store.main_id(index_dir, key)
+        if len(main.digests) != len(main.documents):
+            raise store.StoreError("the saved index does not say which files it holds")
+    except store.StoreError as exc:
+        log.warning("the saved index cannot be used: %s", exc)
+        return None
+    try:
+        delta, _ = store.load_delta(index_dir, key, max_bytes, limits)
+        if any(not 0 <= i < len(main.documents) for i in delta.removed):
+            raise store.StoreError("saved update is damaged (it removes unknown documents)")
+    except store.StoreError as exc:
+        log.warning("the saved update of the index cannot be used (%s): its documents are "
+                    "read and analysed again", exc)
+        delta = Delta()
+    corpus = apply(main, delta)
+    log.info("loaded the saved index of %d documents, %d passages from %s",
+             len(corpus.documents), corpus.index.n_docs, index_dir)
+    return Segments(corpus, key, main_id, len(main.documents), len(main.passages), delta)
+
+
+def _still_saved(segments: Segments, index_dir: Path, key: str) -> bool:
+    """Whether segments' main save is the one in index_dir for key (another process may have
+    merged a newer one there, or the config moved index_dir)."""
+    try:
+        return segments.key == key and store.main_id(index_dir, key) == segments.main_id
+    except store.StoreError:
+        return False
+
+
+def _save_main(corpus: Corpus, index_dir: Path, key: str) -> Segments | None:
+    try:
+        store.save(corpus, index_dir, key)
+        main_id = store.main_id(index_dir, key)
+    except (OSError, TypeError, ValueError, store.StoreError) as exc:
+        log.warning("index not saved in %s (%s): the next start rebuilds it", index_dir, exc)
+        return None
+    return Segments(corpus, key, main_id, len(corpus.documents), len(corpus.passages))
+
+
+def _save_update(segments: Segments, index_dir: Path) -> Segments:
+    """Save the delta, or when it has grown past MERGE_SHARE, the whole corpus as the new
+    main segment (reweighted: BM25's average passage length is brought up to date)."""
+    if segments.due_for_merge():
+        log.info("merging the index's update into its main segment")
+        return _save_main(segments.corpus.merged(), index_dir, segments.key) or segments
+    try:
+        store.save_delta(index_dir, segments.key, segments.main_id, segments.delta)
+    except (OSError, TypeError, ValueError) as exc:
+        log.warning("index update not saved in %s (%s): the next start redoes it", index_dir,
+                    exc)
+    return segments
 
 
 class ProgressBar:

@@ -64,7 +64,7 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> State:
     return State(settings, library_from_settings(settings), loader=_no_reload)
 
 
-def _no_reload(settings: object) -> object:
+def _no_reload(snapshot: object) -> object:
     raise AssertionError("these tests never reload")
 
 

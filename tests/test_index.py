@@ -109,3 +109,57 @@ def test_from_texts_in_worker_processes(monkeypatch) -> None:
     assert got.vocab == expected.vocab
     assert np.array_equal(got.weights, expected.weights)
     assert seen[-1] == (len(texts), len(texts))
+
+
+def test_worker_processes_failing_to_start_lose_no_passage(monkeypatch) -> None:
+    """A script without the `__main__` guard cannot start spawned workers: the first submit
+    raises, and every chunk, that one too, is analysed in this process instead."""
+    import concurrent.futures
+
+    import bot.core.index as index_module
+
+    def refuse(self, fn, /, *args, **kwargs):
+        raise RuntimeError("An attempt has been made to start a new process before ...")
+
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refuse)
+    texts = [f"The ferry number {i} left the harbour." for i in range(10)]
+    got = BM25Index.from_texts(texts, len(texts), workers=2)
+    expected = BM25Index.build([DEFAULT_ANALYZER.terms(t) for t in texts])
+    assert got.n_docs == len(texts) and got.vocab == expected.vocab
+    assert np.array_equal(got.doc_ids, expected.doc_ids)
+
+
+def test_spliced_index_equals_a_build_over_the_same_passages() -> None:
+    """An update (passages removed, new ones appended) gives a build's postings, forward
+    index and IDF; reweighted() gives its weights too (before it, avgdl is the old one)."""
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(40)]
+    for _ in range(150):
+        docs = [[rng.choice(words) for _ in range(rng.randint(0, 8))]
+                for _ in range(rng.randint(1, 30))]
+        new = [[rng.choice([*words, "n1", "n2"]) for _ in range(rng.randint(0, 8))]
+               for _ in range(rng.randint(0, 5))]
+        keep = np.array([rng.random() > 0.3 for _ in docs])
+        wanted = [d for d, k in zip(docs, keep, strict=True) if k] + new
+        if not wanted:
+            continue
+        base = BM25Index.build(docs)
+        vocab, new_terms = dict(base.vocab), []
+        for t in (t for d in new for t in d if t not in base.vocab):
+            if t not in vocab:
+                vocab[t] = len(vocab)
+                new_terms.append(t)
+        spliced = base.spliced(keep, new_terms, np.array([vocab[t] for d in new for t in d],
+                                                         dtype=np.int64),
+                               np.array([len(d) for d in new], dtype=np.int64)).reweighted()
+        built = BM25Index.build(wanted)
+        for term in {t for d in wanted for t in d}:
+            got, want = spliced.raw_postings(term), built.raw_postings(term)
+            assert got[0].dtype == np.int32 and np.array_equal(got[0], want[0])
+            assert np.allclose(got[1], want[1]) and got[2] == pytest.approx(want[2])
+        names = {i: t for t, i in spliced.vocab.items()}
+        built_names = {i: t for t, i in built.vocab.items()}
+        for p in range(len(wanted)):
+            assert sorted(names[i] for i in spliced.terms_of(p)) == sorted(
+                built_names[i] for i in built.terms_of(p))

@@ -85,8 +85,8 @@ def test_no_pickle_in_saved_files(corpus_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "labels", "same-size-edit"])
-def test_changed_documents_invalidate(corpus_dir: Path, tmp_path: Path, caplog,
-                                      change: str) -> None:
+def test_changed_documents_are_updated_not_rebuilt(corpus_dir: Path, tmp_path: Path, caplog,
+                                                   change: str) -> None:
     cache = tmp_path / "cache"
     library(corpus_dir, cache)
     doc = corpus_dir / "extra.md"
@@ -102,11 +102,19 @@ def test_changed_documents_invalidate(corpus_dir: Path, tmp_path: Path, caplog,
         st = doc.stat()
         doc.write_text(doc.read_text().replace("mercury", "MERCURY"))
         os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
+    caplog.clear()
     caplog.set_level("INFO")
     fresh = library(corpus_dir, cache)
-    assert not was_loaded(caplog)
+    assert was_loaded(caplog)
+    assert any("updated the index" in r.getMessage() for r in caplog.records)
+    assert not any("building the whole" in r.getMessage() for r in caplog.records)
     rebuilt = build_library([("docs", corpus_dir)], aliases={})
-    assert answers(fresh) == answers(rebuilt)
+    # Equal but for scores, which use BM25's average passage length of the saved main
+    # segment until the update is merged into it (tests/test_update.py).
+    got, want = answers(fresh), answers(rebuilt)
+    scores = [[q.pop("score") for a in side for q in a["quotes"]] for side in (got, want)]
+    assert got == want
+    assert np.allclose(scores[0], scores[1], rtol=0.05)
 
 
 def key(folder: Path, settings: IndexSettings | None = None,
@@ -144,9 +152,11 @@ def test_key_is_the_same_when_only_code_changes(corpus_dir: Path, tmp_path: Path
     assert key_in(src) == before == key(corpus_dir)
 
 
-def test_key_changes_with_documents_settings_analyzer_and_format(
+def test_key_changes_with_folders_settings_analyzer_and_format_not_documents(
     corpus_dir: Path, monkeypatch
 ) -> None:
+    """The key decides whether a save is reused at all; documents' digests decide what an
+    update adds and removes."""
     base = key(corpus_dir)
     assert key(corpus_dir) == base
     assert key(corpus_dir, IndexSettings(k1=0.9)) != base
@@ -154,16 +164,17 @@ def test_key_changes_with_documents_settings_analyzer_and_format(
     monkeypatch.setattr(store, "INDEX_FORMAT", store.INDEX_FORMAT + 1)
     assert key(corpus_dir) != base
     monkeypatch.undo()
+    assert store.fingerprint([("other", corpus_dir)], DEFAULT_ANALYZER, IndexSettings(),
+                             1 << 20) != base
     doc = corpus_dir / "extra.md"
+    digest = store.document_digest(doc, 1 << 20)
+    assert store.document_digest(doc, 1 << 20, {"label": "Renamed"}) != digest
     st = doc.stat()
     doc.write_text(doc.read_text().replace("mercury", "MERCURY"))  # same size and time
     os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert key(corpus_dir) != base
-    renamed = key(corpus_dir)
+    assert store.document_digest(doc, 1 << 20) != digest
     doc.rename(corpus_dir / "extra2.md")
-    assert key(corpus_dir) != renamed
-    assert store.fingerprint([("other", corpus_dir)], DEFAULT_ANALYZER, IndexSettings(),
-                             1 << 20) != key(corpus_dir)
+    assert key(corpus_dir) == base
 
 
 def test_changed_settings_invalidate(corpus_dir: Path, tmp_path: Path, caplog) -> None:

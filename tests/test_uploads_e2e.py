@@ -226,9 +226,9 @@ async def test_removal_is_immediate_while_the_library_is_still_rebuilding(scene:
     assert read_quotes(r.content for r in recs)[0].label == "Lamp notes"
     loader = state.loader
 
-    def slow(settings):
+    def slow(snapshot):
         time.sleep(1.5)
-        return loader(settings)
+        return loader(snapshot)
 
     state.loader = slow
     try:

@@ -32,7 +32,7 @@ class State:
         self,
         settings: Settings,
         library: Library,
-        loader: Callable[[Settings], Snapshot],
+        loader: Callable[[Snapshot], Snapshot],
         remember: int = 2000,
     ) -> None:
         self.now = Snapshot(settings, library)
@@ -48,7 +48,8 @@ class State:
         """Build a new snapshot off the event loop and swap it in; on any error the current
         one keeps serving and the error propagates."""
         async with self._reload_lock:
-            snapshot = await asyncio.to_thread(self.loader, self.now.settings)
+            # The loader gets the current snapshot: its index is updated, not rebuilt.
+            snapshot = await asyncio.to_thread(self.loader, self.now)
             self.now = snapshot
             return snapshot
 

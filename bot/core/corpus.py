@@ -3,14 +3,15 @@ index over the passages' terms."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.documents import Document, span_rows
-from bot.core.index import BM25Index, Progress
+from bot.core.index import BM25Index, Chunk, Progress
 from bot.core.model import IndexSettings
 from bot.core.spelling import DeletionTable, NearTable
 
@@ -62,6 +63,9 @@ class Corpus:
     index: BM25Index
     deletions: DeletionTable  # what near-spelling lookups search (bot/core/spelling.py)
     near: NearTable  # every index term's near spellings, by term id
+    # Each document's digest (file and labels entry: bot/core/store.py), where known: what
+    # an update compares with the files to find the documents added, changed or removed.
+    digests: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -70,31 +74,94 @@ class Corpus:
         analyzer: Analyzer,
         settings: IndexSettings,
         progress: Progress | None = None,
+        digests: Sequence[str] = (),
     ) -> Corpus:
         """progress(done, total) is called as passages are analysed (for a progress bar)."""
         documents = tuple(documents)
         collections = tuple(sorted({d.collection for d in documents}))
-        coll_no = {c: i for i, c in enumerate(collections)}
-        rows = [span_rows(d.sentences, 3) for d in documents]
-        counts = [len(r) for r in rows]
-        n = sum(counts)
-        sentences = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
-        passages = Passages(
-            np.repeat(np.arange(len(documents), dtype=np.int32), counts),
-            np.ascontiguousarray(sentences[:, 0]),
-            np.ascontiguousarray(sentences[:, 1]),
-            sentences[:, 2].astype(np.int32),
-            np.repeat(np.array([coll_no[d.collection] for d in documents], np.int16), counts),
-        )
-        del sentences
+        passages, rows = _passages(documents, collections, first_doc=0)
         texts = (
             d.text[s:e] for d, r in zip(documents, rows, strict=True) for s, e in r[:, :2].tolist()
         )
         index = BM25Index.from_texts(
-            texts, n, analyzer, k1=settings.k1, b=settings.b, epsilon=settings.epsilon,
-            progress=progress,
+            texts, len(passages), analyzer, k1=settings.k1, b=settings.b,
+            epsilon=settings.epsilon, progress=progress,
         )
         vocabulary = list(index.vocab)
         deletions = DeletionTable.build(vocabulary)
         return cls(documents, collections, passages, index, deletions,
-                   NearTable.build(vocabulary, deletions))
+                   NearTable.build(vocabulary, deletions), tuple(digests))
+
+    def updated(
+        self,
+        removed: Collection[int],
+        added: Sequence[Document],
+        analysed: Sequence[Chunk],
+        digests: Sequence[str],
+    ) -> Corpus:
+        """A new corpus without the documents numbered in removed and with the added ones
+        (digests: theirs; analysed: each one's analyse_chunk() over its sentences), whose
+        passages come after the kept ones: no kept document is analysed again. This corpus
+        is left as it is (an Engine over it keeps answering). Scores differ from a rebuild's
+        only by BM25's average passage length, which stays this corpus's until a merge
+        (BM25Index.reweighted)."""
+        removed = set(removed)
+        keep_doc = np.array([i not in removed for i in range(len(self.documents))], dtype=bool)
+        kept = [d for d, k in zip(self.documents, keep_doc.tolist(), strict=True) if k]
+        documents = (*kept, *added)
+        collections = tuple(sorted({*self.collections, *(d.collection for d in added)}))
+        old = self.passages
+        keep = keep_doc[old.doc] if len(old) else np.zeros(0, dtype=bool)
+        doc_no = (np.cumsum(keep_doc) - 1).astype(np.int32)
+        coll_no = np.array([collections.index(c) for c in self.collections] or [0], np.int16)
+        new, _ = _passages(added, collections, first_doc=len(kept))
+        passages = Passages(
+            *(np.concatenate((mine, theirs)) for mine, theirs in zip(
+                (doc_no[old.doc[keep]], old.start[keep], old.end[keep], old.paragraph[keep],
+                 coll_no[old.collection[keep]]),
+                (new.doc, new.start, new.end, new.paragraph, new.collection), strict=True))
+        )
+        vocab = self.index.vocab
+        new_terms: dict[str, int] = {}
+        ids, lengths = [], []
+        for terms, local, counts in analysed:
+            number = np.array([vocab.get(t) if t in vocab else
+                               new_terms.setdefault(t, len(vocab) + len(new_terms))
+                               for t in terms] or [0], dtype=np.int64)
+            ids.append(number[local])
+            lengths.append(counts)
+        index = self.index.spliced(
+            keep, list(new_terms),
+            np.concatenate(ids) if ids else np.zeros(0, np.int64),
+            np.concatenate(lengths) if lengths else np.zeros(0, np.int32),
+        )
+        deletions, near = self.deletions, self.near
+        if new_terms:
+            deletions = deletions.extended(list(new_terms))
+            near = near.extended(list(index.vocab), len(vocab), deletions)
+        kept_digests = [g for g, k in zip(self.digests, keep_doc.tolist(), strict=False) if k]
+        return Corpus(documents, collections, passages, index, deletions, near,
+                      (*kept_digests, *digests) if self.digests else ())
+
+    def merged(self) -> Corpus:
+        """This corpus with BM25 weights for its present average passage length, as a full
+        build over the same documents would score them."""
+        return dataclasses.replace(self, index=self.index.reweighted())
+
+
+def _passages(
+    documents: Sequence[Document], collections: Sequence[str], first_doc: int
+) -> tuple[Passages, list[np.ndarray]]:
+    """The passages of documents (numbered from first_doc) and each one's sentence rows."""
+    coll_no = {c: i for i, c in enumerate(collections)}
+    rows = [span_rows(d.sentences, 3) for d in documents]
+    counts = [len(r) for r in rows]
+    sentences = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
+    passages = Passages(
+        np.repeat(np.arange(first_doc, first_doc + len(documents), dtype=np.int32), counts),
+        np.ascontiguousarray(sentences[:, 0]),
+        np.ascontiguousarray(sentences[:, 1]),
+        sentences[:, 2].astype(np.int32),
+        np.repeat(np.array([coll_no[d.collection] for d in documents], np.int16), counts),
+    )
+    return passages, rows

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -149,6 +149,16 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return text
 
 
+class DocumentFile(NamedTuple):
+    """A document file to read: its collection, its path relative to its folder, where it
+    is, and its entry in the folder's labels file."""
+
+    collection: str
+    rel: str
+    path: Path
+    meta: Mapping[str, str]
+
+
 def load_folder(
     folder: Path,
     collection: str,
@@ -160,25 +170,38 @@ def load_folder(
     """Load every document under folder; a file that cannot be used is reported and skipped.
     PDF, HTML and DOCX files are extracted within limits, through the cache in cache_dir."""
     metadata = metadata or {}
+    files = []
+    for path in iter_files(folder):
+        rel = path.relative_to(folder).as_posix()
+        files.append(DocumentFile(collection, rel, path, metadata.get(rel, {})))
+    return load_files(files, max_bytes, limits, cache_dir)
+
+
+def load_files(
+    files: Sequence[DocumentFile],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: Limits | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[list[Document], list[Skipped]]:
+    """Load the documents of files, in their order (load_folder reads a folder's, an index
+    update only the files added or changed); a file that cannot be used is reported and
+    skipped. PDF, HTML and DOCX files are extracted within limits (default
+    Limits(max_bytes)), through the cache in cache_dir: a changed one is extracted alone."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    paths = list(iter_files(folder))
     extracted = extract_files(
-        [p for p in paths if p.suffix.lower() in extract.SUFFIXES],
+        [f.path for f in files if f.path.suffix.lower() in extract.SUFFIXES],
         limits or Limits(max_bytes=max_bytes), cache_dir,
     )
-    for path in paths:
-        rel = path.relative_to(folder).as_posix()
+    for f in files:
         try:
-            text, found = _text_of(path, extracted, max_bytes)
+            text, found = _text_of(f.path, extracted, max_bytes)
         except (OSError, ValueError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
-            skipped.append(Skipped(path, reason))
-            log.warning("skipped %s: %s", path, reason)
+            skipped.append(Skipped(f.path, reason))
+            log.warning("skipped %s: %s", f.path, reason)
             continue
-        documents.append(
-            parse_document(text, collection, rel, path, metadata.get(rel, {}), found)
-        )
+        documents.append(parse_document(text, f.collection, f.rel, f.path, f.meta, found))
     return documents, skipped
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
+from bot.core.spelling import ranges
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,89 @@ class BM25Index:
         return cls(vocab, indptr, doc_ids, weights, idf, lengths.astype(np.int32), params,
                    fwd_indptr, fwd_terms)
 
+    def spliced(
+        self, keep: np.ndarray, new_terms: Sequence[str], term_ids: np.ndarray,
+        lengths: np.ndarray,
+    ) -> BM25Index:
+        """A new index: this one's passages where keep is True (renumbered in order), then
+        new passages, given as their flat term ids into the vocabulary extended by new_terms
+        and their term counts, without re-analysing the kept ones. Each term's postings stay
+        ascending (the new passages' ids come last). df and IDF count exactly the passages
+        the result holds; the new passages' weights use this index's average passage length
+        (BM25's avgdl) as the kept ones do, until reweighted() folds in the new average.
+        Costs a few passes over the postings arrays, nothing per term."""
+        vocab = dict(self.vocab)
+        for term in new_terms:
+            vocab.setdefault(term, len(vocab))
+        n_terms, old_terms = len(vocab), len(self.vocab)
+        fwd_counts, doc_len, doc_ids = np.diff(self.fwd_indptr), self.doc_len, self.doc_ids
+        drop = fwd_drop = _NO_POSITIONS
+        removed_df = np.zeros(old_terms, dtype=np.int64)
+        if not keep.all():
+            # The removed postings are found through the forward index (a removed passage's
+            # terms), so the postings arrays are only copied, never searched whole.
+            gone = np.flatnonzero(~keep)
+            fwd_drop = ranges(self.fwd_indptr[gone], self.fwd_indptr[gone + 1])
+            gone_terms = self.fwd_terms[fwd_drop]
+            drop = np.sort(self._positions(gone_terms, np.repeat(gone, fwd_counts[gone])))
+            removed_df = np.bincount(gone_terms, minlength=old_terms)
+            doc_ids = (np.cumsum(keep) - 1).astype(np.int32)[doc_ids]  # kept ones renumbered
+            fwd_counts, doc_len = fwd_counts[keep], doc_len[keep]
+        n_kept, n_new = len(doc_len), len(lengths)
+        k1, b = self.params["k1"], self.params["b"]
+        avgdl = self.params["avgdl"] or (float(np.mean(lengths)) if n_new else 0.0)
+        terms, docs, tf = _pairs(term_ids, lengths)
+        norm = k1 * (1 - b + b * lengths / avgdl) if avgdl else np.full(n_new, k1)
+        # Each new posting goes after its term's old postings (the pairs come sorted by
+        # term, then passage), and a new term's after all.
+        at = np.r_[self.indptr, np.full(n_terms - old_terms, self.indptr[-1])][terms + 1]
+        doc_ids = _edited(doc_ids, drop, at, (docs + n_kept).astype(np.int32))
+        weights = _edited(self.weights, drop, at, tf * (k1 + 1) / (tf + norm[docs]))
+        df = np.r_[np.diff(self.indptr) - removed_df, np.zeros(n_terms - old_terms, np.int64)]
+        df += np.bincount(terms, minlength=n_terms)
+        indptr = np.r_[0, np.cumsum(df)].astype(np.int64)
+        by_passage = np.lexsort((terms, docs))
+        fwd_terms = np.concatenate((_edited(self.fwd_terms, fwd_drop),
+                                    terms[by_passage].astype(np.int32)))
+        fwd_counts = np.concatenate((fwd_counts, np.bincount(docs, minlength=n_new)))
+        fwd_indptr = np.r_[0, np.cumsum(fwd_counts)].astype(np.int64)
+        doc_len = np.concatenate((doc_len, lengths.astype(np.int32)))
+        idf = _okapi_idf(df, n_kept + n_new, self.params["epsilon"])
+        return type(self)(vocab, indptr, doc_ids, weights, idf, doc_len,
+                          {**self.params, "avgdl": avgdl}, fwd_indptr, fwd_terms)
+
+    def _positions(self, terms: np.ndarray, passages: np.ndarray) -> np.ndarray:
+        """Where the posting of each (term, passage) pair is in doc_ids (the pairs exist)."""
+        if not len(terms):
+            return _NO_POSITIONS
+        order = np.lexsort((passages, terms))
+        terms, passages = terms[order], passages[order]
+        firsts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]])
+        out = np.empty(len(terms), dtype=np.int64)
+        for lo, hi in zip(firsts.tolist(), np.r_[firsts[1:], len(terms)].tolist(), strict=True):
+            t = int(terms[lo])
+            start = int(self.indptr[t])
+            ids = self.doc_ids[start : int(self.indptr[t + 1])]
+            out[lo:hi] = start + np.searchsorted(ids, passages[lo:hi])
+        return out
+
+    def reweighted(self) -> BM25Index:
+        """This index with every weight computed for its present average passage length: what
+        from_arrays gives over the same passages. A term's count in a passage is recovered
+        from its weight (the BM25 formula solved for tf), so nothing is re-analysed."""
+        k1, b, old = self.params["k1"], self.params["b"], self.params["avgdl"]
+        doc_len = self.doc_len.astype(np.float64)
+        avgdl = float(doc_len.sum() / len(doc_len)) if len(doc_len) else 0.0
+        if not old or not avgdl or avgdl == old:
+            return self
+        before = (k1 * (1 - b + b * doc_len / old))[self.doc_ids]
+        tf = np.rint(self.weights * before / (k1 + 1 - self.weights))
+        after = (k1 * (1 - b + b * doc_len / avgdl))[self.doc_ids]
+        weights = tf * (k1 + 1) / (tf + after)
+        return type(self)(self.vocab, self.indptr, self.doc_ids, weights, self.idf,
+                          self.doc_len, {**self.params, "avgdl": avgdl}, self.fwd_indptr,
+                          self.fwd_terms)
+
     # --- search --------------------------------------------------------------------------
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -259,12 +343,50 @@ _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0)
 
 
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
+
+
+def _edited(
+    a: np.ndarray, drop: np.ndarray, at: np.ndarray = _NO_POSITIONS,
+    values: np.ndarray | None = None,
+) -> np.ndarray:
+    """a without the elements at positions drop, and with values[i] put before position at[i]
+    (positions in a, both ascending), in one copy: np.delete and np.insert each copy the whole
+    array and build a mask as long, and the postings arrays are hundreds of megabytes."""
+    values = a[:0] if values is None else values
+    n = len(a)
+    cuts = np.unique(np.concatenate(([0, n], drop, drop + 1, at)))
+    starts, stops = cuts[:-1].tolist(), cuts[1:].tolist()
+    dropped = np.isin(cuts[:-1], drop).tolist()  # a dropped element is a piece of its own
+    first = np.searchsorted(at, cuts[:-1], "left").tolist()
+    last = np.searchsorted(at, cuts[:-1], "right").tolist()
+    pieces = []
+    for lo, hi, gone, v_lo, v_hi in zip(starts, stops, dropped, first, last, strict=True):
+        if v_hi > v_lo:
+            pieces.append(values[v_lo:v_hi])
+        if not gone:
+            pieces.append(a[lo:hi])
+    pieces.append(values[int(np.searchsorted(at, n, "left")) :])  # after the last element
+    return np.concatenate(pieces).astype(a.dtype, copy=False)
+
+
+def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(term, passage, count) of every distinct term of every passage, by term then passage."""
+    n = max(len(lengths), 1)
+    keys = term_ids.astype(np.int64) * n + np.repeat(np.arange(len(lengths)), lengths)
+    keys.sort()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    tf = np.diff(np.r_[starts, len(keys)]).astype(np.float64)
+    return keys[starts] // n, keys[starts] % n, tf
+
+
 def _okapi_idf(df: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
     """BM25Okapi._calc_idf, vectorised: log((N-n+0.5)/(n+0.5)), negatives -> eps*mean."""
     idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-    if len(idf):
+    present = idf[df > 0]  # (an update leaves the terms of removed passages at df 0)
+    if len(present):
         # rank_bm25 sums the raw IDFs term by term; math.fsum keeps that sum exact enough.
-        average = math.fsum(idf.tolist()) / len(idf)
+        average = math.fsum(present.tolist()) / len(present)
         idf[idf < 0] = epsilon * average
     return idf
 
@@ -365,9 +487,12 @@ class _PoolFailed(Exception):
 def _in_pool(chunks: Iterator[list[str]], analyzer: Analyzer, workers: int) -> Iterator[Chunk]:
     pending: deque[tuple[list[str], Future[Chunk]]] = deque()
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        unsent: list[list[str]] = []  # a chunk taken but not yet in pending
         try:
             for chunk in chunks:  # at most two chunks a worker in flight: bounded memory
+                unsent = [chunk]
                 pending.append((chunk, pool.submit(analyse_chunk, chunk)))
+                unsent = []
                 if len(pending) >= 2 * workers:
                     yield pending[0][1].result()
                     pending.popleft()
@@ -375,4 +500,6 @@ def _in_pool(chunks: Iterator[list[str]], analyzer: Analyzer, workers: int) -> I
                 yield pending[0][1].result()
                 pending.popleft()
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
-            raise _PoolFailed(exc, [c for c, _ in pending]) from exc
+            # (A chunk whose submit failed is analysed here too: losing it would leave the
+            # index with fewer passages than the corpus.)
+            raise _PoolFailed(exc, [*(c for c, _ in pending), *unsent]) from exc

@@ -58,6 +58,16 @@ class DeletionTable:
         order = np.argsort(keys, kind="stable")
         return cls(keys[order], ids[order])
 
+    def extended(self, new_terms: Sequence[str]) -> DeletionTable:
+        """The table of the vocabulary with new_terms appended (an index update): their keys
+        inserted in order, without rehashing the others."""
+        first = int(self.ids.max()) + 1 if len(self.ids) else 0  # every term keys itself
+        keys, ids = _deletion_table(_table_terms(new_terms))
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order] + first
+        at = np.searchsorted(self.keys, keys, side="right")
+        return DeletionTable(np.insert(self.keys, at, keys), np.insert(self.ids, at, ids))
+
 
 def _table_terms(vocabulary: Iterable[str]) -> list[str]:
     # A vocabulary term can be one edit from a 5-letter question term at 4 letters.
@@ -105,7 +115,7 @@ class NearSpellings:
             lo, hi, owner = lo[keep], hi[keep], owner[keep]
         # Every term under any probe is a candidate; the true distance decides, so a term
         # found under two probes, or under a colliding hash, is weighed once and rightly.
-        at = _ranges(lo, hi)
+        at = ranges(lo, hi)
         pairs = np.unique(np.repeat(owner, hi - lo) * len(vocabulary) + self._ids[at])
         out: dict[str, list[tuple[str, int]]] = {}
         for pair in pairs.tolist():
@@ -146,6 +156,24 @@ class NearTable:
             rows.extend((ids[t], -1) for t in crowded)
         table = np.array(sorted(rows, key=lambda r: r[0]), dtype=np.int32).reshape(-1, 2)
         return cls(table[:, 0].copy(), table[:, 1].copy())
+
+    def extended(
+        self, vocabulary: Sequence[str], first_new: int, deletions: DeletionTable
+    ) -> NearTable:
+        """The table with rows for the terms from first_new on (appended by an index update),
+        found in deletions, the extended vocabulary's table. The older terms keep their rows:
+        a new term is not among their near spellings until the index is rebuilt."""
+        spellings = NearSpellings(vocabulary, table=deletions)
+        new = [t for t in vocabulary[first_new:] if max_edits(t)]
+        ids = {t: first_new + i for i, t in enumerate(vocabulary[first_new:])}
+        crowded: list[str] = []
+        found = spellings.lookup_many(new, crowded)
+        known = {t: i for i, t in enumerate(vocabulary)} if found else {}
+        rows = [(ids[t], known[o]) for t in new for o, _ in found.get(t, ())]
+        rows += [(ids[t], -1) for t in crowded]
+        table = np.array(sorted(rows, key=lambda r: r[0]), dtype=np.int32).reshape(-1, 2)
+        return NearTable(np.concatenate((self.term, table[:, 0])),
+                         np.concatenate((self.other, table[:, 1])))
 
     def lookup(self, term: int) -> list[int] | None:
         """The ids of term id's near spellings, nearest first (as NearSpellings.lookup_many), or
@@ -262,7 +290,7 @@ def _deletion_plan(length: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
     return take, powers
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Every position in the ranges lo[i]:hi[i], concatenated."""
     counts = hi - lo
     starts = np.repeat(lo - np.cumsum(counts) + counts, counts)

@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import time
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,13 @@ import numpy as np
 from bot.core import extract
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
-from bot.core.documents import Document, Sentence, Span, Spans, iter_files, read_text, span_rows
+from bot.core.documents import Document, Sentence, Span, Spans, read_text, span_rows
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Limits
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 from bot.core.model import IndexSettings
+from bot.core.segments import Delta
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,13 @@ log = logging.getLogger(__name__)
 # text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
 # user's saved index (the key holds no code).
-INDEX_FORMAT = 2  # 2: documents keep their pages and headings
+# 2: documents keep their pages and headings; 3: per-document digests and a delta segment
+INDEX_FORMAT = 3
 MANIFEST = "manifest.json"
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
+STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
+DELTA_PREFIX = "delta-"  # the update segment saved beside corpus-<key> (see save_delta)
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
 STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
 
@@ -71,21 +75,13 @@ def fingerprint(
     analyzer: Analyzer,
     settings: IndexSettings,
     max_bytes: int,
-    labels_file: str = "sources.yaml",
     limits: Limits | None = None,
 ) -> str:
-    """Key of a saved corpus: INDEX_FORMAT, the documents (each folder's collection and path,
-    each file's name and content digest, the folder's labels file), the largest file read,
-    the index settings and the analyzer's identity. A change to any of them is a new key,
-    hence a rebuild; a change to the code alone is not (that is what INDEX_FORMAT is for)."""
-    folder_parts = []
-    for collection, folder in folders:
-        folder = folder.resolve()
-        files = [(path.relative_to(folder).as_posix(), _file_digest(path, max_bytes))
-                 for path in iter_files(folder)]
-        labels = folder / labels_file
-        labels_hash = _file_digest(labels, max_bytes) if labels.is_file() else None
-        folder_parts.append([collection, str(folder), files, labels_hash])
+    """Key of a saved corpus: INDEX_FORMAT, the folders (each one's collection and path), the
+    largest file read, the extraction limits (default Limits(max_bytes)), the index settings
+    and the analyzer's identity. A change to any of them is a new key, hence a full rebuild;
+    a change to the documents is not (their digests, document_digest, decide what an update
+    adds and removes), nor one to the code alone (that is what INDEX_FORMAT is for)."""
     key = {
         "format": INDEX_FORMAT,
         "index": dataclasses.asdict(settings),
@@ -93,9 +89,19 @@ def fingerprint(
         "max_bytes": max_bytes,
         # Which PDF, HTML and DOCX files are read (or skipped as past a limit) depends on them.
         "limits": dataclasses.asdict(limits or Limits(max_bytes=max_bytes)),
-        "folders": folder_parts,
+        "folders": [[collection, str(folder.resolve())] for collection, folder in folders],
     }
     return hashlib.blake2b(_canonical(key), digest_size=16).hexdigest()
+
+
+def document_digest(path: Path, max_bytes: int, labels: dict[str, str] | None = None) -> str:
+    """A document's digest: its file's bytes and its entry in the labels file, so that a
+    changed label re-reads the document as a changed text does. "unreadable" when the file
+    cannot be read (it is reported and skipped)."""
+    digest = _file_digest(path, max_bytes)
+    if digest is None:
+        return "unreadable"
+    return _digest(_canonical([digest, labels or {}]))
 
 
 def analyzer_identity(analyzer: Analyzer) -> str:
@@ -127,26 +133,72 @@ def _file_digest(path: Path, max_bytes: int) -> str | None:
 
 def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = None) -> Path:
     """Write corpus under root for key, atomically; `extra` is JSON kept alongside (e.g. the
-    skipped files). TypeError when a Corpus field has a type this module cannot save."""
+    skipped files). TypeError when a Corpus field has a type this module cannot save. The
+    delta segment saved for key, if any, is removed: it was relative to the previous save."""
+
+    def write(writer: _Writer) -> dict[str, Any]:
+        fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
+                  for f in dataclasses.fields(corpus)}
+        return {"format": INDEX_FORMAT, "key": key, "fields": fields, "extra": extra or {}}
+
+    final = _save_folder(root, f"{PREFIX}{key}", write)
+    shutil.rmtree(root / f"{DELTA_PREFIX}{key}", ignore_errors=True)
+    _prune(root, final)
+    return final
+
+
+def save_delta(
+    root: Path, key: str, main: str, delta: Delta, extra: dict[str, Any] | None = None
+) -> Path:
+    """Write the delta segment of the corpus saved for key (see bot/core/segments.py),
+    atomically, replacing the previous one. `main` is the identity (main_id) of the save the
+    delta applies to: a delta is never applied to another."""
+
+    def write(writer: _Writer) -> dict[str, Any]:
+        _save_documents(writer, delta.added)
+        terms = [t for terms, _, _ in delta.analysed for t in terms]
+        writer.json("delta", {"removed": list(delta.removed), "digests": list(delta.digests),
+                              "removed_passages": delta.removed_passages, "terms": terms})
+        writer.array("delta.term_counts", np.array(
+            [len(terms) for terms, _, _ in delta.analysed], dtype=np.int64))
+        writer.array("delta.ids", np.concatenate(
+            [ids for _, ids, _ in delta.analysed] or [np.zeros(0, np.int32)]))
+        writer.array("delta.lengths", np.concatenate(
+            [lengths for _, _, lengths in delta.analysed] or [np.zeros(0, np.int32)]))
+        return {"format": INDEX_FORMAT, "key": key, "main": main, "extra": extra or {}}
+
+    return _save_folder(root, f"{DELTA_PREFIX}{key}", write)
+
+
+def main_id(root: Path, key: str) -> str:
+    """The identity of the corpus saved for key (its manifest's checksum); StoreError when
+    there is none."""
+    try:
+        data = json.loads((root / f"{PREFIX}{key}" / MANIFEST).read_bytes())
+        return str(data["checksum"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"no saved index to update ({exc})") from exc
+
+
+def _save_folder(root: Path, name: str, write: Callable[[_Writer], dict[str, Any]]) -> Path:
+    """Write a folder of checksummed files, and its manifest last, under a temporary name
+    renamed to root/name when complete."""
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
         writer = _Writer(tmp)
-        fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
-                  for f in dataclasses.fields(corpus)}
-        body = {"format": INDEX_FORMAT, "key": key, "fields": fields,
-                "files": writer.files, "extra": extra or {}}
+        body = write(writer)
+        body["files"] = writer.files
         writer.write(MANIFEST, _canonical({"body": body, "checksum": _digest(_canonical(body))}))
         _fsync_dir(tmp)
-        final = root / f"{PREFIX}{key}"
-        if final.exists():  # a damaged save of the same corpus: move it out of the way
+        final = root / name
+        if final.exists():  # a damaged or superseded save: move it out of the way
             os.rename(final, root / f".old-{tmp.name[5:]}")
         os.rename(tmp, final)
         _fsync_dir(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _prune(root, final)
     return final
 
 
@@ -243,17 +295,20 @@ def _prune(root: Path, keep: Path) -> None:
             continue  # another process removed it first
     for _, entry in sorted(saved, reverse=True)[KEEP - 1 :]:
         shutil.rmtree(entry, ignore_errors=True)
+        shutil.rmtree(root / f"{DELTA_PREFIX}{entry.name[len(PREFIX):]}", ignore_errors=True)
 
 
 # --- load -------------------------------------------------------------------------------------
 
 
 def load(
-    root: Path, key: str, max_bytes: int, limits: Limits | None = None
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None, stale_ok: bool = False
 ) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
     or it cannot be trusted. Documents are re-read from their files (up to max_bytes; PDF,
-    HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved)."""
+    HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved);
+    one that changed or is gone since is a StoreError, or with stale_ok, comes back without
+    text and with the digest STALE, for an update to remove (bot/core/segments.py)."""
     limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
@@ -267,17 +322,71 @@ def load(
         names = [f.name for f in dataclasses.fields(Corpus)]
         if set(body["fields"]) != set(names):
             raise StoreError("saved index has other fields than Corpus")
+        stale: list[int] | None = [] if stale_ok else None
         values = {
-            name: _load_field(reader, name, body["fields"][name], hints[name], limits)
+            name: _load_field(reader, name, body["fields"][name], hints[name], limits, stale)
             for name in names
         }
         corpus = Corpus(**values)
+        if stale:
+            digests = list(corpus.digests)
+            for i in stale:
+                digests[i] = STALE
+            corpus = dataclasses.replace(corpus, digests=tuple(digests))
         os.utime(folder / MANIFEST)  # most recently used: pruned last
     except StoreError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise StoreError(f"saved index is damaged ({type(exc).__name__}: {exc})") from exc
     return corpus, body["extra"]
+
+
+def load_delta(
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None
+) -> tuple[Delta, dict[str, Any]]:
+    """The delta segment saved for the corpus saved under key, and its `extra`; an empty one
+    when there is none; StoreError (saying why) when it is damaged or belongs to another
+    save of that corpus. Its documents are read again as load reads them; one that changed
+    since has the digest STALE, for an update to remove."""
+    limits = limits or Limits(max_bytes=max_bytes)
+    folder = root / f"{DELTA_PREFIX}{key}"
+    if not (folder / MANIFEST).is_file():
+        return Delta(), {}
+    try:
+        reader = _Reader(folder)
+        body = reader.manifest()
+        if body.get("format") != INDEX_FORMAT or body.get("key") != key:
+            raise StoreError("saved update is for other documents or another version")
+        if body.get("main") != main_id(root, key):
+            raise StoreError("saved update belongs to another save of the index")
+        stale: list[int] = []
+        added = _load_documents(reader, limits, stale)
+        meta = reader.json("delta")
+        term_counts = reader.array("delta.term_counts").tolist()
+        ids, lengths = reader.array("delta.ids"), reader.array("delta.lengths")
+        analysed = []
+        t_at = i_at = p_at = 0
+        for doc, n_terms in zip(added, term_counts, strict=True):
+            passages = lengths[p_at : p_at + len(doc.sentences)]
+            n_ids = int(passages.sum())
+            chunk_ids = ids[i_at : i_at + n_ids]
+            if len(passages) != len(doc.sentences) or len(chunk_ids) != n_ids or (
+                    n_ids and int(chunk_ids.max()) >= n_terms):
+                raise StoreError("saved update is damaged (its passages do not match)")
+            analysed.append((meta["terms"][t_at : t_at + n_terms], chunk_ids, passages))
+            t_at, i_at, p_at = t_at + n_terms, i_at + n_ids, p_at + len(doc.sentences)
+        if (t_at, i_at, p_at) != (len(meta["terms"]), len(ids), len(lengths)):
+            raise StoreError("saved update is damaged (its passages do not match)")
+        digests = [STALE if i in stale else g for i, g in enumerate(meta["digests"])]
+        delta = Delta(tuple(meta["removed"]), added, tuple(digests), tuple(analysed),
+                      int(meta["removed_passages"]))
+        if len(delta.digests) != len(added):
+            raise StoreError("saved update is damaged (its digests do not match)")
+    except StoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise StoreError(f"saved update is damaged ({type(exc).__name__}: {exc})") from exc
+    return delta, body["extra"]
 
 
 class _Reader:
@@ -325,10 +434,13 @@ class _Reader:
         return json.loads(self.read(f"{name}.json"))
 
 
-def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits) -> Any:
+def _load_field(
+    r: _Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits,
+    stale: list[int] | None = None,
+) -> Any:
     kind = spec["kind"]
     if kind == "documents":
-        return _load_documents(r, limits)
+        return _load_documents(r, limits, stale)
     if kind == "bm25":
         meta = r.json(name)
         return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})
@@ -347,7 +459,11 @@ def _load_field(r: _Reader, name: str, spec: dict[str, Any], hint: Any, limits: 
     raise StoreError(f"saved index has a field of unknown kind {kind!r}")
 
 
-def _load_documents(r: _Reader, limits: Limits) -> tuple[Document, ...]:
+def _load_documents(
+    r: _Reader, limits: Limits, stale: list[int] | None = None
+) -> tuple[Document, ...]:
+    """The documents, their texts read again; one that changed is a StoreError, or with a
+    list `stale`, numbered there and given no text."""
     meta = r.json("documents")
     paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
     p_counts = r.array("documents.paragraph_counts")
@@ -367,16 +483,16 @@ def _load_documents(r: _Reader, limits: Limits) -> tuple[Document, ...]:
         path = Path(m["path"])
         try:
             got = extracted[path] if path in extracted else read_text(path, limits.max_bytes)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"{path} cannot be read again ({exc})") from exc
-        if not isinstance(got, str):
-            text = got.text
-        elif path in extracted:
-            raise StoreError(f"{path} cannot be read again ({got})")
-        else:
-            text = got
-        if len(text) != m["chars"] or _text_digest(text) != m["text"]:
-            raise StoreError(f"{path} changed since the index was saved")
+            if isinstance(got, str) and path in extracted:
+                raise ValueError(got)  # the reason it can no longer be extracted
+            text = got if isinstance(got, str) else got.text
+            if len(text) != m["chars"] or _text_digest(text) != m["text"]:
+                raise StoreError(f"{path} changed since the index was saved")
+        except (OSError, ValueError, StoreError) as exc:
+            if stale is None:
+                raise StoreError(f"{path} cannot be read again ({exc})") from exc
+            stale.append(len(documents))
+            text = ""
         documents.append(Document(
             collection=m["collection"], rel=m["rel"], path=path, text=text, label=m["label"],
             source=m["source"], date=m["date"],

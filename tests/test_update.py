@@ -1,0 +1,328 @@
+"""Incremental updates of a saved index: documents added, changed and removed are live at the
+next load or reload without a full rebuild, removed ones are never quoted, and a damaged
+update is rebuilt from its documents."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docmaker import make_pdf
+from verbatim import document_text
+
+from bot.core import store
+from bot.core.extract.model import Limits
+from bot.core.model import RetrievalSettings
+from bot.library import Library, build_library
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+WORDS = ("harbour ferry lantern meadow granite orchard canal bridge tower market quarry "
+         "glacier valley river summit forest village castle chapel island mill barley "
+         "copper silver tin wool salt timber").split()
+QUESTIONS = ("Who announced the withdrawal from Siversk?", "harbour ferry lantern",
+             "copper silver mill", "granite quarry tower", "Russian forces Donetsk region",
+             "zephyrine quokkas", "barley orchard village")
+NEW = "added.txt"
+NEW_TEXT = ("The zephyrine quokkas crossed the harbour at dawn.\n\n"
+            "Nobody in the village had seen quokkas before.\n")
+
+
+def _write_docs(folder: Path, count: int = 30) -> None:
+    """Seeds plus `count` small documents of common words: one document is a small share
+    of the passages, as in a real library (so an update stays an update)."""
+    rng = random.Random(7)
+    folder.mkdir(parents=True)
+    for path in SEEDS.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    for n in range(count):
+        paragraphs = []
+        for _ in range(3):
+            sentences = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 9)))
+                         for _ in range(3)]
+            paragraphs.append(" ".join(s.capitalize() + "." for s in sentences))
+        (folder / f"doc{n:02d}.txt").write_text("\n\n".join(paragraphs) + "\n")
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    _write_docs(folder)
+    return folder
+
+
+@pytest.fixture(params=[True, False], ids=["reload", "next-load"])
+def reload(request: pytest.FixtureRequest) -> bool:
+    """Whether the update is the bot's reload (from the live library) or a new process's
+    (from the saved index)."""
+    return request.param
+
+
+def build(folder: Path, cache: Path, previous: Library | None = None, **kw) -> Library:
+    return build_library([("docs", folder)], aliases={}, index_dir=cache, previous=previous, **kw)
+
+
+def places(library: Library) -> list[list[tuple[str, int, int]]]:
+    return [[(q.document, q.start, q.end) for q in library.engine.answer(q, top_k=5).quotes]
+            for q in QUESTIONS]
+
+
+def assert_verbatim(library: Library, folder: Path) -> None:
+    for question in QUESTIONS:
+        for q in library.engine.answer(question, top_k=5).quotes:
+            text = document_text(folder / q.document)
+            assert text[q.start : q.end] == q.text, (question, q.document)
+
+
+def logged(caplog, text: str) -> bool:
+    return any(text in r.getMessage() for r in caplog.records)
+
+
+def rebuilt(caplog) -> bool:
+    return logged(caplog, "building the whole index")
+
+
+def next_library(docs: Path, cache: Path, first: Library, reload: bool, caplog) -> Library:
+    """The library after an edit: the reload's (from first) or the next start's (from disk),
+    with only its own log in caplog."""
+    caplog.clear()
+    caplog.set_level("INFO")
+    return build(docs, cache, previous=first if reload else None)
+
+
+def test_added_document_is_answered_without_a_rebuild(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    cache = tmp_path / "cache"
+    first = build(docs, cache)
+    assert not first.engine.answer("zephyrine quokkas").answered
+    (docs / NEW).write_text(NEW_TEXT)
+    library = next_library(docs, cache, first, reload, caplog)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    answer = library.engine.answer("zephyrine quokkas", top_k=5)
+    assert answer.quotes[0].document == NEW
+    assert {q.text for q in answer.quotes} >= {
+        "The zephyrine quokkas crossed the harbour at dawn.",
+        "Nobody in the village had seen quokkas before."}
+    assert_verbatim(library, docs)
+    # The old engine still answers as it did (an update builds a new one beside it).
+    assert not first.engine.answer("zephyrine quokkas").answered
+
+
+def test_removed_document_is_never_quoted(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    cache = tmp_path / "cache"
+    first = build(docs, cache)
+    victim = "004_d8fea167cf4fdeb7.txt"
+    siversk = "Who announced the withdrawal from Siversk?"
+    assert first.engine.answer(siversk).quotes[0].document == victim  # (the check can fail)
+    (docs / victim).unlink()
+    library = next_library(docs, cache, first, reload, caplog)
+    assert not rebuilt(caplog)
+    engine = library.engine
+    for question in (*QUESTIONS, "Siversk withdrawal Ukrainian General Staff pullback"):
+        for offset in (0, 5):  # also the quotes "More" would show
+            answer = engine.answer(question, top_k=5, offset=offset)
+            assert all(q.document != victim for q in answer.quotes), question
+    assert engine.paragraph("docs", victim, 1) is None  # "Context" of an old answer
+    assert victim not in {d.rel for d in engine.sources()}
+    assert first.engine.paragraph("docs", victim, 1) is not None  # the old engine is intact
+    assert_verbatim(library, docs)
+
+
+def test_changed_document_is_quoted_at_its_new_offsets(
+    docs: Path, tmp_path: Path, caplog
+) -> None:
+    cache = tmp_path / "cache"
+    build(docs, cache)
+    changed = docs / "doc03.txt"
+    old = changed.read_text()
+    # New text in front shifts every old offset; one old sentence is reworded.
+    first_sentence = old.split(".")[0] + "."
+    new = ("Zephyrine quokkas nest by the canal.\n\n"
+           + old.replace(first_sentence, "Quokkas hum beside the copper mill."))
+    changed.write_text(new)
+    caplog.clear()
+    caplog.set_level("INFO")
+    library = build(docs, cache)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    answer = library.engine.answer("quokkas copper mill", top_k=5)
+    top = answer.quotes[0]
+    assert top.document == "doc03.txt" and top.text == "Quokkas hum beside the copper mill."
+    assert new[top.start : top.end] == top.text and top.start > 0
+    for q in library.engine.answer(first_sentence, top_k=5).quotes:
+        assert q.text != first_sentence or q.document != "doc03.txt"
+    paragraph = library.engine.paragraph("docs", "doc03.txt", 1)
+    assert paragraph is not None and paragraph.text == "Zephyrine quokkas nest by the canal."
+    assert_verbatim(library, docs)
+
+
+def test_changed_pdf_is_extracted_alone_and_quoted_at_its_new_offsets(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    """A changed PDF goes through the extraction (and its cache) as a full build reads it:
+    it alone is extracted again, its new sentence is quoted verbatim from its new text on
+    its new page, and a restart from the saved update still knows the pages."""
+    cache = tmp_path / "cache"
+    report = docs / "storm.pdf"
+    report.write_bytes(make_pdf([["The ferry pier was closed all week."],
+                                 ["Gulls nested on the old pier."]]))
+    (docs / "keeper.pdf").write_bytes(make_pdf([["The lantern keeper kept a log."]]))
+    first = build(docs, cache)
+    assert not first.engine.answer("zephyrine quokkas").answered
+    # A new first page shifts every offset and page; one sentence is reworded.
+    report.write_bytes(make_pdf([["A new first page pushes everything on."],
+                                 ["The ferry pier was closed all week."],
+                                 ["Zephyrine quokkas nested on the old pier."]]))
+    library = next_library(docs, cache, first, reload, caplog)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    counts = [re.match(r"extracted (\d+) of", m) for m in caplog.messages]
+    assert sum(int(m.group(1)) for m in counts if m) == 1  # storm.pdf, once; keeper.pdf cached
+    text = document_text(report)  # as `quotebot text` prints it, not through the engine
+    for current in (library, build(docs, cache)):  # the update, then a restart from its save
+        quote = current.engine.answer("zephyrine quokkas pier", top_k=5).quotes[0]
+        assert (quote.document, quote.text) == ("storm.pdf",
+                                                "Zephyrine quokkas nested on the old pier.")
+        assert text[quote.start : quote.end] == quote.text
+        assert quote.start > text.index("The ferry pier") and quote.location.page == 3
+        old = current.engine.answer("gulls nested", top_k=5).quotes
+        assert "Gulls nested on the old pier." not in {q.text for q in old}
+        assert_verbatim(current, docs)
+    assert list(cache.glob(f"{store.DELTA_PREFIX}*"))  # the restart applied a saved delta
+
+
+def test_same_file_name_in_two_folders_of_a_collection(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    """A collection's folders may hold files of the same name: they are two documents, and
+    a change to one updates that one alone."""
+    other = tmp_path / "more"
+    other.mkdir()
+    twin = other / "doc03.txt"  # docs/doc03.txt exists too, in the folder read second
+    twin.write_text("The amber falcon sleeps in the bell tower.\n")
+    folders = [("docs", other), ("docs", docs)]
+    cache = tmp_path / "cache"
+    first = build_library(folders, aliases={}, index_dir=cache)
+    assert first.engine.answer("amber falcon", top_k=5).quotes[0].text == (
+        "The amber falcon sleeps in the bell tower.")
+    twin.write_text("The violet badger digs under the bell tower.\n")
+    caplog.clear()
+    caplog.set_level("INFO")
+    library = build_library(folders, aliases={}, index_dir=cache,
+                            previous=first if reload else None)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    held = sorted((d.path, d.text) for d in library.engine.sources() if d.rel == "doc03.txt")
+    assert held == sorted([(docs / "doc03.txt", (docs / "doc03.txt").read_text()),
+                           (twin, twin.read_text())])
+    quotes = library.engine.answer("violet badger", top_k=5).quotes
+    assert quotes[0].text == "The violet badger digs under the bell tower."
+    assert all("amber falcon" not in q.text for q in
+               library.engine.answer("amber falcon", top_k=5).quotes)
+    assert_verbatim(library, docs)
+
+
+def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) -> None:
+    """The same quotes, in the same order, as a rebuild over the same files. Scores may
+    differ a little until a merge: BM25's average passage length stays the main segment's
+    (IDF is exact). Once the update is merged they are equal too."""
+    cache = tmp_path / "cache"
+    library = build(docs, cache)
+    (docs / NEW).write_text(NEW_TEXT)
+    (docs / "doc05.txt").unlink()
+    (docs / "doc07.txt").write_text("The granite tower fell. The quarry was flooded.\n")
+    for previous in (library, None):
+        updated = build(docs, cache, previous=previous)
+        fresh = build_library([("docs", docs)], aliases={})
+        assert places(updated) == places(fresh)
+        for question in QUESTIONS:
+            a = updated.engine.answer(question, top_k=5)
+            b = fresh.engine.answer(question, top_k=5)
+            assert a.answered == b.answered
+            for x, y in zip(a.quotes, b.quotes, strict=True):
+                assert x.score == pytest.approx(y.score, rel=0.05)
+    # Changing a third of the documents merges: then even the scores are a rebuild's.
+    for n in range(10):
+        (docs / f"doc{n + 10:02d}.txt").write_text(f"Copper barley {n} went to market.\n")
+    merged = build(docs, cache)
+    fresh = build_library([("docs", docs)], aliases={})
+    for question in QUESTIONS:
+        a = merged.engine.answer(question, top_k=5)
+        b = fresh.engine.answer(question, top_k=5)
+        assert [(q.document, q.start) for q in a.quotes] == [
+            (q.document, q.start) for q in b.quotes]
+        for x, y in zip(a.quotes, b.quotes, strict=True):
+            assert x.score == pytest.approx(y.score, rel=1e-9)
+
+
+def test_damaged_delta_is_rebuilt_from_its_documents(
+    docs: Path, tmp_path: Path, caplog
+) -> None:
+    cache = tmp_path / "cache"
+    build(docs, cache)
+    (docs / NEW).write_text(NEW_TEXT)
+    build(docs, cache)  # saves the update as a delta beside the main segment
+    (delta,) = cache.glob(f"{store.DELTA_PREFIX}*")
+    ids = delta / "delta.ids.npy"
+    data = bytearray(ids.read_bytes())
+    data[-1] ^= 0xFF
+    ids.write_bytes(bytes(data))
+    caplog.clear()
+    caplog.set_level("INFO")
+    library = build(docs, cache)
+    assert logged(caplog, "saved update of the index cannot be used") and not rebuilt(caplog)
+    assert logged(caplog, "updated the index")  # its document read and analysed again
+    assert library.engine.answer("zephyrine quokkas").quotes[0].document == NEW
+    assert_verbatim(library, docs)
+    caplog.clear()
+    again = build(docs, cache)  # the delta was saved again, whole
+    assert not logged(caplog, "cannot be used") and not logged(caplog, "updated the index")
+    assert places(again) == places(library)
+
+
+def test_settings_change_rebuilds_and_says_so(docs: Path, tmp_path: Path, caplog) -> None:
+    cache = tmp_path / "cache"
+    build(docs, cache)
+    caplog.clear()
+    caplog.set_level("INFO")
+    build(docs, cache)
+    assert logged(caplog, "loaded the saved index") and not rebuilt(caplog)
+    caplog.clear()
+    build(docs, cache, retrieval=RetrievalSettings(k1=0.9))
+    assert rebuilt(caplog) and not logged(caplog, "loaded the saved index")
+    caplog.clear()
+    build(docs, cache, limits=Limits(max_pages=5))  # which PDFs are read depends on them
+    assert rebuilt(caplog) and not logged(caplog, "loaded the saved index")
+
+
+def _ask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--log-level", "INFO", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_cli_corpus_index_is_saved_and_reused(docs: Path, tmp_path: Path) -> None:
+    """`quotebot ask --corpus` saves its index (here in --index-dir; by default in
+    ./.quotebot-cache) and the next call loads and updates it instead of rebuilding."""
+    cache = tmp_path / "cache"
+    args = ("--corpus", str(docs), "--index-dir", str(cache), "zephyrine quokkas")
+    first = _ask(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "building the whole index" in first.stderr
+    assert "documents do not answer" in first.stdout
+    second = _ask(*args, cwd=tmp_path)
+    assert "loaded the saved index" in second.stderr
+    assert "building the whole index" not in second.stderr
+    (docs / NEW).write_text(NEW_TEXT)
+    third = _ask(*args, cwd=tmp_path)
+    assert "updated the index" in third.stderr and "building" not in third.stderr
+    assert "The zephyrine quokkas crossed the harbour at dawn." in third.stdout
+    # Without --index-dir (and without a config), the index goes under the current folder.
+    default = _ask("--corpus", str(docs), "harbour", cwd=tmp_path)
+    assert default.returncode == 0, default.stderr
+    assert list((tmp_path / ".quotebot-cache").glob(f"{store.PREFIX}*"))
