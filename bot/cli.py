@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--labels", choices=["title", "filename", "both"], default="both",
                     help="documents labelled by their SQuAD titles, by neutral file names "
                          "(as with no metadata), or each in turn (default: both)")
+    ev.add_argument("--top-k", type=_top_k, metavar="N",
+                    help="quotes a reply shows, as `ask --top-k` (default: the configured "
+                         "top_k); read@N is taken over them")
     ev.add_argument("--abstention", action="store_true",
                     help="instead: answered/refused shares and ROC AUC with each question's "
                          "article present and removed")
@@ -215,6 +218,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(messages.SQUAD_MISSING.format(path=args.squad))
     settings = _settings(args.config, required=False)
     retrieval = settings.retrieval if settings else RetrievalSettings()
+    if args.top_k:  # the reply the re-measurement reads: `ask --top-k 5`
+        retrieval = replace(retrieval, top_k=args.top_k)
 
     def emit(line: str) -> None:
         print(line, file=out, flush=True)

@@ -132,3 +132,25 @@ def test_eval_prints_each_label_mode_and_the_baselines(tmp_path: Path) -> None:
     assert main(["eval", "--squad", str(path), "--config", str(tmp_path), "--labels", "filename",
                  "--no-baseline"], one) == 0
     assert "title" not in one.getvalue() and "quotebot       filename" in one.getvalue()
+
+
+def test_eval_top_k_sets_the_reply_read_at_n_is_taken_over(tmp_path: Path) -> None:
+    path = squad_file(tmp_path)
+
+    def quotebot_row(top_k: str) -> dict[str, float]:
+        out = io.StringIO()
+        assert main(["eval", "--squad", str(path), "--config", str(tmp_path), "--labels",
+                     "title", "--no-baseline", "--top-k", top_k], out) == 0
+        lines = out.getvalue().splitlines()
+        assert f"the reply's {top_k} quotes" in out.getvalue()
+        header = next(line for line in lines if line.startswith("retriever")).split()
+        row = next(line for line in lines if line.startswith("quotebot") and " all " in line)
+        # (read@150 ... ans@5: the columns before span@1 and the lengths)
+        return dict(zip(header[3:9], map(float, row.split()[3:9]), strict=True))
+
+    one, five = quotebot_row("1"), quotebot_row("5")
+    # A reply of one quote holds an answer within its first N characters only where its
+    # quote holds one at all; five quotes find more within 500 characters.
+    assert all(one[f"read@{n}"] <= one["ans@1"] for n in (150, 250, 500))
+    assert five["read@500"] > one["read@500"]
+    assert main(["eval", "--squad", str(path), "--top-k", "11"], io.StringIO()) == 2
