@@ -8,7 +8,7 @@ Templates hold `{name}` fields filled by str.format where they are used.
 
 from __future__ import annotations
 
-from bot.core.model import NO_MATCH, NO_TERMS
+from bot.core.model import NO_MATCH, NO_TERMS, UNAVAILABLE
 from bot.markdown import inline
 
 # --- answers ---------------------------------------------------------------------------------
@@ -16,6 +16,7 @@ from bot.markdown import inline
 ABSTAIN = {
     NO_MATCH: "The documents do not answer this.",
     NO_TERMS: "That question has no words to search for: ask about a name, a place or an event.",
+    UNAVAILABLE: "Search is unavailable right now: please ask again in a few minutes.",
 }
 SEE_SOURCES = "Use /sources to see the documents I can quote."
 CONTINUES = "(continues)"
@@ -40,7 +41,7 @@ def continued(head: str) -> str:
 def abstention(reason: str | None, see_sources: bool = True) -> str:
     """Why there is no answer; in Discord, where /sources exists, with a pointer to it."""
     text = ABSTAIN.get(reason or NO_MATCH, ABSTAIN[NO_MATCH])
-    return f"{text} {SEE_SOURCES}" if see_sources else text
+    return f"{text} {SEE_SOURCES}" if see_sources and reason != UNAVAILABLE else text
 
 
 def help_text(prefix: str) -> str:

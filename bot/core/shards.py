@@ -1,0 +1,285 @@
+"""The first stage over Xapian shards: for a library larger than one machine.
+
+A collection's passages are written into N Xapian databases (build_shards), each served by
+`xapian-tcpsrv` on its own host. ShardFirstStage opens them all as one remote database:
+Xapian's remote protocol combines the shards' term statistics, so a passage's BM25 score is
+the one a single index over all of them would give, whichever shard holds it.
+
+Each Xapian document is one passage (sentence) holding the terms quotebot's analyzer makes of
+it, so query terms, aliases and near spellings match as in the embedded index; its data maps
+it back to the local passage table (document, collection, start, end, paragraph), which the
+bot keeps because it quotes the documents' text verbatim.
+
+The shards return the best passages by BM25 only; the context part of the score (neighbours,
+paragraph, title; see firststage.FirstStage.score) is then computed here for the returned
+passages and their neighbours in the same paragraph, not for the whole collection: a
+neighbour's BM25 counts only when the shards returned it too.
+
+The remote protocol has no authentication: shard servers belong on a private network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.analysis import Analyzer
+from bot.core.corpus import Corpus
+from bot.core.documents import Document
+from bot.core.firststage import FirstStage
+from bot.core.kinds import KindTests
+from bot.core.model import AnswerSettings, IndexSettings, SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+# Shard metadata key: the JSON of what the shard's scores depend on (SHARD_FORMAT, index
+# settings, analyzer). A shard whose entry differs from the bot's is refused, not searched.
+META_KEY = "quotebot"
+SHARD_FORMAT = 1
+COLLECTION_PREFIX = "XC"  # boolean term naming a passage's collection (Xapian's X prefix)
+MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
+# Passages asked of the shards per question, as a multiple of `candidates`: the extra ones
+# give the context scores of the best their neighbours.
+FETCH_FACTOR = 2
+TIMEOUT_MS = 5_000  # a shard that does not answer within this is unavailable
+
+
+def _xapian() -> Any:
+    """The xapian module (an optional dependency: `pip install 'quotebot[xapian]'`)."""
+    try:
+        import xapian
+    except ImportError as exc:
+        raise SearchUnavailable(
+            "the Xapian Python bindings are not installed: pip install 'quotebot[xapian]'"
+        ) from exc
+    return xapian
+
+
+def shard_identity(settings: IndexSettings, analyzer: Analyzer) -> dict[str, Any]:
+    """What a shard's terms and scores depend on, as stored in its metadata."""
+    from bot.core.store import analyzer_identity
+
+    return {"format": SHARD_FORMAT, "k1": settings.k1, "b": settings.b,
+            "epsilon": settings.epsilon, "analyzer": analyzer_identity(analyzer)}
+
+
+def build_shards(
+    documents: Sequence[Document],
+    analyzer: Analyzer,
+    settings: IndexSettings,
+    count: int,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Write documents' passages into out/shard-0 .. shard-{count-1}, a document's passages
+    all in one shard (documents dealt round the shards in turn). Existing shards there are
+    replaced. Returns the shard folders."""
+    xapian = _xapian()
+    if count < 1:
+        raise ValueError(f"the shard count must be at least 1, got {count}")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"shard-{i}" for i in range(count)]
+    for path in paths:
+        if path.exists():
+            shutil.rmtree(path)
+    dbs = [xapian.WritableDatabase(str(p), xapian.DB_CREATE_OR_OVERWRITE) for p in paths]
+    meta = json.dumps(shard_identity(settings, analyzer), sort_keys=True)
+    total = sum(len(d.sentences) for d in documents)
+    done = 0
+    for i, doc in enumerate(documents):
+        db = dbs[i % count]
+        for sentence in doc.sentences:
+            db.add_document(_passage(xapian, doc, sentence.start, sentence.end,
+                                     sentence.paragraph, analyzer))
+        done += len(doc.sentences)
+        if progress is not None:
+            progress(done, total)
+    for i, db in enumerate(dbs):
+        db.set_metadata(META_KEY, meta)
+        db.set_metadata("shard", f"{i}/{count}")
+        db.commit()
+        db.close()
+    return paths
+
+
+def _passage(
+    xapian: Any, doc: Document, start: int, end: int, paragraph: int, analyzer: Analyzer
+) -> Any:
+    item = xapian.Document()
+    for term in analyzer.terms(doc.text[start:end]):
+        if len(term.encode("utf-8")) <= MAX_TERM_BYTES:
+            item.add_term(term)  # once per occurrence: wdf is the term frequency
+        else:
+            log.warning("term of %d characters in %s left out of its shard", len(term), doc.rel)
+    item.add_boolean_term(COLLECTION_PREFIX + doc.collection)
+    item.set_data(json.dumps([doc.collection, doc.rel, start, end, paragraph]))
+    return item
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """'host:port' -> (host, port); ValueError saying what to write."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"a shard address is host:port, e.g. 10.0.0.5:7100 (got {text!r})")
+    return host.strip("[]"), int(port)
+
+
+class ShardFirstStage(FirstStage):
+    """FirstStage whose BM25 search runs on remote Xapian shards (see the module's doc).
+    A shard that cannot be reached raises SearchUnavailable; the next question connects
+    again, so service resumes by itself when the shard is back."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        analyzer: Analyzer,
+        settings: AnswerSettings,
+        kinds: KindTests,
+        addresses: Sequence[str],
+        index_settings: IndexSettings,
+    ) -> None:
+        super().__init__(corpus, analyzer, settings, kinds)
+        self.addresses = tuple(addresses)
+        self.identity = shard_identity(index_settings, analyzer)
+        self.k1, self.b = index_settings.k1, index_settings.b
+        self._where = {(d.collection, d.rel): i for i, d in enumerate(corpus.documents)}
+        self._threads = threading.local()  # a Xapian database is not safe across threads
+
+    def score(
+        self, query: dict[str, float], allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        names = (None if allowed is None
+                 else [c for c, ok in zip(self.collections, allowed, strict=True) if ok])
+        ids, bm25 = self._search(query, names)
+        if not len(ids):
+            return ids, bm25, bm25.copy()
+        return self._with_context(query, ids, bm25)
+
+    # --- the remote search -------------------------------------------------------------------
+
+    def _search(
+        self, query: dict[str, float], collections: list[str] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(local passage ids ascending, BM25 scores) of the shards' best passages."""
+        xapian = _xapian()
+        terms = [xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(t), w)
+                 for t, w in query.items() if t and len(t.encode("utf-8")) <= MAX_TERM_BYTES]
+        if not terms or collections == []:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        q = xapian.Query(xapian.Query.OP_OR, terms)
+        if collections is not None:
+            only = xapian.Query(xapian.Query.OP_OR,
+                                [xapian.Query(COLLECTION_PREFIX + c) for c in collections])
+            q = xapian.Query(xapian.Query.OP_FILTER, q, only)
+        try:
+            enquire = xapian.Enquire(self._database())
+            # k2 = 0 and k3 = 1: no length correction of the query, a term's weight as given
+            # (OP_SCALE_WEIGHT); min_normlen 0: lengths normalised as the embedded index does.
+            enquire.set_weighting_scheme(xapian.BM25Weight(self.k1, 0, 1, self.b, 0))
+            enquire.set_query(q)
+            mset = enquire.get_mset(0, FETCH_FACTOR * self.settings.candidates)
+            found = [(m.document.get_data(), m.weight) for m in mset]
+        except xapian.Error as exc:
+            self._threads.db = None  # connect again on the next question
+            log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
+            raise SearchUnavailable(f"shard search failed: {exc}") from exc
+        return self._local_ids(found)
+
+    def _database(self) -> Any:
+        db = getattr(self._threads, "db", None)
+        if db is None:
+            db = self._threads.db = self._connect()
+        return db
+
+    def _connect(self) -> Any:
+        """All shards as one database, each checked to be built as this bot indexes."""
+        xapian = _xapian()
+        combined = xapian.Database()
+        for address in self.addresses:
+            host, port = parse_address(address)
+            shard = xapian.remote_open(host, port, TIMEOUT_MS, TIMEOUT_MS)
+            built = json.loads(shard.get_metadata(META_KEY) or "null")
+            if built != self.identity:
+                message = (f"shard {address} was built with {built} but this bot indexes with "
+                           f"{self.identity}: rebuild it with `quotebot shards build`")
+                log.error("%s", message)
+                raise SearchUnavailable(message)
+            combined.add_database(shard)
+        return combined
+
+    def _local_ids(self, found: list[tuple[bytes, float]]) -> tuple[np.ndarray, np.ndarray]:
+        p = self.passages
+        ids, scores = [], []
+        for data, weight in found:
+            collection, rel, start, _end, _paragraph = json.loads(data)
+            d = self._where.get((collection, rel))
+            if d is None:
+                log.warning("a shard holds %s/%s, which the bot does not: rebuild the shards",
+                            collection, rel)
+                continue
+            lo, hi = int(p.doc_start[d]), int(p.doc_start[d + 1])
+            i = lo + int(np.searchsorted(p.start[lo:hi], start))
+            if i < hi and p.start[i] == start:
+                ids.append(i)
+                scores.append(weight)
+            else:
+                log.warning("a shard's passage at %s:%d is not in the document: rebuild the "
+                            "shards", rel, start)
+        order = np.argsort(ids, kind="stable")
+        return np.asarray(ids, dtype=np.int64)[order], np.asarray(scores, dtype=float)[order]
+
+    # --- context, for the returned passages ---------------------------------------------------
+
+    def _with_context(
+        self, query: dict[str, float], found: np.ndarray, bm25: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, BM25, context) of the found passages and their neighbours in the same
+        paragraph (BM25 0 unless found), as FirstStage._context weighs them."""
+        s, p = self.settings, self.passages
+        ids = found
+        if s.neighbour_weight:
+            same = p.same_para
+            ids = np.unique(np.concatenate(
+                (found, found[same[found]] - 1, found[same[found + 1]] + 1)))
+        scores = np.zeros(len(ids))
+        scores[np.searchsorted(ids, found)] = bm25
+        context = scores.copy()
+        if s.neighbour_weight:
+            before = np.r_[0.0, scores[:-1]] * (np.r_[False, np.diff(ids) == 1])
+            after = np.r_[scores[1:], 0.0] * (np.r_[np.diff(ids) == 1, False])
+            context += before * self._beside[ids] + after * self._beside[ids + 1]
+        masses = self._masses(query)
+        if s.paragraph_terms and masses:
+            context += s.paragraph_terms * self._paragraph_mass(ids, masses)
+        if s.title_terms:
+            title = np.zeros(len(self.documents))
+            for term, mass in masses.items():
+                if term in self.titles:
+                    title[self.titles[term]] += mass
+            context += s.title_terms * title[p.doc[ids]]
+        return ids, scores, context
+
+    def _masses(self, query: dict[str, float]) -> dict[str, float]:
+        """A question term's IDF mass (as FirstStage._scatter counts it), by term."""
+        index = self.index
+        return {t: max(index.term_idf(t), 0.0) * qw for t, qw in query.items() if t in index.vocab}
+
+    def _paragraph_mass(self, ids: np.ndarray, masses: dict[str, float]) -> np.ndarray:
+        """The question terms' IDF mass found anywhere in the paragraph of each of ids."""
+        p, index = self.passages, self.index
+        term_ids = np.fromiter((index.vocab[t] for t in masses), dtype=np.int64)
+        weight = np.fromiter(masses.values(), dtype=float)
+        paras, where = np.unique(p.para_id[ids], return_inverse=True)
+        out = np.zeros(len(paras))
+        for k, para in enumerate(paras.tolist()):
+            lo = index.fwd_indptr[p.para_start[para]]
+            hi = index.fwd_indptr[p.para_start[para + 1]]
+            out[k] = weight[np.isin(term_ids, index.fwd_terms[lo:hi])].sum()
+        return out[where]
