@@ -26,8 +26,7 @@ class _Parser(argparse.ArgumentParser):
     becomes one line and exit status 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        command = self.prog.split()[-1]
-        where = "quotebot" if command == "quotebot" else f"quotebot {command}"
+        where = " ".join(["quotebot", *self.prog.split()[1:]])  # e.g. `quotebot shards build`
         raise UsageError(messages.SEE_HELP.format(message=message, command=where))
 
 
@@ -63,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", parents=[common], help="start the Discord bot (token from DISCORD_TOKEN)")
 
+    shards = sub.add_parser("shards", help="Xapian shards for shard servers (README: Scale)")
+    shards_sub = shards.add_subparsers(dest="shards_command", required=True, parser_class=_Parser)
+    build = shards_sub.add_parser("build", parents=[common],
+                                  help="write a collection's passages into N Xapian shards")
+    build.add_argument("--collection", required=True, metavar="NAME",
+                       help="a collection of config/bot.yaml")
+    build.add_argument("--count", type=_count, required=True, metavar="N",
+                       help="number of shards (1 to 1000)")
+    build.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for shard-0 .. shard-N-1 (replaced if there)")
+
     check = sub.add_parser("check-config", parents=[common],
                            help="validate the YAML config; exit 1 on problems")
     check.add_argument("dir", nargs="?", type=Path, help="config folder (default: --config)")
@@ -77,6 +87,13 @@ def _top_k(text: str) -> int:
         value = 0
     if not lo <= value <= hi:
         raise argparse.ArgumentTypeError(messages.BAD_TOP_K.format(lo=lo, hi=hi, text=text))
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(messages.BAD_SHARD_COUNT.format(text=text))
     return value
 
 
@@ -177,6 +194,29 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_shards(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.core.analysis import DEFAULT_ANALYZER
+    from bot.core.shards import build_shards
+    from bot.library import ProgressBar, load_documents
+
+    settings = _settings(args.config, required=True)
+    collection = settings.collections.get(args.collection)
+    if collection is None:
+        raise UsageError(messages.NO_SUCH_COLLECTION.format(
+            name=args.collection, known=", ".join(sorted(settings.collections))))
+    documents, _ = load_documents([(collection.name, f) for f in collection.folders],
+                                  settings.max_document_bytes)
+    if not documents:
+        raise UsageError(messages.NO_DOCUMENTS.format(
+            folders=", ".join(str(f) for f in collection.folders)))
+    with ProgressBar("building shards", "passages") as bar:
+        paths = build_shards(documents, DEFAULT_ANALYZER, settings.retrieval.index, args.count,
+                             args.out, progress=bar)
+    for path in paths:
+        out.write(messages.SHARD_BUILT.format(path=path) + "\n")
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import check_config
 
@@ -197,6 +237,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "run": cmd_run,
     "check-config": cmd_check_config,
+    "shards": cmd_shards,
 }
 
 

@@ -77,10 +77,12 @@ def build_library(
     aliases: Mapping[str, Sequence[str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     index_dir: Path | None = None,
+    shards: Sequence[str] = (),
 ) -> Library:
     """The engine over the documents of (collection, folder) pairs. With index_dir, the
     index saved there is used when the documents and settings are unchanged, and a newly
-    built one is saved there; a damaged save is rebuilt. Safe to call from a worker thread."""
+    built one is saved there; a damaged save is rebuilt. With shards (host:port), the first
+    stage searches those Xapian servers. Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
     for _, folder in folders:
         if not folder.is_dir():
@@ -96,7 +98,7 @@ def build_library(
             skipped = tuple(Skipped(Path(p), reason) for p, reason in extra.get("skipped", ()))
             log.info("loaded the saved index of %d documents, %d passages from %s",
                      len(corpus.documents), corpus.index.n_docs, index_dir)
-            return Library(Engine(corpus, retrieval, aliases), skipped)
+            return Library(Engine(corpus, retrieval, aliases, shards=shards), skipped)
     documents, skipped = load_documents(folders, max_bytes)
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
@@ -109,7 +111,7 @@ def build_library(
             store.save(corpus, index_dir, key, extra)
         except (OSError, TypeError, ValueError) as exc:
             log.warning("index not saved in %s (%s): the next start rebuilds it", index_dir, exc)
-    engine = Engine(corpus, retrieval, aliases)
+    engine = Engine(corpus, retrieval, aliases, shards=shards)
     log.info(
         "indexed %d documents, %d passages (%d skipped)",
         len(documents), engine.index.n_docs, len(skipped),
@@ -119,9 +121,10 @@ def build_library(
 
 def library_from_settings(settings) -> Library:  # settings: bot.config.Settings
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
+    shards = dict.fromkeys(a for c in settings.collections.values() for a in c.shards)
     return build_library(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
-        index_dir=settings.index_dir,
+        index_dir=settings.index_dir, shards=tuple(shards),
     )
 
 

@@ -32,6 +32,7 @@ from bot.config.values import (
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
 from bot.core.model import TOP_K_RANGE
+from bot.core.shards import parse_address
 
 MAX_BYTES = (1024, 1024**3)
 DEFAULT_INDEX_DIR = ".quotebot-cache"
@@ -149,11 +150,26 @@ def _collections(top: _Section, root: Path) -> dict[str, CollectionSettings | No
                 f"`{name}: {{folders: [{name}], visibility: public}}`"
             )
             catalog[name] = None  # known, so guild files naming it get no second problem
+    _shards_everywhere(sec, catalog)
     return catalog
 
 
+def _shards_everywhere(sec: _Section, catalog: dict[str, CollectionSettings | None]) -> None:
+    """Shards serve all collections or none: BM25 statistics from shards and from the
+    embedded index would not be comparable within one answer."""
+    good = {n: c for n, c in catalog.items() if c is not None}
+    sharded = [n for n, c in good.items() if c.shards]
+    if sharded:
+        for name in (n for n, c in good.items() if not c.shards):
+            sec.spot(name).problem(
+                f"names no `shards:` while {', '.join(sharded)} does: shard servers serve every "
+                f"collection or none; build this one's with `quotebot shards build --collection "
+                f"{name}` and list their servers, e.g. `shards: [10.0.0.5:7100]`"
+            )
+
+
 def _collection(sec: _Section, name: str, root: Path) -> CollectionSettings | None:
-    sec.only(("folders", "visibility", "dms"))
+    sec.only(("folders", "visibility", "dms", "shards"))
     folders = _folders(sec.spot("folders"), sec["folders"], root) if sec.require(
         "folders", f"`folders: [{name}]`"
     ) else _BAD
@@ -164,9 +180,34 @@ def _collection(sec: _Section, name: str, root: Path) -> CollectionSettings | No
         dms = _flag(sec.spot("dms"), sec["dms"], "`dms: false`")
     else:  # only public collections are quotable in DMs unless the config says so
         dms = visibility == "public"
-    if not _all_good(folders, visibility, dms):
+    shards = _shards(sec.spot("shards"), sec["shards"]) if "shards" in sec else ()
+    if not _all_good(folders, visibility, dms, shards):
         return None
-    return CollectionSettings(name=name, folders=folders, visibility=visibility, dms=dms)
+    return CollectionSettings(name=name, folders=folders, visibility=visibility, dms=dms,
+                              shards=shards)
+
+
+def _shards(spot: _Spot, value: Any) -> Any:
+    """host:port of each shard server; a bare port or host is refused, so a shard is never
+    looked for on a host nobody chose."""
+    if not isinstance(value, _LineList) or not value:
+        return spot.problem(
+            f"must be a list of shard servers as host:port (got {_got(value)}); write e.g. "
+            "`shards: [10.0.0.5:7100, 10.0.0.6:7100]`"
+        )
+    found = []
+    for i, item in enumerate(value):
+        try:
+            if not isinstance(item, str):
+                raise ValueError(f"got {_got(item)}")
+            parse_address(item)
+        except ValueError as exc:
+            found.append(spot.item(value, i).problem(
+                f"must be host:port of a shard server ({exc}); write e.g. `10.0.0.5:7100`"
+            ))
+        else:
+            found.append(item)
+    return tuple(dict.fromkeys(found)) if _all_good(*found) else _BAD
 
 
 def _folders(spot: _Spot, value: Any, root: Path) -> Any:

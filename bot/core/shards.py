@@ -127,7 +127,7 @@ def parse_address(text: str) -> tuple[str, int]:
     """'host:port' -> (host, port); ValueError saying what to write."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"a shard address is host:port, e.g. 10.0.0.5:7100 (got {text!r})")
+        raise ValueError(f"{text!r} is not host:port")
     return host.strip("[]"), int(port)
 
 
