@@ -91,7 +91,8 @@ def build_library(
     if index_dir is not None:
         key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, LABELS_FILE)
         try:
-            corpus, extra = store.load(index_dir, key, max_bytes)
+            # Shared: processes on one machine (bot, CLI runs) map one copy of the arrays.
+            corpus, extra = store.load(index_dir, key, max_bytes, shared=True)
         except store.StoreError as exc:
             log.info("building the index: %s", exc)
         else:

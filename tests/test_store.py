@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -305,3 +306,34 @@ def test_saved_manifest_is_json_with_checksums(corpus_dir: Path, tmp_path: Path)
     assert "index.weights.npy" in files and "documents.json" in files
     assert all(set(spec) == {"size", "blake2b"} for spec in files.values())
     assert set(manifest["body"]["fields"]) >= {"documents", "collections", "passages", "index"}
+
+
+def test_shared_load_maps_the_saved_arrays(corpus_dir: Path, tmp_path: Path) -> None:
+    """The library loads a save as read-only memory maps (processes on one machine share
+    one copy), answering as a copied load does; a damaged mapped file is still refused."""
+    cache = tmp_path / "cache"
+    built = library(corpus_dir, cache)
+    key = saved(cache).name.removeprefix(store.PREFIX)
+    mapped, _ = store.load(cache, key, 1 << 30, shared=True)
+    copied, _ = store.load(cache, key, 1 << 30)
+    for corpus, is_map in ((mapped, True), (copied, False)):
+        weights = corpus.index.weights
+        assert _mapped(weights) is is_map
+        assert weights.flags.writeable is not is_map
+        np.testing.assert_array_equal(weights, built.engine.index.weights)
+    assert answers(library(corpus_dir, cache)) == answers(built)
+    assert _mapped(library(corpus_dir, cache).engine.index.doc_ids)
+    path = saved(cache) / "index.weights.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(store.StoreError, match=r"index\.weights\.npy fails its checksum"):
+        store.load(cache, key, 1 << 30, shared=True)
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether array's memory is a file's memory map (through any views of it)."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)

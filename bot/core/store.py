@@ -23,6 +23,7 @@ import io
 import json
 import logging
 import math
+import mmap
 import os
 import shutil
 import tempfile
@@ -52,6 +53,7 @@ MANIFEST = "manifest.json"
 PREFIX = "corpus-"
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
 STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
+_HEADER_MAX = 65_536  # an .npy header is far shorter: only this much is parsed as a stream
 
 
 class StoreError(Exception):
@@ -239,14 +241,23 @@ def _prune(root: Path, keep: Path) -> None:
 # --- load -------------------------------------------------------------------------------------
 
 
-def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
+def load(
+    root: Path, key: str, max_bytes: int, shared: bool = False
+) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
-    or it cannot be trusted. Documents are re-read from their files (up to max_bytes)."""
+    or it cannot be trusted. Documents are re-read from their files (up to max_bytes).
+
+    shared: the arrays are read-only memory maps of the saved files rather than copies, so
+    processes on one machine that load the same save share one copy of the index in the
+    page cache. Every checksum is still verified (by reading through the map, which costs
+    no private memory). A save is never changed once written (a new one goes to a new
+    folder; pruning unlinks, which leaves a mapped file readable), so the bytes checked are
+    the bytes used."""
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
         raise StoreError("no saved index for these documents and settings")
     try:
-        reader = _Reader(folder)
+        reader = _Reader(folder, shared)
         body = reader.manifest()
         if body.get("format") != INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved index is for other documents or another version")
@@ -268,8 +279,8 @@ def load(root: Path, key: str, max_bytes: int) -> tuple[Corpus, dict[str, Any]]:
 
 
 class _Reader:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, shared: bool = False) -> None:
+        self.folder, self.shared = folder, shared
         self.files: dict[str, dict[str, Any]] = {}
 
     def manifest(self) -> dict[str, Any]:
@@ -280,13 +291,19 @@ class _Reader:
         self.files = body["files"]
         return body
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, mapped: bool = False) -> bytes | mmap.mmap:
+        """The checked bytes of file name: a copy, or with mapped a read-only memory map."""
         spec = self.files.get(name)
         if spec is None:
             raise StoreError(f"saved index is damaged ({name} is not in the manifest)")
         with open(self.folder / name, "rb") as fh:
-            data = bytearray(os.fstat(fh.fileno()).st_size)
-            got = fh.readinto(data)
+            size = os.fstat(fh.fileno()).st_size
+            if mapped and size:
+                data: bytearray | mmap.mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                got = size
+            else:
+                data = bytearray(size)
+                got = fh.readinto(data)
         if got != len(data) or len(data) != spec["size"] or _digest(data) != spec["blake2b"]:
             raise StoreError(f"saved index is damaged ({name} fails its checksum)")
         return data
@@ -294,8 +311,8 @@ class _Reader:
     def array(self, name: str) -> np.ndarray:
         """The array over the checked bytes themselves (np.load from a BytesIO copies them
         once more); the header is parsed by numpy, object dtypes are refused."""
-        data = self.read(f"{name}.npy")
-        head = io.BytesIO(data)
+        data = self.read(f"{name}.npy", mapped=self.shared)
+        head = io.BytesIO(data[:_HEADER_MAX])
         version = np.lib.format.read_magic(head)
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
