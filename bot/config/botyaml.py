@@ -25,6 +25,7 @@ from bot.config.values import (
     _number,
     _read,
     _Section,
+    _shards,
     _Spot,
     _text,
     _whole,
@@ -32,7 +33,6 @@ from bot.config.values import (
 from bot.config.yamlfile import _BAD, ConfigFile, _all_good, _got, _LineDict, _LineList
 from bot.core.documents import DEFAULT_MAX_BYTES
 from bot.core.model import TOP_K_RANGE
-from bot.core.shards import parse_address
 
 MAX_BYTES = (1024, 1024**3)
 DEFAULT_INDEX_DIR = ".quotebot-cache"
@@ -185,29 +185,6 @@ def _collection(sec: _Section, name: str, root: Path) -> CollectionSettings | No
         return None
     return CollectionSettings(name=name, folders=folders, visibility=visibility, dms=dms,
                               shards=shards)
-
-
-def _shards(spot: _Spot, value: Any) -> Any:
-    """host:port of each shard server; a bare port or host is refused, so a shard is never
-    looked for on a host nobody chose."""
-    if not isinstance(value, _LineList) or not value:
-        return spot.problem(
-            f"must be a list of shard servers as host:port (got {_got(value)}); write e.g. "
-            "`shards: [10.0.0.5:7100, 10.0.0.6:7100]`"
-        )
-    found = []
-    for i, item in enumerate(value):
-        try:
-            if not isinstance(item, str):
-                raise ValueError(f"got {_got(item)}")
-            parse_address(item)
-        except ValueError as exc:
-            found.append(spot.item(value, i).problem(
-                f"must be host:port of a shard server ({exc}); write e.g. `10.0.0.5:7100`"
-            ))
-        else:
-            found.append(item)
-    return tuple(dict.fromkeys(found)) if _all_good(*found) else _BAD
 
 
 def _folders(spot: _Spot, value: Any, root: Path) -> Any:
