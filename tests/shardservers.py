@@ -19,8 +19,9 @@ def free_port() -> int:
 class ShardServer:
     """One xapian-tcpsrv serving one shard on 127.0.0.1; keeps its port across restarts."""
 
-    def __init__(self, binary: str, shard: Path) -> None:
+    def __init__(self, binary: str, shard: Path, *options: str) -> None:
         self.binary, self.shard, self.port = binary, shard, free_port()
+        self.options = options  # more xapian-tcpsrv options, e.g. ("--idle-timeout", "300")
         self.process: subprocess.Popen | None = None
 
     @property
@@ -32,7 +33,7 @@ class ShardServer:
         # of the parent alone would leave serving.
         self.process = subprocess.Popen(
             [self.binary, "--interface", "127.0.0.1", "--port", str(self.port), "--quiet",
-             str(self.shard)], start_new_session=True, stdout=subprocess.DEVNULL,
+             *self.options, str(self.shard)], start_new_session=True, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # (it reports every closed connection there)
         )
         deadline = time.monotonic() + 10

@@ -7,6 +7,7 @@ import importlib.util
 import io
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +139,21 @@ def test_a_killed_shard_server_makes_answers_unavailable_until_it_returns(
         servers[1].start()
     assert _quotes(engine.answer(SEED_QUESTIONS[0])) == _quotes(
         _engine(project).answer(SEED_QUESTIONS[0]))
+
+
+def test_a_connection_the_server_dropped_when_idle_is_made_again(
+    project: Path, xapian_tcpsrv: str
+) -> None:
+    shard = project / "shards" / "seeds" / "shard-0"
+    server = ShardServer(xapian_tcpsrv, shard, "--idle-timeout", "200").start()
+    try:
+        engine = Engine(_engine(project).corpus, shards=[server.address])
+        assert engine.answer(SEED_QUESTIONS[1]).answered
+        time.sleep(0.6)  # the server closes the idle connection
+        again = engine.answer(SEED_QUESTIONS[1])
+        assert again.reason != UNAVAILABLE and again.answered
+    finally:
+        server.kill()
 
 
 def test_the_shell_says_search_is_unavailable(

@@ -178,19 +178,33 @@ class ShardFirstStage(FirstStage):
             only = xapian.Query(xapian.Query.OP_OR,
                                 [xapian.Query(COLLECTION_PREFIX + c) for c in collections])
             q = xapian.Query(xapian.Query.OP_FILTER, q, only)
-        try:
-            enquire = xapian.Enquire(self._database())
-            # k2 = 0 and k3 = 1: no length correction of the query, a term's weight as given
-            # (OP_SCALE_WEIGHT); min_normlen 0: lengths normalised as the embedded index does.
-            enquire.set_weighting_scheme(xapian.BM25Weight(self.k1, 0, 1, self.b, 0))
-            enquire.set_query(q)
-            mset = enquire.get_mset(0, FETCH_FACTOR * self.settings.candidates)
-            found = [(m.document.get_data(), m.weight) for m in mset]
-        except xapian.Error as exc:
-            self._threads.db = None  # connect again on the next question
-            log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
-            raise SearchUnavailable(f"shard search failed: {exc}") from exc
+        # A connection kept from an earlier question may have been closed by the server
+        # (xapian-tcpsrv drops idle ones after --idle-timeout, 60 s by default): such a
+        # failure is retried once on new connections before the shards count as down.
+        reused = getattr(self._threads, "db", None) is not None
+        while True:
+            try:
+                found = self._matches(xapian, q)
+                break
+            except xapian.Error as exc:
+                self._threads.db = None  # connect again
+                if reused:
+                    reused = False
+                    log.info("shard connection lost (%s): connecting again", exc)
+                    continue
+                log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
+                raise SearchUnavailable(f"shard search failed: {exc}") from exc
         return self._local_ids(found)
+
+    def _matches(self, xapian: Any, query: Any) -> list[tuple[bytes, float]]:
+        """(data, BM25 weight) of the best passages for query, best first."""
+        enquire = xapian.Enquire(self._database())
+        # k2 = 0 and k3 = 1: no length correction of the query, a term's weight as given
+        # (OP_SCALE_WEIGHT); min_normlen 0: lengths normalised as the embedded index does.
+        enquire.set_weighting_scheme(xapian.BM25Weight(self.k1, 0, 1, self.b, 0))
+        enquire.set_query(query)
+        mset = enquire.get_mset(0, FETCH_FACTOR * self.settings.candidates)
+        return [(m.document.get_data(), m.weight) for m in mset]
 
     def _database(self) -> Any:
         db = getattr(self._threads, "db", None)
