@@ -193,3 +193,21 @@ def test_a_shard_built_with_other_index_settings_is_refused(
         assert "rebuild it with `quotebot shards build`" in caplog.text
     finally:
         server.kill()
+
+
+def test_shards_of_other_documents_are_refused(
+    project: Path, xapian_tcpsrv: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A shard's passage numbers are the bot's only for the documents it was built from."""
+    shutil.copytree(project / "seeds", tmp_path / "seeds")
+    (tmp_path / "seeds" / "added.txt").write_text("A new sentence on Siversk.\n", "utf-8")
+    server = ShardServer(xapian_tcpsrv, project / "shards" / "seeds" / "shard-0").start()
+    try:
+        engine = Engine(build_library([("seeds", tmp_path / "seeds")]).engine.corpus,
+                        shards=[server.address])
+        with caplog.at_level(logging.ERROR, logger="bot.core.shards"):
+            answer = engine.answer(SEED_QUESTIONS[0])
+        assert (answer.answered, answer.reason) == (False, UNAVAILABLE)
+        assert "not the documents this bot has" in caplog.text
+    finally:
+        server.kill()

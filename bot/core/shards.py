@@ -6,9 +6,10 @@ Xapian's remote protocol combines the shards' term statistics, so a passage's BM
 the one a single index over all of them would give, whichever shard holds it.
 
 Each Xapian document is one passage (sentence) holding the terms quotebot's analyzer makes of
-it, so query terms, aliases and near spellings match as in the embedded index; its data maps
-it back to the local passage table (document, collection, start, end, paragraph), which the
-bot keeps because it quotes the documents' text verbatim.
+it, so query terms, aliases and near spellings match as in the embedded index. Its document
+id is the passage's number in its collection, which maps it to the bot's passage table (the
+bot keeps the documents because it quotes their text verbatim); its data says where it comes
+from (collection, document, start, end, paragraph) for people reading a shard.
 
 The shards return the best passages by BM25 only; the context part of the score (neighbours,
 paragraph, title; see firststage.FirstStage.score) is then computed here for the returned
@@ -20,6 +21,7 @@ The remote protocol has no authentication: shard servers belong on a private net
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -32,7 +34,7 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
-from bot.core.documents import Document
+from bot.core.documents import Document, span_rows
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings, IndexSettings, SearchUnavailable
@@ -42,6 +44,12 @@ log = logging.getLogger(__name__)
 # Shard metadata key: the JSON of what the shard's scores depend on (SHARD_FORMAT, index
 # settings, analyzer). A shard whose entry differs from the bot's is refused, not searched.
 META_KEY = "quotebot"
+# Shard metadata key: the JSON of which collection the shard holds and a digest of the
+# documents it was built from (their names, texts and sentences). A shard's document ids are
+# the passages' numbers in the collection (1-based, in document order), so a match maps to
+# the bot's passage table without fetching the document; the digest proves the numbering
+# is the bot's.
+LAYOUT_KEY = "quotebot.layout"
 SHARD_FORMAT = 1
 COLLECTION_PREFIX = "XC"  # boolean term naming a passage's collection (Xapian's X prefix)
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
@@ -84,29 +92,44 @@ def build_shards(
     xapian = _xapian()
     if count < 1:
         raise ValueError(f"the shard count must be at least 1, got {count}")
+    collections = {d.collection for d in documents}
+    if len(collections) != 1:
+        raise ValueError(f"shards hold one collection, not {sorted(collections)}: build each "
+                         "collection's shards apart")
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"shard-{i}" for i in range(count)]
     for path in paths:
         if path.exists():
             shutil.rmtree(path)
     dbs = [xapian.WritableDatabase(str(p), xapian.DB_CREATE_OR_OVERWRITE) for p in paths]
-    meta = json.dumps(shard_identity(settings, analyzer), sort_keys=True)
     total = sum(len(d.sentences) for d in documents)
-    done = 0
+    number = 0
     for i, doc in enumerate(documents):
         db = dbs[i % count]
         for sentence in doc.sentences:
-            db.add_document(_passage(xapian, doc, sentence.start, sentence.end,
-                                     sentence.paragraph, analyzer))
-        done += len(doc.sentences)
+            number += 1  # the passage's number in the collection is its document id
+            db.replace_document(number, _passage(xapian, doc, sentence.start, sentence.end,
+                                                 sentence.paragraph, analyzer))
         if progress is not None:
-            progress(done, total)
+            progress(number, total)
+    layout = {"collection": collections.pop(), "documents": layout_digest(documents)}
     for i, db in enumerate(dbs):
-        db.set_metadata(META_KEY, meta)
+        db.set_metadata(META_KEY, json.dumps(shard_identity(settings, analyzer), sort_keys=True))
+        db.set_metadata(LAYOUT_KEY, json.dumps(layout, sort_keys=True))
         db.set_metadata("shard", f"{i}/{count}")
         db.commit()
         db.close()
     return paths
+
+
+def layout_digest(documents: Sequence[Document]) -> str:
+    """Digest of one collection's documents as passages: names, texts and sentence spans."""
+    h = hashlib.blake2b(digest_size=16)
+    for doc in documents:
+        h.update(json.dumps([doc.rel, len(doc.text)]).encode())
+        h.update(doc.text.encode("utf-8", "surrogatepass"))
+        h.update(np.ascontiguousarray(span_rows(doc.sentences, 3), dtype=np.int64).tobytes())
+    return h.hexdigest()
 
 
 def _passage(
@@ -149,8 +172,16 @@ class ShardFirstStage(FirstStage):
         self.addresses = tuple(addresses)
         self.identity = shard_identity(index_settings, analyzer)
         self.k1, self.b = index_settings.k1, index_settings.b
-        self._where = {(d.collection, d.rel): i for i, d in enumerate(corpus.documents)}
-        self._threads = threading.local()  # a Xapian database is not safe across threads
+        # Per collection: the digest its shards must carry, and its passages' local ids in
+        # document order (a shard's document id n is the collection's passage n).
+        self._layout = {
+            name: (layout_digest([d for d in corpus.documents if d.collection == name]),
+                   np.flatnonzero(self.passages.collection == c))
+            for c, name in enumerate(self.collections)
+        }
+        # A Xapian database is not safe across threads: one connection set a thread, with
+        # the local ids of each shard's passages (in the order the shards were added).
+        self._threads = threading.local()
 
     def score(
         self, query: dict[str, float], allowed: np.ndarray | None = None
@@ -194,60 +225,64 @@ class ShardFirstStage(FirstStage):
                     continue
                 log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
                 raise SearchUnavailable(f"shard search failed: {exc}") from exc
-        return self._local_ids(found)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, weights = np.array(found).T
+        order = np.argsort(ids, kind="stable")
+        return ids[order].astype(np.int64), weights[order]
 
-    def _matches(self, xapian: Any, query: Any) -> list[tuple[bytes, float]]:
-        """(data, BM25 weight) of the best passages for query, best first."""
-        enquire = xapian.Enquire(self._database())
+    def _matches(self, xapian: Any, query: Any) -> list[tuple[int, float]]:
+        """(local passage id, BM25 weight) of the best passages for query, best first.
+        Only ids and weights cross the network: fetching the matched documents would cost a
+        round trip each."""
+        db, passages_of = self._database()
+        enquire = xapian.Enquire(db)
         # k2 = 0 and k3 = 1: no length correction of the query, a term's weight as given
         # (OP_SCALE_WEIGHT); min_normlen 0: lengths normalised as the embedded index does.
         enquire.set_weighting_scheme(xapian.BM25Weight(self.k1, 0, 1, self.b, 0))
         enquire.set_query(query)
         mset = enquire.get_mset(0, FETCH_FACTOR * self.settings.candidates)
-        return [(m.document.get_data(), m.weight) for m in mset]
+        n = len(passages_of)
+        found = []
+        for m in mset:
+            # Xapian numbers the combined database's documents shard by shard in turn.
+            shard, number = (m.docid - 1) % n, (m.docid - 1) // n
+            if number < len(passages_of[shard]):
+                found.append((int(passages_of[shard][number]), m.weight))
+        return found
 
-    def _database(self) -> Any:
-        db = getattr(self._threads, "db", None)
-        if db is None:
-            db = self._threads.db = self._connect()
-        return db
+    def _database(self) -> tuple[Any, list[np.ndarray]]:
+        connected = getattr(self._threads, "db", None)
+        if connected is None:
+            connected = self._threads.db = self._connect()
+        return connected
 
-    def _connect(self) -> Any:
-        """All shards as one database, each checked to be built as this bot indexes."""
+    def _connect(self) -> tuple[Any, list[np.ndarray]]:
+        """All shards as one database, each checked to be built as this bot indexes and
+        from the documents it holds; and each shard's passages' local ids."""
         xapian = _xapian()
         combined = xapian.Database()
+        passages_of = []
         for address in self.addresses:
             host, port = parse_address(address)
             shard = xapian.remote_open(host, port, TIMEOUT_MS, TIMEOUT_MS)
             built = json.loads(shard.get_metadata(META_KEY) or "null")
+            layout = json.loads(shard.get_metadata(LAYOUT_KEY) or "{}")
+            digest, local = self._layout.get(layout.get("collection"), (None, None))
             if built != self.identity:
-                message = (f"shard {address} was built with {built} but this bot indexes with "
-                           f"{self.identity}: rebuild it with `quotebot shards build`")
-                log.error("%s", message)
-                raise SearchUnavailable(message)
-            combined.add_database(shard)
-        return combined
-
-    def _local_ids(self, found: list[tuple[bytes, float]]) -> tuple[np.ndarray, np.ndarray]:
-        p = self.passages
-        ids, scores = [], []
-        for data, weight in found:
-            collection, rel, start, _end, _paragraph = json.loads(data)
-            d = self._where.get((collection, rel))
-            if d is None:
-                log.warning("a shard holds %s/%s, which the bot does not: rebuild the shards",
-                            collection, rel)
-                continue
-            lo, hi = int(p.doc_start[d]), int(p.doc_start[d + 1])
-            i = lo + int(np.searchsorted(p.start[lo:hi], start))
-            if i < hi and p.start[i] == start:
-                ids.append(i)
-                scores.append(weight)
+                problem = (f"was built with {built} but this bot indexes with "
+                           f"{self.identity}")
+            elif digest is None or layout.get("documents") != digest:
+                problem = (f"holds collection {layout.get('collection')!r} as it was when the "
+                           "shard was built, not the documents this bot has")
             else:
-                log.warning("a shard's passage at %s:%d is not in the document: rebuild the "
-                            "shards", rel, start)
-        order = np.argsort(ids, kind="stable")
-        return np.asarray(ids, dtype=np.int64)[order], np.asarray(scores, dtype=float)[order]
+                combined.add_database(shard)
+                passages_of.append(local)
+                continue
+            message = f"shard {address} {problem}: rebuild it with `quotebot shards build`"
+            log.error("%s", message)
+            raise SearchUnavailable(message)
+        return combined, passages_of
 
     # --- context, for the returned passages ---------------------------------------------------
 
