@@ -321,14 +321,23 @@ class ShardFirstStage(FirstStage):
         return {t: max(index.term_idf(t), 0.0) * qw for t, qw in query.items() if t in index.vocab}
 
     def _paragraph_mass(self, ids: np.ndarray, masses: dict[str, float]) -> np.ndarray:
-        """The question terms' IDF mass found anywhere in the paragraph of each of ids."""
+        """The question terms' IDF mass found anywhere in the paragraph of each of ids: the
+        terms of all their paragraphs at once (one np.isin a paragraph cost 10 ms a
+        question), each question term counted once a paragraph."""
         p, index = self.passages, self.index
-        term_ids = np.fromiter((index.vocab[t] for t in masses), dtype=np.int64)
-        weight = np.fromiter(masses.values(), dtype=float)
+        term_ids = np.fromiter((index.vocab[t] for t in masses), np.int64, len(masses))
+        weight = np.fromiter(masses.values(), float, len(masses))
+        order = np.argsort(term_ids)
+        term_ids, weight = term_ids[order], weight[order]
         paras, where = np.unique(p.para_id[ids], return_inverse=True)
-        out = np.zeros(len(paras))
-        for k, para in enumerate(paras.tolist()):
-            lo = index.fwd_indptr[p.para_start[para]]
-            hi = index.fwd_indptr[p.para_start[para + 1]]
-            out[k] = weight[np.isin(term_ids, index.fwd_terms[lo:hi])].sum()
+        lo = index.fwd_indptr[p.para_start[paras]].astype(np.int64)
+        lengths = index.fwd_indptr[p.para_start[paras + 1]].astype(np.int64) - lo
+        starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+        terms = index.fwd_terms[starts + np.arange(len(starts))]
+        at = np.minimum(np.searchsorted(term_ids, terms), len(term_ids) - 1)
+        hit = term_ids[at] == terms
+        owner = np.repeat(np.arange(len(paras)), lengths)[hit]
+        pairs = np.unique(owner * len(term_ids) + at[hit])
+        out = np.bincount(pairs // len(term_ids), weights=weight[pairs % len(term_ids)],
+                          minlength=len(paras))
         return out[where]
