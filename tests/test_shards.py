@@ -182,17 +182,10 @@ def test_a_shard_built_with_other_index_settings_is_refused(
         "retrieval: {k1: 1.2}\n", encoding="utf-8")
     assert main(["shards", "build", "--config", str(config), "--collection", "seeds",
                  "--count", "1", "--out", str(tmp_path / "k12")], io.StringIO()) == 0
-    server = ShardServer(xapian_tcpsrv, tmp_path / "k12" / "shard-0").start()
-    try:
-        engine = Engine(build_library([("seeds", tmp_path / "seeds")]).engine.corpus,
-                        shards=[server.address])
-        with caplog.at_level(logging.ERROR, logger="bot.core.shards"):
-            answer = engine.answer(SEED_QUESTIONS[0])
-        assert (answer.answered, answer.reason) == (False, UNAVAILABLE)
-        assert "'k1': 1.2" in caplog.text
-        assert "rebuild it with `quotebot shards build`" in caplog.text
-    finally:
-        server.kill()
+    logged = _refusal(tmp_path / "seeds", ShardServer(xapian_tcpsrv, tmp_path / "k12" / "shard-0"),
+                      caplog)
+    assert "'k1': 1.2" in logged
+    assert "rebuild it with `quotebot shards build`" in logged
 
 
 def test_shards_of_other_documents_are_refused(
@@ -201,13 +194,21 @@ def test_shards_of_other_documents_are_refused(
     """A shard's passage numbers are the bot's only for the documents it was built from."""
     shutil.copytree(project / "seeds", tmp_path / "seeds")
     (tmp_path / "seeds" / "added.txt").write_text("A new sentence on Siversk.\n", "utf-8")
-    server = ShardServer(xapian_tcpsrv, project / "shards" / "seeds" / "shard-0").start()
+    shard = project / "shards" / "seeds" / "shard-0"
+    logged = _refusal(tmp_path / "seeds", ShardServer(xapian_tcpsrv, shard), caplog)
+    assert "not the documents this bot has" in logged
+
+
+def _refusal(folder: Path, server: ShardServer, caplog: pytest.LogCaptureFixture) -> str:
+    """The log of a question the engine over folder's documents asks a shard server that
+    it must refuse, after checking the answer is 'unavailable'."""
+    server.start()
     try:
-        engine = Engine(build_library([("seeds", tmp_path / "seeds")]).engine.corpus,
+        engine = Engine(build_library([("seeds", folder)]).engine.corpus,
                         shards=[server.address])
         with caplog.at_level(logging.ERROR, logger="bot.core.shards"):
             answer = engine.answer(SEED_QUESTIONS[0])
         assert (answer.answered, answer.reason) == (False, UNAVAILABLE)
-        assert "not the documents this bot has" in caplog.text
+        return caplog.text
     finally:
         server.kill()
