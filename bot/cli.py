@@ -33,8 +33,7 @@ class _Parser(argparse.ArgumentParser):
     becomes one line and exit status 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        command = self.prog.split()[-1]
-        where = "quotebot" if command == "quotebot" else f"quotebot {command}"
+        where = " ".join(["quotebot", *self.prog.split()[1:]])  # `quotebot xapian-shards build`
         raise UsageError(messages.SEE_HELP.format(message=message, command=where))
 
 
@@ -96,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--guild", type=int, metavar="ID", help="a guild's questions")
     scope.add_argument("--dms", action="store_true", help="the questions asked in DMs")
 
+    xapian = sub.add_parser("xapian-shards",
+                            help="Xapian shards for shard servers (README: Scale)")
+    xapian_sub = xapian.add_subparsers(dest="xapian_command", required=True, parser_class=_Parser)
+    build = xapian_sub.add_parser("build", parents=[common],
+                                  help="write a collection's passages into N Xapian shards")
+    build.add_argument("--collection", required=True, metavar="NAME",
+                       help="a collection of config/bot.yaml")
+    build.add_argument("--count", type=_count, required=True, metavar="N",
+                       help="number of shards (1 to 1000)")
+    build.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for shard-0 .. shard-N-1 (replaced if there)")
+
     check = sub.add_parser("check-config", parents=[common],
                            help="validate the YAML config; exit 1 on problems")
     check.add_argument("dir", nargs="?", type=Path, help="config folder (default: --config)")
@@ -124,6 +135,13 @@ def _shard_ids(text: str) -> tuple[int, ...]:
     if not all(part.isdigit() for part in parts):
         raise argparse.ArgumentTypeError(messages.BAD_SHARD_IDS.format(text=text))
     return tuple(int(part) for part in parts)
+
+
+def _count(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(messages.BAD_XAPIAN_SHARD_COUNT.format(text=text))
+    return value
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -266,6 +284,15 @@ def _run_shards(args: argparse.Namespace, configured: Shards | None) -> Shards |
     return Shards(count, ids)
 
 
+def cmd_xapian_shards(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.library import build_xapian_shards
+
+    settings = _settings(args.config, required=True)
+    for path in build_xapian_shards(settings, args.collection, args.count, args.out):
+        out.write(messages.SHARD_BUILT.format(path=path) + "\n")
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import check_config
 
@@ -309,6 +336,7 @@ COMMANDS = {
     "run": cmd_run,
     "check-config": cmd_check_config,
     "gaps": cmd_gaps,
+    "xapian-shards": cmd_xapian_shards,
 }
 
 

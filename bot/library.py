@@ -30,7 +30,13 @@ from bot.core.model import RetrievalSettings
 from bot.core.segments import Delta, DocKey, Segments, apply, doc_key, updated
 from bot.core.segments import changes as segments_changes
 from bot.errors import ConfigProblem, UsageError
-from bot.messages import FOLDER_NOT_FOUND, LABELS_DOUBTFUL, LABELS_NOT_READ, NO_DOCUMENTS
+from bot.messages import (
+    FOLDER_NOT_FOUND,
+    LABELS_DOUBTFUL,
+    LABELS_NOT_READ,
+    NO_DOCUMENTS,
+    NO_SUCH_COLLECTION,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,7 @@ def build_library(
     index_dir: Path | None = None,
     previous: Library | None = None,
     limits: Limits | None = None,
+    shard_servers: Sequence[str] = (),
 ) -> Library:
     """The engine over the documents of (collection, folder) pairs, PDF, HTML and DOCX files
     extracted within limits (default: Limits(max_bytes)). With index_dir, the
@@ -102,7 +109,8 @@ def build_library(
     removed since are read and analysed (bot/core/segments.py), and the update is saved
     beside it; the whole index is built only when there is no usable save for these folders
     and settings. With previous (the library a reload replaces), its index is updated in
-    memory instead of loaded. Safe to call from a worker thread."""
+    memory instead of loaded. With shard_servers (host:port), the first stage searches those
+    Xapian servers. Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
     limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
@@ -111,7 +119,7 @@ def build_library(
     if index_dir is None:
         documents, skipped = load_documents(folders, max_bytes, None, limits)
         corpus = _build(documents, folders, retrieval)
-        return _library(corpus, skipped, retrieval, aliases)
+        return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
     key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, limits)
     files, skipped = _scan(folders, max_bytes)
     segments = previous.segments if previous is not None else None
@@ -125,9 +133,9 @@ def build_library(
         digests = [files[doc_key(d)].digest for d in documents]
         corpus = _build(documents, folders, retrieval, digests, announce=True)
         segments = _save_main(corpus, index_dir, key)
-        return _library(corpus, skipped, retrieval, aliases, segments)
+        return _library(corpus, skipped, retrieval, aliases, segments, shard_servers)
     segments = _up_to_date(segments, files, skipped, folders, index_dir, max_bytes, limits)
-    return _library(segments.corpus, skipped, retrieval, aliases, segments)
+    return _library(segments.corpus, skipped, retrieval, aliases, segments, shard_servers)
 
 
 def _up_to_date(
@@ -159,18 +167,42 @@ def library_from_settings(
     """settings: bot.config.Settings; previous: the library a reload replaces; index_dir:
     where to save the index instead of settings.index_dir."""
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
+    servers = dict.fromkeys(a for c in settings.collections.values() for a in c.shard_servers)
     return build_library(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
         index_dir=index_dir or settings.index_dir, previous=previous,
-        limits=settings.document_limits,
+        limits=settings.document_limits, shard_servers=tuple(servers),
     )
+
+
+def build_xapian_shards(settings, name: str, count: int, out_dir: Path) -> list[Path]:
+    """Collection name's passages written into count Xapian shards under out_dir (settings:
+    bot.config.Settings). They come from the bot's own corpus (its saved index, brought up to
+    date as the bot does), not the files read afresh: a shard's document n is the bot's
+    passage n, and an update moves a changed document to the end of the bot's order."""
+    from bot.core.xapianstage import build_shards
+
+    collection = settings.collections.get(name)
+    if collection is None:
+        raise UsageError(NO_SUCH_COLLECTION.format(
+            name=name, known=", ".join(sorted(settings.collections))))
+    corpus = library_from_settings(settings).engine.corpus
+    documents = [d for d in corpus.documents if d.collection == name]
+    if not documents:
+        raise UsageError(NO_DOCUMENTS.format(
+            folders=", ".join(str(f) for f in collection.folders)))
+    with ProgressBar("building shards", "passages") as bar:
+        return build_shards(documents, DEFAULT_ANALYZER, settings.retrieval.index, count,
+                            out_dir, progress=bar)
 
 
 def _library(
     corpus: Corpus, skipped: Sequence[Skipped], retrieval: RetrievalSettings,
     aliases: Mapping[str, Sequence[str]] | None, segments: Segments | None = None,
+    shard_servers: Sequence[str] = (),
 ) -> Library:
-    return Library(Engine(corpus, retrieval, aliases), tuple(skipped), segments)
+    engine = Engine(corpus, retrieval, aliases, shard_servers=shard_servers)
+    return Library(engine, tuple(skipped), segments)
 
 
 def _build(
@@ -220,7 +252,9 @@ def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments
     """The saved main segment with its delta applied; None (said in the log) when there is
     no usable main segment. A damaged delta is dropped: its documents are read again."""
     try:
-        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True)
+        # Shared: processes on one machine (bot, CLI runs) map one copy of the main save's
+        # arrays; the delta is small and copied.
+        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True, shared=True)
         main_id = store.main_id(index_dir, key)
         if len(main.digests) != len(main.documents):
             raise store.StoreError("the saved index does not say which files it holds")

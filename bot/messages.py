@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.model import NO_MATCH, NO_TERMS
+from bot.core.model import NO_MATCH, NO_TERMS, UNAVAILABLE
 from bot.markdown import inline
 
 # --- answers ---------------------------------------------------------------------------------
@@ -18,6 +18,7 @@ from bot.markdown import inline
 ABSTAIN = {
     NO_MATCH: "The documents do not answer this.",
     NO_TERMS: "That question has no words to search for: ask about a name, a place or an event.",
+    UNAVAILABLE: "Search is unavailable right now: please ask again in a few minutes.",
 }
 SEE_SOURCES = "Use /sources to see the documents I can quote."
 CONTINUES = "(continues)"
@@ -52,7 +53,7 @@ def continued(head: str) -> str:
 def abstention(reason: str | None, see_sources: bool = True) -> str:
     """Why there is no answer; in Discord, where /sources exists, with a pointer to it."""
     text = ABSTAIN.get(reason or NO_MATCH, ABSTAIN[NO_MATCH])
-    return f"{text} {SEE_SOURCES}" if see_sources else text
+    return f"{text} {SEE_SOURCES}" if see_sources and reason != UNAVAILABLE else text
 
 
 def help_text(prefix: str) -> str:
@@ -208,6 +209,9 @@ SQUAD_MISSING = "SQuAD file not found: {path} (pass the path to dev-v1.1.json)"
 CONFIG_OK = "{folder}: OK"
 CONFIG_PROBLEMS = "{folder}: {count} problem(s)"
 SKIPPED_FILE = "skipped {skipped}"
+BAD_XAPIAN_SHARD_COUNT = "the shard count must be a whole number from 1 to 1000, got {text!r}"
+NO_SUCH_COLLECTION = "no collection {name!r} in the config: name one of {known}"
+SHARD_BUILT = "{path}: serve it with `xapian-tcpsrv --port PORT {path}` on a private network"
 CLI_QUESTION = "Q: {question}"
 CLI_LOCATION = "  [{document}, characters {start}-{end}]"
 CLI_LINK = "  {link}"

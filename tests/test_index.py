@@ -97,7 +97,7 @@ def test_forward_index_holds_each_passage_distinct_terms(seed: int) -> None:
 
 
 def test_from_texts_in_worker_processes(monkeypatch) -> None:
-    import bot.core.index as index_module
+    import bot.core.chunks as index_module
 
     monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
     docs, _ = load_folder(SEEDS, "seeds")
@@ -116,7 +116,7 @@ def test_worker_processes_failing_to_start_lose_no_passage(monkeypatch) -> None:
     raises, and every chunk, that one too, is analysed in this process instead."""
     import concurrent.futures
 
-    import bot.core.index as index_module
+    import bot.core.chunks as index_module
 
     def refuse(self, fn, /, *args, **kwargs):
         raise RuntimeError("An attempt has been made to start a new process before ...")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.core import store
+from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
@@ -229,7 +230,7 @@ def test_exception_mid_save_keeps_previous(corpus_dir: Path, tmp_path: Path,
     corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(**PARAMS))
     store.save(corpus, cache, "k1")
     calls = 0
-    real = store._Writer.write
+    real = checkedfiles.Writer.write
 
     def failing(self, name, data):
         nonlocal calls
@@ -238,7 +239,7 @@ def test_exception_mid_save_keeps_previous(corpus_dir: Path, tmp_path: Path,
             raise OSError("disk full")
         real(self, name, data)
 
-    monkeypatch.setattr(store._Writer, "write", failing)
+    monkeypatch.setattr(checkedfiles.Writer, "write", failing)
     with pytest.raises(OSError):
         store.save(corpus, cache, "k1")
     monkeypatch.undo()
@@ -253,7 +254,7 @@ def test_killed_save_keeps_previous(corpus_dir: Path, tmp_path: Path) -> None:
     script = f"""
 import sys, time
 from pathlib import Path
-from bot.core import store
+from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
@@ -261,14 +262,14 @@ from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
 corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(k1=1.2, b=0.75, epsilon=0.25))
 if sys.argv[1] == "pause":
-    real, n = store._Writer.write, [0]
+    real, n = checkedfiles.Writer.write, [0]
     def slow(self, name, data):
         real(self, name, data)
         n[0] += 1
         if n[0] == 3:
             print("writing", flush=True)
             time.sleep(60)
-    store._Writer.write = slow
+    checkedfiles.Writer.write = slow
 store.save(corpus, Path({str(cache)!r}), "key")
 print("saved", flush=True)
 """
@@ -304,7 +305,7 @@ def test_old_saves_are_pruned(corpus_dir: Path, tmp_path: Path) -> None:
 
 
 def test_unsaveable_field_is_a_type_error(corpus_dir: Path, tmp_path: Path) -> None:
-    w = store._Writer(tmp_path)
+    w = checkedfiles.Writer(tmp_path)
     with pytest.raises(TypeError, match=r"Corpus\.thing"):
         store._save_field(w, "thing", object())
 
@@ -316,3 +317,34 @@ def test_saved_manifest_is_json_with_checksums(corpus_dir: Path, tmp_path: Path)
     assert "index.weights.npy" in files and "documents.json" in files
     assert all(set(spec) == {"size", "blake2b"} for spec in files.values())
     assert set(manifest["body"]["fields"]) >= {"documents", "collections", "passages", "index"}
+
+
+def test_shared_load_maps_the_saved_arrays(corpus_dir: Path, tmp_path: Path) -> None:
+    """The library loads a save as read-only memory maps (processes on one machine share
+    one copy), answering as a copied load does; a damaged mapped file is still refused."""
+    cache = tmp_path / "cache"
+    built = library(corpus_dir, cache)
+    key = saved(cache).name.removeprefix(store.PREFIX)
+    mapped, _ = store.load(cache, key, 1 << 30, shared=True)
+    copied, _ = store.load(cache, key, 1 << 30)
+    for corpus, is_map in ((mapped, True), (copied, False)):
+        weights = corpus.index.weights
+        assert _mapped(weights) is is_map
+        assert weights.flags.writeable is not is_map
+        np.testing.assert_array_equal(weights, built.engine.index.weights)
+    assert answers(library(corpus_dir, cache)) == answers(built)
+    assert _mapped(library(corpus_dir, cache).engine.index.doc_ids)
+    path = saved(cache) / "index.weights.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(store.StoreError, match=r"index\.weights\.npy fails its checksum"):
+        store.load(cache, key, 1 << 30, shared=True)
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether array's memory is a file's memory map (through any views of it)."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)

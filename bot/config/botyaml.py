@@ -34,6 +34,7 @@ from bot.config.values import (
     _number,
     _read,
     _Section,
+    _shard_servers,
     _Spot,
     _whole,
     _work_folder,
@@ -164,11 +165,27 @@ def _collections(top: _Section, root: Path) -> dict[str, CollectionSettings | No
                 f"`{name}: {{folders: [{name}], visibility: public}}`"
             )
             catalog[name] = None  # known, so guild files naming it get no second problem
+    _shard_servers_everywhere(sec, catalog)
     return catalog
 
 
+def _shard_servers_everywhere(sec: _Section, catalog: dict[str, CollectionSettings | None]) -> None:
+    """Shards serve all collections or none: BM25 statistics from shards and from the
+    embedded index would not be comparable within one answer."""
+    good = {n: c for n, c in catalog.items() if c is not None}
+    sharded = [n for n, c in good.items() if c.shard_servers]
+    if sharded:
+        for name in (n for n, c in good.items() if not c.shard_servers):
+            sec.spot(name).problem(
+                f"names no `shard_servers:` while {', '.join(sharded)} does: shard servers "
+                f"serve every collection or none; build this one's with `quotebot xapian-shards "
+                f"build --collection {name}` and list their servers, e.g. "
+                f"`shard_servers: [10.0.0.5:7100]`"
+            )
+
+
 def _collection(sec: _Section, name: str, root: Path) -> CollectionSettings | None:
-    sec.only(("folders", "visibility", "dms"))
+    sec.only(("folders", "visibility", "dms", "shard_servers"))
     folders = _folders(sec.spot("folders"), sec["folders"], root) if sec.require(
         "folders", f"`folders: [{name}]`"
     ) else _BAD
@@ -179,9 +196,12 @@ def _collection(sec: _Section, name: str, root: Path) -> CollectionSettings | No
         dms = _flag(sec.spot("dms"), sec["dms"], "`dms: false`")
     else:  # only public collections are quotable in DMs unless the config says so
         dms = visibility == "public"
-    if not _all_good(folders, visibility, dms):
+    servers = (_shard_servers(sec.spot("shard_servers"), sec["shard_servers"])
+               if "shard_servers" in sec else ())
+    if not _all_good(folders, visibility, dms, servers):
         return None
-    return CollectionSettings(name=name, folders=folders, visibility=visibility, dms=dms)
+    return CollectionSettings(name=name, folders=folders, visibility=visibility, dms=dms,
+                              shard_servers=servers)
 
 
 def _folders(spot: _Spot, value: Any, root: Path) -> Any:

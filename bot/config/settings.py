@@ -62,6 +62,9 @@ class CollectionSettings:
     folders: tuple[Path, ...]  # absolute, symlinks resolved, all inside the project root
     visibility: Literal["public"] | frozenset[int]  # or the guild ids that may quote it
     dms: bool
+    # host:port of the `xapian-tcpsrv` servers holding the collection's shards (empty: the
+    # embedded index searches it); see bot/core/xapianstage.py.
+    shard_servers: tuple[str, ...] = ()
 
     def visible_in(self, guild_id: int | None) -> bool:
         """May this guild quote the collection? None is a DM."""
@@ -190,6 +193,7 @@ class Settings:
             "folders": [_shown(p, self.root) for p in coll.folders],
             "visibility": visibility,
             "dms": coll.dms,
+            **({"shard_servers": list(coll.shard_servers)} if ids and coll.shard_servers else {}),
         }
 
 

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config.yamlfile import _BAD, ConfigFile, _got, _LineDict, _LineList, read_mapping
+from bot.config.yamlfile import (
+    _BAD,
+    ConfigFile,
+    _all_good,
+    _got,
+    _LineDict,
+    _LineList,
+    read_mapping,
+)
+from bot.core.xapianstage import parse_address
 
 _SNOWFLAKE = re.compile(r"[1-9][0-9]{16,19}")  # Discord ids are 17-20 digits, below 2**64
 _ID_EXAMPLE = "123456789012345678"
@@ -198,3 +207,26 @@ def _work_folder(spot: _Spot, value: Any, root: Path, example: str, needs: str) 
         spot.problem(f"{value!r} is a file, but {needs} a folder there: fix the path")
         return None
     return path
+
+
+def _shard_servers(spot: _Spot, value: Any) -> Any:
+    """host:port of each shard server; a bare port or host is refused, so a shard is never
+    looked for on a host nobody chose."""
+    if not isinstance(value, _LineList) or not value:
+        return spot.problem(
+            f"must be a list of shard servers as host:port (got {_got(value)}); write e.g. "
+            "`shard_servers: [10.0.0.5:7100, 10.0.0.6:7100]`"
+        )
+    found = []
+    for i, item in enumerate(value):
+        try:
+            if not isinstance(item, str):
+                raise ValueError(f"got {_got(item)}")
+            parse_address(item)
+        except ValueError as exc:
+            found.append(spot.item(value, i).problem(
+                f"must be host:port of a shard server ({exc}); write e.g. `10.0.0.5:7100`"
+            ))
+        else:
+            found.append(item)
+    return tuple(dict.fromkeys(found)) if _all_good(*found) else _BAD

@@ -23,7 +23,16 @@ from bot.core.documents import Document
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KINDS, KindTests
 from bot.core.locations import locate
-from bot.core.model import NO_MATCH, NO_TERMS, Answer, Quote, RetrievalSettings, check_top_k
+from bot.core.model import (
+    NO_MATCH,
+    NO_TERMS,
+    UNAVAILABLE,
+    Answer,
+    Quote,
+    RetrievalSettings,
+    SearchUnavailable,
+    check_top_k,
+)
 from bot.core.query import QueryBuilder
 from bot.core.quotes import QuoteMaker
 from bot.core.rerank import Reranker
@@ -44,9 +53,11 @@ class Engine:
         settings: RetrievalSettings | None = None,
         aliases: Mapping[str, Sequence[str]] | None = None,
         analyzer: Analyzer = DEFAULT_ANALYZER,
+        shard_servers: Sequence[str] = (),
     ) -> None:
         """Search documents (building their index with settings.index), or an already built
-        or loaded Corpus."""
+        or loaded Corpus; with shard_servers (host:port of `xapian-tcpsrv` servers), the first
+        stage's BM25 search runs on those servers (bot/core/xapianstage.py)."""
         self.settings = s = settings or RetrievalSettings()
         self.analyzer = analyzer
         if not isinstance(documents, Corpus):
@@ -62,7 +73,12 @@ class Engine:
         self.index = documents.index
         self.kinds = kinds = KindTests(analyzer)
         self.query = QueryBuilder(documents, analyzer, aliases or {}, s)
-        self.first = FirstStage(documents, analyzer, s, kinds)
+        if shard_servers:
+            from bot.core.xapianstage import ShardFirstStage  # Xapian is an optional dependency
+
+            self.first = ShardFirstStage(documents, analyzer, s, kinds, shard_servers, s.index)
+        else:
+            self.first = FirstStage(documents, analyzer, s, kinds)
         self.confidence = Confidence(documents, s)
         self.reranker = Reranker(documents, analyzer, s, kinds, self.first.titles)
         self.quoter = QuoteMaker(documents, analyzer, s)
@@ -83,7 +99,11 @@ class Engine:
         query = self.query.query(question)
         if not query.weights:
             return Answer(question, False, reason=NO_TERMS)
-        ids, bm25, scores = self.first.candidates(query.weights, collections, question)
+        try:
+            ids, bm25, scores = self.first.candidates(query.weights, collections, question)
+        except SearchUnavailable as exc:  # the cause is logged where it happened
+            log.debug("search unavailable: %s", exc)
+            return Answer(question, False, reason=UNAVAILABLE)
         if not len(ids):
             return Answer(question, False, reason=NO_MATCH)
         # The confidence of every passage that could be promoted for diversity, best first,

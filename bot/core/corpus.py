@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.core.analysis import Analyzer
+from bot.core.chunks import Chunk
 from bot.core.documents import Document, span_rows
-from bot.core.index import BM25Index, Chunk, Progress
+from bot.core.index import BM25Index, Progress
 from bot.core.model import IndexSettings
 from bot.core.spelling import DeletionTable, NearTable
 

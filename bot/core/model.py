@@ -8,6 +8,13 @@ from dataclasses import asdict, dataclass, fields
 # Why an Answer has no quotes. These are codes, not text: the shell picks the fixed phrase.
 NO_TERMS = "no_terms"  # nothing searchable in the question ("what is it?")
 NO_MATCH = "no_match"  # nothing in the documents scores above the threshold
+UNAVAILABLE = "unavailable"  # the search backend (remote shards) could not be reached
+
+
+class SearchUnavailable(Exception):
+    """The first stage cannot search right now (a shard server down or refused); str() says
+    why, for the log. The answer is then a refusal with reason UNAVAILABLE."""
+
 
 # How many quotes an answer holds: the one default and the one range of the engine, the
 # CLI's --top-k, and config's `top_k:` (retrieval, guild defaults, a guild's own file).

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.analysis import Analyzer
+from bot.core.chunks import Chunk, analyse_chunk
 from bot.core.corpus import Corpus
 from bot.core.documents import Document, span_rows
-from bot.core.index import Chunk, analyse_chunk
 
 log = logging.getLogger(__name__)
 

@@ -20,31 +20,35 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import logging
-import math
 import os
 import shutil
-import tempfile
 import time
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.core import extract
 from bot.core.analysis import Analyzer
+from bot.core.checkedfiles import (
+    MANIFEST,
+    Reader,
+    StoreError,
+    Writer,
+    canonical,
+    digest,
+    save_folder,
+)
 from bot.core.corpus import Corpus
-from bot.core.documents import Document, Sentence, Span, Spans, read_text, span_rows
-from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Limits
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 from bot.core.model import IndexSettings
 from bot.core.segments import Delta
+from bot.core.storedocuments import load_documents, save_documents
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +58,12 @@ log = logging.getLogger(__name__)
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment
 INDEX_FORMAT = 3
-MANIFEST = "manifest.json"
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
 DELTA_PREFIX = "delta-"  # the update segment saved beside corpus-<key> (see save_delta)
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
 STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
-
-
-class StoreError(Exception):
-    """The saved corpus cannot be used: missing, for other documents, or damaged."""
 
 
 # --- key ------------------------------------------------------------------------------------
@@ -91,17 +90,17 @@ def fingerprint(
         "limits": dataclasses.asdict(limits or Limits(max_bytes=max_bytes)),
         "folders": [[collection, str(folder.resolve())] for collection, folder in folders],
     }
-    return hashlib.blake2b(_canonical(key), digest_size=16).hexdigest()
+    return hashlib.blake2b(canonical(key), digest_size=16).hexdigest()
 
 
 def document_digest(path: Path, max_bytes: int, labels: dict[str, str] | None = None) -> str:
     """A document's digest: its file's bytes and its entry in the labels file, so that a
     changed label re-reads the document as a changed text does. "unreadable" when the file
     cannot be read (it is reported and skipped)."""
-    digest = _file_digest(path, max_bytes)
-    if digest is None:
+    found = _file_digest(path, max_bytes)
+    if found is None:
         return "unreadable"
-    return _digest(_canonical([digest, labels or {}]))
+    return digest(canonical([found, labels or {}]))
 
 
 def analyzer_identity(analyzer: Analyzer) -> str:
@@ -136,12 +135,12 @@ def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = No
     skipped files). TypeError when a Corpus field has a type this module cannot save. The
     delta segment saved for key, if any, is removed: it was relative to the previous save."""
 
-    def write(writer: _Writer) -> dict[str, Any]:
+    def write(writer: Writer) -> dict[str, Any]:
         fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
                   for f in dataclasses.fields(corpus)}
         return {"format": INDEX_FORMAT, "key": key, "fields": fields, "extra": extra or {}}
 
-    final = _save_folder(root, f"{PREFIX}{key}", write)
+    final = save_folder(root, f"{PREFIX}{key}", write)
     shutil.rmtree(root / f"{DELTA_PREFIX}{key}", ignore_errors=True)
     _prune(root, final)
     return final
@@ -154,8 +153,8 @@ def save_delta(
     atomically, replacing the previous one. `main` is the identity (main_id) of the save the
     delta applies to: a delta is never applied to another."""
 
-    def write(writer: _Writer) -> dict[str, Any]:
-        _save_documents(writer, delta.added)
+    def write(writer: Writer) -> dict[str, Any]:
+        save_documents(writer, delta.added)
         terms = [t for terms, _, _ in delta.analysed for t in terms]
         writer.json("delta", {"removed": list(delta.removed), "digests": list(delta.digests),
                               "removed_passages": delta.removed_passages, "terms": terms})
@@ -167,7 +166,7 @@ def save_delta(
             [lengths for _, _, lengths in delta.analysed] or [np.zeros(0, np.int32)]))
         return {"format": INDEX_FORMAT, "key": key, "main": main, "extra": extra or {}}
 
-    return _save_folder(root, f"{DELTA_PREFIX}{key}", write)
+    return save_folder(root, f"{DELTA_PREFIX}{key}", write)
 
 
 def main_id(root: Path, key: str) -> str:
@@ -180,55 +179,9 @@ def main_id(root: Path, key: str) -> str:
         raise StoreError(f"no saved index to update ({exc})") from exc
 
 
-def _save_folder(root: Path, name: str, write: Callable[[_Writer], dict[str, Any]]) -> Path:
-    """Write a folder of checksummed files, and its manifest last, under a temporary name
-    renamed to root/name when complete."""
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-    try:
-        writer = _Writer(tmp)
-        body = write(writer)
-        body["files"] = writer.files
-        writer.write(MANIFEST, _canonical({"body": body, "checksum": _digest(_canonical(body))}))
-        _fsync_dir(tmp)
-        final = root / name
-        if final.exists():  # a damaged or superseded save: move it out of the way
-            os.rename(final, root / f".old-{tmp.name[5:]}")
-        os.rename(tmp, final)
-        _fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
-
-
-class _Writer:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.files: dict[str, dict[str, Any]] = {}
-
-    def write(self, name: str, data: bytes) -> None:
-        with open(self.folder / name, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if name != MANIFEST:
-            self.files[name] = {"size": len(data), "blake2b": _digest(data)}
-
-    def array(self, name: str, array: np.ndarray) -> None:
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: only numeric arrays are saved, not {array.dtype}")
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-        self.write(f"{name}.npy", buf.getbuffer())
-
-    def json(self, name: str, value: Any) -> None:
-        self.write(f"{name}.json", json.dumps(value, ensure_ascii=False).encode())
-
-
-def _save_field(w: _Writer, name: str, value: Any) -> dict[str, Any]:
+def _save_field(w: Writer, name: str, value: Any) -> dict[str, Any]:
     if name == "documents":
-        _save_documents(w, value)
+        save_documents(w, value)
         return {"kind": "documents"}
     if isinstance(value, BM25Index):
         w.json(name, value.meta())
@@ -258,27 +211,6 @@ def _array_fields(value: Any) -> list[str]:
     return names if ok else []
 
 
-def _save_documents(w: _Writer, documents: Sequence[Document]) -> None:
-    w.json("documents", [
-        {"collection": d.collection, "rel": d.rel, "path": str(d.path), "label": d.label,
-         "source": d.source, "date": d.date, "chars": len(d.text), "text": _text_digest(d.text),
-         "pages": [list(r) for r in d.pages], "headings": [list(r) for r in d.headings]}
-        for d in documents
-    ])
-    w.array("documents.paragraphs",
-            np.concatenate([span_rows(d.paragraphs, 2) for d in documents] or [_rows(2)]))
-    w.array("documents.sentences",
-            np.concatenate([span_rows(d.sentences, 3) for d in documents] or [_rows(3)]))
-    w.array("documents.paragraph_counts",
-            np.array([len(d.paragraphs) for d in documents], dtype=np.int64))
-    w.array("documents.sentence_counts",
-            np.array([len(d.sentences) for d in documents], dtype=np.int64))
-
-
-def _rows(columns: int) -> np.ndarray:
-    return np.zeros((0, columns), dtype=np.int64)
-
-
 def _prune(root: Path, keep: Path) -> None:
     """Remove old saves beyond KEEP, set-aside damaged ones and killed saves' leftovers."""
     now = time.time()
@@ -302,19 +234,27 @@ def _prune(root: Path, keep: Path) -> None:
 
 
 def load(
-    root: Path, key: str, max_bytes: int, limits: Limits | None = None, stale_ok: bool = False
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None,
+    stale_ok: bool = False, shared: bool = False,
 ) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
     or it cannot be trusted. Documents are re-read from their files (up to max_bytes; PDF,
     HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved);
     one that changed or is gone since is a StoreError, or with stale_ok, comes back without
-    text and with the digest STALE, for an update to remove (bot/core/segments.py)."""
+    text and with the digest STALE, for an update to remove (bot/core/segments.py).
+
+    shared: the arrays are read-only memory maps of the saved files rather than copies, so
+    processes on one machine that load the same save share one copy of the index in the
+    page cache. Every checksum is still verified (by reading through the map, which costs
+    no private memory). A save is never changed once written (a new one, or a merge, goes
+    to a new folder renamed into place; the old one is unlinked, which leaves a mapped file
+    readable), so the bytes checked are the bytes used."""
     limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
         raise StoreError("no saved index for these documents and settings")
     try:
-        reader = _Reader(folder)
+        reader = Reader(folder, shared)
         body = reader.manifest()
         if body.get("format") != INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved index is for other documents or another version")
@@ -353,14 +293,14 @@ def load_delta(
     if not (folder / MANIFEST).is_file():
         return Delta(), {}
     try:
-        reader = _Reader(folder)
+        reader = Reader(folder)
         body = reader.manifest()
         if body.get("format") != INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved update is for other documents or another version")
         if body.get("main") != main_id(root, key):
             raise StoreError("saved update belongs to another save of the index")
         stale: list[int] = []
-        added = _load_documents(reader, limits, stale)
+        added = load_documents(reader, limits, root / EXTRACTED, stale)
         meta = reader.json("delta")
         term_counts = reader.array("delta.term_counts").tolist()
         ids, lengths = reader.array("delta.ids"), reader.array("delta.lengths")
@@ -389,58 +329,13 @@ def load_delta(
     return delta, body["extra"]
 
 
-class _Reader:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.files: dict[str, dict[str, Any]] = {}
-
-    def manifest(self) -> dict[str, Any]:
-        data = json.loads((self.folder / MANIFEST).read_bytes())
-        body = data["body"]
-        if data["checksum"] != _digest(_canonical(body)):
-            raise StoreError("saved index is damaged (manifest checksum)")
-        self.files = body["files"]
-        return body
-
-    def read(self, name: str) -> bytes:
-        spec = self.files.get(name)
-        if spec is None:
-            raise StoreError(f"saved index is damaged ({name} is not in the manifest)")
-        with open(self.folder / name, "rb") as fh:
-            data = bytearray(os.fstat(fh.fileno()).st_size)
-            got = fh.readinto(data)
-        if got != len(data) or len(data) != spec["size"] or _digest(data) != spec["blake2b"]:
-            raise StoreError(f"saved index is damaged ({name} fails its checksum)")
-        return data
-
-    def array(self, name: str) -> np.ndarray:
-        """The array over the checked bytes themselves (np.load from a BytesIO copies them
-        once more); the header is parsed by numpy, object dtypes are refused."""
-        data = self.read(f"{name}.npy")
-        head = io.BytesIO(data)
-        version = np.lib.format.read_magic(head)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        shape, fortran, dtype = read_header(head)
-        if dtype.hasobject or dtype.kind not in "biuf":
-            raise StoreError(f"saved index is damaged ({name} is not a numeric array)")
-        count = math.prod(shape)
-        if head.tell() + count * dtype.itemsize != len(data):
-            raise StoreError(f"saved index is damaged ({name} has the wrong size)")
-        flat = np.frombuffer(data, dtype=dtype, count=count, offset=head.tell())
-        return flat.reshape(shape, order="F" if fortran else "C")
-
-    def json(self, name: str) -> Any:
-        return json.loads(self.read(f"{name}.json"))
-
-
 def _load_field(
-    r: _Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits,
+    r: Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits,
     stale: list[int] | None = None,
 ) -> Any:
     kind = spec["kind"]
     if kind == "documents":
-        return _load_documents(r, limits, stale)
+        return load_documents(r, limits, r.folder.parent / EXTRACTED, stale)
     if kind == "bm25":
         meta = r.json(name)
         return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})
@@ -459,65 +354,7 @@ def _load_field(
     raise StoreError(f"saved index has a field of unknown kind {kind!r}")
 
 
-def _load_documents(
-    r: _Reader, limits: Limits, stale: list[int] | None = None
-) -> tuple[Document, ...]:
-    """The documents, their texts read again; one that changed is a StoreError, or with a
-    list `stale`, numbered there and given no text."""
-    meta = r.json("documents")
-    paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
-    p_counts = r.array("documents.paragraph_counts")
-    s_counts = r.array("documents.sentence_counts")
-    if not (len(meta) == len(p_counts) == len(s_counts)
-            and int(p_counts.sum()) == len(paragraphs) and int(s_counts.sum()) == len(sentences)
-            and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)):
-        raise StoreError("saved index is damaged (document tables do not match)")
-    p_ends, s_ends = np.cumsum(p_counts).tolist(), np.cumsum(s_counts).tolist()
-    extracted = extract_files(
-        [p for m in meta if (p := Path(m["path"])).suffix.lower() in extract.SUFFIXES],
-        limits, r.folder.parent / EXTRACTED,
-    )
-    documents = []
-    p_at = s_at = 0
-    for m, p_end, s_end in zip(meta, p_ends, s_ends, strict=True):
-        path = Path(m["path"])
-        try:
-            got = extracted[path] if path in extracted else read_text(path, limits.max_bytes)
-            if isinstance(got, str) and path in extracted:
-                raise ValueError(got)  # the reason it can no longer be extracted
-            text = got if isinstance(got, str) else got.text
-            if len(text) != m["chars"] or _text_digest(text) != m["text"]:
-                raise StoreError(f"{path} changed since the index was saved")
-        except (OSError, ValueError, StoreError) as exc:
-            if stale is None:
-                raise StoreError(f"{path} cannot be read again ({exc})") from exc
-            stale.append(len(documents))
-            text = ""
-        documents.append(Document(
-            collection=m["collection"], rel=m["rel"], path=path, text=text, label=m["label"],
-            source=m["source"], date=m["date"],
-            paragraphs=Spans(Span, paragraphs[p_at:p_end]),
-            sentences=Spans(Sentence, sentences[s_at:s_end]),
-            pages=tuple(tuple(x) for x in m["pages"]),
-            headings=tuple(tuple(x) for x in m["headings"]),
-        ))
-        p_at, s_at = p_end, s_end
-    return tuple(documents)
-
-
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _digest(data: bytes | memoryview) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _text_digest(text: str) -> str:
-    return _digest(text.encode("utf-8", "surrogatepass"))
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
 
 
 def _is_json(value: Any) -> bool:
@@ -528,11 +365,3 @@ def _is_json(value: Any) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
     return False
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

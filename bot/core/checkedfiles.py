@@ -1,0 +1,146 @@
+"""Folders of checksummed files, written atomically and read back only when every byte
+checks out: the reader and writer under bot/core/store.py's saves.
+
+A folder holds files and a manifest.json listing each file's size and BLAKE2b checksum,
+with a checksum of its own. It is written under a temporary name and renamed into place
+when complete, so a process killed mid-write leaves no half folder under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import mmap
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+_HEADER_MAX = 65_536  # an .npy header is far shorter: only this much is parsed as a stream
+
+
+class StoreError(Exception):
+    """The saved corpus cannot be used: missing, for other documents, or damaged."""
+
+
+def save_folder(root: Path, name: str, write: Callable[[Writer], dict[str, Any]]) -> Path:
+    """Write a folder of checksummed files, and its manifest last, under a temporary name
+    renamed to root/name when complete."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        writer = Writer(tmp)
+        body = write(writer)
+        body["files"] = writer.files
+        writer.write(MANIFEST, canonical({"body": body, "checksum": digest(canonical(body))}))
+        fsync_dir(tmp)
+        final = root / name
+        if final.exists():  # a damaged or superseded save: move it out of the way
+            os.rename(final, root / f".old-{tmp.name[5:]}")
+        os.rename(tmp, final)
+        fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+class Writer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def write(self, name: str, data: bytes) -> None:
+        with open(self.folder / name, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if name != MANIFEST:
+            self.files[name] = {"size": len(data), "blake2b": digest(data)}
+
+    def array(self, name: str, array: np.ndarray) -> None:
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: only numeric arrays are saved, not {array.dtype}")
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+        self.write(f"{name}.npy", buf.getbuffer())
+
+    def json(self, name: str, value: Any) -> None:
+        self.write(f"{name}.json", json.dumps(value, ensure_ascii=False).encode())
+
+
+class Reader:
+    def __init__(self, folder: Path, shared: bool = False) -> None:
+        self.folder, self.shared = folder, shared
+        self.files: dict[str, dict[str, Any]] = {}
+
+    def manifest(self) -> dict[str, Any]:
+        data = json.loads((self.folder / MANIFEST).read_bytes())
+        body = data["body"]
+        if data["checksum"] != digest(canonical(body)):
+            raise StoreError("saved index is damaged (manifest checksum)")
+        self.files = body["files"]
+        return body
+
+    def read(self, name: str, mapped: bool = False) -> bytes | mmap.mmap:
+        """The checked bytes of file name: a copy, or with mapped a read-only memory map."""
+        spec = self.files.get(name)
+        if spec is None:
+            raise StoreError(f"saved index is damaged ({name} is not in the manifest)")
+        with open(self.folder / name, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if mapped and size:
+                data: bytearray | mmap.mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                got = size
+            else:
+                data = bytearray(size)
+                got = fh.readinto(data)
+        if got != len(data) or len(data) != spec["size"] or digest(data) != spec["blake2b"]:
+            raise StoreError(f"saved index is damaged ({name} fails its checksum)")
+        return data
+
+    def array(self, name: str) -> np.ndarray:
+        """The array over the checked bytes themselves (np.load from a BytesIO copies them
+        once more); the header is parsed by numpy, object dtypes are refused."""
+        data = self.read(f"{name}.npy", mapped=self.shared)
+        head = io.BytesIO(data[:_HEADER_MAX])
+        version = np.lib.format.read_magic(head)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(head)
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise StoreError(f"saved index is damaged ({name} is not a numeric array)")
+        count = math.prod(shape)
+        if head.tell() + count * dtype.itemsize != len(data):
+            raise StoreError(f"saved index is damaged ({name} has the wrong size)")
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=head.tell())
+        return flat.reshape(shape, order="F" if fortran else "C")
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.read(f"{name}.json"))
+
+
+def digest(data: bytes | memoryview) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

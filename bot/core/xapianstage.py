@@ -1,0 +1,343 @@
+"""The first stage over Xapian shards: for a library larger than one machine.
+
+A collection's passages are written into N Xapian databases (build_shards), each served by
+`xapian-tcpsrv` on its own host. ShardFirstStage opens them all as one remote database:
+Xapian's remote protocol combines the shards' term statistics, so a passage's BM25 score is
+the one a single index over all of them would give, whichever shard holds it.
+
+Each Xapian document is one passage (sentence) holding the terms quotebot's analyzer makes of
+it, so query terms, aliases and near spellings match as in the embedded index. Its document
+id is the passage's number in its collection, which maps it to the bot's passage table (the
+bot keeps the documents because it quotes their text verbatim); its data says where it comes
+from (collection, document, start, end, paragraph) for people reading a shard.
+
+The shards return the best passages by BM25 only; the context part of the score (neighbours,
+paragraph, title; see firststage.FirstStage.score) is then computed here for the returned
+passages and their neighbours in the same paragraph, not for the whole collection: a
+neighbour's BM25 counts only when the shards returned it too.
+
+The remote protocol has no authentication: shard servers belong on a private network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.analysis import Analyzer
+from bot.core.corpus import Corpus
+from bot.core.documents import Document, span_rows
+from bot.core.firststage import FirstStage
+from bot.core.kinds import KindTests
+from bot.core.model import AnswerSettings, IndexSettings, SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+# Shard metadata key: the JSON of what the shard's scores depend on (SHARD_FORMAT, index
+# settings, analyzer). A shard whose entry differs from the bot's is refused, not searched.
+META_KEY = "quotebot"
+# Shard metadata key: the JSON of which collection the shard holds and a digest of the
+# documents it was built from (their names, texts and sentences). A shard's document ids are
+# the passages' numbers in the collection (1-based, in document order), so a match maps to
+# the bot's passage table without fetching the document; the digest proves the numbering
+# is the bot's.
+LAYOUT_KEY = "quotebot.layout"
+SHARD_FORMAT = 1
+COLLECTION_PREFIX = "XC"  # boolean term naming a passage's collection (Xapian's X prefix)
+MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
+# Passages asked of the shards per question, as a multiple of `candidates`: the extra ones
+# give the context scores of the best their neighbours.
+FETCH_FACTOR = 2
+TIMEOUT_MS = 5_000  # a shard that does not answer within this is unavailable
+
+
+def _xapian() -> Any:
+    """The xapian module (an optional dependency: `pip install 'quotebot[xapian]'`)."""
+    try:
+        import xapian
+    except ImportError as exc:
+        raise SearchUnavailable(
+            "the Xapian Python bindings are not installed: pip install 'quotebot[xapian]'"
+        ) from exc
+    return xapian
+
+
+def shard_identity(settings: IndexSettings, analyzer: Analyzer) -> dict[str, Any]:
+    """What a shard's terms and scores depend on, as stored in its metadata."""
+    from bot.core.store import analyzer_identity
+
+    return {"format": SHARD_FORMAT, "k1": settings.k1, "b": settings.b,
+            "epsilon": settings.epsilon, "analyzer": analyzer_identity(analyzer)}
+
+
+def build_shards(
+    documents: Sequence[Document],
+    analyzer: Analyzer,
+    settings: IndexSettings,
+    count: int,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Write documents' passages into out/shard-0 .. shard-{count-1}, a document's passages
+    all in one shard (documents dealt round the shards in turn). Existing shards there are
+    replaced. Returns the shard folders."""
+    xapian = _xapian()
+    if count < 1:
+        raise ValueError(f"the shard count must be at least 1, got {count}")
+    collections = {d.collection for d in documents}
+    if len(collections) != 1:
+        raise ValueError(f"shards hold one collection, not {sorted(collections)}: build each "
+                         "collection's shards apart")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"shard-{i}" for i in range(count)]
+    for path in paths:
+        if path.exists():
+            shutil.rmtree(path)
+    dbs = [xapian.WritableDatabase(str(p), xapian.DB_CREATE_OR_OVERWRITE) for p in paths]
+    total = sum(len(d.sentences) for d in documents)
+    number = 0
+    for i, doc in enumerate(documents):
+        db = dbs[i % count]
+        for sentence in doc.sentences:
+            number += 1  # the passage's number in the collection is its document id
+            db.replace_document(number, _passage(xapian, doc, sentence.start, sentence.end,
+                                                 sentence.paragraph, analyzer))
+        if progress is not None:
+            progress(number, total)
+    layout = {"collection": collections.pop(), "documents": layout_digest(documents)}
+    for i, db in enumerate(dbs):
+        db.set_metadata(META_KEY, json.dumps(shard_identity(settings, analyzer), sort_keys=True))
+        db.set_metadata(LAYOUT_KEY, json.dumps(layout, sort_keys=True))
+        db.set_metadata("shard", f"{i}/{count}")
+        db.commit()
+        db.close()
+    return paths
+
+
+def layout_digest(documents: Sequence[Document]) -> str:
+    """Digest of one collection's documents as passages: names, texts and sentence spans."""
+    h = hashlib.blake2b(digest_size=16)
+    for doc in documents:
+        h.update(json.dumps([doc.rel, len(doc.text)]).encode())
+        h.update(doc.text.encode("utf-8", "surrogatepass"))
+        h.update(np.ascontiguousarray(span_rows(doc.sentences, 3), dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def _passage(
+    xapian: Any, doc: Document, start: int, end: int, paragraph: int, analyzer: Analyzer
+) -> Any:
+    item = xapian.Document()
+    for term in analyzer.terms(doc.text[start:end]):
+        if len(term.encode("utf-8")) <= MAX_TERM_BYTES:
+            item.add_term(term)  # once per occurrence: wdf is the term frequency
+        else:
+            log.warning("term of %d characters in %s left out of its shard", len(term), doc.rel)
+    item.add_boolean_term(COLLECTION_PREFIX + doc.collection)
+    item.set_data(json.dumps([doc.collection, doc.rel, start, end, paragraph]))
+    return item
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """'host:port' -> (host, port); ValueError saying what to write."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+class ShardFirstStage(FirstStage):
+    """FirstStage whose BM25 search runs on remote Xapian shards (see the module's doc).
+    A shard that cannot be reached raises SearchUnavailable; the next question connects
+    again, so service resumes by itself when the shard is back."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        analyzer: Analyzer,
+        settings: AnswerSettings,
+        kinds: KindTests,
+        addresses: Sequence[str],
+        index_settings: IndexSettings,
+    ) -> None:
+        super().__init__(corpus, analyzer, settings, kinds)
+        self.addresses = tuple(addresses)
+        self.identity = shard_identity(index_settings, analyzer)
+        self.k1, self.b = index_settings.k1, index_settings.b
+        # Per collection: the digest its shards must carry, and its passages' local ids in
+        # document order (a shard's document id n is the collection's passage n).
+        self._layout = {
+            name: (layout_digest([d for d in corpus.documents if d.collection == name]),
+                   np.flatnonzero(self.passages.collection == c))
+            for c, name in enumerate(self.collections)
+        }
+        # A Xapian database is not safe across threads: one connection set a thread, with
+        # the local ids of each shard's passages (in the order the shards were added).
+        self._threads = threading.local()
+
+    def score(
+        self, query: dict[str, float], allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        names = (None if allowed is None
+                 else [c for c, ok in zip(self.collections, allowed, strict=True) if ok])
+        ids, bm25 = self._search(query, names)
+        if not len(ids):
+            return ids, bm25, bm25.copy()
+        return self._with_context(query, ids, bm25)
+
+    # --- the remote search -------------------------------------------------------------------
+
+    def _search(
+        self, query: dict[str, float], collections: list[str] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(local passage ids ascending, BM25 scores) of the shards' best passages."""
+        xapian = _xapian()
+        terms = [xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(t), w)
+                 for t, w in query.items() if t and len(t.encode("utf-8")) <= MAX_TERM_BYTES]
+        if not terms or collections == []:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        q = xapian.Query(xapian.Query.OP_OR, terms)
+        if collections is not None:
+            only = xapian.Query(xapian.Query.OP_OR,
+                                [xapian.Query(COLLECTION_PREFIX + c) for c in collections])
+            q = xapian.Query(xapian.Query.OP_FILTER, q, only)
+        # A connection kept from an earlier question may have been closed by the server
+        # (xapian-tcpsrv drops idle ones after --idle-timeout, 60 s by default): such a
+        # failure is retried once on new connections before the shards count as down.
+        reused = getattr(self._threads, "db", None) is not None
+        while True:
+            try:
+                found = self._matches(xapian, q)
+                break
+            except xapian.Error as exc:
+                self._threads.db = None  # connect again
+                if reused:
+                    reused = False
+                    log.info("shard connection lost (%s): connecting again", exc)
+                    continue
+                log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
+                raise SearchUnavailable(f"shard search failed: {exc}") from exc
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, weights = np.array(found).T
+        order = np.argsort(ids, kind="stable")
+        return ids[order].astype(np.int64), weights[order]
+
+    def _matches(self, xapian: Any, query: Any) -> list[tuple[int, float]]:
+        """(local passage id, BM25 weight) of the best passages for query, best first.
+        Only ids and weights cross the network: fetching the matched documents would cost a
+        round trip each."""
+        db, passages_of = self._database()
+        enquire = xapian.Enquire(db)
+        # k2 = 0 and k3 = 1: no length correction of the query, a term's weight as given
+        # (OP_SCALE_WEIGHT); min_normlen 0: lengths normalised as the embedded index does.
+        enquire.set_weighting_scheme(xapian.BM25Weight(self.k1, 0, 1, self.b, 0))
+        enquire.set_query(query)
+        mset = enquire.get_mset(0, FETCH_FACTOR * self.settings.candidates)
+        n = len(passages_of)
+        found = []
+        for m in mset:
+            # Xapian numbers the combined database's documents shard by shard in turn.
+            shard, number = (m.docid - 1) % n, (m.docid - 1) // n
+            if number < len(passages_of[shard]):
+                found.append((int(passages_of[shard][number]), m.weight))
+        return found
+
+    def _database(self) -> tuple[Any, list[np.ndarray]]:
+        connected = getattr(self._threads, "db", None)
+        if connected is None:
+            connected = self._threads.db = self._connect()
+        return connected
+
+    def _connect(self) -> tuple[Any, list[np.ndarray]]:
+        """All shards as one database, each checked to be built as this bot indexes and
+        from the documents it holds; and each shard's passages' local ids."""
+        xapian = _xapian()
+        combined = xapian.Database()
+        passages_of = []
+        for address in self.addresses:
+            host, port = parse_address(address)
+            shard = xapian.remote_open(host, port, TIMEOUT_MS, TIMEOUT_MS)
+            built = json.loads(shard.get_metadata(META_KEY) or "null")
+            layout = json.loads(shard.get_metadata(LAYOUT_KEY) or "{}")
+            digest, local = self._layout.get(layout.get("collection"), (None, None))
+            if built != self.identity:
+                problem = (f"was built with {built} but this bot indexes with "
+                           f"{self.identity}")
+            elif digest is None or layout.get("documents") != digest:
+                problem = (f"holds collection {layout.get('collection')!r} as it was when the "
+                           "shard was built, not the documents this bot has")
+            else:
+                combined.add_database(shard)
+                passages_of.append(local)
+                continue
+            message = f"shard {address} {problem}: rebuild it with `quotebot xapian-shards build`"
+            log.error("%s", message)
+            raise SearchUnavailable(message)
+        return combined, passages_of
+
+    # --- context, for the returned passages ---------------------------------------------------
+
+    def _with_context(
+        self, query: dict[str, float], found: np.ndarray, bm25: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, BM25, context) of the found passages and their neighbours in the same
+        paragraph (BM25 0 unless found), as FirstStage._context weighs them."""
+        s, p = self.settings, self.passages
+        ids = found
+        if s.neighbour_weight:
+            same = p.same_para
+            ids = np.unique(np.concatenate(
+                (found, found[same[found]] - 1, found[same[found + 1]] + 1)))
+        scores = np.zeros(len(ids))
+        scores[np.searchsorted(ids, found)] = bm25
+        context = scores.copy()
+        if s.neighbour_weight:
+            before = np.r_[0.0, scores[:-1]] * (np.r_[False, np.diff(ids) == 1])
+            after = np.r_[scores[1:], 0.0] * (np.r_[np.diff(ids) == 1, False])
+            context += before * self._beside[ids] + after * self._beside[ids + 1]
+        masses = self._masses(query)
+        if s.paragraph_terms and masses:
+            context += s.paragraph_terms * self._paragraph_mass(ids, masses)
+        if s.title_terms:
+            title = np.zeros(len(self.documents))
+            for term, mass in masses.items():
+                if term in self.titles:
+                    title[self.titles[term]] += mass
+            context += s.title_terms * title[p.doc[ids]]
+        return ids, scores, context
+
+    def _masses(self, query: dict[str, float]) -> dict[str, float]:
+        """A question term's IDF mass (as FirstStage._scatter counts it), by term."""
+        index = self.index
+        return {t: max(index.term_idf(t), 0.0) * qw for t, qw in query.items() if t in index.vocab}
+
+    def _paragraph_mass(self, ids: np.ndarray, masses: dict[str, float]) -> np.ndarray:
+        """The question terms' IDF mass found anywhere in the paragraph of each of ids: the
+        terms of all their paragraphs at once (one np.isin a paragraph cost 10 ms a
+        question), each question term counted once a paragraph."""
+        p, index = self.passages, self.index
+        term_ids = np.fromiter((index.vocab[t] for t in masses), np.int64, len(masses))
+        weight = np.fromiter(masses.values(), float, len(masses))
+        order = np.argsort(term_ids)
+        term_ids, weight = term_ids[order], weight[order]
+        paras, where = np.unique(p.para_id[ids], return_inverse=True)
+        lo = index.fwd_indptr[p.para_start[paras]].astype(np.int64)
+        lengths = index.fwd_indptr[p.para_start[paras + 1]].astype(np.int64) - lo
+        starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+        terms = index.fwd_terms[starts + np.arange(len(starts))]
+        at = np.minimum(np.searchsorted(term_ids, terms), len(term_ids) - 1)
+        hit = term_ids[at] == terms
+        owner = np.repeat(np.arange(len(paras)), lengths)[hit]
+        pairs = np.unique(owner * len(term_ids) + at[hit])
+        out = np.bincount(pairs // len(term_ids), weights=weight[pairs % len(term_ids)],
+                          minlength=len(paras))
+        return out[where]
