@@ -37,6 +37,7 @@ from bot.cogs.moderation import Moderation
 from bot.cogs.shared import NO_PINGS
 from bot.cogs.state import Snapshot, State
 from bot.cogs.views import QuoteButton
+from bot.cogs.watch import Records, UploadsSync, UploadsWatch, records_of
 from bot.config import Settings, load_settings
 from bot.errors import UsageError
 from bot.library import Library, library_from_settings
@@ -168,34 +169,40 @@ def build_bot(
     env: Mapping[str, str] | None = None,
     loader: Callable[[Snapshot], Snapshot] = load_from_disk,
     storage: Storage | None = None,
+    uploads_seen: Records | None = None,
     message_content: bool = True,
     **options,
 ) -> QuoteBot:
     """The bot, its cogs and their shared state; nothing connects until `start`. `env`
     (default os.environ) may point it elsewhere; `loader` builds the next snapshot on
-    `/quotebot reload`; `storage` (default: the database in settings.state_dir) keeps
-    uploads' records, gaps and votes; `message_content`: ask for that privileged intent;
+    `/quotebot reload`; `storage` (default: PostgreSQL when env sets QUOTEBOT_DATABASE_URL,
+    else the SQLite file in settings.state_dir) keeps uploads' records, gaps and votes;
+    `uploads_seen`: the records read before `library` loaded (see bot/cogs/watch.py);
+    `message_content`: ask for that privileged intent;
     `options` go to discord.py's AutoShardedClient (shard_count and shard_ids default to
     settings.shards)."""
-    endpoints = Endpoints.from_env(os.environ if env is None else env)
-    storage = storage or _storage(settings)
+    env = os.environ if env is None else env
+    endpoints = Endpoints.from_env(env)
+    storage = storage or _storage(settings, env)
     state = State(settings, library, loader)
     asker = Asker(state, storage)
     uploads = Uploads(storage)
+    watch = UploadsWatch(state, storage, uploads_seen)
 
     def cogs(bot: QuoteBot) -> list[commands.Cog]:
         return [
             Ask(bot, asker), Buttons(asker), Feedback(asker, storage),
             Moderation(state, storage, uploads),
+            UploadsSync(watch, settings.uploads_poll_seconds),
         ]
 
     return QuoteBot(state, endpoints, Reporter(asker), cogs, message_content=message_content,
                     **options)
 
 
-def _storage(settings: Settings) -> Storage:
+def _storage(settings: Settings, env: Mapping[str, str]) -> Storage:
     try:
-        return open_storage(settings.state_dir)
+        return open_storage(settings.state_dir, env)
     except StorageError as exc:
         raise UsageError(messages.STATE_UNUSABLE.format(error=exc)) from exc
 
@@ -204,13 +211,21 @@ def run(settings: Settings, token: str, *, log_level: int | None = None) -> None
     """Start the bot and block until it stops (Ctrl+C, or SIGTERM from systemd or docker).
     The token never reaches the logs."""
     _setup_logging(token, log_level)
+    storage = _storage(settings, os.environ)
+    try:  # read before the library loads the files: a removal meanwhile is caught at a poll
+        seen: Records | None = records_of(storage.uploads())
+    except StorageError as exc:
+        log.warning("uploads' records not read at startup: %s", exc)
+        seen = None
     library = library_from_settings(settings)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C before the loop runs
-        asyncio.run(_serve(settings, library, token))
+        asyncio.run(_serve(settings, library, token, storage, seen))
     log.info("stopped")
 
 
-async def _serve(settings: Settings, library: Library, token: str) -> None:
+async def _serve(
+    settings: Settings, library: Library, token: str, storage: Storage, seen: Records | None
+) -> None:
     bots: list[QuoteBot] = []
     closing: set[asyncio.Task] = set()
 
@@ -221,8 +236,8 @@ async def _serve(settings: Settings, library: Library, token: str) -> None:
         closing.add(task)
         task.add_done_callback(closing.discard)
 
-    storage = _storage(settings)  # one for the bot and the one that may replace it below
-    bots.append(build_bot(settings, library, storage=storage))
+    # One storage for the bot and the one that may replace it below.
+    bots.append(build_bot(settings, library, storage=storage, uploads_seen=seen))
     loop = asyncio.get_running_loop()
     # Signal handlers exist only on the main thread, and not on Windows.
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -234,7 +249,8 @@ async def _serve(settings: Settings, library: Library, token: str) -> None:
         log.warning(messages.MESSAGE_CONTENT_HELP)
         # A sharded client closes itself on close code 4014 and cannot start again, and
         # discord.py has no public way to change intents: a new bot that does not ask.
-        bots.append(build_bot(settings, library, storage=storage, message_content=False))
+        bots.append(build_bot(settings, library, storage=storage, uploads_seen=seen,
+                              message_content=False))
         await _serve_one(bots[-1], token)
 
 

@@ -168,7 +168,10 @@ MESSAGE_CONTENT_HELP = (
     "To enable it: https://discord.com/developers/applications -> your application -> Bot -> "
     "Privileged Gateway Intents -> turn on MESSAGE CONTENT INTENT, then restart the bot."
 )
-STATE_UNUSABLE = "the state folder's database cannot be used ({error}): fix state_dir in bot.yaml"
+STATE_UNUSABLE = (
+    "the database cannot be used ({error}): fix state_dir in bot.yaml, or "
+    "QUOTEBOT_DATABASE_URL in the environment when the database is PostgreSQL"
+)
 BAD_API_URL = "DISCORD_API_BASE_URL must start with http:// or https:// ({url!r})"
 BAD_GATEWAY_URL = "DISCORD_GATEWAY_URL must start with ws:// or wss:// ({url!r})"
 TOKEN_REFUSED = (

@@ -494,6 +494,15 @@ def test_uploads_gaps_and_state_dir_are_read(project: Path) -> None:
     assert settings.for_guild(OWNER).uploads.enabled
     assert settings.state_dir == project / "var" / "state"
     assert load(project).redacted()["state_dir"] == "var/state"
+    assert (settings.uploads_dir, settings.uploads_poll_seconds) == (None, 30)  # defaults
+
+
+def test_uploads_dir_and_poll_seconds_are_read(project: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "mnt" / "shared"
+    add_to_bot_yaml(project, f"uploads_dir: {shared}\nuploads_poll_seconds: 0\n")
+    settings = load(project)
+    assert (settings.uploads_dir, settings.uploads_poll_seconds) == (shared, 0)
+    assert settings.redacted()["uploads_dir"] == str(shared)
 
 
 def test_a_guilds_upload_folders_are_collections_only_it_may_quote(project: Path) -> None:

@@ -1,75 +1,138 @@
-"""The bot's database through bot.state: schema versions, restarts, two processes writing at
-once, votes that keep no user id, gaps kept for a while."""
+"""The bot's database through bot.state, on both backends (SQLite, and a real PostgreSQL server
+when QUOTEBOT_DATABASE_URL is set): schema versions, restarts, two processes writing at once,
+votes that keep no user id, gaps kept for a while."""
 
 from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from bot.state import DMS, StorageError, Upload, normalise_question, open_storage
+from bot.state import DATABASE_URL_ENV, DMS, Storage, StorageError, Upload, normalise_question
+from bot.state import open_storage as _open_storage
 from bot.state.migrations import MIGRATIONS
 from bot.state.store import DB_FILE
 
-WRITES = 150  # per process: enough that two writers overlap many times
+WRITES = 80  # per process and backend: enough that two writers overlap many times
 
 
-def _hammer(folder: str, worker: int) -> None:
-    storage = open_storage(Path(folder))
+class Backend:
+    """Opens the same database each call, as a restarted process would."""
+
+    def __init__(self, name: str, folder: Path, env: Mapping[str, str]) -> None:
+        self.name, self.folder, self.env = name, folder, dict(env)
+
+    def __call__(self) -> Storage:
+        return _open_storage(self.folder, self.env)
+
+    def rows(self, sql: str) -> list[tuple]:
+        """Raw rows, read beside the storage."""
+        if self.name == "sqlite":
+            return sqlite3.connect(self.folder / DB_FILE).execute(sql).fetchall()
+        with psycopg.connect(self.env[DATABASE_URL_ENV]) as conn:
+            return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", tmp_path, {})
+    url = request.getfixturevalue("pg_url")
+    return Backend("postgresql", tmp_path, {DATABASE_URL_ENV: url})
+
+
+def _hammer(folder: str, env: dict[str, str], worker: int) -> None:
+    storage = _open_storage(Path(folder), env)
     for i in range(WRITES):
         storage.record_gap("1", "Who keeps the key?")
         storage.vote(i, worker, [("c", f"doc{worker}.txt")])
+        storage.vote(i, 0, [("c", "shared.txt")])  # the same member on the same answer
 
 
-def test_schema_is_versioned_and_survives_a_restart(tmp_path: Path) -> None:
-    storage = open_storage(tmp_path)
+def test_schema_is_versioned_and_survives_a_restart(backend: Backend) -> None:
+    storage = backend()
     assert storage.schema_version() == len(MIGRATIONS)
     storage.add_upload(Upload(7, "uploads-7", "a.txt", "A", "", 10, 99, 1000.0))
     storage.record_gap("7", "Where is the ledger?")
-    again = open_storage(tmp_path)  # a restart: migrations are not applied twice
+    again = backend()  # a restart: migrations are not applied twice
     assert again.schema_version() == len(MIGRATIONS)
     assert [u.name for u in again.uploads(7)] == ["a.txt"]
     assert [g.question for g in again.gaps("7", 30)] == ["where is the ledger"]
-    db = sqlite3.connect(tmp_path / DB_FILE)
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    versions = db.execute("SELECT version FROM schema_version").fetchall()
+    versions = backend.rows("SELECT version FROM schema_version ORDER BY version")
     assert versions == [(n,) for n in range(1, len(MIGRATIONS) + 1)]
+    if backend.name == "sqlite":
+        assert backend.rows("PRAGMA journal_mode") == [("wal",)]
 
 
-def test_two_processes_write_at_once(tmp_path: Path) -> None:
+def test_uploads_records_replace_and_remove(backend: Backend) -> None:
+    storage = backend()
+    storage.add_upload(Upload(7, "uploads-7", "a.txt", "A", "", 10, 99, 1000.0))
+    storage.add_upload(Upload(7, "uploads-7", "a.txt", "A2", "src", 12, 98, 1001.0))
+    storage.add_upload(Upload(8, "uploads-8", "a.txt", "B", "", 5, 97, 1002.0))
+    assert [(u.label, u.bytes) for u in storage.uploads(7)] == [("A2", 12)]
+    assert len(storage.uploads()) == 2
+    gone = storage.remove_upload(7, "a.txt")
+    assert gone == Upload(7, "uploads-7", "a.txt", "A2", "src", 12, 98, 1001.0)
+    assert storage.remove_upload(7, "a.txt") is None
+    assert [u.guild_id for u in backend().uploads()] == [8]
+
+
+def test_two_processes_write_at_once(backend: Backend) -> None:
+    backend()  # migrated once, so the workers race on writes (startup races: the next test)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_hammer, args=(str(tmp_path), w)) for w in (1, 2)]
+    procs = [ctx.Process(target=_hammer, args=(str(backend.folder), backend.env, w))
+             for w in (1, 2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    storage = open_storage(tmp_path)
+    storage = backend()
     (gap,) = storage.gaps("1", 30)
     assert gap.asked == 2 * WRITES  # no lost update
-    counts = storage.votes([("c", "doc1.txt"), ("c", "doc2.txt")])
-    assert counts == {("c", "doc1.txt"): WRITES, ("c", "doc2.txt"): WRITES}
+    counts = storage.votes([("c", "doc1.txt"), ("c", "doc2.txt"), ("c", "shared.txt")])
+    assert counts == {("c", "doc1.txt"): WRITES, ("c", "doc2.txt"): WRITES,
+                      ("c", "shared.txt"): WRITES}  # member 0 counted once per answer
 
 
-def test_one_vote_per_member_per_answer_and_no_user_id_stored(tmp_path: Path) -> None:
-    storage = open_storage(tmp_path)
+def test_processes_starting_together_migrate_once(backend: Backend) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open_storage, args=(backend.folder, backend.env))
+             for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    versions = backend.rows("SELECT version FROM schema_version ORDER BY version")
+    assert versions == [(n,) for n in range(1, len(MIGRATIONS) + 1)]
+
+
+def test_one_vote_per_member_per_answer_and_no_user_id_stored(backend: Backend) -> None:
+    storage = backend()
     user = 123456789012345678
     docs = [("c", "a.txt"), ("c", "b.txt"), ("c", "a.txt")]
     assert storage.vote(555, user, docs)
     assert not storage.vote(555, user, docs)
+    assert not backend().vote(555, user, docs)  # after a restart too
     assert storage.vote(555, user + 1, docs[:1])
     assert storage.vote(556, user, docs[:1])
     assert storage.votes([("c", "a.txt"), ("c", "b.txt")]) == {
         ("c", "a.txt"): 3, ("c", "b.txt"): 1}
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob(f"{DB_FILE}*"))  # with the WAL
-    assert raw
-    assert str(user).encode() not in raw and user.to_bytes(8, "big") not in raw
+    stored = repr(backend.rows("SELECT * FROM votes") + backend.rows("SELECT * FROM voters"))
+    assert "c" in stored and str(user) not in stored and str(user + 1) not in stored
+    if backend.name == "sqlite":
+        raw = b"".join(p.read_bytes() for p in backend.folder.glob(f"{DB_FILE}*"))  # + WAL
+        assert raw
+        assert str(user).encode() not in raw and user.to_bytes(8, "big") not in raw
 
 
-def test_gaps_count_normalised_questions_per_scope_and_expire(tmp_path: Path) -> None:
-    storage = open_storage(tmp_path)
+def test_gaps_count_normalised_questions_per_scope_and_expire(backend: Backend) -> None:
+    storage = backend()
     day = 86400.0
     storage.record_gap("1", "  Who holds the KEY? ", now=10 * day)
     storage.record_gap("1", "who holds the key", now=12 * day)
@@ -87,4 +150,4 @@ def test_gaps_count_normalised_questions_per_scope_and_expire(tmp_path: Path) ->
 def test_an_unusable_folder_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("a file, not a folder")
     with pytest.raises(StorageError):
-        open_storage(tmp_path / "state")
+        _open_storage(tmp_path / "state", {})

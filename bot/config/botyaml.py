@@ -18,6 +18,7 @@ from bot.config.guilds import (
 )
 from bot.config.retrieval import _retrieval
 from bot.config.settings import (
+    DEFAULT_POLL_SECONDS,
     CollectionSettings,
     Cooldown,
     GapSettings,
@@ -57,7 +58,7 @@ _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _COLLECTIONS_EXAMPLE = "`collections: {seeds: {folders: [seeds], visibility: public}}`"
 _TOP_KEYS = (
     "collections", "documents", "retrieval", "aliases", "defaults", "dms", "index_dir",
-    "state_dir", "uploads", "gaps", "shards",
+    "state_dir", "uploads", "gaps", "shards", "uploads_dir", "uploads_poll_seconds",
 )
 _SECTION_EXAMPLES = {
     "documents": "`documents: {max_bytes: 20971520}`",
@@ -87,6 +88,8 @@ class _Global:
     shards: Shards | None = None
     defaults: dict[str, Any] = field(default_factory=lambda: dict(_BUILTIN_DEFAULTS))
     state_dir: Path | None = None
+    uploads_dir: Path | None = None
+    uploads_poll_seconds: int = DEFAULT_POLL_SECONDS
     uploads: UploadSettings = field(default_factory=UploadSettings)
     gaps: GapSettings = field(default_factory=GapSettings)
 
@@ -126,6 +129,12 @@ def _parse_bot_yaml(path: Path, file: ConfigFile, root: Path) -> _Global:
         glob.index_dir = _index_dir(top.spot("index_dir"), top["index_dir"], root)
     if "state_dir" in top:
         glob.state_dir = stateyaml.parse_state_dir(top.spot("state_dir"), top["state_dir"], root)
+    if "uploads_dir" in top:
+        glob.uploads_dir = stateyaml.parse_uploads_dir(top.spot("uploads_dir"),
+                                                       top["uploads_dir"], root)
+    if "uploads_poll_seconds" in top:
+        _keep(glob, "uploads_poll_seconds", stateyaml.parse_poll_seconds(
+            top.spot("uploads_poll_seconds"), top["uploads_poll_seconds"]))
     return glob
 
 

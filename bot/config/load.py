@@ -104,6 +104,8 @@ def _build(root: Path, config_dir: Path, glob: _Global, layers: dict) -> Setting
         default_collections=selection,
         guilds=MappingProxyType({g: resolve(g, layer) for g, layer in sorted(layers.items())}),
         state_dir=glob.state_dir or root / DEFAULT_STATE_DIR,
+        uploads_dir=glob.uploads_dir,
+        uploads_poll_seconds=glob.uploads_poll_seconds,
         shards=glob.shards,
     )
 

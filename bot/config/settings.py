@@ -13,6 +13,7 @@ from bot.core.extract.model import Limits
 if TYPE_CHECKING:
     from bot.core.model import RetrievalSettings
 
+DEFAULT_POLL_SECONDS = 30
 
 
 # --- the settings --------------------------------------------------------------------------
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class UploadSettings:
-    """`/quotebot add`: moderators' uploads, stored per guild under state_dir."""
+    """`/quotebot add`: moderators' uploads, stored per guild under uploads_dir."""
 
     enabled: bool = True
     max_bytes: int = 10 * 1024**2  # one file
@@ -107,6 +108,9 @@ class Settings:
     default_collections: frozenset[str] | None  # the defaults' selection; None: all
     guilds: Mapping[int, GuildSettings]  # one per guild file
     state_dir: Path = Path(".quotebot-state")
+    uploads_dir: Path | None = None  # None: <state_dir>/uploads
+    # How often a process reads the uploads table to catch other processes' adds and removes.
+    uploads_poll_seconds: int = DEFAULT_POLL_SECONDS
     # Collections of moderators' uploads, by the guild that owns them: quotable there only.
     owned: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)
     shards: Shards | None = None  # None: Discord's recommended count, all in this process
@@ -160,6 +164,9 @@ class Settings:
             "dms": {"enabled": self.dms_enabled, **_guild_json(self.for_guild(None))},
             "index_dir": _shown(self.index_dir, self.root),
             "state_dir": _shown(self.state_dir, self.root),
+            "uploads_dir": None if self.uploads_dir is None else _shown(self.uploads_dir,
+                                                                         self.root),
+            "uploads_poll_seconds": self.uploads_poll_seconds,
             "guilds": {str(g): _guild_json(s) for g, s in sorted(self.guilds.items())},
             "shards": None if self.shards is None else {
                 "count": self.shards.count, "ids": list(self.shards.ids)},

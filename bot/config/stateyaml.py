@@ -1,5 +1,6 @@
-"""bot.yaml's `uploads:`, `gaps:` and `state_dir:` (moderators' uploads, unanswered questions,
-and the folder that holds their database and files)."""
+"""bot.yaml's `uploads:`, `gaps:`, `state_dir:`, `uploads_dir:` and `uploads_poll_seconds:`
+(moderators' uploads, unanswered questions, the folders that hold their database and files, and
+how often a process looks for other processes' upload changes)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.config.yamlfile import _BAD, _got
 DEFAULT_STATE_DIR = ".quotebot-state"
 UPLOAD_BYTES = (1024, 100 * 1024**2)
 TOTAL_BYTES = (1024, 100 * 1024**3)
+POLL_SECONDS = (0, 86_400)  # 0: never poll
 _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,11}")
 EXAMPLES = {
     "uploads": "`uploads: {enabled: true, max_bytes: 10485760, collection: uploads}`",
@@ -73,3 +75,12 @@ def parse_gaps(sec: _Section | None, base: GapSettings | None = None) -> Any:
 def parse_state_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
     return _work_folder(spot, value, root, f"`state_dir: {DEFAULT_STATE_DIR}`",
                         "the database and uploads need")
+
+
+def parse_uploads_dir(spot: _Spot, value: Any, root: Path) -> Path | None:
+    return _work_folder(spot, value, root, "`uploads_dir: /mnt/shared/quotebot-uploads`",
+                        "the uploaded files need")
+
+
+def parse_poll_seconds(spot: _Spot, value: Any) -> Any:
+    return _whole(spot, value, *POLL_SECONDS, "`uploads_poll_seconds: 30`")

@@ -1,10 +1,11 @@
 """What the bot remembers between runs: uploaded documents' records, unanswered questions (gaps)
-and "Not helpful" votes. `Storage` is the interface; `SqliteStorage` the one implementation
-(a PostgreSQL one can follow it with the same SQL, issue #17)."""
+and "Not helpful" votes. `Storage` is the interface; `open_storage` gives SQLite (one machine) or
+PostgreSQL (several machines, when DATABASE_URL_ENV is set)."""
 
 from __future__ import annotations
 
 from bot.state.store import (
+    DATABASE_URL_ENV,
     DMS,
     Gap,
     Storage,
@@ -14,4 +15,7 @@ from bot.state.store import (
     open_storage,
 )
 
-__all__ = ["DMS", "Gap", "Storage", "StorageError", "Upload", "normalise_question", "open_storage"]
+__all__ = [
+    "DATABASE_URL_ENV", "DMS", "Gap", "Storage", "StorageError", "Upload", "normalise_question",
+    "open_storage",
+]

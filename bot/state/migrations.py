@@ -1,6 +1,7 @@
 """The database schema as ordered steps. A database records the last step applied in
 `schema_version`; opening it applies the later ones, in one transaction each. Never edit a
-step that has shipped: add the next one. The SQL is plain enough for PostgreSQL too."""
+step that has shipped: add the next one. SQLite and PostgreSQL run the same steps, so the SQL
+stays plain."""
 
 from __future__ import annotations
 
@@ -35,5 +36,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (vote, collection, document))""",
         """CREATE INDEX votes_document ON votes (collection, document)""",
+    ),
+    # 2: one row per (answer, member) vote, so two clicks racing from two processes (or two
+    # machines) count once: the second insert finds the key and does nothing
+    (
+        """CREATE TABLE voters (vote TEXT PRIMARY KEY)""",
+        """INSERT INTO voters (vote) SELECT DISTINCT vote FROM votes""",
     ),
 )

@@ -1,27 +1,32 @@
-"""SQLite storage for uploads' records, gaps and votes: one file in WAL mode, so several bot
-processes on one machine can share it (writers wait up to BUSY_SECONDS for each other; every
-write is one transaction). The calls block: the bot runs them in a worker thread."""
+"""Storage for uploads' records, gaps and votes. SQLite by default: one file in WAL mode, so
+several bot processes on one machine can share it. PostgreSQL (bot/state/postgres.py) when
+DATABASE_URL_ENV is set, for processes on several machines. Both run the same SQL and
+migrations, every write one transaction. The calls block: the bot runs them in a worker
+thread."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import secrets
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.state.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "quotebot.sqlite3"
+# A secret (it holds the password): read from the environment only, never shown unredacted.
+DATABASE_URL_ENV = "QUOTEBOT_DATABASE_URL"
 BUSY_SECONDS = 10.0  # how long a writer waits for another process's transaction
 DMS = "dms"  # the gaps scope of direct messages
 MAX_GAP_CHARS = 300  # a recorded question is cut to this many characters
@@ -30,7 +35,8 @@ _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 class StorageError(Exception):
-    """The database could not be read or written (full disk, locked too long, damaged)."""
+    """The database could not be read or written (full disk, locked too long, damaged,
+    unreachable). str() never holds a password."""
 
 
 @dataclass(frozen=True)
@@ -69,70 +75,46 @@ def normalise_question(text: str) -> str:
     return _EDGE.sub("", text)[:MAX_GAP_CHARS]
 
 
-def open_storage(folder: Path) -> SqliteStorage:
+def open_storage(folder: Path, env: Mapping[str, str] | None = None) -> Storage:
+    """PostgreSQL when DATABASE_URL_ENV is set in the environment (processes on several
+    machines share it), else the SQLite file in folder (processes on this machine share it)."""
+    url = (os.environ if env is None else env).get(DATABASE_URL_ENV, "").strip()
+    if url:
+        from bot.state.postgres import PostgresStorage  # late: psycopg loads only when used
+
+        return PostgresStorage(url)
     return SqliteStorage(folder / DB_FILE)
 
 
-class SqliteStorage:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open {path}: {exc}") from exc
-        self._salt = self._meta_salt()
+class SqlStorage:
+    """The operations, in SQL that SQLite and PostgreSQL both run (placeholders written `?`).
+    A subclass supplies the connections: `_write()` (one transaction), `_read()` and
+    `_lock_schema()`. Every write that several processes may race on is one statement or is
+    guarded by a unique key, so no read-then-write can lose an update."""
 
-    # --- plumbing -----------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        # A connection per call: calls come from worker threads, and sqlite3 connections
-        # are not shared between threads.
-        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
-        return db
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock up front, so two
-        processes never both read-then-write and deadlock."""
-        try:
-            db = self._connect()
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        finally:
-            db.close()
+    def _write(self) -> contextlib.AbstractContextManager[Any]:
+        raise NotImplementedError
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
-        try:
-            db = self._connect()
-            try:
-                return db.execute(sql, args).fetchall()
-            finally:
-                db.close()
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
+        raise NotImplementedError
+
+    def _lock_schema(self, db: Any) -> None:
+        """Make migrating processes wait for each other inside the transaction."""
+
+    def _open(self) -> None:
+        self._migrate()
+        self._salt = self._meta_salt()
 
     def schema_version(self) -> int:
         return self._read("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0]
 
     def _migrate(self) -> None:
         with self._write() as db:
+            self._lock_schema(db)
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         for version, steps in enumerate(MIGRATIONS, start=1):
             with self._write() as db:
+                self._lock_schema(db)
                 # Checked inside the lock: another process may have just applied it.
                 done = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
                 if done.fetchone()[0] >= version:
@@ -140,7 +122,7 @@ class SqliteStorage:
                 for sql in steps:
                     db.execute(sql)
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-                log.info("database %s: schema version %d", self.path, version)
+                log.info("database %s: schema version %d", self, version)
 
     def _meta_salt(self) -> str:
         with self._write() as db:
@@ -166,15 +148,13 @@ class SqliteStorage:
             )
 
     def remove_upload(self, guild_id: int, name: str) -> Upload | None:
+        # One statement: of two processes removing the same document, one gets it.
         with self._write() as db:
             row = db.execute(
-                f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE guild_id = ? AND name = ?",
+                f"DELETE FROM uploads WHERE guild_id = ? AND name = ? RETURNING {_UPLOAD_COLUMNS}",
                 (guild_id, name),
             ).fetchone()
-            if row is None:
-                return None
-            db.execute("DELETE FROM uploads WHERE guild_id = ? AND name = ?", (guild_id, name))
-            return Upload(*row)
+        return None if row is None else Upload(*row)
 
     def uploads(self, guild_id: int | None = None) -> list[Upload]:
         where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
@@ -219,8 +199,11 @@ class SqliteStorage:
         key = hashlib.sha256(f"{self._salt}:{answer_id}:{user_id}".encode()).hexdigest()
         now = time.time()
         with self._write() as db:
-            seen = db.execute("SELECT 1 FROM votes WHERE vote = ? LIMIT 1", (key,)).fetchone()
-            if seen:
+            # The voters key decides: a second click, even racing from another process,
+            # waits for the first transaction and then inserts nothing.
+            if not db.execute(
+                "INSERT INTO voters (vote) VALUES (?) ON CONFLICT DO NOTHING", (key,)
+            ).rowcount:
                 return False
             for collection, document in dict.fromkeys(documents):
                 db.execute(
@@ -236,5 +219,59 @@ class SqliteStorage:
         )
         return {(c, d): n for c, d, n in rows if (c, d) in wanted}
 
+
+class SqliteStorage(SqlStorage):
+    """One file in WAL mode: writers wait up to BUSY_SECONDS for each other."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+            self._open()
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open {path}: {exc}") from exc
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection per call: calls come from worker threads, and sqlite3 connections
+        # are not shared between threads.
+        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        return db
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE takes the write lock up front, so two
+        processes never both read-then-write and deadlock."""
+        try:
+            db = self._connect()
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+        finally:
+            db.close()
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            db = self._connect()
+            try:
+                return db.execute(sql, args).fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
 
 _UPLOAD_COLUMNS = "guild_id, collection, name, label, source, bytes, added_by, added_at"

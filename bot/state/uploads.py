@@ -2,7 +2,8 @@
 turning the folders into collections at config load. No Discord here: the cog downloads the
 file and calls `add`/`remove` in a worker thread, then reloads the library.
 
-Layout: <state_dir>/uploads/<guild id>/<collection>/<file>, beside the database. A guild's
+Layout: <uploads_dir>/<guild id>/<collection>/<file> (uploads_dir: <state_dir>/uploads unless
+bot.yaml names another folder, e.g. on storage several machines share). A guild's
 uploads are quotable only in that guild: its private collection "<collection>-<guild id>" is
 visible to it alone, and an upload into a configured collection is allowed only when that
 collection is private to the same guild and closed to DMs (rule 5).
@@ -35,6 +36,7 @@ from bot.state.store import Storage, Upload
 log = logging.getLogger(__name__)
 
 UPLOADS = "uploads"
+INCOMING = ".incoming"
 HOUR = 3600.0
 MAX_LABEL = 200  # characters
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -44,7 +46,7 @@ EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own lim
 
 
 def upload_root(settings: Settings) -> Path:
-    return settings.state_dir / UPLOADS
+    return settings.uploads_dir or settings.state_dir / UPLOADS
 
 
 def with_uploads(settings: Settings) -> Settings:
@@ -150,7 +152,9 @@ class Uploads:
         if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
         label = " ".join((label or "").split())[:MAX_LABEL] or PurePath(name).stem
-        scratch = settings.state_dir / "incoming"
+        # Beside the uploads, so the move below is a rename (no half-copied file on shared
+        # storage); the name is no guild id, so the library never reads it.
+        scratch = upload_root(settings) / INCOMING
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch) as tmp:
             trial = Path(tmp) / name
