@@ -102,6 +102,7 @@ def build_library(
     previous: Library | None = None,
     limits: Limits | None = None,
     shard_servers: Sequence[str] = (),
+    key_folders: Sequence[tuple[str, Path]] | None = None,
 ) -> Library:
     """The engine over the documents of (collection, folder) pairs, PDF, HTML and DOCX files
     extracted within limits (default: Limits(max_bytes)). With index_dir, the
@@ -110,7 +111,9 @@ def build_library(
     beside it; the whole index is built only when there is no usable save for these folders
     and settings. With previous (the library a reload replaces), its index is updated in
     memory instead of loaded. With shard_servers (host:port), the first stage searches those
-    Xapian servers. Safe to call from a worker thread."""
+    Xapian servers. key_folders (default: folders) are the folders whose coming or going makes
+    another index: a moderator's upload folder appearing is an update of this one, not a new
+    index to build. Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
     limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
@@ -120,7 +123,8 @@ def build_library(
         documents, skipped = load_documents(folders, max_bytes, None, limits)
         corpus = _build(documents, folders, retrieval)
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
-    key = store.fingerprint(folders, DEFAULT_ANALYZER, retrieval.index, max_bytes, limits)
+    key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
+                            retrieval.index, max_bytes, limits)
     files, skipped = _scan(folders, max_bytes)
     segments = previous.segments if previous is not None else None
     if segments is None or not _still_saved(segments, index_dir, key):
@@ -167,11 +171,13 @@ def library_from_settings(
     """settings: bot.config.Settings; previous: the library a reload replaces; index_dir:
     where to save the index instead of settings.index_dir."""
     folders = [(c.name, f) for c in settings.collections.values() for f in c.folders]
+    uploads = settings.upload_root.resolve()
+    configured = [(c, f) for c, f in folders if not f.resolve().is_relative_to(uploads)]
     servers = dict.fromkeys(a for c in settings.collections.values() for a in c.shard_servers)
     return build_library(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
         index_dir=index_dir or settings.index_dir, previous=previous,
-        limits=settings.document_limits, shard_servers=tuple(servers),
+        limits=settings.document_limits, shard_servers=tuple(servers), key_folders=configured,
     )
 
 

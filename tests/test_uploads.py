@@ -89,3 +89,29 @@ def test_a_name_is_one_document(settings) -> None:
     for other in ("ops", "seeds", "nowhere"):
         with pytest.raises(Refusal, match="private to this server"):
             uploads.target(settings, OTHER, other)
+
+
+def test_a_guilds_first_upload_updates_the_saved_index_rather_than_rebuilding_it(
+    settings, caplog
+) -> None:
+    """A guild's first upload adds a folder (its own collection) and its last removal drops
+    one: each is an update of the saved index, not a new index built whole."""
+    from bot.library import library_from_settings
+    from bot.state.uploads import with_uploads
+
+    first = library_from_settings(settings)
+    uploads = Uploads(open_storage(settings.state_dir))
+    uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", None,
+                uploads.target(settings, GUILD, None))
+    caplog.clear()
+    caplog.set_level("INFO")
+    second = library_from_settings(with_uploads(settings), previous=first)
+    assert "building the whole index" not in caplog.text
+    answer = second.engine.answer("When does the quay bell ring?",
+                                  collections={f"uploads-{GUILD}"})
+    assert [q.text for q in answer.quotes] == ["The quay bell rings at dawn."]
+    uploads.remove(settings, GUILD, MOD, "quay.txt")
+    caplog.clear()
+    third = library_from_settings(with_uploads(settings), previous=second)
+    assert "building the whole index" not in caplog.text
+    assert not third.engine.answer("When does the quay bell ring?").quotes

@@ -115,6 +115,11 @@ class Settings:
     owned: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)
     shards: Shards | None = None  # None: Discord's recommended count, all in this process
 
+    @property
+    def upload_root(self) -> Path:
+        """Where moderators' uploads are kept: <upload_root>/<guild id>/<collection>/."""
+        return self.uploads_dir or self.state_dir / "uploads"
+
     def for_guild(self, guild_id: int | None) -> GuildSettings:
         """The settings of a guild (its file, else the defaults); None gives the DM settings."""
         if guild_id is None:

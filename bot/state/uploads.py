@@ -35,7 +35,6 @@ from bot.state.store import Storage, Upload
 
 log = logging.getLogger(__name__)
 
-UPLOADS = "uploads"
 INCOMING = ".incoming"
 HOUR = 3600.0
 MAX_LABEL = 200  # characters
@@ -46,7 +45,7 @@ EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own lim
 
 
 def upload_root(settings: Settings) -> Path:
-    return settings.uploads_dir or settings.state_dir / UPLOADS
+    return settings.upload_root
 
 
 def with_uploads(settings: Settings) -> Settings:
