@@ -18,6 +18,7 @@ arrays, an array, JSON values), so fields added to Corpus persist without change
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -26,7 +27,7 @@ import os
 import shutil
 import time
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,18 @@ def _prune(root: Path, keep: Path) -> None:
 # --- load -------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _damaged(what: str) -> Iterator[None]:
+    """Any error reading a save is a StoreError saying `what` is damaged (a StoreError raised
+    inside says why itself)."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise StoreError(f"{what} is damaged ({type(exc).__name__}: {exc})") from exc
+
+
 def load(
     root: Path, key: str, max_bytes: int, limits: Limits | None = None,
     stale_ok: bool = False, shared: bool = False,
@@ -253,7 +266,7 @@ def load(
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
         raise StoreError("no saved index for these documents and settings")
-    try:
+    with _damaged("saved index"):
         reader = Reader(folder, shared)
         body = reader.manifest()
         if body.get("format") != INDEX_FORMAT or body.get("key") != key:
@@ -274,10 +287,6 @@ def load(
                 digests[i] = STALE
             corpus = dataclasses.replace(corpus, digests=tuple(digests))
         os.utime(folder / MANIFEST)  # most recently used: pruned last
-    except StoreError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise StoreError(f"saved index is damaged ({type(exc).__name__}: {exc})") from exc
     return corpus, body["extra"]
 
 
@@ -292,7 +301,7 @@ def load_delta(
     folder = root / f"{DELTA_PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
         return Delta(), {}
-    try:
+    with _damaged("saved update"):
         reader = Reader(folder)
         body = reader.manifest()
         if body.get("format") != INDEX_FORMAT or body.get("key") != key:
@@ -322,10 +331,6 @@ def load_delta(
                       int(meta["removed_passages"]))
         if len(delta.digests) != len(added):
             raise StoreError("saved update is damaged (its digests do not match)")
-    except StoreError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise StoreError(f"saved update is damaged ({type(exc).__name__}: {exc})") from exc
     return delta, body["extra"]
 
 
