@@ -91,6 +91,13 @@ def _start_worker(max_memory: int) -> None:
     # reason a file is skipped is reported by the parent instead.
     for name in ("pypdf", "docx"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # The readers' libraries are imported now, before any file's timer starts: a file's time
+    # limit is for reading it, and an import the alarm cuts short fails with another error
+    # (a RuntimeError from pypdf's, on a busy machine) than "took longer than".
+    import docx  # noqa: F401
+    import lxml.html  # noqa: F401
+    import pypdf  # noqa: F401
+
     try:
         import resource
 
