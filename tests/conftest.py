@@ -1,6 +1,7 @@
-"""Session fixtures shared by several test modules: the real servers some tests need
-(PostgreSQL, Xapian's shard server), installed from Debian's packages when missing (CI runs as
-root on a fresh machine). They fail, never skip: a CI without them must be red."""
+"""Session fixtures shared by several test modules: the real programs and servers some tests
+need (PostgreSQL, Xapian's shard server, poppler's pdftotext), installed from Debian's packages
+when missing (CI runs as root on a fresh machine). They fail, never skip: a CI without them
+must be red."""
 
 from __future__ import annotations
 
@@ -13,19 +14,51 @@ import pytest
 from pgserver import PgServer, bindir, install
 
 INSTALL_SECONDS = 900  # apt-get update and install, on a slow mirror
-TCPSRV = "xapian-tcpsrv"
+# fixture -> (the program it gives, the Debian package that has it)
+APT_TOOLS = {
+    "xapian_tcpsrv": ("xapian-tcpsrv", "xapian-tools"),
+    "pdftotext": ("pdftotext", "poppler-utils"),
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The first test needing a server that is missing waits for its installation: more than
+    """The first test needing something that is missing waits for its installation: more than
     the usual per-test timeout."""
-    pg_missing, xapian_missing = bindir() is None, shutil.which(TCPSRV) is None
+    missing = {name for name, (program, _) in APT_TOOLS.items() if shutil.which(program) is None}
+    if bindir() is None:
+        missing.add("pg_server")
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
+        fixtures = set(getattr(item, "fixturenames", ()))
         # test_state.py's backend fixture asks for pg_url only for its postgresql cases
-        needs_pg = "pg_server" in fixtures or "[postgresql" in item.nodeid
-        if (pg_missing and needs_pg) or (xapian_missing and "xapian_tcpsrv" in fixtures):
+        if "pg_server" in missing and "[postgresql" in item.nodeid:
+            fixtures.add("pg_server")
+        if fixtures & missing:
             item.add_marker(pytest.mark.timeout(INSTALL_SECONDS))
+
+
+def _installed(program: str, package: str) -> str:
+    found = shutil.which(program)
+    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", package]):
+            subprocess.run(step, check=False, env=env, capture_output=True, timeout=600)
+        found = shutil.which(program)
+    if found is None:
+        pytest.fail(f"{program} is missing and could not be installed: as root, run "
+                    f"`apt-get install {package}` (Debian) and run the tests again")
+    return found
+
+
+@pytest.fixture(scope="session")
+def xapian_tcpsrv() -> str:
+    """The path of Xapian's shard server."""
+    return _installed(*APT_TOOLS["xapian_tcpsrv"])
+
+
+@pytest.fixture(scope="session")
+def pdftotext() -> str:
+    """The path of poppler's pdftotext, the PDF tests' independent extractor."""
+    return _installed(*APT_TOOLS["pdftotext"])
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +76,3 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """A fresh database on the session's server."""
     return pg_server.new_database()
-
-
-@pytest.fixture(scope="session")
-def xapian_tcpsrv() -> str:
-    """The path of Xapian's shard server (Debian's xapian-tools)."""
-    found = shutil.which(TCPSRV)
-    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install_tools = ["apt-get", "install", "-y", "-q", "xapian-tools"]
-        for step in (["apt-get", "update", "-q"], install_tools):
-            subprocess.run(step, check=False, env=env, capture_output=True, timeout=600)
-        found = shutil.which(TCPSRV)
-    if found is None:
-        pytest.fail(f"{TCPSRV} is missing and could not be installed: as root, run "
-                    "`apt-get install xapian-tools` (Debian) and run the tests again")
-    return found

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import time
 from html.parser import HTMLParser
@@ -52,20 +51,6 @@ DOCX_BLOCKS = [
     ("heading", "Opening hours"),
     ("table", [["Day", "Hours"], ["Monday", "closed"], ["Tuesday – Sunday", "10:00–17:00"]]),
 ]
-
-
-@pytest.fixture(scope="session")
-def pdftotext() -> str:
-    """poppler's pdftotext, installed when missing; the test fails (never skips) without it."""
-    found = shutil.which("pdftotext")
-    if not found:
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "poppler-utils"]):
-            subprocess.run(command, capture_output=True, timeout=600, check=False)
-        found = shutil.which("pdftotext")
-    if not found:
-        pytest.fail("pdftotext is missing and `apt-get install -y poppler-utils` failed: "
-                    "install poppler-utils to run the PDF tests")
-    return found
 
 
 @pytest.fixture
