@@ -153,16 +153,19 @@ class QuoteMaker:
             scores.append(score)
             also.append([])
             quoted.update(run)
-        quotes = []
-        for run, score, others in zip(runs, scores, also, strict=True):
-            first, last = run[0], run[-1]
-            doc = self.documents[int(p.doc[first])]
-            start, end = int(p.start[first]), int(p.end[last])
-            quotes.append(Quote(
-                doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
-                score, doc.collection, tuple(self._sources(run, others)),
-            ))
-        return quotes
+        return [self._quote(run, score, others)
+                for run, score, others in zip(runs, scores, also, strict=True)]
+
+    def _quote(self, run: list[int], score: float, others: list[tuple[int, int]]) -> Quote:
+        """The quote of consecutive passages run, and the other documents holding its text."""
+        p = self.passages
+        first, last = run[0], run[-1]
+        doc = self.documents[int(p.doc[first])]
+        start, end = int(p.start[first]), int(p.end[last])
+        return Quote(
+            doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
+            score, doc.collection, tuple(self._sources(run, others)),
+        )
 
     def _leans(self, pid: int, kind: KindTest | None) -> bool:
         """Whether passage pid needs the sentence before it: it opens leaning on it, and the
