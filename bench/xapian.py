@@ -4,9 +4,9 @@
     .venv/bin/python bench/xapian.py --synth 1000000 --synth-shards 4   # and 1M passages
 
 SQuAD v1.1 dev (bot/evaluation.py load_squad) is searched by both first stages over the same
-corpus and settings (threshold 0, as `quotebot eval` measures retrieval): read@N is the share
-of questions with a gold answer string in the first stage's best N candidates, ans@k the
-share with one in the top k quotes; p50/p95 are per question, the two engines taking turns
+corpus and settings (threshold 0, as `quotebot eval` measures retrieval): read@N and ans@k as
+`quotebot eval` defines them (bot/evaluation.py's score, over a 3-quote reply); p50/p95 are
+per question, the two engines taking turns
 question by question so that load on the machine falls on both alike. With --synth, a
 synthetic corpus of that many passages (bench/synth.py) is built into --synth-shards shards
 (build time reported) and questioned the same way (timing only). Needs xapian-tcpsrv
@@ -42,11 +42,11 @@ from bot.core.answer import Engine  # noqa: E402
 from bot.core.corpus import Corpus  # noqa: E402
 from bot.core.model import RetrievalSettings  # noqa: E402
 from bot.core.xapianstage import build_shards  # noqa: E402
-from bot.evaluation import Ranked, load_squad, score  # noqa: E402
+from bot.evaluation import KS, Ranked, load_squad, score  # noqa: E402
 from bot.library import load_documents  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json"
-READ_DEPTH = 250
+SHOWN = 3  # quotes a reply shows, as the bot asks for them
 
 
 def main() -> None:
@@ -78,9 +78,9 @@ def main() -> None:
 def squad(path: Path, count: int, binary: str, every: int = 1) -> None:
     documents, questions = load_squad(path)
     questions = questions[::every]
-    # Retrieval without abstaining, as `quotebot eval` measures it; read@N with N candidates.
+    # Retrieval without abstaining, as `quotebot eval` measures it: read@N over the reply of
+    # SHOWN quotes, ans@5 over a 5-quote answer (bot/evaluation.py's score).
     settings = replace(RetrievalSettings(), threshold=0.0)
-    reading = replace(settings, candidates=READ_DEPTH)
     corpus = Corpus.build(documents, DEFAULT_ANALYZER, settings.index)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -92,39 +92,27 @@ def squad(path: Path, count: int, binary: str, every: int = 1) -> None:
         try:
             engines = {"embedded": Engine(corpus, settings),
                        f"xapian x{count}": Engine(corpus, settings, shard_servers=addresses)}
-            readers = {"embedded": Engine(corpus, reading),
-                       f"xapian x{count}": Engine(corpus, reading, shard_servers=addresses)}
-            results = _ask(engines, [q.text for q in questions], top_k=5)
-            read = {name: _read_at(engine, questions) for name, engine in readers.items()}
+            asked = [q.text for q in questions]
+            replies = _ask(engines, asked, top_k=SHOWN)
+            deeper = _ask(engines, asked, top_k=max(KS))
         finally:
             for s in servers:
                 s.kill()
-    print(f"{'first stage':<12} {'read@250':>8} {'ans@1':>6} {'ans@3':>6} {'ans@5':>6} "
-          f"{'p50 ms':>7} {'p95 ms':>7}")
+    print(f"{'first stage':<12} {'read@150':>8} {'read@250':>8} {'read@500':>8} {'ans@1':>6} "
+          f"{'ans@3':>6} {'ans@5':>6} {'p50 ms':>7} {'p95 ms':>7}")
     for name in engines:
-        answers, times = results[name]
-        ranked = [Ranked(tuple((_article(x.document), x.start, x.end, x.text)
-                               for x in a.quotes)) for a in answers]
-        figures = score(questions, ranked)
-        print(f"{name:<12} {read[name]:8.3f} {figures['ans@1']:6.3f} {figures['ans@3']:6.3f} "
-              f"{figures['ans@5']:6.3f} {_pct(times, 50):7.2f} {_pct(times, 95):7.2f}")
+        answers, times = replies[name]
+        ranked = [Ranked(tuple((_article(x.document), x.start, x.end, x.text) for x in a.quotes),
+                         tuple(x.text for x in d.quotes))
+                  for a, d in zip(answers, deeper[name][0], strict=True)]
+        f = score(questions, ranked, SHOWN)
+        print(f"{name:<12} {f['read@150']:8.3f} {f['read@250']:8.3f} {f['read@500']:8.3f} "
+              f"{f['ans@1']:6.3f} {f['ans@3']:6.3f} {f['ans@5']:6.3f} {_pct(times, 50):7.2f} "
+              f"{_pct(times, 95):7.2f}")
     same = sum(a == b for a, b in zip(*(
-        [tuple((x.document, x.start) for x in ans.quotes[:3]) for ans in results[n][0]]
+        [tuple((x.document, x.start) for x in ans.quotes) for ans in replies[n][0]]
         for n in engines), strict=True))
-    print(f"identical top-3 quotes: {same} of {len(questions)} questions")
-
-
-def _read_at(engine: Engine, questions: list) -> float:
-    """Share of questions with a gold answer in the first stage's best READ_DEPTH passages."""
-    p, docs = engine.passages, engine.documents
-    found = 0
-    for q in questions:
-        weights = engine.query.query(q.text).weights
-        ids = engine.first.candidates(weights, None, q.text)[0][:READ_DEPTH] if weights else []
-        texts = (docs[d].text[s:e] for d, s, e in zip(
-            p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True))
-        found += any(ans in t for t in texts for ans in q.answers)
-    return found / len(questions)
+    print(f"identical replies ({SHOWN} quotes): {same} of {len(questions)} questions")
 
 
 def synthetic(args: argparse.Namespace, binary: str) -> None:
