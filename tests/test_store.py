@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import mmap
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -334,11 +337,16 @@ def test_shared_load_maps_the_saved_arrays(corpus_dir: Path, tmp_path: Path) -> 
         np.testing.assert_array_equal(weights, built.engine.index.weights)
     assert answers(library(corpus_dir, cache)) == answers(built)
     assert _mapped(library(corpus_dir, cache).engine.index.doc_ids)
-    path = saved(cache) / "index.weights.npy"
+    _refused_when_damaged(cache, key, "index.weights.npy")
+
+
+def _refused_when_damaged(cache: Path, key: str, name: str) -> None:
+    """A shared load refuses the save once the file name in it is damaged."""
+    path = saved(cache) / name
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(store.StoreError, match=r"index\.weights\.npy fails its checksum"):
+    with pytest.raises(store.StoreError, match=rf"{re.escape(name)} fails its checksum"):
         store.load(cache, key, 1 << 30, shared=True)
 
 
@@ -348,3 +356,60 @@ def _mapped(array: np.ndarray) -> bool:
     while isinstance(base, np.ndarray):
         base = base.base
     return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+
+
+def test_shared_load_keeps_texts_in_the_map(tmp_path: Path) -> None:
+    """Loaded documents' texts are the files' texts to the character (non-ASCII and all),
+    yet a shared load holds them in the mapped save, not in the process: what it keeps is
+    far less than one large document's text (issue #17)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # Long sentences: few passages, so the text outweighs what is derived from them.
+    big = "".join(" ".join(f"Київ word{n % 97} 😀" for n in range(i, i + 200)) + ".\n\n"
+                  for i in range(1_000))
+    (folder / "big.txt").write_text(big, encoding="utf-8")
+    (folder / "small.md").write_text("# Zürich\n\nÉté 😀 déjà vu. Next one.\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    built = library(folder, cache)
+    key = saved(cache).name.removeprefix(store.PREFIX)
+    files, _ = load_folder(folder, "docs")
+    assert len(big) > 2_000_000 and any(d.text.isascii() is False for d in files)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        mapped, _ = store.load(cache, key, 1 << 30, shared=True)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < len(big) // 2
+    copied, _ = store.load(cache, key, 1 << 30)
+    for corpus in (mapped, copied):
+        assert corpus.documents == tuple(files)
+        assert [d.text for d in corpus.documents] == [d.text for d in files]
+        for doc in corpus.documents:
+            assert [doc.text[s.start:s.end] for s in doc.sentences] == [
+                next(f for f in files if f.rel == doc.rel).text[s.start:s.end]
+                for s in doc.sentences]
+    assert answers(built) == answers(library(folder, cache))
+    _refused_when_damaged(cache, key, "documents.texts.npy")
+
+
+def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """The texts quoted are the save's; one that is not the file's text just read and
+    checked is refused, even when the save's checksums agree with it (a bad save)."""
+    cache = tmp_path / "cache"
+    library(corpus_dir, cache)
+    key = saved(cache).name.removeprefix(store.PREFIX)
+    path = saved(cache) / "documents.texts.npy"
+    data = bytearray(path.read_bytes())
+    data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")  # an ASCII byte of the last text
+    path.write_bytes(bytes(data))
+    manifest = json.loads((saved(cache) / store.MANIFEST).read_bytes())
+    body = manifest["body"]
+    body["files"]["documents.texts.npy"]["blake2b"] = checkedfiles.digest(bytes(data))
+    (saved(cache) / store.MANIFEST).write_bytes(checkedfiles.canonical(
+        {"body": body, "checksum": checkedfiles.digest(checkedfiles.canonical(body))}))
+    with pytest.raises(store.StoreError, match="saved text differs"):
+        store.load(cache, key, 1 << 30, shared=True)

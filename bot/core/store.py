@@ -8,9 +8,11 @@ file is detected and the corpus rebuilt, never trusted. A save writes into a tem
 folder that is renamed into place when complete: a process killed mid-save leaves the
 previous saves whole and a temporary folder that the next save removes.
 
-Document texts are not saved: they are read from the files at load (a PDF, HTML or DOCX
-file's extracted text from the extraction cache in EXTRACTED beside the saves) and checked
-against the checksum of the text that was indexed, so quotes always equal the documents' text.
+Document texts are read from the files at load (a PDF, HTML or DOCX file's extracted text
+from the extraction cache in EXTRACTED beside the saves) and checked against the checksum of
+the text that was indexed, so a changed document is found; the texts quoted are the save's
+own copy of those same texts (bot/core/storedocuments.py), shared between processes with
+shared=True.
 
 Every field of Corpus is saved under its own name by its type (a BM25Index, a dataclass of
 arrays, an array, JSON values), so fields added to Corpus persist without changes here.
@@ -57,8 +59,9 @@ log = logging.getLogger(__name__)
 # text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
 # user's saved index (the key holds no code).
-# 2: documents keep their pages and headings; 3: per-document digests and a delta segment
-INDEX_FORMAT = 3
+# 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
+# 4: the documents' texts in one buffer (documents.texts)
+INDEX_FORMAT = 4
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

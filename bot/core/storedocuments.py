@@ -1,11 +1,16 @@
 """The documents' part of a save: each document's metadata and the checksum of its text,
-and its paragraph and sentence tables. Texts are not saved: load reads them again from the
-files (through the extraction cache for PDF, HTML and DOCX) and checks them against the
-checksum, so quotes always equal the documents' text. Used by bot/core/store.py.
+its paragraph and sentence tables, and every text as one UTF-8 buffer. Load reads the texts
+again from the files (through the extraction cache for PDF, HTML and DOCX) and checks them
+against the checksum, so a changed document is found; the texts quoted are then the saved
+buffer's, which the same checksums vouch for. Memory-mapped (store.load's shared=True), that
+buffer is one copy per machine: a process decodes only the texts it touches (issue #17).
+Used by bot/core/store.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +24,10 @@ from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Limits
 
 log = logging.getLogger(__name__)
+
+# Texts a process keeps decoded: the documents an answer quotes are touched a few times each,
+# and a document's text is a few microseconds to decode again.
+DECODED = 64
 
 
 def save_documents(w: Writer, documents: Sequence[Document]) -> None:
@@ -36,6 +45,10 @@ def save_documents(w: Writer, documents: Sequence[Document]) -> None:
             np.array([len(d.paragraphs) for d in documents], dtype=np.int64))
     w.array("documents.sentence_counts",
             np.array([len(d.sentences) for d in documents], dtype=np.int64))
+    encoded = [d.text.encode("utf-8", "surrogatepass") for d in documents]
+    w.array("documents.texts", np.frombuffer(b"".join(encoded), dtype=np.uint8))
+    w.array("documents.text_ends",
+            np.cumsum([len(b) for b in encoded], dtype=np.int64).reshape(-1))
 
 
 def rows(columns: int) -> np.ndarray:
@@ -51,7 +64,8 @@ def load_documents(
     paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
     p_counts = r.array("documents.paragraph_counts")
     s_counts = r.array("documents.sentence_counts")
-    if not (len(meta) == len(p_counts) == len(s_counts)
+    texts = Texts(r.array("documents.texts"), r.array("documents.text_ends"))
+    if not (len(meta) == len(p_counts) == len(s_counts) == len(texts)
             and int(p_counts.sum()) == len(paragraphs) and int(s_counts.sum()) == len(sentences)
             and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)):
         raise StoreError("saved index is damaged (document tables do not match)")
@@ -75,17 +89,76 @@ def load_documents(
             if stale is None:
                 raise StoreError(f"{path} cannot be read again ({exc})") from exc
             stale.append(len(documents))
-            text = ""
-        documents.append(Document(
-            collection=m["collection"], rel=m["rel"], path=path, text=text, label=m["label"],
+            text = None
+        if text is not None and not texts.holds(len(documents), text):
+            # What is quoted (the saved bytes) must be what was just read and checked.
+            raise StoreError("saved index is damaged (a document's saved text differs)")
+        fields = dict(
+            collection=m["collection"], rel=m["rel"], path=path, label=m["label"],
             source=m["source"], date=m["date"],
             paragraphs=Spans(Span, paragraphs[p_at:p_end]),
             sentences=Spans(Sentence, sentences[s_at:s_end]),
             pages=tuple(tuple(x) for x in m["pages"]),
             headings=tuple(tuple(x) for x in m["headings"]),
-        ))
+        )
+        if text is None:  # stale: no text, for an update to remove
+            documents.append(Document(text="", **fields))
+        else:
+            documents.append(StoredDocument(texts, len(documents), **fields))
+        del text  # a process keeps only the texts it decodes from the buffer
         p_at, s_at = p_end, s_end
     return tuple(documents)
+
+
+class Texts:
+    """The saved documents' texts: one UTF-8 buffer (surrogatepass, as text_digest encodes)
+    and where each document's bytes end. A text is decoded when asked, and the last DECODED
+    asked are kept."""
+
+    def __init__(self, data: np.ndarray, ends: np.ndarray) -> None:
+        if data.ndim != 1 or data.dtype != np.uint8 or ends.ndim != 1 or (
+                len(ends) and (int(ends[-1]) != len(data) or bool((np.diff(ends) < 0).any())
+                               or int(ends[0]) < 0)):
+            raise StoreError("saved index is damaged (document texts do not match)")
+        self.data, self.ends = data, ends
+        self.text = functools.lru_cache(maxsize=DECODED)(self._decode)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def holds(self, number: int, text: str) -> bool:
+        """Whether document number's saved bytes are text's."""
+        start = int(self.ends[number - 1]) if number else 0
+        return memoryview(self.data[start : int(self.ends[number])]) == text.encode(
+            "utf-8", "surrogatepass")
+
+    def _decode(self, number: int) -> str:
+        start = int(self.ends[number - 1]) if number else 0
+        return str(memoryview(self.data[start : int(self.ends[number])]), "utf-8",
+                   "surrogatepass")
+
+
+class StoredDocument(Document):
+    """A loaded document whose text stays in the save's buffer until asked for: the same
+    fields, equal to the Document with the same values, but `text` is decoded on access."""
+
+    def __init__(self, texts: Texts, number: int, **fields: object) -> None:
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)  # frozen, as Document
+        object.__setattr__(self, "_texts", texts)
+        object.__setattr__(self, "_number", number)
+
+    @property  # type: ignore[override]
+    def text(self) -> str:
+        return self._texts.text(self._number)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name)
+                   for f in dataclasses.fields(Document))
+
+    __hash__ = Document.__hash__
 
 
 def text_digest(text: str) -> str:
