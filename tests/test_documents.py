@@ -45,6 +45,15 @@ def sentences(text: str) -> list[str]:
             ["See (" + "a." * 30 + "b. Then more.", "Also " + "ab" * 30 + ".", "Done."],
         ),
         (" \t Padded.\x1c  Next one. \u00a0", ["Padded.", "Next one."]),
+        # Two long clauses joined by a semicolon are quoted apart; a short one stays joined.
+        (
+            "The Ukrainian General Staff confirmed the pullback from the town on Tuesday morning; "
+            "Russian troops are now positioned thirty kilometres east of the next defensive line."
+            " Yes; but slowly.",
+            ["The Ukrainian General Staff confirmed the pullback from the town on Tuesday morning;",
+             "Russian troops are now positioned thirty kilometres east of the next defensive line.",
+             "Yes; but slowly."],
+        ),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:

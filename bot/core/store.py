@@ -60,8 +60,9 @@ log = logging.getLogger(__name__)
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
-# 4: the documents' texts in one buffer (documents.texts)
-INDEX_FORMAT = 4
+# 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
+# sentences of their own
+INDEX_FORMAT = 5
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

@@ -14,6 +14,10 @@ from bot.core.extract.model import Region
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
 MAX_PASSAGE_CHARS = 3000
+# A sentence is also cut after a semicolon when both clauses are at least this long, so that a
+# quote can be the clause that answers ("...; the General Staff confirmed..."); shorter clauses
+# ("Yes; but...") lean on their neighbour and stay joined.
+MIN_CLAUSE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,26 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for s, e in spans:
         stripped = _strip(text, s, e)
         if stripped is not None:
-            out.extend(_cap_length(text, stripped.start, stripped.end))
+            for cs, ce in _clauses(text, stripped.start, stripped.end):
+                out.extend(_cap_length(text, cs, ce))
     return out
+
+
+_SEMICOLON = re.compile(r";(?=\s)")
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] cut after each semicolon that leaves at least MIN_CLAUSE_CHARS on both
+    sides; the semicolon stays with the clause it ends."""
+    pieces, pos = [], start
+    for match in _SEMICOLON.finditer(text, start, end):
+        nxt = _next_visible(text, match.end(), end)
+        if nxt is None or match.end() - pos < MIN_CLAUSE_CHARS or end - nxt < MIN_CLAUSE_CHARS:
+            continue
+        pieces.append((pos, match.end()))
+        pos = nxt
+    pieces.append((pos, end))
+    return pieces
 
 
 def _closers(match: re.Match[str]) -> int:
