@@ -184,6 +184,32 @@ def test_derived_forms_come_from_the_corpus_vocabulary_and_weigh_less() -> None:
     assert "german" not in engine.query.query("Did Germany deny it?").weights
 
 
+VERBS = {
+    **FILLER,
+    "a.txt": "The harbour charter was written by the town clerk in winter.",
+    "b.txt": "The town clerk wrote letters about the harbour.",
+    "c.txt": "The miners moved the ore to the smelter by boat.",
+    "d.txt": "The miners took the ore to the smelter by cart.",
+}
+
+
+@pytest.mark.parametrize(("question", "document"), [
+    ("Who wrote the harbour charter?", "a.txt"),
+    ("How was the ore taken to the smelter?", "d.txt"),
+])
+def test_an_irregular_verb_finds_its_other_forms(question: str, document: str) -> None:
+    engine = Engine(docs(VERBS))
+    quotes = engine.answer(question).quotes
+    assert all(VERBS[q.document][q.start : q.end] == q.text for q in quotes)
+    assert quotes[0].document == document
+
+
+def test_a_verbs_other_forms_weigh_less_and_come_from_the_corpus() -> None:
+    weights = Engine(docs(VERBS)).query.query("Who wrote the charter?").weights
+    assert weights["written"] < weights["wrote"]
+    assert "writ" not in weights and "write" not in weights  # not in the corpus
+
+
 # --- several sources and duplicates --------------------------------------------------------
 
 

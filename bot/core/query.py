@@ -1,6 +1,7 @@
 """Question -> weighted terms: the question's own terms, the moderators' aliases of them, near
-spellings of its rare terms ("Seversk" also finds "Siversk"), and the derived forms of its
-names ("Ukraine" also finds "Ukrainian")."""
+spellings of its rare terms ("Seversk" also finds "Siversk"), the derived forms of its
+names ("Ukraine" also finds "Ukrainian") and the other forms of its irregular verbs ("wrote"
+also finds "written")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.core.analysis import Analyzer, find_words
 from bot.core.corpus import Corpus
+from bot.core.irregular import OTHER_FORMS
 from bot.core.model import AnswerSettings
 from bot.core.spelling import NearSpellings
 
@@ -89,14 +91,20 @@ class QueryBuilder:
         self, question: str, exact: Mapping[str, float]
     ) -> dict[str, list[str]]:
         """Each name of the question (a capitalised word's term) -> the corpus terms derived
-        from it or it from them (see derived_forms), that the question does not hold."""
+        from it or it from them (see derived_forms), and each irregular verb's term -> its
+        other forms' terms in the corpus ("wrote": "write", "written"); only terms the
+        question does not hold."""
         if not self.settings.derived_weight:
             return {}
         out: dict[str, list[str]] = {}
         for word in find_words(question):
-            if not word[0].isupper():
+            if word[0].isupper():
+                found = self._derived_of(word)
+            elif word.lower() in OTHER_FORMS:
+                found = self._verb_forms(word.lower())
+            else:
                 continue
-            for term, forms in self._derived_of(word):
+            for term, forms in found:
                 new = [f for f in forms if f not in exact]
                 if new and term in exact and term not in out:
                     out[term] = new
@@ -114,6 +122,12 @@ class QueryBuilder:
             found = [(t, derived_forms(t, vocab)) for t in self.analyzer.terms(word)]
             self._derived[word] = found
         return found
+
+    def _verb_forms(self, word: str) -> list[tuple[str, list[str]]]:
+        vocab = self.index.vocab
+        forms = [t for other in OTHER_FORMS[word] for t in self.analyzer.terms(other)]
+        return [(t, [f for f in dict.fromkeys(forms) if f in vocab and f != t])
+                for t in self.analyzer.terms(word)]
 
     def terms(self, question: str, near: bool = True) -> dict[str, float]:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);
