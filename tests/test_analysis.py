@@ -28,6 +28,8 @@ def test_stopwords_include_question_words() -> None:
 def test_stems_and_numbers() -> None:
     assert A.terms("soldiers' lives, 75% and 2014") == ["soldier", "live", "75", "2014"]
     assert A.terms("captured captures capturing") == ["captur"] * 3
+    # A decade is its first year; other words with digits are left alone.
+    assert A.terms("the 1950s and the 1950's, 4x4s, 3rd") == ["1950", "1950", "4x4s", "3rd"]
 
 
 _WORD_PATTERN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")

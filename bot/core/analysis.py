@@ -137,9 +137,12 @@ class Analyzer:
         word = word.replace("'", "")
         if not word or word in self.stopwords:
             return None
-        if self._stemmer is not None and not word[0].isdigit():
+        if self._stemmer is None:
+            return word
+        if not word[0].isdigit():
             return self._stemmer.stemWord(word)
-        return word
+        # A number's plural is the number: "the 1950s" answers "in 1950...", "in the 1950s?"
+        return word[:-1] if word[-1] == "s" and word[:-1].isdigit() else word
 
 
 DEFAULT_ANALYZER = Analyzer()

@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
-# sentences of their own
+# sentences of their own, and "1950s" is analysed as "1950"
 INDEX_FORMAT = 5
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
