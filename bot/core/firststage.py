@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Sequence
+from types import ModuleType
 
 import numpy as np
 
+from bot.core import kernels
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
@@ -16,6 +18,7 @@ from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)
+_NO_TITLES = np.zeros(0)
 
 
 class FirstStage:
@@ -30,6 +33,15 @@ class FirstStage:
         self.titles = title_index(self.documents, analyzer)
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
+        # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
+        # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
+        # memory their loops wander through).
+        p = self.passages
+        self._compiled = (len(p) >= settings.compiled_from and self.index.doc_ids.dtype == np.int32
+                          and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
+        self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
+        if self._compiled:
+            kernels.start()
 
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
@@ -70,7 +82,8 @@ class FirstStage:
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        search = _Search(self.buffers(), title)
+        search = _Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
+                         self._para_id)
         common = self._common(query)
         try:
             hits = self._scatter(query, common, search)
@@ -115,6 +128,14 @@ class FirstStage:
             if not len(ids):
                 continue
             hits.append(ids)
+            mass = max(idf, 0.0) * qw
+            if search.kernels is not None:
+                search.kernels.scatter(ids, w, idf, float(qw), buf.scores, self._para_id,
+                                       buf.paragraphs, mass, bool(s.paragraph_terms))
+                search.matched.append(ids)
+                if title is not None and term in self.titles:
+                    title[self.titles[term]] += mass
+                continue
             search.passages.append(ids)
             # w * idf is a fresh array: scale it in place, and not at all for the usual
             # weight 1, rather than allocate another posting list.
@@ -122,7 +143,6 @@ class FirstStage:
             if qw != 1:
                 w *= qw
             scores_at[ids] += w
-            mass = max(idf, 0.0) * qw
             if s.paragraph_terms:
                 # A paragraph listed twice gets the mass once: every write is the same sum.
                 para = p.para_id[ids]
@@ -199,6 +219,12 @@ class FirstStage:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
         buf, title = search.buf, search.title
+        if search.kernels is not None:
+            return search.kernels.context(
+                ids, buf.scores, p.same_para, float(s.neighbour_weight), buf.paragraphs,
+                self._para_id, _NO_TITLES if title is None else title, p.doc,
+                float(s.paragraph_terms), float(s.title_terms), bool(s.neighbour_weight),
+                bool(s.paragraph_terms), title is not None)
         scores = buf.scores[ids + 1]
         if s.neighbour_weight:
             # The neighbours in the same paragraph only: the sentence after a match in another
@@ -313,16 +339,31 @@ class _Buffers:
 class _Search:
     """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
     buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
-    when no question term is in a label), and what was written, cleared when it ends."""
+    when no question term is in a label), the compiled kernels (None: numpy), and what was
+    written, cleared when it ends."""
 
-    def __init__(self, buf: _Buffers, title: np.ndarray | None) -> None:
-        self.buf, self.title = buf, title
+    def __init__(self, buf: _Buffers, title: np.ndarray | None,
+                 compiled: ModuleType | None = None, para_id: np.ndarray | None = None) -> None:
+        self.buf, self.title, self.kernels, self.para_id = buf, title, compiled, para_id
         self.scores_at = buf.scores[1:-1]
         self.passages: list[np.ndarray] = []  # passages written to in scores_at
         self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
+        self.matched: list[np.ndarray] = []  # passages written to, and their paragraphs
 
     def clear(self) -> None:
+        if self.kernels is not None:
+            self._clear_compiled(self.kernels)
+            return
         for written in self.passages:
             self.scores_at[written] = 0.0
         for para in self.paragraphs:
             self.buf.paragraphs[para] = 0.0
+
+    def _clear_compiled(self, compiled: ModuleType) -> None:
+        buf = self.buf
+        for written in self.passages:
+            compiled.zero(buf.scores, written, 1)
+        for para in self.paragraphs:
+            compiled.zero(buf.paragraphs, para, 0)
+        for written in self.matched:
+            compiled.zero_matched(buf.scores, buf.paragraphs, self.para_id, written)
