@@ -293,7 +293,7 @@ class FirstStage:
         at = ids[top]
         spans = zip(p.doc[at].tolist(), p.start[at].tolist(), p.end[at].tolist(), strict=True)
         for i, (d, start, end) in zip(top.tolist(), spans, strict=True):
-            if holds_kind(documents[d].text[start:end]):
+            if holds_kind(documents[d].span(start, end)):
                 scores[i] *= 1 + s.type_weight
         return scores
 

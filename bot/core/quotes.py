@@ -163,7 +163,7 @@ class QuoteMaker:
         doc = self.documents[int(p.doc[first])]
         start, end = int(p.start[first]), int(p.end[last])
         return Quote(
-            doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
+            doc.span(start, end), doc.rel, doc.label, int(p.paragraph[first]), start, end,
             score, doc.collection, tuple(self._sources(run, others)),
         )
 
@@ -224,4 +224,4 @@ class QuoteMaker:
 
     def text(self, first: int, last: int) -> str:
         p = self.passages
-        return self.documents[int(p.doc[first])].text[int(p.start[first]) : int(p.end[last])]
+        return self.documents[int(p.doc[first])].span(int(p.start[first]), int(p.end[last]))
