@@ -83,6 +83,61 @@ def zero_matched(scores, paragraphs, para_id, ids):
         paragraphs[para_id[i]] = 0.0
 
 
+@njit(types.Array(types.int32, 1, "C")(_RO[types.int32], _RO[types.int32]), cache=True,
+      nogil=True)
+def union(a, b):
+    """The distinct values of ascending arrays a and b (each distinct), ascending."""
+    out = np.empty(len(a) + len(b), np.int32)
+    i = j = k = 0
+    while i < len(a) and j < len(b):
+        x, y = a[i], b[j]
+        if x <= y:
+            out[k] = x
+            i += 1
+            j += x == y
+        else:
+            out[k] = y
+            j += 1
+        k += 1
+    while i < len(a):
+        out[k] = a[i]
+        i += 1
+        k += 1
+    while j < len(b):
+        out[k] = b[j]
+        j += 1
+        k += 1
+    return out[:k]
+
+
+@njit(types.Array(types.int64, 1, "C")(_RO[types.int64], _RO[types.float64],
+                                       _RO[types.float64], _F, _F, _F, _RO[types.boolean]),
+      cache=True, nogil=True)
+def kept(ids, scores, context, floor, neighbour_weight, best, same_para):
+    """FirstStage._with_neighbours's passages (not yet sorted, repeats possible): each of
+    ids whose context reaches floor, and the neighbours in its paragraph of each whose
+    bound does (the same float operations as its numpy code)."""
+    out = np.empty(3 * len(ids), np.int64)
+    k = 0
+    for j in range(len(ids)):
+        i = ids[j]
+        c = context[j]
+        if c >= floor:
+            out[k] = i
+            k += 1
+        bound = c - (1 - neighbour_weight) * scores[j]
+        bound += neighbour_weight * best
+        bound += 1e-9 * (abs(bound) + 1.0)
+        if bound >= floor:
+            if same_para[i]:
+                out[k] = i - 1
+                k += 1
+            if same_para[i + 1]:
+                out[k] = i + 1
+                k += 1
+    return out[:k]
+
+
 def warm_up() -> None:
     """One call of each kernel: a kernel loaded from numba's cache finishes loading on its
     first call."""
@@ -93,3 +148,5 @@ def warm_up() -> None:
     zero(scratch, ids32, 1)
     zero(scratch, ids64, 1)
     zero_matched(scratch, scratch, ids32, ids32)
+    union(ids32, ids32)
+    kept(ids64, one, one, 0.0, 0.5, 1.0, same)

@@ -89,9 +89,7 @@ class FirstStage:
             hits = self._scatter(query, common, search)
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
-            ids = (hits[0] if len(hits) == 1
-                   else _distinct_sorted(np.sort(np.concatenate(hits))))
-            ids = ids.astype(np.int64)
+            ids = self._union(hits, search).astype(np.int64)
             if allowed is not None:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
@@ -102,6 +100,18 @@ class FirstStage:
             return ids, scores, context
         finally:
             search.clear()
+
+    @staticmethod
+    def _union(hits: list[np.ndarray], search: _Search) -> np.ndarray:
+        """The passages of any of hits (posting lists), ascending and distinct."""
+        if len(hits) == 1:
+            return hits[0]
+        if search.kernels is None:
+            return _distinct_sorted(np.sort(np.concatenate(hits)))
+        ids, *rest = sorted(hits, key=len)  # (merging the short ones first)
+        for more in rest:
+            ids = search.kernels.union(ids, more)
+        return ids
 
     def _common(self, query: dict[str, float]) -> dict[str, float]:
         """The common terms of query (see common_postings), none when all are common."""
@@ -174,7 +184,13 @@ class FirstStage:
             # every posting is written, and what lands outside ids and their paragraphs is
             # read by nothing and cleared with them. (ids and the two passages either side
             # are at most 5 len(ids); their paragraphs at most len(ids).)
-            if 8 * 5 * len(ids) > len(postings):
+            written = False  # the paragraphs by the kernel
+            if 8 * 5 * len(ids) > len(postings) and search.kernels is not None:
+                written = bool(s.paragraph_terms) and 8 * len(ids) > len(postings)
+                search.kernels.scatter(postings, weights, idf, float(qw), buf.scores,
+                                       self._para_id, buf.paragraphs, mass, written)
+                search.matched.append(postings)
+            elif 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
                 search.passages.append(postings)
             else:
@@ -185,7 +201,9 @@ class FirstStage:
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if s.paragraph_terms and 8 * len(ids) > len(postings):
+            if written:
+                pass
+            elif s.paragraph_terms and 8 * len(ids) > len(postings):
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
                 written = p.para_id[postings]
                 buf.paragraphs[written] += mass
@@ -255,6 +273,11 @@ class FirstStage:
         so this keeps a few hundred passages of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
         scores, context = self._context(ids, search) if len(ids) > n else (None, None)
+        if scores is not None and scores.min() >= 0 and search.kernels is not None:
+            floor = np.partition(context, len(ids) - n)[len(ids) - n]
+            return _distinct_sorted(np.sort(search.kernels.kept(
+                ids, scores, context, floor, float(nw), float(scores.max()),
+                self.passages.same_para)))
         if scores is not None and scores.min() >= 0:
             floor = np.partition(context, len(ids) - n)[len(ids) - n]
             bound = context - (1 - nw) * scores + nw * scores.max()
