@@ -24,6 +24,8 @@ _NO_TITLES = np.zeros(0)
 class FirstStage:
     """The first stage over one corpus; safe to call from many threads at once."""
 
+    scores_locally = True  # (a subclass that searches elsewhere loads no kernels)
+
     def __init__(
         self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings, kinds: KindTests
     ) -> None:
@@ -37,7 +39,8 @@ class FirstStage:
         # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
         # memory their loops wander through).
         p = self.passages
-        self._compiled = (len(p) >= settings.compiled_from and self.index.doc_ids.dtype == np.int32
+        self._compiled = (self.scores_locally and len(p) >= settings.compiled_from
+                          and self.index.doc_ids.dtype == np.int32
                           and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
         if self._compiled:
