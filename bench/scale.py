@@ -1,7 +1,7 @@
 """How quotebot scales: build, save, load and query times at 10k, 100k and 1M passages, and
 what its peers take on the same questions.
 
-    .venv/bin/pip install -e '.[bench]'                   # bm25s, numba, tantivy (bench only)
+    .venv/bin/pip install -e '.[bench]'                   # bm25s, tantivy (bench only)
     .venv/bin/python bench/scale.py                       # 10k, 100k, 1M (about 20 minutes)
     .venv/bin/python bench/scale.py --sizes 100000 --check-exhaustive
 

@@ -413,3 +413,28 @@ def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path,
         {"body": body, "checksum": checkedfiles.digest(checkedfiles.canonical(body))}))
     with pytest.raises(store.StoreError, match="saved text differs"):
         store.load(cache, key, 1 << 30, shared=True)
+
+
+def test_loaded_spans_are_the_texts(tmp_path: Path) -> None:
+    """A loaded document's span(start, end) is text[start:end], whether its text is ASCII
+    (read from the save's bytes without decoding the whole) or not, for every sentence and
+    paragraph and for offsets out of range or negative."""
+    import random
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plain.txt").write_text("One plain line. Two more words.\n\nA last one here.\n")
+    (folder / "wide.txt").write_text("Été déjà. Київ 😀 stands.\n\nThe end, naïve.\n")
+    (folder / "later.txt").write_text("After the wide one. Plain again.\n")
+    cache = tmp_path / "cache"
+    library(folder, cache)
+    key = saved(cache).name.removeprefix(store.PREFIX)
+    files = {f.rel: f.text for f in load_folder(folder, "docs")[0]}
+    rng = random.Random(5)
+    for shared in (False, True):
+        corpus, _ = store.load(cache, key, 1 << 20, shared=shared)
+        for doc in corpus.documents:
+            text = files[doc.rel]
+            spans = [(s.start, s.end) for s in (*doc.sentences, *doc.paragraphs)]
+            spans += [(rng.randint(-60, 60), rng.randint(-60, 60)) for _ in range(300)]
+            assert [doc.span(a, b) for a, b in spans] == [text[a:b] for a, b in spans]

@@ -30,6 +30,7 @@ _RETRIEVAL_RANGES: dict[str, tuple[float, float]] = {
     "spelling_rare": (0, 1_000_000),
     "rerank": (0, 1_000),
     "common_postings": (0, 100_000_000),
+    "compiled_from": (0, 1_000_000_000),
 }
 _ANY_RANGE = (0, 1_000_000)
 

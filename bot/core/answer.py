@@ -141,7 +141,7 @@ class Engine:
         """quote with its page, heading and link: found for the quotes shown only, since
         the links' encoding costs as much as a fast answer's search."""
         docs = self._by_name[(quote.collection, quote.document)]
-        doc = next((d for d in docs if d.text[quote.start : quote.end] == quote.text), docs[0])
+        doc = next((d for d in docs if d.span(quote.start, quote.end) == quote.text), docs[0])
         where = locate(doc, quote.start, quote.end, quote.paragraph)
         return dataclasses.replace(quote, location=where)
 

@@ -287,7 +287,7 @@ def _word_cues(
     kind_cue = kind if kind in KINDS and holds_kind is not None else None
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
-    texts = [documents[d].text[start:end] for d, start, end in spans]
+    texts = [documents[d].span(start, end) for d, start, end in spans]
     digits, names = _digits_and_names(texts, asked_all)
     values: dict[str, list[float]] = {"pairs": [], "density": [], "exact": [], "novel": []}
     held: list[bool] = []  # whether each holds the kind asked for

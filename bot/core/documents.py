@@ -58,6 +58,10 @@ class Document:
     pages: Sequence[Region] = field(default=(), repr=False)
     headings: Sequence[Region] = field(default=(), repr=False)
 
+    def span(self, start: int, end: int) -> str:
+        """text[start:end] (a loaded document may give it without decoding all its text)."""
+        return self.text[start:end]
+
 
 class Spans(Sequence):
     """A document's paragraphs or sentences as a read-only sequence over the rows of an int64

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Sequence
+from types import ModuleType
 
 import numpy as np
 
+from bot.core import kernels
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
 from bot.core.documents import Document
@@ -16,10 +18,13 @@ from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)
+_NO_TITLES = np.zeros(0)
 
 
 class FirstStage:
     """The first stage over one corpus; safe to call from many threads at once."""
+
+    scores_locally = True  # (a subclass that searches elsewhere loads no kernels)
 
     def __init__(
         self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings, kinds: KindTests
@@ -30,6 +35,16 @@ class FirstStage:
         self.titles = title_index(self.documents, analyzer)
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
+        # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
+        # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
+        # memory their loops wander through).
+        p = self.passages
+        self._compiled = (self.scores_locally and len(p) >= settings.compiled_from
+                          and self.index.doc_ids.dtype == np.int32
+                          and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
+        self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
+        if self._compiled:
+            kernels.start()
 
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
@@ -70,15 +85,14 @@ class FirstStage:
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        search = _Search(self.buffers(), title)
+        search = _Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
+                         self._para_id)
         common = self._common(query)
         try:
             hits = self._scatter(query, common, search)
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
-            ids = (hits[0] if len(hits) == 1
-                   else _distinct_sorted(np.sort(np.concatenate(hits))))
-            ids = ids.astype(np.int64)
+            ids = self._union(hits, search).astype(np.int64)
             if allowed is not None:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
@@ -89,6 +103,18 @@ class FirstStage:
             return ids, scores, context
         finally:
             search.clear()
+
+    @staticmethod
+    def _union(hits: list[np.ndarray], search: _Search) -> np.ndarray:
+        """The passages of any of hits (posting lists), ascending and distinct."""
+        if len(hits) == 1:
+            return hits[0]
+        if search.kernels is None:
+            return _distinct_sorted(np.sort(np.concatenate(hits)))
+        ids, *rest = sorted(hits, key=len)  # (merging the short ones first)
+        for more in rest:
+            ids = search.kernels.union(ids, more)
+        return ids
 
     def _common(self, query: dict[str, float]) -> dict[str, float]:
         """The common terms of query (see common_postings), none when all are common."""
@@ -115,6 +141,14 @@ class FirstStage:
             if not len(ids):
                 continue
             hits.append(ids)
+            mass = max(idf, 0.0) * qw
+            if search.kernels is not None:
+                search.kernels.scatter(ids, w, idf, float(qw), buf.scores, self._para_id,
+                                       buf.paragraphs, mass, bool(s.paragraph_terms))
+                search.matched.append(ids)
+                if title is not None and term in self.titles:
+                    title[self.titles[term]] += mass
+                continue
             search.passages.append(ids)
             # w * idf is a fresh array: scale it in place, and not at all for the usual
             # weight 1, rather than allocate another posting list.
@@ -122,7 +156,6 @@ class FirstStage:
             if qw != 1:
                 w *= qw
             scores_at[ids] += w
-            mass = max(idf, 0.0) * qw
             if s.paragraph_terms:
                 # A paragraph listed twice gets the mass once: every write is the same sum.
                 para = p.para_id[ids]
@@ -154,7 +187,13 @@ class FirstStage:
             # every posting is written, and what lands outside ids and their paragraphs is
             # read by nothing and cleared with them. (ids and the two passages either side
             # are at most 5 len(ids); their paragraphs at most len(ids).)
-            if 8 * 5 * len(ids) > len(postings):
+            written = False  # the paragraphs by the kernel
+            if 8 * 5 * len(ids) > len(postings) and search.kernels is not None:
+                written = bool(s.paragraph_terms) and 8 * len(ids) > len(postings)
+                search.kernels.scatter(postings, weights, idf, float(qw), buf.scores,
+                                       self._para_id, buf.paragraphs, mass, written)
+                search.matched.append(postings)
+            elif 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
                 search.passages.append(postings)
             else:
@@ -165,7 +204,9 @@ class FirstStage:
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if s.paragraph_terms and 8 * len(ids) > len(postings):
+            if written:
+                pass
+            elif s.paragraph_terms and 8 * len(ids) > len(postings):
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
                 written = p.para_id[postings]
                 buf.paragraphs[written] += mass
@@ -199,6 +240,12 @@ class FirstStage:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
         buf, title = search.buf, search.title
+        if search.kernels is not None:
+            return search.kernels.context(
+                ids, buf.scores, p.same_para, float(s.neighbour_weight), buf.paragraphs,
+                self._para_id, _NO_TITLES if title is None else title, p.doc,
+                float(s.paragraph_terms), float(s.title_terms), bool(s.neighbour_weight),
+                bool(s.paragraph_terms), title is not None)
         scores = buf.scores[ids + 1]
         if s.neighbour_weight:
             # The neighbours in the same paragraph only: the sentence after a match in another
@@ -229,6 +276,11 @@ class FirstStage:
         so this keeps a few hundred passages of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
         scores, context = self._context(ids, search) if len(ids) > n else (None, None)
+        if scores is not None and scores.min() >= 0 and search.kernels is not None:
+            floor = np.partition(context, len(ids) - n)[len(ids) - n]
+            return _distinct_sorted(np.sort(search.kernels.kept(
+                ids, scores, context, floor, float(nw), float(scores.max()),
+                self.passages.same_para)))
         if scores is not None and scores.min() >= 0:
             floor = np.partition(context, len(ids) - n)[len(ids) - n]
             bound = context - (1 - nw) * scores + nw * scores.max()
@@ -267,7 +319,7 @@ class FirstStage:
         at = ids[top]
         spans = zip(p.doc[at].tolist(), p.start[at].tolist(), p.end[at].tolist(), strict=True)
         for i, (d, start, end) in zip(top.tolist(), spans, strict=True):
-            if holds_kind(documents[d].text[start:end]):
+            if holds_kind(documents[d].span(start, end)):
                 scores[i] *= 1 + s.type_weight
         return scores
 
@@ -313,16 +365,31 @@ class _Buffers:
 class _Search:
     """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
     buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
-    when no question term is in a label), and what was written, cleared when it ends."""
+    when no question term is in a label), the compiled kernels (None: numpy), and what was
+    written, cleared when it ends."""
 
-    def __init__(self, buf: _Buffers, title: np.ndarray | None) -> None:
-        self.buf, self.title = buf, title
+    def __init__(self, buf: _Buffers, title: np.ndarray | None,
+                 compiled: ModuleType | None = None, para_id: np.ndarray | None = None) -> None:
+        self.buf, self.title, self.kernels, self.para_id = buf, title, compiled, para_id
         self.scores_at = buf.scores[1:-1]
         self.passages: list[np.ndarray] = []  # passages written to in scores_at
         self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
+        self.matched: list[np.ndarray] = []  # passages written to, and their paragraphs
 
     def clear(self) -> None:
+        if self.kernels is not None:
+            self._clear_compiled(self.kernels)
+            return
         for written in self.passages:
             self.scores_at[written] = 0.0
         for para in self.paragraphs:
             self.buf.paragraphs[para] = 0.0
+
+    def _clear_compiled(self, compiled: ModuleType) -> None:
+        buf = self.buf
+        for written in self.passages:
+            compiled.zero(buf.scores, written, 1)
+        for para in self.paragraphs:
+            compiled.zero(buf.paragraphs, para, 0)
+        for written in self.matched:
+            compiled.zero_matched(buf.scores, buf.paragraphs, self.para_id, written)

@@ -72,6 +72,10 @@ class AnswerSettings:
     # questions: at 100k passages (limit 1,000) 398 top quotes and 388 whole answers the
     # same (2,000: 398 and 391), at 1M (limit 2,000) 397 and 385; no refusal either way.
     common_postings: int = 1_000
+    # From this many passages on, the first stage's inner loops run compiled by numba
+    # (bot/core/kernels.py; the same scores to the last bit); 0: always. numba's import
+    # costs about a second and 100 MB, which a small index does not win back.
+    compiled_from: int = 200_000
     # Near spellings of a rare question term (in at most max(spelling_rare, 0.1% of the
     # passages)) are searched too, at this share of its weight; 0 turns this off.
     spelling_weight: float = 0.7

@@ -126,11 +126,12 @@ class QuoteMaker:
         # Each quote's sentences of other documents with its text: (passage, position in it).
         also: list[list[tuple[int, int]]] = []
         terms: dict[int, frozenset[str | int]] = {}  # passage -> _terms(), when needed
+        normals: dict[int, str] = {}  # passage -> normal() of its text, when needed
         quoted: set[int] = set()
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, also, facts)
+            copy = self._copy_of(pid, runs, also, facts, normals)
             if copy is not None:
                 also[copy[0]].append((pid, copy[1]))
                 quoted.add(pid)
@@ -163,7 +164,7 @@ class QuoteMaker:
         doc = self.documents[int(p.doc[first])]
         start, end = int(p.start[first]), int(p.end[last])
         return Quote(
-            doc.text[start:end], doc.rel, doc.label, int(p.paragraph[first]), start, end,
+            doc.span(start, end), doc.rel, doc.label, int(p.paragraph[first]), start, end,
             score, doc.collection, tuple(self._sources(run, others)),
         )
 
@@ -179,12 +180,12 @@ class QuoteMaker:
 
     def _copy_of(
         self, pid: int, runs: list[list[int]], also: list[list[tuple[int, int]]],
-        facts: dict[int, tuple[int, int]],
+        facts: dict[int, tuple[int, int]], normals: dict[int, str],
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
-        (see normal), if any. facts: each passage's (document, length)."""
+        (see normal), if any. facts: each passage's (document, length); normals: the
+        passages' normal texts found so far (a quoted sentence is compared with many)."""
         doc, length = facts[pid]
-        text = None
         for i, run in enumerate(runs):
             if facts[run[0]][0] == doc or any(facts[o][0] == doc for o, _ in also[i]):
                 continue
@@ -192,10 +193,14 @@ class QuoteMaker:
                 # Whitespace and quote marks aside, the same text has about the same length.
                 if 4 * abs(length - facts[other][1]) > length:
                     continue
-                text = text if text is not None else normal(self.text(pid, pid))
-                if text == normal(self.text(other, other)):
+                if self._normal(pid, normals) == self._normal(other, normals):
                     return i, k
         return None
+
+    def _normal(self, pid: int, cache: dict[int, str]) -> str:
+        if pid not in cache:
+            cache[pid] = normal(self.text(pid, pid))
+        return cache[pid]
 
     def _sources(self, run: list[int], others: list[tuple[int, int]]) -> list[Source]:
         """The other documents holding the whole of run's text, each with its own offsets:
@@ -224,4 +229,4 @@ class QuoteMaker:
 
     def text(self, first: int, last: int) -> str:
         p = self.passages
-        return self.documents[int(p.doc[first])].text[int(p.start[first]) : int(p.end[last])]
+        return self.documents[int(p.doc[first])].span(int(p.start[first]), int(p.end[last]))

@@ -104,7 +104,8 @@ def load_documents(
         if text is None:  # stale: no text, for an update to remove
             documents.append(Document(text="", **fields))
         else:
-            documents.append(StoredDocument(texts, len(documents), **fields))
+            documents.append(StoredDocument(texts, len(documents), **fields,
+                                            ascii_text=texts.size(len(documents)) == m["chars"]))
         del text  # a process keeps only the texts it decodes from the buffer
         p_at, s_at = p_end, s_end
     return tuple(documents)
@@ -132,6 +133,15 @@ class Texts:
         return memoryview(self.data[start : int(self.ends[number])]) == text.encode(
             "utf-8", "surrogatepass")
 
+    def size(self, number: int) -> int:
+        """Document number's length in bytes."""
+        return int(self.ends[number]) - (int(self.ends[number - 1]) if number else 0)
+
+    def ascii_span(self, number: int, start: int, end: int) -> str:
+        """Characters start:end of document number, an ASCII text (a byte a character)."""
+        at = int(self.ends[number - 1]) if number else 0
+        return str(memoryview(self.data[at + start : at + end]), "ascii")
+
     def _decode(self, number: int) -> str:
         start = int(self.ends[number - 1]) if number else 0
         return str(memoryview(self.data[start : int(self.ends[number])]), "utf-8",
@@ -142,15 +152,25 @@ class StoredDocument(Document):
     """A loaded document whose text stays in the save's buffer until asked for: the same
     fields, equal to the Document with the same values, but `text` is decoded on access."""
 
-    def __init__(self, texts: Texts, number: int, **fields: object) -> None:
+    def __init__(self, texts: Texts, number: int, ascii_text: bool = False,
+                 **fields: object) -> None:
         for name, value in fields.items():
             object.__setattr__(self, name, value)  # frozen, as Document
         object.__setattr__(self, "_texts", texts)
         object.__setattr__(self, "_number", number)
+        object.__setattr__(self, "_ascii", ascii_text)  # a byte a character: spans need no text
 
     @property  # type: ignore[override]
     def text(self) -> str:
         return self._texts.text(self._number)
+
+    def span(self, start: int, end: int) -> str:
+        # An answer reads a few sentences of each of tens of documents: decoding each
+        # document whole (tens of kB) cost more than the rest of its quoting.
+        if self._ascii:
+            start, end, _ = slice(start, end).indices(self._texts.size(self._number))
+            return self._texts.ascii_span(self._number, start, max(start, end))
+        return self.text[start:end]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Document):

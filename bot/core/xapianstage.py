@@ -159,6 +159,8 @@ class ShardFirstStage(FirstStage):
     A shard that cannot be reached raises SearchUnavailable; the next question connects
     again, so service resumes by itself when the shard is back."""
 
+    scores_locally = False
+
     def __init__(
         self,
         corpus: Corpus,

@@ -1,0 +1,152 @@
+"""The compiled kernels (imported by bot.core.kernels in a background thread: importing numba
+takes about a second). Compiled for the signatures below when imported, or loaded from
+numba's cache beside this file. Read-only array arguments accept writable arrays too, and
+layout "A" any 1-d array, so a memory-mapped saved index and a built one share one
+compilation."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+_RO = {dt: types.Array(dt, 1, "A", readonly=True)
+       for dt in (types.int32, types.int64, types.float64, types.boolean)}
+_RW = types.Array(types.float64, 1, "A")
+_F, _I, _B = types.float64, types.int64, types.boolean
+_SCATTER = types.void(_RO[types.int32], _RO[types.float64], _F, _F, _RW, _RO[types.int32],
+                      _RW, _F, _B)
+_CONTEXT = types.UniTuple(types.Array(types.float64, 1, "C"), 2)(
+    _RO[types.int64], _RO[types.float64], _RO[types.boolean], _F, _RO[types.float64],
+    _RO[types.int32], _RO[types.float64], _RO[types.int32], _F, _F, _B, _B, _B)
+_ZERO = [types.void(_RW, _RO[dt], _I) for dt in (types.int32, types.int64)]
+
+
+@njit(_SCATTER, cache=True, nogil=True)
+def scatter(ids, w, idf, qw, scores, para_id, paragraphs, mass, with_paragraphs):
+    """scores[ids + 1] += w * idf * qw and, when with_paragraphs, paragraphs[para_id[ids]]
+    += mass once a paragraph (ids ascending and distinct, so a paragraph's are together):
+    FirstStage._scatter's numpy writes, which also add a repeated paragraph's mass once."""
+    last = -1
+    for j in range(len(ids)):
+        i = ids[j]
+        add = w[j] * idf
+        if qw != 1.0:
+            add *= qw
+        scores[i + 1] += add
+        if with_paragraphs:
+            para = para_id[i]
+            if para != last:
+                paragraphs[para] += mass
+                last = para
+
+
+@njit(_CONTEXT, cache=True, nogil=True)
+def context(ids, scores, same_para, neighbour_weight, paragraphs, para_id, title, doc,
+            paragraph_terms, title_terms, with_neighbours, with_paragraphs, with_title):
+    """(BM25 scores, context scores) of passages ids: FirstStage._context's sums, in its
+    order (scores holds passage i at i + 1; FirstStage._beside[i] is neighbour_weight where
+    same_para[i], else 0, read here from the bool array: a smaller working set)."""
+    n = len(ids)
+    own = np.empty(n)
+    out = np.empty(n)
+    for k in range(n):
+        i = ids[k]
+        s = scores[i + 1]
+        c = s
+        if with_neighbours:
+            before = neighbour_weight if same_para[i] else 0.0
+            after = neighbour_weight if same_para[i + 1] else 0.0
+            c = s + scores[i] * before
+            c += scores[i + 2] * after
+        if with_paragraphs:
+            c += paragraph_terms * paragraphs[para_id[i]]
+        if with_title:
+            c += title_terms * title[doc[i]]
+        own[k] = s
+        out[k] = c
+    return own, out
+
+
+@njit(_ZERO, cache=True, nogil=True)
+def zero(values, at, offset):
+    """values[at + offset] = 0."""
+    for j in range(len(at)):
+        values[at[j] + offset] = 0.0
+
+
+@njit(types.void(_RW, _RW, _RO[types.int32], _RO[types.int32]), cache=True, nogil=True)
+def zero_matched(scores, paragraphs, para_id, ids):
+    """scores[ids + 1] = 0 and paragraphs[para_id[ids]] = 0: what scatter wrote."""
+    for j in range(len(ids)):
+        i = ids[j]
+        scores[i + 1] = 0.0
+        paragraphs[para_id[i]] = 0.0
+
+
+@njit(types.Array(types.int32, 1, "C")(_RO[types.int32], _RO[types.int32]), cache=True,
+      nogil=True)
+def union(a, b):
+    """The distinct values of ascending arrays a and b (each distinct), ascending."""
+    out = np.empty(len(a) + len(b), np.int32)
+    i = j = k = 0
+    while i < len(a) and j < len(b):
+        x, y = a[i], b[j]
+        if x <= y:
+            out[k] = x
+            i += 1
+            j += x == y
+        else:
+            out[k] = y
+            j += 1
+        k += 1
+    while i < len(a):
+        out[k] = a[i]
+        i += 1
+        k += 1
+    while j < len(b):
+        out[k] = b[j]
+        j += 1
+        k += 1
+    return out[:k]
+
+
+@njit(types.Array(types.int64, 1, "C")(_RO[types.int64], _RO[types.float64],
+                                       _RO[types.float64], _F, _F, _F, _RO[types.boolean]),
+      cache=True, nogil=True)
+def kept(ids, scores, context, floor, neighbour_weight, best, same_para):
+    """FirstStage._with_neighbours's passages (not yet sorted, repeats possible): each of
+    ids whose context reaches floor, and the neighbours in its paragraph of each whose
+    bound does (the same float operations as its numpy code)."""
+    out = np.empty(3 * len(ids), np.int64)
+    k = 0
+    for j in range(len(ids)):
+        i = ids[j]
+        c = context[j]
+        if c >= floor:
+            out[k] = i
+            k += 1
+        bound = c - (1 - neighbour_weight) * scores[j]
+        bound += neighbour_weight * best
+        bound += 1e-9 * (abs(bound) + 1.0)
+        if bound >= floor:
+            if same_para[i]:
+                out[k] = i - 1
+                k += 1
+            if same_para[i + 1]:
+                out[k] = i + 1
+                k += 1
+    return out[:k]
+
+
+def warm_up() -> None:
+    """One call of each kernel: a kernel loaded from numba's cache finishes loading on its
+    first call."""
+    ids32, ids64 = np.zeros(1, np.int32), np.zeros(1, np.int64)
+    one, scratch, same = np.ones(1), np.zeros(3), np.zeros(2, bool)
+    scatter(ids32, one, 1.0, 1.0, scratch, ids32, scratch, 1.0, True)
+    context(ids64, scratch, same, 1.0, scratch, ids32, one, ids32, 1.0, 1.0, True, True, True)
+    zero(scratch, ids32, 1)
+    zero(scratch, ids64, 1)
+    zero_matched(scratch, scratch, ids32, ids32)
+    union(ids32, ids32)
+    kept(ids64, one, one, 0.0, 0.5, 1.0, same)

@@ -1,0 +1,59 @@
+"""The first stage's inner loops compiled with numba, for large indexes (see
+AnswerSettings.compiled_from): each is one pass over a question's postings or matches where
+numpy makes one pass per operation, each with its own temporary and its own cache misses.
+
+Each kernel does the same float operations in the same order as the numpy code it replaces
+(bot/core/firststage.py), so the scores are the same to the last bit; tests/test_kernels.py
+checks that. numba is imported, and the kernels compiled (or loaded from numba's cache in
+__pycache__), in a background thread started by start(): until loaded() returns them, the
+numpy code answers, so no question waits for the import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import ModuleType
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_started = False
+_ready = threading.Event()
+_kernels: ModuleType | None = None
+
+
+def start() -> None:
+    """Import and compile the kernels in a background thread (once a process)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=_load, name="quotebot-kernels", daemon=True).start()
+
+
+def loaded() -> ModuleType | None:
+    """The compiled kernels (bot.core._kernels), or None while they load or if numba is
+    missing or failed."""
+    return _kernels
+
+
+def wait(timeout: float | None = None) -> ModuleType | None:
+    """start(), then the kernels once loaded (None on failure or timeout)."""
+    start()
+    _ready.wait(timeout)
+    return _kernels
+
+
+def _load() -> None:
+    global _kernels
+    try:
+        from bot.core import _kernels as compiled
+
+        compiled.warm_up()
+        _kernels = compiled
+    except Exception:  # numba missing or broken: the numpy path keeps answering
+        log.exception("the compiled first stage is unavailable; numpy answers instead")
+    finally:
+        _ready.set()

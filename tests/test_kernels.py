@@ -1,0 +1,77 @@
+"""The compiled first stage (bot/core/kernels.py) gives the numpy first stage's candidates and
+scores to the last bit, and so the same answers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core import kernels
+from bot.core.answer import Engine
+from bot.core.documents import parse_document
+from bot.core.model import RetrievalSettings
+
+NUMPY = 10**9  # compiled_from: never compiled
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled() -> None:
+    # The first compilation in a fresh clone takes several seconds; later ones load numba's
+    # cache.
+    assert kernels.wait(timeout=110) is not None, "numba did not load (see the log)"
+
+
+def _corpus(seed: int, words: int, documents: int) -> list:
+    """Documents of short sentences over a small vocabulary (a question matches many
+    passages, in many paragraphs), labels holding some of its words, two collections."""
+    rng = random.Random(seed)
+    vocab = [f"w{i:03d}" for i in range(words)]
+    docs = []
+    for d in range(documents):
+        paragraphs = [
+            " ".join(
+                " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8))).capitalize() + "."
+                for _ in range(rng.randint(1, 5)))
+            for _ in range(rng.randint(1, 8))
+        ]
+        docs.append(parse_document("\n\n".join(paragraphs) + "\n", f"c{d % 2}", f"d{d}.txt",
+                                   Path(f"d{d}.txt"), {"label": f"{rng.choice(vocab)} notes"}))
+    return docs
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    words=st.integers(3, 60),
+    documents=st.integers(1, 12),
+    question=st.lists(st.integers(0, 70), min_size=1, max_size=6),
+    candidates=st.sampled_from([1, 3, 20, 200]),
+    common=st.sampled_from([0, 2, 1_000]),
+    weights=st.sampled_from([(0.3, 1.5, 1.0), (0.0, 1.5, 1.0), (0.3, 0.0, 0.0)]),
+    only=st.sampled_from([None, {"c1"}]),
+)
+def test_compiled_first_stage_equals_numpy(
+    seed: int, words: int, documents: int, question: list[int], candidates: int, common: int,
+    weights: tuple[float, float, float], only: set[str] | None,
+) -> None:
+    nw, pt, tt = weights
+    base = replace(RetrievalSettings(), candidates=candidates, common_postings=common,
+                   neighbour_weight=nw, paragraph_terms=pt, title_terms=tt, threshold=0.0)
+    by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
+    by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
+    # A word twice weighs 2, a misspelling's near spellings less than 1; "notes" is in labels.
+    text = " ".join(f"w{i:03d}" if i < 64 else ("notes" if i < 67 else f"w{i - 67:03d}x")
+                    for i in question) + "?"
+    query = by_numpy.query_terms(text)
+    want = by_numpy.first.candidates(query, only, text)
+    got = by_kernels.first.candidates(query, only, text)
+    assert [a.tolist() for a in got] == [a.tolist() for a in want]  # floats equal bit for bit
+    assert by_kernels.answer(text, collections=only) == by_numpy.answer(text, collections=only)
+    buffers = by_kernels.first.buffers()
+    assert not buffers.scores.any() and not buffers.paragraphs.any()
+
