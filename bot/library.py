@@ -26,6 +26,7 @@ from bot.core.documents import (
     load_folder,
 )
 from bot.core.extract.model import Limits
+from bot.core.filedigests import FileDigests
 from bot.core.model import RetrievalSettings
 from bot.core.segments import Delta, DocKey, Segments, apply, doc_key, updated
 from bot.core.segments import changes as segments_changes
@@ -125,7 +126,9 @@ def build_library(
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
     key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
                             retrieval.index, max_bytes, limits)
-    files, skipped = _scan(folders, max_bytes)
+    known = FileDigests.load(index_dir, key)
+    files, skipped = _scan(folders, max_bytes, known)
+    known.save(index_dir, key)
     segments = previous.segments if previous is not None else None
     if segments is None or not _still_saved(segments, index_dir, key):
         segments = _load(index_dir, key, max_bytes, limits)
@@ -233,13 +236,14 @@ def _build(
 class _Found(NamedTuple):
     file: DocumentFile  # with its entry in the folder's labels file
     digest: str
+    trusted: bool  # the file's hash is known from its stat, not read (bot/core/filedigests.py)
 
 
 def _scan(
-    folders: Sequence[tuple[str, Path]], max_bytes: int
+    folders: Sequence[tuple[str, Path]], max_bytes: int, known: FileDigests
 ) -> tuple[dict[DocKey, _Found], list[Skipped]]:
     """Every document file with its digest (its bytes and its labels entry), and the labels
-    files' problems."""
+    files' problems. Files whose stat known records are not read."""
     files: dict[DocKey, _Found] = {}
     problems: list[Skipped] = []
     for collection, folder in folders:
@@ -248,9 +252,9 @@ def _scan(
         for path in iter_files(folder):
             rel = path.relative_to(folder).as_posix()
             entry = labels.get(rel) or {}
+            digest = store.document_digest(path, max_bytes, entry, known)
             files[(collection, str(path))] = _Found(
-                DocumentFile(collection, rel, path, entry),
-                store.document_digest(path, max_bytes, entry))
+                DocumentFile(collection, rel, path, entry), digest, str(path) in known.trusted)
     return files, problems
 
 

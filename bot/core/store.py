@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.core import filedigests
 from bot.core.analysis import Analyzer
 from bot.core.checkedfiles import (
     MANIFEST,
@@ -47,6 +48,7 @@ from bot.core.checkedfiles import (
 )
 from bot.core.corpus import Corpus
 from bot.core.extract.model import Limits
+from bot.core.filedigests import FileDigests
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 from bot.core.model import IndexSettings
@@ -98,11 +100,15 @@ def fingerprint(
     return hashlib.blake2b(canonical(key), digest_size=16).hexdigest()
 
 
-def document_digest(path: Path, max_bytes: int, labels: dict[str, str] | None = None) -> str:
+def document_digest(
+    path: Path, max_bytes: int, labels: dict[str, str] | None = None,
+    known: FileDigests | None = None,
+) -> str:
     """A document's digest: its file's bytes and its entry in the labels file, so that a
     changed label re-reads the document as a changed text does. "unreadable" when the file
-    cannot be read (it is reported and skipped)."""
-    found = _file_digest(path, max_bytes)
+    cannot be read (it is reported and skipped). With known, a file whose stat is recorded
+    there is not read (bot/core/filedigests.py) and one that is hashed is recorded."""
+    found = _file_digest(path, max_bytes, known)
     if found is None:
         return "unreadable"
     return digest(canonical([found, labels or {}]))
@@ -118,14 +124,23 @@ def analyzer_identity(analyzer: Analyzer) -> str:
     return repr((type(analyzer).__qualname__, state))
 
 
-def _file_digest(path: Path, max_bytes: int) -> str | None:
+def _file_digest(path: Path, max_bytes: int, known: FileDigests | None = None) -> str | None:
     """Digest of a file's bytes; its size alone when over max_bytes (it is skipped, not
     read); None when it cannot be read (it is reported and skipped). SHA-256, not BLAKE2b:
     every start hashes every document, and CPUs with SHA instructions do it twice as fast."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return f"size {size}"
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size > max_bytes:
+        return f"size {st.st_size}"
+    if known is not None:
+        return known.hash(path, st, _sha256)[0]
+    return _sha256(path)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError:
@@ -233,6 +248,8 @@ def _prune(root: Path, keep: Path) -> None:
     for _, entry in sorted(saved, reverse=True)[KEEP - 1 :]:
         shutil.rmtree(entry, ignore_errors=True)
         shutil.rmtree(root / f"{DELTA_PREFIX}{entry.name[len(PREFIX):]}", ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(root / f"{filedigests.PREFIX}{entry.name[len(PREFIX):]}.json")
 
 
 # --- load -------------------------------------------------------------------------------------
