@@ -131,7 +131,8 @@ def build_library(
     known.save(index_dir, key)
     segments = previous.segments if previous is not None else None
     if segments is None or not _still_saved(segments, index_dir, key):
-        segments = _load(index_dir, key, max_bytes, limits)
+        segments = _load(index_dir, key, max_bytes, limits,
+                         {k: (f.digest, f.trusted) for k, f in files.items()})
     if segments is None:
         # The files scanned, so that each document's digest is its file's.
         documents, bad = load_files([f.file for f in files.values()], max_bytes, limits,
@@ -258,13 +259,19 @@ def _scan(
     return files, problems
 
 
-def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments | None:
+def _load(
+    index_dir: Path, key: str, max_bytes: int, limits: Limits,
+    files: Mapping[DocKey, tuple[str, bool]],
+) -> Segments | None:
     """The saved main segment with its delta applied; None (said in the log) when there is
-    no usable main segment. A damaged delta is dropped: its documents are read again."""
+    no usable main segment. A damaged delta is dropped: its documents are read again.
+    files: the scanned files' digests and whether each is known from its stat (a document
+    whose file is, with its saved digest, is not read again: store.load)."""
     try:
         # Shared: processes on one machine (bot, CLI runs) map one copy of the main save's
         # arrays; the delta is small and copied.
-        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True, shared=True)
+        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True, shared=True,
+                             files=files)
         main_id = store.main_id(index_dir, key)
         if len(main.digests) != len(main.documents):
             raise store.StoreError("the saved index does not say which files it holds")
@@ -272,7 +279,7 @@ def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments
         log.warning("the saved index cannot be used: %s", exc)
         return None
     try:
-        delta, _ = store.load_delta(index_dir, key, max_bytes, limits)
+        delta, _ = store.load_delta(index_dir, key, max_bytes, limits, files)
         if any(not 0 <= i < len(main.documents) for i in delta.removed):
             raise store.StoreError("saved update is damaged (it removes unknown documents)")
     except store.StoreError as exc:

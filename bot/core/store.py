@@ -10,7 +10,8 @@ previous saves whole and a temporary folder that the next save removes.
 
 Document texts are read from the files at load (a PDF, HTML or DOCX file's extracted text
 from the extraction cache in EXTRACTED beside the saves) and checked against the checksum of
-the text that was indexed, so a changed document is found; the texts quoted are the save's
+the text that was indexed, so a changed document is found, unless the caller's scan knows
+from the file's stat that it holds the bytes indexed; the texts quoted are the save's
 own copy of those same texts (bot/core/storedocuments.py), shared between processes with
 shared=True.
 
@@ -29,7 +30,7 @@ import os
 import shutil
 import time
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -270,12 +271,18 @@ def _damaged(what: str) -> Iterator[None]:
 def load(
     root: Path, key: str, max_bytes: int, limits: Limits | None = None,
     stale_ok: bool = False, shared: bool = False,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
 ) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
     or it cannot be trusted. Documents are re-read from their files (up to max_bytes; PDF,
     HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved);
     one that changed or is gone since is a StoreError, or with stale_ok, comes back without
     text and with the digest STALE, for an update to remove (bot/core/segments.py).
+
+    files: the documents' files as just scanned ((collection, path) -> (digest, whether it
+    is known from the file's stat)): a document whose file is trusted to be unchanged is not
+    read again, one whose file has another digest or is gone is stale unread
+    (storedocuments.load_documents).
 
     shared: the arrays are read-only memory maps of the saved files rather than copies, so
     processes on one machine that load the same save share one copy of the index in the
@@ -297,10 +304,11 @@ def load(
         if set(body["fields"]) != set(names):
             raise StoreError("saved index has other fields than Corpus")
         stale: list[int] | None = [] if stale_ok else None
-        values = {
-            name: _load_field(reader, name, body["fields"][name], hints[name], limits, stale)
-            for name in names
-        }
+        values: dict[str, Any] = {}
+        # The digests first: loading the documents compares them with the files'.
+        for name in sorted(names, key=lambda n: n != "digests"):
+            values[name] = _load_field(reader, name, body["fields"][name], hints[name], limits,
+                                       stale, files, values.get("digests", ()))
         corpus = Corpus(**values)
         if stale:
             digests = list(corpus.digests)
@@ -312,12 +320,13 @@ def load(
 
 
 def load_delta(
-    root: Path, key: str, max_bytes: int, limits: Limits | None = None
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
 ) -> tuple[Delta, dict[str, Any]]:
     """The delta segment saved for the corpus saved under key, and its `extra`; an empty one
     when there is none; StoreError (saying why) when it is damaged or belongs to another
     save of that corpus. Its documents are read again as load reads them; one that changed
-    since has the digest STALE, for an update to remove."""
+    since has the digest STALE, for an update to remove; files as for load."""
     limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{DELTA_PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
@@ -330,8 +339,8 @@ def load_delta(
         if body.get("main") != main_id(root, key):
             raise StoreError("saved update belongs to another save of the index")
         stale: list[int] = []
-        added = load_documents(reader, limits, root / EXTRACTED, stale)
         meta = reader.json("delta")
+        added = load_documents(reader, limits, root / EXTRACTED, stale, files, meta["digests"])
         term_counts = reader.array("delta.term_counts").tolist()
         ids, lengths = reader.array("delta.ids"), reader.array("delta.lengths")
         analysed = []
@@ -358,10 +367,12 @@ def load_delta(
 def _load_field(
     r: Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits,
     stale: list[int] | None = None,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
+    digests: Sequence[str] = (),
 ) -> Any:
     kind = spec["kind"]
     if kind == "documents":
-        return load_documents(r, limits, r.folder.parent / EXTRACTED, stale)
+        return load_documents(r, limits, r.folder.parent / EXTRACTED, stale, files, digests)
     if kind == "bm25":
         meta = r.json(name)
         return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})
