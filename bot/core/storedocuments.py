@@ -3,9 +3,9 @@ its paragraph and sentence tables, and every text as one UTF-8 buffer. Load read
 again from the files (through the extraction cache for PDF, HTML and DOCX) and checks them
 against the checksum, so a changed document is found, except those whose file a scan found
 unchanged from its stat (bot/core/filedigests.py); the texts quoted are the saved buffer's,
-which the same checksums vouch for (and a text read again is byte-compared with). Memory-mapped (store.load's shared=True), that
-buffer is one copy per machine: a process decodes only the texts it touches (issue #17).
-Used by bot/core/store.py.
+which the same checksums vouch for (and a text read again is byte-compared with).
+Memory-mapped (store.load's shared=True), that buffer is one copy per machine: a process
+decodes only the texts it touches (issue #17). Used by bot/core/store.py.
 """
 
 from __future__ import annotations
