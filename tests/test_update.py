@@ -18,6 +18,7 @@ from verbatim import document_text
 from bot.core import store
 from bot.core.extract.model import Limits
 from bot.core.filedigests import FileDigests
+from bot.core.index import BM25Index
 from bot.core.model import RetrievalSettings
 from bot.library import Library, build_library
 
@@ -318,6 +319,43 @@ def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) 
             (q.document, q.start) for q in b.quotes]
         for x, y in zip(a.quotes, b.quotes, strict=True):
             assert x.score == pytest.approx(y.score, rel=1e-9)
+
+
+def test_a_start_applies_its_saved_delta_and_new_changes_in_one_splice(
+    docs: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A start that finds changes beside a saved delta (a document the delta added changed,
+    one it added removed, a main one changed and one removed) splices the postings once and
+    answers as a full rebuild does; so does the start after it, from the delta it saved."""
+    cache = tmp_path / "cache"
+    build(docs, cache)
+    (docs / NEW).write_text(NEW_TEXT)
+    (docs / "extra.txt").write_text("The copper kettle sang on the barley stove.\n")
+    (docs / "doc05.txt").unlink()
+    build(docs, cache)  # saves them as a delta
+    (docs / NEW).write_text("The zephyrine quokkas left the harbour at noon.\n")
+    (docs / "extra.txt").unlink()
+    (docs / "doc07.txt").write_text("The granite tower fell. The quarry was flooded.\n")
+    (docs / "doc09.txt").unlink()
+    splices = []
+    spliced = BM25Index.spliced
+
+    def counted(self, *args):
+        splices.append(1)
+        return spliced(self, *args)
+
+    monkeypatch.setattr(BM25Index, "spliced", counted)
+    library = build(docs, cache)
+    assert len(splices) == 1
+    fresh = build_library([("docs", docs)], aliases={})
+    assert places(library) == places(fresh)
+    assert library.engine.answer("quokkas noon", top_k=5).quotes[0].text == (
+        "The zephyrine quokkas left the harbour at noon.")
+    assert not any(q.document in ("extra.txt", "doc05.txt", "doc09.txt")
+                   for question in (*QUESTIONS, "copper kettle barley stove")
+                   for q in library.engine.answer(question, top_k=5).quotes)
+    assert_verbatim(library, docs)
+    assert places(build(docs, cache)) == places(fresh)
 
 
 def test_damaged_delta_is_rebuilt_from_its_documents(
