@@ -318,7 +318,7 @@ def test_saved_manifest_is_json_with_checksums(corpus_dir: Path, tmp_path: Path)
     manifest = json.loads((saved(tmp_path / "cache") / store.MANIFEST).read_text())
     files = manifest["body"]["files"]
     assert "index.weights.npy" in files and "documents.json" in files
-    assert all(set(spec) == {"size", "blake2b"} for spec in files.values())
+    assert all(set(spec) == {"size", checkedfiles.CHECKSUM} for spec in files.values())
     assert set(manifest["body"]["fields"]) >= {"documents", "collections", "passages", "index"}
 
 
@@ -409,7 +409,7 @@ def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path, tmp_
     path.write_bytes(bytes(data))
     manifest = json.loads((saved(cache) / store.MANIFEST).read_bytes())
     body = manifest["body"]
-    body["files"]["documents.texts.npy"]["blake2b"] = checkedfiles.digest(bytes(data))
+    body["files"]["documents.texts.npy"][checkedfiles.CHECKSUM] = checkedfiles.digest(bytes(data))
     (saved(cache) / store.MANIFEST).write_bytes(checkedfiles.canonical(
         {"body": body, "checksum": checkedfiles.digest(checkedfiles.canonical(body))}))
     with pytest.raises(store.StoreError, match="saved text differs"):

@@ -2,7 +2,7 @@
 analysis and indexing.
 
 Nothing saved here can run code when loaded: arrays are numpy .npy files read with
-allow_pickle=False, everything else is JSON. Every file's size and BLAKE2b checksum is kept
+allow_pickle=False, everything else is JSON. Every file's size and SHA-256 checksum is kept
 in manifest.json, which carries a checksum of its own, so a damaged, truncated or missing
 file is detected and the corpus rebuilt, never trusted. A save writes into a temporary
 folder that is renamed into place when complete: a process killed mid-save leaves the
@@ -64,8 +64,8 @@ log = logging.getLogger(__name__)
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
-# sentences of their own, and "1950s" is analysed as "1950"
-INDEX_FORMAT = 5
+# sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums
+INDEX_FORMAT = 6
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
