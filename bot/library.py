@@ -21,9 +21,9 @@ from bot.core.documents import (
     Document,
     DocumentFile,
     Skipped,
-    iter_files,
     load_files,
     load_folder,
+    walk_files,
 )
 from bot.core.extract.model import Limits
 from bot.core.filedigests import FileDigests
@@ -271,10 +271,9 @@ def _scan(
     for collection, folder in folders:
         labels, found = read_labels(folder)
         problems += found
-        for path in iter_files(folder):
-            rel = path.relative_to(folder).as_posix()
+        for path, rel, stat in walk_files(folder):
             entry = labels.get(rel) or {}
-            digest = store.document_digest(path, max_bytes, entry, known)
+            digest = store.document_digest(path, max_bytes, entry, known, stat)
             files[(collection, str(path))] = _Found(
                 DocumentFile(collection, rel, path, entry), digest, str(path) in known.trusted)
     return files, problems

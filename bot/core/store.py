@@ -103,13 +103,14 @@ def fingerprint(
 
 def document_digest(
     path: Path, max_bytes: int, labels: dict[str, str] | None = None,
-    known: FileDigests | None = None,
+    known: FileDigests | None = None, stat: os.stat_result | None = None,
 ) -> str:
     """A document's digest: its file's bytes and its entry in the labels file, so that a
     changed label re-reads the document as a changed text does. "unreadable" when the file
     cannot be read (it is reported and skipped). With known, a file whose stat is recorded
-    there is not read (bot/core/filedigests.py) and one that is hashed is recorded."""
-    found = _file_digest(path, max_bytes, known)
+    there is not read (bot/core/filedigests.py) and one that is hashed is recorded. stat:
+    the file's, when the caller has it."""
+    found = _file_digest(path, max_bytes, known, stat)
     if found is None:
         return "unreadable"
     return digest(canonical([found, labels or {}]))
@@ -125,12 +126,15 @@ def analyzer_identity(analyzer: Analyzer) -> str:
     return repr((type(analyzer).__qualname__, state))
 
 
-def _file_digest(path: Path, max_bytes: int, known: FileDigests | None = None) -> str | None:
+def _file_digest(
+    path: Path, max_bytes: int, known: FileDigests | None = None,
+    st: os.stat_result | None = None,
+) -> str | None:
     """Digest of a file's bytes; its size alone when over max_bytes (it is skipped, not
     read); None when it cannot be read (it is reported and skipped). SHA-256, not BLAKE2b:
     every start hashes every document, and CPUs with SHA instructions do it twice as fast."""
     try:
-        st = os.stat(path)
+        st = st or os.stat(path)
     except OSError:
         return None
     if st.st_size > max_bytes:
