@@ -156,10 +156,10 @@ def build_library(
     main, main_id, delta = saved
     segments = _up_to_date(
         *present(main, delta),
-        lambda removed, added, digests: loaded(main, key, main_id, delta, removed, added,
-                                               digests, DEFAULT_ANALYZER),
+        lambda removed, added, digests: loaded(main, key, main_id, delta, DEFAULT_ANALYZER,
+                                               removed, added, digests),
         files, skipped, folders, index_dir, max_bytes, limits,
-    ) or loaded(main, key, main_id, delta)
+    ) or loaded(main, key, main_id, delta, DEFAULT_ANALYZER)
     log.info("loaded the saved index of %d documents, %d passages from %s",
              len(segments.corpus.documents), segments.corpus.index.n_docs, index_dir)
     return _library(segments.corpus, skipped, retrieval, aliases, segments, shard_servers)

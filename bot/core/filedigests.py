@@ -16,6 +16,7 @@ The record is a cache: a missing or unreadable one only means every file is hash
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +38,33 @@ Stat = tuple[int, int, int, int]
 
 def stat_of(st: os.stat_result) -> Stat:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def file_digest(
+    path: Path, max_bytes: int, known: FileDigests | None = None,
+    st: os.stat_result | None = None,
+) -> str | None:
+    """Digest of a file's bytes (with known, the recorded one when its stat is trusted);
+    its size alone when over max_bytes (it is skipped, not read); None when it cannot be
+    read (it is reported and skipped). st: the file's stat, when the caller has it.
+    SHA-256, not BLAKE2b: CPUs with SHA instructions hash it about 3 times as fast."""
+    try:
+        st = st or os.stat(path)
+    except OSError:
+        return None
+    if st.st_size > max_bytes:
+        return f"size {st.st_size}"
+    if known is not None:
+        return known.hash(path, st, _sha256)[0]
+    return _sha256(path)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 class FileDigests:

@@ -4,9 +4,10 @@ The main segment is a whole Corpus saved under its key (bot/core/store.py). The 
 what turned it into the present corpus: which of its documents were removed (tombstones,
 by number) and the documents added since, each with its digest and its analysed passages.
 Loading applies the delta to the main segment (Corpus.updated: a few passes over the
-postings arrays, no analysis); an update analyses only the documents added or changed and
-extends the delta. When the delta outgrows MERGE_SHARE of the main segment, the present
-corpus is saved as the new main segment instead (a merge: no document is analysed again).
+postings arrays, no analysis), with the changes found since in the same splice; an update
+analyses only the documents added or changed and extends the delta. When the delta outgrows
+MERGE_SHARE of the main segment, the present corpus is saved as the new main segment
+instead (a merge: no document is analysed again).
 """
 
 from __future__ import annotations
@@ -130,16 +131,13 @@ def updated(
 
 
 def loaded(
-    main: Corpus, key: str, main_id: str, delta: Delta, removed: Sequence[int] = (),
-    added: Sequence[Document] = (), digests: Sequence[str] = (),
-    analyzer: Analyzer | None = None,
+    main: Corpus, key: str, main_id: str, delta: Delta, analyzer: Analyzer,
+    removed: Sequence[int] = (), added: Sequence[Document] = (), digests: Sequence[str] = (),
 ) -> Segments:
     """The segments of a saved main segment and its delta, with the documents numbered in
-    removed (of present(main, delta)) taken out and added put in: the postings are spliced
-    once, from main, whatever the delta held."""
+    removed (of present(main, delta)) taken out and added (only they are analysed) put in:
+    the postings are spliced once, from main, whatever the delta held."""
     if removed or added:
-        if analyzer is None:
-            raise ValueError("added documents need the analyzer")
         analysed = tuple(analyse(d, analyzer) for d in added)
         delta = grown(len(main.documents), delta, present(main, delta)[0], removed, added,
                       digests, analysed)

@@ -110,7 +110,7 @@ def document_digest(
     cannot be read (it is reported and skipped). With known, a file whose stat is recorded
     there is not read (bot/core/filedigests.py) and one that is hashed is recorded. stat:
     the file's, when the caller has it."""
-    found = _file_digest(path, max_bytes, known, stat)
+    found = filedigests.file_digest(path, max_bytes, known, stat)
     if found is None:
         return "unreadable"
     return digest(canonical([found, labels or {}]))
@@ -124,32 +124,6 @@ def analyzer_identity(analyzer: Analyzer) -> str:
         if isinstance(v, str | int | float | bool | frozenset | set | tuple | type(None))
     }
     return repr((type(analyzer).__qualname__, state))
-
-
-def _file_digest(
-    path: Path, max_bytes: int, known: FileDigests | None = None,
-    st: os.stat_result | None = None,
-) -> str | None:
-    """Digest of a file's bytes; its size alone when over max_bytes (it is skipped, not
-    read); None when it cannot be read (it is reported and skipped). SHA-256, not BLAKE2b:
-    every start hashes every document, and CPUs with SHA instructions do it twice as fast."""
-    try:
-        st = st or os.stat(path)
-    except OSError:
-        return None
-    if st.st_size > max_bytes:
-        return f"size {st.st_size}"
-    if known is not None:
-        return known.hash(path, st, _sha256)[0]
-    return _sha256(path)
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 # --- save -------------------------------------------------------------------------------------
