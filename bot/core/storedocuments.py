@@ -67,7 +67,7 @@ def load_documents(
     files ((collection, path) -> (digest, trusted)): the documents' files as just scanned,
     each with its digest (store.document_digest) and whether that digest was known from the
     file's stat alone (bot/core/filedigests.py); digests: the saved documents' digests. A
-    document whose file is trusted to have its saved digest is not read again: its saved
+    text file (.txt, .md) trusted to have its saved digest is not read again: its saved
     text is the one indexed from those bytes. One whose file is gone or has another digest
     is stale without being read (with `stale`). Every other is read and checked."""
     meta = r.json("documents")
@@ -122,7 +122,10 @@ def _verdict(
     found = files.get((m["collection"], m["path"]))
     if found is None or found[0] != saved:
         return _CHANGED
-    return _SAME if found[1] else _CHECK
+    # A PDF, HTML or DOCX file's text also depends on the extraction code, which may have
+    # changed since: it is extracted again (through the cache) and compared, as before.
+    trusted = found[1] and Path(m["path"]).suffix.lower() not in extract.SUFFIXES
+    return _SAME if trusted else _CHECK
 
 
 def _checked(
