@@ -9,6 +9,12 @@ runs in fresh subprocesses: one builds and saves; one loads, then adds, changes 
 document the way the bot's reload does (build_library with the previous library); one per
 change the way a new `quotebot ask` does (load the saved index and its delta, update, answer).
 The machine is shared: each figure is printed with the 1-minute load average beside it.
+
+    .venv/bin/python bench/update.py --sizes 1000000 --against ../wt-main   # ratios
+
+With --against another checkout (with its own .venv, e.g. a worktree of main), the two run
+their children in turn, step by step, for --rounds rounds, and each step's fastest and
+median time is printed for both: on a busy machine, ratios from the same moments.
 """
 
 from __future__ import annotations
@@ -39,7 +45,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="passage counts, comma-separated")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qb-bench"),
                         help="where corpora (reused between runs) and indexes are written")
+    parser.add_argument("--against", type=Path,
+                        help="another checkout to compare with, step by step (see above)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against")
     args = parser.parse_args()
+    if args.against:
+        for n in (int(s) for s in args.sizes.split(",")):
+            _compare(n, args.workdir, args.against.resolve(), args.rounds)
+        return
     for n in (int(s) for s in args.sizes.split(",")):
         source = write_corpus(args.workdir / f"p{n}", n)
         folder, cache = args.workdir / f"update{n}", args.workdir / f"update-cache{n}"
@@ -58,11 +71,54 @@ def main() -> None:
         print(flush=True)
 
 
-def _reset(folder: Path, cache: Path, source: Path) -> None:
+def _compare(n: int, workdir: Path, against: Path, rounds: int) -> None:
+    source = write_corpus(workdir / f"p{n}", n)
+    sides = {ROOT.name: (ROOT, workdir), against.name: (against, workdir / "against")}
+    (workdir / "against").mkdir(parents=True, exist_ok=True)
+    link = workdir / "against" / f"p{n}"  # where _first_sentence looks for the original
+    if not link.exists():
+        link.symlink_to(source.resolve())
+    places = {}
+    for side, (root, work) in sides.items():
+        folder, cache = work / f"update{n}", work / f"update-cache{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.copytree(source, folder)
+        places[side] = (folder, cache, root)
+        _child("build", folder, cache, root)
+    times: dict[tuple[str, str], list[dict]] = {}
+    for round_ in range(rounds):
+        order = list(places) if round_ % 2 == 0 else list(places)[::-1]
+        for side in order:
+            _reset(*places[side][:2], source, places[side][2])
+        for what in ("load", "add", "change", "remove", "load with that delta", "reload"):
+            for side in order:
+                folder, cache, root = places[side]
+                if what == "reload":
+                    _reset(folder, cache, source, root)
+                    for step in _child("reload", folder, cache, root)["steps"]:
+                        times.setdefault((f"reload: {step['what']}", side), []).append(step)
+                else:
+                    mode = "load" if what.startswith("load") else what
+                    times.setdefault((what, side), []).append(_child(mode, folder, cache, root))
+    print(f"{n:,} passages, {rounds} rounds taken in turn: fastest / median seconds", flush=True)
+    this, other = places
+    for what in dict.fromkeys(w for w, _ in times):
+        cells, medians = [], []
+        for side in (other, this):
+            seconds = sorted(r["seconds"] for r in times[(what, side)])
+            medians.append(seconds[len(seconds) // 2])
+            cells.append(f"{side} {seconds[0]:5.2f} / {medians[-1]:5.2f}")
+        loads = [r["load"] for side in places for r in times[(what, side)]]
+        print(f"  {what:<22} {cells[0]:<24} {cells[1]:<20} ratio {medians[1] / medians[0]:.2f} "
+              f"(load average {min(loads):.1f}-{max(loads):.1f})", flush=True)
+
+
+def _reset(folder: Path, cache: Path, source: Path, root: Path = ROOT) -> None:
     """The corpus as copied, its index loaded once (an update of nothing)."""
     (folder / ADDED).unlink(missing_ok=True)
     shutil.copy(source / REMOVED, folder / REMOVED)
-    _child("load", folder, cache)
+    _child("load", folder, cache, root)
 
 
 def _show(what: str, result: dict) -> None:
@@ -70,10 +126,11 @@ def _show(what: str, result: dict) -> None:
           f"{result.get('note', '')})", flush=True)
 
 
-def _child(mode: str, folder: Path, cache: Path) -> dict:
+def _child(mode: str, folder: Path, cache: Path, root: Path = ROOT) -> dict:
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(folder), str(cache)],
-        capture_output=True, text=True, cwd=ROOT,
+        [python, str(root / "bench" / "update.py"), "--child", mode, str(folder), str(cache)],
+        capture_output=True, text=True, cwd=root,
     )
     if proc.returncode:
         sys.exit(f"{mode} failed:\n{proc.stderr[-3000:]}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -21,13 +21,14 @@ from bot.core.documents import (
     Document,
     DocumentFile,
     Skipped,
-    iter_files,
     load_files,
     load_folder,
+    walk_files,
 )
 from bot.core.extract.model import Limits
+from bot.core.filedigests import FileDigests
 from bot.core.model import RetrievalSettings
-from bot.core.segments import Delta, DocKey, Segments, apply, doc_key, updated
+from bot.core.segments import Delta, DocKey, Segments, doc_key, loaded, present, updated
 from bot.core.segments import changes as segments_changes
 from bot.errors import ConfigProblem, UsageError
 from bot.messages import (
@@ -125,11 +126,23 @@ def build_library(
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
     key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
                             retrieval.index, max_bytes, limits)
-    files, skipped = _scan(folders, max_bytes)
+    known = FileDigests.load(index_dir, key)
+    files, skipped = _scan(folders, max_bytes, known)
+    known.save(index_dir, key)
     segments = previous.segments if previous is not None else None
-    if segments is None or not _still_saved(segments, index_dir, key):
-        segments = _load(index_dir, key, max_bytes, limits)
-    if segments is None:
+    if segments is not None and _still_saved(segments, index_dir, key):
+        # A reload: the live corpus is spliced.
+        live = segments
+        segments = _up_to_date(
+            live.corpus.documents, live.corpus.digests,
+            lambda removed, added, digests: updated(live, removed, added, digests,
+                                                    DEFAULT_ANALYZER),
+            files, skipped, folders, index_dir, max_bytes, limits,
+        ) or live
+        return _library(segments.corpus, skipped, retrieval, aliases, segments, shard_servers)
+    saved = _load(index_dir, key, max_bytes, limits,
+                  {k: (f.digest, f.trusted) for k, f in files.items()})
+    if saved is None:
         # The files scanned, so that each document's digest is its file's.
         documents, bad = load_files([f.file for f in files.values()], max_bytes, limits,
                                     index_dir / store.EXTRACTED)
@@ -138,28 +151,40 @@ def build_library(
         corpus = _build(documents, folders, retrieval, digests, announce=True)
         segments = _save_main(corpus, index_dir, key)
         return _library(corpus, skipped, retrieval, aliases, segments, shard_servers)
-    segments = _up_to_date(segments, files, skipped, folders, index_dir, max_bytes, limits)
+    # A start: the saved delta and the changes since are applied to the main segment in one
+    # splice of its postings (not one for the delta and another for the changes).
+    main, main_id, delta = saved
+    segments = _up_to_date(
+        *present(main, delta),
+        lambda removed, added, digests: loaded(main, key, main_id, delta, DEFAULT_ANALYZER,
+                                               removed, added, digests),
+        files, skipped, folders, index_dir, max_bytes, limits,
+    ) or loaded(main, key, main_id, delta, DEFAULT_ANALYZER)
+    log.info("loaded the saved index of %d documents, %d passages from %s",
+             len(segments.corpus.documents), segments.corpus.index.n_docs, index_dir)
     return _library(segments.corpus, skipped, retrieval, aliases, segments, shard_servers)
 
 
 def _up_to_date(
-    segments: Segments, files: Mapping[DocKey, _Found], skipped: list[Skipped],
+    documents: Sequence[Document], held: Sequence[str],
+    update: Callable[[Sequence[int], Sequence[Document], Sequence[str]], Segments],
+    files: Mapping[DocKey, _Found], skipped: list[Skipped],
     folders: Sequence[tuple[str, Path]], index_dir: Path, max_bytes: int, limits: Limits,
-) -> Segments:
-    """segments with the documents added, changed or removed since read and saved (files
-    that cannot be read are added to skipped). Only those files are read, a PDF, HTML or
-    DOCX file through the extraction cache as a full build reads it."""
+) -> Segments | None:
+    """update(removed, added, digests) with the documents (held: their digests) removed,
+    changed or added since, saved; None when there are none. Files that cannot be read are
+    added to skipped. Only the files added or changed are read, a PDF, HTML or DOCX file
+    through the extraction cache as a full build reads it."""
     started = time.perf_counter()
-    found = segments_changes(segments.corpus, {k: f.digest for k, f in files.items()})
+    found = segments_changes(documents, held, {k: f.digest for k, f in files.items()})
     to_read = [files[k].file for k in found.to_read]
     added, bad = load_files(to_read, max_bytes, limits, index_dir / store.EXTRACTED)
     skipped += bad
-    digests = [files[doc_key(d)].digest for d in added]
     if not (found.removed or added):
-        return segments
-    if len(found.removed) == len(segments.corpus.documents) and not added:
+        return None
+    if len(found.removed) == len(documents) and not added:
         raise UsageError(NO_DOCUMENTS.format(folders=", ".join(str(f) for _, f in folders)))
-    segments = updated(segments, found.removed, added, digests, DEFAULT_ANALYZER)
+    segments = update(found.removed, added, [files[doc_key(d)].digest for d in added])
     log.info("updated the index in %.2fs: %d documents read, %d removed",
              time.perf_counter() - started, len(added), len(found.removed))
     return _save_update(segments, index_dir)
@@ -233,34 +258,40 @@ def _build(
 class _Found(NamedTuple):
     file: DocumentFile  # with its entry in the folder's labels file
     digest: str
+    trusted: bool  # the file's hash is known from its stat, not read (bot/core/filedigests.py)
 
 
 def _scan(
-    folders: Sequence[tuple[str, Path]], max_bytes: int
+    folders: Sequence[tuple[str, Path]], max_bytes: int, known: FileDigests
 ) -> tuple[dict[DocKey, _Found], list[Skipped]]:
     """Every document file with its digest (its bytes and its labels entry), and the labels
-    files' problems."""
+    files' problems. Files whose stat known records are not read."""
     files: dict[DocKey, _Found] = {}
     problems: list[Skipped] = []
     for collection, folder in folders:
         labels, found = read_labels(folder)
         problems += found
-        for path in iter_files(folder):
-            rel = path.relative_to(folder).as_posix()
+        for path, rel, stat in walk_files(folder):
             entry = labels.get(rel) or {}
+            digest = store.document_digest(path, max_bytes, entry, known, stat)
             files[(collection, str(path))] = _Found(
-                DocumentFile(collection, rel, path, entry),
-                store.document_digest(path, max_bytes, entry))
+                DocumentFile(collection, rel, path, entry), digest, str(path) in known.trusted)
     return files, problems
 
 
-def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments | None:
-    """The saved main segment with its delta applied; None (said in the log) when there is
-    no usable main segment. A damaged delta is dropped: its documents are read again."""
+def _load(
+    index_dir: Path, key: str, max_bytes: int, limits: Limits,
+    files: Mapping[DocKey, tuple[str, bool]],
+) -> tuple[Corpus, str, Delta] | None:
+    """The saved main segment, its identity and its delta (not applied); None (said in the
+    log) when there is no usable main segment. A damaged delta is dropped: its documents
+    are read again. files: the scanned files' digests and whether each is known from its
+    stat (a document whose file is, with its saved digest, is not read again: store.load)."""
     try:
         # Shared: processes on one machine (bot, CLI runs) map one copy of the main save's
         # arrays; the delta is small and copied.
-        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True, shared=True)
+        main, _ = store.load(index_dir, key, max_bytes, limits, stale_ok=True, shared=True,
+                             files=files)
         main_id = store.main_id(index_dir, key)
         if len(main.digests) != len(main.documents):
             raise store.StoreError("the saved index does not say which files it holds")
@@ -268,17 +299,14 @@ def _load(index_dir: Path, key: str, max_bytes: int, limits: Limits) -> Segments
         log.warning("the saved index cannot be used: %s", exc)
         return None
     try:
-        delta, _ = store.load_delta(index_dir, key, max_bytes, limits)
+        delta, _ = store.load_delta(index_dir, key, max_bytes, limits, files)
         if any(not 0 <= i < len(main.documents) for i in delta.removed):
             raise store.StoreError("saved update is damaged (it removes unknown documents)")
     except store.StoreError as exc:
         log.warning("the saved update of the index cannot be used (%s): its documents are "
                     "read and analysed again", exc)
         delta = Delta()
-    corpus = apply(main, delta)
-    log.info("loaded the saved index of %d documents, %d passages from %s",
-             len(corpus.documents), corpus.index.n_docs, index_dir)
-    return Segments(corpus, key, main_id, len(main.documents), len(main.passages), delta)
+    return main, main_id, delta
 
 
 def _still_saved(segments: Segments, index_dir: Path, key: str) -> bool:

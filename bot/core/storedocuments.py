@@ -1,10 +1,11 @@
 """The documents' part of a save: each document's metadata and the checksum of its text,
 its paragraph and sentence tables, and every text as one UTF-8 buffer. Load reads the texts
 again from the files (through the extraction cache for PDF, HTML and DOCX) and checks them
-against the checksum, so a changed document is found; the texts quoted are then the saved
-buffer's, which the same checksums vouch for. Memory-mapped (store.load's shared=True), that
-buffer is one copy per machine: a process decodes only the texts it touches (issue #17).
-Used by bot/core/store.py.
+against the checksum, so a changed document is found, except those whose file a scan found
+unchanged from its stat (bot/core/filedigests.py); the texts quoted are the saved buffer's,
+which the same checksums vouch for (and a text read again is byte-compared with).
+Memory-mapped (store.load's shared=True), that buffer is one copy per machine: a process
+decodes only the texts it touches (issue #17). Used by bot/core/store.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +57,19 @@ def rows(columns: int) -> np.ndarray:
 
 
 def load_documents(
-    r: Reader, limits: Limits, cache: Path, stale: list[int] | None = None
+    r: Reader, limits: Limits, cache: Path, stale: list[int] | None = None,
+    files: Mapping[tuple[str, str], tuple[str, bool]] | None = None,
+    digests: Sequence[str] = (),
 ) -> tuple[Document, ...]:
     """The documents, their texts read again; one that changed is a StoreError, or with a
-    list `stale`, numbered there and given no text."""
+    list `stale`, numbered there and given no text.
+
+    files ((collection, path) -> (digest, trusted)): the documents' files as just scanned,
+    each with its digest (store.document_digest) and whether that digest was known from the
+    file's stat alone (bot/core/filedigests.py); digests: the saved documents' digests. A
+    text file (.txt, .md) trusted to have its saved digest is not read again: its saved
+    text is the one indexed from those bytes. One whose file is gone or has another digest
+    is stale without being read (with `stale`). Every other is read and checked."""
     meta = r.json("documents")
     paragraphs, sentences = r.array("documents.paragraphs"), r.array("documents.sentences")
     p_counts = r.array("documents.paragraph_counts")
@@ -67,32 +77,21 @@ def load_documents(
     texts = Texts(r.array("documents.texts"), r.array("documents.text_ends"))
     if not (len(meta) == len(p_counts) == len(s_counts) == len(texts)
             and int(p_counts.sum()) == len(paragraphs) and int(s_counts.sum()) == len(sentences)
-            and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)):
+            and paragraphs.shape[1:] == (2,) and sentences.shape[1:] == (3,)
+            and (files is None or len(digests) == len(meta))):
         raise StoreError("saved index is damaged (document tables do not match)")
     p_ends, s_ends = np.cumsum(p_counts).tolist(), np.cumsum(s_counts).tolist()
+    verdicts = [_CHECK if files is None else _verdict(m, g, files)
+                for m, g in zip(meta, digests or [None] * len(meta), strict=True)]
     extracted = extract_files(
-        [p for m in meta if (p := Path(m["path"])).suffix.lower() in extract.SUFFIXES],
+        [p for m, v in zip(meta, verdicts, strict=True)
+         if v == _CHECK and (p := Path(m["path"])).suffix.lower() in extract.SUFFIXES],
         limits, cache,
     )
     documents = []
     p_at = s_at = 0
-    for m, p_end, s_end in zip(meta, p_ends, s_ends, strict=True):
+    for m, p_end, s_end, verdict in zip(meta, p_ends, s_ends, verdicts, strict=True):
         path = Path(m["path"])
-        try:
-            got = extracted[path] if path in extracted else read_text(path, limits.max_bytes)
-            if isinstance(got, str) and path in extracted:
-                raise ValueError(got)  # the reason it can no longer be extracted
-            text = got if isinstance(got, str) else got.text
-            if len(text) != m["chars"] or text_digest(text) != m["text"]:
-                raise StoreError(f"{path} changed since the index was saved")
-        except (OSError, ValueError, StoreError) as exc:
-            if stale is None:
-                raise StoreError(f"{path} cannot be read again ({exc})") from exc
-            stale.append(len(documents))
-            text = None
-        if text is not None and not texts.holds(len(documents), text):
-            # What is quoted (the saved bytes) must be what was just read and checked.
-            raise StoreError("saved index is damaged (a document's saved text differs)")
         fields = dict(
             collection=m["collection"], rel=m["rel"], path=path, label=m["label"],
             source=m["source"], date=m["date"],
@@ -101,14 +100,56 @@ def load_documents(
             pages=tuple(tuple(x) for x in m["pages"]),
             headings=tuple(tuple(x) for x in m["headings"]),
         )
-        if text is None:  # stale: no text, for an update to remove
-            documents.append(Document(text="", **fields))
-        else:
+        p_at, s_at = p_end, s_end
+        if verdict == _SAME or (verdict == _CHECK and _checked(
+                path, m, extracted, limits, texts, len(documents), stale)):
             documents.append(StoredDocument(texts, len(documents), **fields,
                                             ascii_text=texts.size(len(documents)) == m["chars"]))
-        del text  # a process keeps only the texts it decodes from the buffer
-        p_at, s_at = p_end, s_end
+        elif stale is None:
+            raise StoreError(f"{path} changed since the index was saved")
+        else:  # stale: no text, for an update to remove
+            stale.append(len(documents))
+            documents.append(Document(text="", **fields))
     return tuple(documents)
+
+
+_SAME, _CHANGED, _CHECK = "same", "changed", "check"
+
+
+def _verdict(
+    m: dict, saved: str, files: Mapping[tuple[str, str], tuple[str, bool]]
+) -> str:
+    found = files.get((m["collection"], m["path"]))
+    if found is None or found[0] != saved:
+        return _CHANGED
+    # A PDF, HTML or DOCX file's text also depends on the extraction code, which may have
+    # changed since: it is extracted again (through the cache) and compared, as before.
+    trusted = found[1] and Path(m["path"]).suffix.lower() not in extract.SUFFIXES
+    return _SAME if trusted else _CHECK
+
+
+def _checked(
+    path: Path, m: dict, extracted: Mapping[Path, object], limits: Limits, texts: Texts,
+    number: int, stale: list[int] | None,
+) -> bool:
+    """Whether document number's file still holds the text saved (read again and compared
+    with its checksum); False when it changed or cannot be read (a StoreError without
+    `stale`). A saved text that is not the file's is a damaged save: StoreError."""
+    try:
+        got = extracted[path] if path in extracted else read_text(path, limits.max_bytes)
+        if isinstance(got, str) and path in extracted:
+            raise ValueError(got)  # the reason it can no longer be extracted
+        text = got if isinstance(got, str) else got.text
+        if len(text) != m["chars"] or text_digest(text) != m["text"]:
+            raise StoreError(f"{path} changed since the index was saved")
+    except (OSError, ValueError, StoreError) as exc:
+        if stale is None:
+            raise StoreError(f"{path} cannot be read again ({exc})") from exc
+        return False
+    if not texts.holds(number, text):
+        # What is quoted (the saved bytes) must be what was just read and checked.
+        raise StoreError("saved index is damaged (a document's saved text differs)")
+    return True
 
 
 class Texts:
