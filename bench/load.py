@@ -106,6 +106,7 @@ class Result:
     http_errors: int = 0
     worst_lag: float = 0.0
     rss_after: float = 0.0  # MiB, once the fake server's records of the round are released
+    rss_files: float = 0.0  # MiB of rss_after that are files' pages (mapped index, libraries)
     bot_heap: float = float("nan")  # MiB allocated by bot/ or discord.py code (--trace-memory)
     warmup: bool = False
 
@@ -315,17 +316,24 @@ def release(server: FakeDiscord) -> None:
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
 
 
-def settle_rss() -> float:
-    """RSS in MiB after a full collection, with free heap pages handed back to the system
-    (glibc's malloc_trim), so freed memory does not count as held."""
+def rss_of(*processes: psutil.Process) -> tuple[float, float]:
+    """(RSS, of it the pages of files: memory-mapped ones like the saved index, and the
+    libraries' code), MiB, summed over processes."""
+    infos = [p.memory_info() for p in processes]
+    return sum(i.rss for i in infos) / 2**20, sum(i.shared for i in infos) / 2**20
+
+
+def settle_rss() -> tuple[float, float]:
+    """rss_of this process after a full collection, with free heap pages handed back to the
+    system (glibc's malloc_trim), so freed memory does not count as held."""
     gc.collect()
     with contextlib.suppress(AttributeError):
         _libc.malloc_trim(0)
-    return psutil.Process().memory_info().rss / 2**20
+    return rss_of(psutil.Process())
 
 
 # What a round needs from the bot however it runs: start the next round equal, read its RSS.
-Bot = tuple[Callable[[], None], Callable[[], float]]
+Bot = tuple[Callable[[], None], Callable[[], tuple[float, float]]]
 
 
 @contextlib.asynccontextmanager
@@ -357,8 +365,8 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
     def connected(shard: int) -> bool:
         return any(s.shard == (shard, count) for s in server.gateway.connected_sessions)
 
-    def rss() -> float:
-        return sum(psutil.Process(p.pid).memory_info().rss for p in procs) / 2**20
+    def rss() -> tuple[float, float]:
+        return rss_of(*(psutil.Process(p.pid) for p in procs))
 
     try:
         for shard in range(count):
@@ -406,7 +414,7 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
                     release(server)
                     result.warmup = n < warmup
                     result.worst_lag = worst[0]
-                    result.rss_after = rss()
+                    result.rss_after, result.rss_files = rss()
                     if tracemalloc.is_tracing():
                         result.bot_heap = bot_heap()
                     results.append(result)
@@ -453,7 +461,8 @@ def report(results: list[Result], max_growth: float = float("inf"), shards: int 
     for n, r in enumerate(results, 1):
         total = sum(r.replies.values())
         name = f"warm-up {n}" if r.warmup else f"round {n}"
-        memory = f"RSS{whose} after the round: {r.rss_after:.1f} MiB"
+        memory = (f"RSS{whose} after the round: {r.rss_after:.1f} MiB "
+                  f"({r.rss_files:.1f} of files)")
         if tracemalloc.is_tracing():
             memory += f", bot/ + discord.py heap {r.bot_heap:.2f} MiB"
         lines += [
