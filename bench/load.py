@@ -57,12 +57,12 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))  # for bench.synth (bench/ itself would shadow xapian)
 
 from e2e.harness import make_project  # noqa: E402
 from fakediscord import FakeDiscord  # noqa: E402
-from synth import write_corpus  # noqa: E402
 
+from bench.synth import write_corpus  # noqa: E402
 from bot import messages  # noqa: E402
 from bot.app import build_bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
