@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py                     # warm-up + two rounds of 2,000 in 60 s
     .venv/bin/python bench/load.py --questions 200 --seconds 10 --rounds 1
     .venv/bin/python bench/load.py --shard-processes 2 # the bot as two `quotebot run` shards
+    .venv/bin/python bench/load.py --passages 1000000 --workdir /tmp/load1m  # the 1M index too
 
 50 members in 5 guilds (10 each) ask by slash command, prefix command, mention and DM, mixed;
 guild 5 has a strict cooldown (2 questions per 10 s), so the run sees answers, abstentions and
@@ -13,6 +14,11 @@ reply. Every other question must get exactly one reply message (answers fit one 
 corpus has no quote long enough to be split). After each round the fake server's records are
 released and RSS is read: exit status 1 if a question was lost or doubled, or if memory grew by
 more than --max-growth bytes a question between the last two rounds.
+
+With --passages N the bot also has a collection of bench/synth.py's N synthetic passages (one
+index with the documents above), and half the questions are 3-8 words drawn from one of its
+sentences. --workdir keeps the corpus and the saved index for the next run (a 1M-passage
+build takes about 30 s; a reused one loads in about 2 s).
 
 The fake server and the bot run in this one process and share one event loop, so latency and
 loop lag include the fake's own work; figures are an upper bound for the bot alone. With
@@ -33,7 +39,9 @@ import gc
 import logging
 import os
 import random
+import re
 import resource
+import shutil
 import signal
 import statistics
 import sys
@@ -49,10 +57,12 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # for bench.synth (bench/ itself would shadow xapian)
 
 from e2e.harness import make_project  # noqa: E402
 from fakediscord import FakeDiscord  # noqa: E402
 
+from bench.synth import write_corpus  # noqa: E402
 from bot import messages  # noqa: E402
 from bot.app import build_bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -73,6 +83,7 @@ QUESTIONS = [
     "What is a hovercraft?", "what is it?", "Where is the harbour gate?",
     "Who keeps the zephyrium ledger?", "When do the stalls close?",
 ]
+SYNTH_QUESTIONS = 200  # drawn from the synthetic corpus's sentences, as many as QUESTIONS' repeats
 
 
 @dataclass
@@ -95,14 +106,17 @@ class Result:
     http_errors: int = 0
     worst_lag: float = 0.0
     rss_after: float = 0.0  # MiB, once the fake server's records of the round are released
+    rss_files: float = 0.0  # MiB of rss_after that are files' pages (mapped index, libraries)
     bot_heap: float = float("nan")  # MiB allocated by bot/ or discord.py code (--trace-memory)
     warmup: bool = False
 
 
-def bot_yaml() -> str:
+def bot_yaml(synth: str | None = None) -> str:
+    extra = f"  synth: {{folders: [{synth}], visibility: public, dms: true}}\n" if synth else ""
     return """\
 collections:
   public: {folders: [docs/public], visibility: public, dms: true}
+""" + extra + """\
 defaults:
   prefix: "!"
   channels: all
@@ -117,8 +131,10 @@ index_dir: .cache
 """
 
 
-def make_world(server: FakeDiscord, root: Path, shards: int = 0):
-    """`shards`: spread the guilds over that many gateway shards (0: wherever their ids fall)."""
+def make_world(server: FakeDiscord, root: Path, shards: int = 0, passages: int = 0):
+    """`shards`: spread the guilds over that many gateway shards (0: wherever their ids fall);
+    `passages`: a collection of that many synthetic passages too, written in root (kept there
+    with the saved index for the next run; the rest of root is made anew)."""
     guilds, channels, members = [], [], []
     for g in range(GUILDS):
         guild = server.add_guild(f"G{g + 1}", shard=(g % shards, shards) if shards else None)
@@ -132,14 +148,32 @@ def make_world(server: FakeDiscord, root: Path, shards: int = 0):
             # by prefix in a desk of their own, one question at a time, to tell answers apart.
             desk = server.add_text_channel(guild, f"desk-{m}")
             members.append((g, user, desk))
+    for stale in ("docs", "config", ".quotebot-state"):
+        shutil.rmtree(root / stale, ignore_errors=True)
     make_project(root)
     (root / "docs" / "public" / "long.txt").unlink()  # every answer fits one message
+    synth = f"synth{passages}" if passages else None
+    if synth:
+        write_corpus(root / synth, passages)
     config = root / "config"
     (config / "guilds").mkdir(parents=True, exist_ok=True)
-    (config / "bot.yaml").write_text(bot_yaml(), encoding="utf-8")
+    (config / "bot.yaml").write_text(bot_yaml(synth), encoding="utf-8")
     (config / "guilds" / f"{guilds[-1].id}.yaml").write_text(
         "cooldown: {rate: 2, per: 10}\n", encoding="utf-8")
     return guilds, channels, members
+
+
+def synth_questions(folder: Path, count: int, seed: int = 2) -> list[str]:
+    """Questions as a member asks about a passage: 3-8 of one sentence's words, in random
+    order (so a word comes as often as the corpus uses it)."""
+    rng = random.Random(seed)
+    files = sorted(folder.glob("*.txt"))
+    out = []
+    while len(out) < count:
+        sentences = rng.choice(files).read_text(encoding="utf-8").split(". ")
+        words = re.findall(r"\w+", rng.choice(sentences))
+        out.append(" ".join(rng.sample(words, min(rng.randint(3, 8), len(words)))) + "?")
+    return out
 
 
 def kind_of(content: str) -> str:
@@ -163,7 +197,7 @@ async def ticker(stop: asyncio.Event, worst: list[float], every: float = 0.02) -
 
 
 async def one_round(server, bot_user_id, guilds, channels, members, total, seconds, rng,
-                    stop: asyncio.Event) -> Result:
+                    stop: asyncio.Event, questions: list[str]) -> Result:
     result = Result(total, seconds)
     asked: list[Asked] = []
     errors = len(server.http_errors)
@@ -172,7 +206,7 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
     locks: dict[int, asyncio.Lock] = {}
 
     async def ask(item: Asked, user, g: int, desk) -> None:
-        question = rng.choice(QUESTIONS)
+        question = rng.choice(questions)
         if item.way == "slash":
             where = (None, server.dm_channel(user)) if item.guild is None else (
                 guilds[g], channels[g])
@@ -282,17 +316,24 @@ def release(server: FakeDiscord) -> None:
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
 
 
-def settle_rss() -> float:
-    """RSS in MiB after a full collection, with free heap pages handed back to the system
-    (glibc's malloc_trim), so freed memory does not count as held."""
+def rss_of(*processes: psutil.Process) -> tuple[float, float]:
+    """(RSS, of it the pages of files: memory-mapped ones like the saved index, and the
+    libraries' code), MiB, summed over processes."""
+    infos = [p.memory_info() for p in processes]
+    return sum(i.rss for i in infos) / 2**20, sum(i.shared for i in infos) / 2**20
+
+
+def settle_rss() -> tuple[float, float]:
+    """rss_of this process after a full collection, with free heap pages handed back to the
+    system (glibc's malloc_trim), so freed memory does not count as held."""
     gc.collect()
     with contextlib.suppress(AttributeError):
         _libc.malloc_trim(0)
-    return psutil.Process().memory_info().rss / 2**20
+    return rss_of(psutil.Process())
 
 
 # What a round needs from the bot however it runs: start the next round equal, read its RSS.
-Bot = tuple[Callable[[], None], Callable[[], float]]
+Bot = tuple[Callable[[], None], Callable[[], tuple[float, float]]]
 
 
 @contextlib.asynccontextmanager
@@ -324,8 +365,8 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
     def connected(shard: int) -> bool:
         return any(s.shard == (shard, count) for s in server.gateway.connected_sessions)
 
-    def rss() -> float:
-        return sum(psutil.Process(p.pid).memory_info().rss for p in procs) / 2**20
+    def rss() -> tuple[float, float]:
+        return rss_of(*(psutil.Process(p.pid) for p in procs))
 
     try:
         for shard in range(count):
@@ -344,16 +385,21 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
 
 
 async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: int = 1,
-              root: Path | None = None, warmup: int = 0, shards: int = 0) -> list[Result]:
+              root: Path | None = None, warmup: int = 0, shards: int = 0,
+              passages: int = 0) -> list[Result]:
     """Start the fake server and the bot (in this process, or as `shards` shard processes),
     run `warmup` + `rounds` equal rounds, return their results (warm-up rounds marked).
-    Between rounds the fake server's records are released."""
+    Between rounds the fake server's records are released. `passages`: see make_world."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = root or Path(tmp)
         server = FakeDiscord(heartbeat_interval=41250)
         await server.start()
-        guilds, channels, members = make_world(server, root, shards)
+        guilds, channels, members = make_world(server, root, shards, passages)
+        questions = QUESTIONS
+        if passages:  # half the questions about the synthetic passages
+            questions = (QUESTIONS * (SYNTH_QUESTIONS // len(QUESTIONS))
+                         + synth_questions(root / f"synth{passages}", SYNTH_QUESTIONS))
         bot = shard_processes(server, root, shards) if shards else bot_in_process(server, root)
         results = []
         try:
@@ -362,13 +408,13 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
                     stop, worst = asyncio.Event(), [0.0]
                     tick = asyncio.create_task(ticker(stop, worst))
                     result = await one_round(server, server.bot_user.id, guilds, channels,
-                                             members, total, seconds, rng, stop)
+                                             members, total, seconds, rng, stop, questions)
                     await tick
                     reset()
                     release(server)
                     result.warmup = n < warmup
                     result.worst_lag = worst[0]
-                    result.rss_after = rss()
+                    result.rss_after, result.rss_files = rss()
                     if tracemalloc.is_tracing():
                         result.bot_heap = bot_heap()
                     results.append(result)
@@ -415,7 +461,8 @@ def report(results: list[Result], max_growth: float = float("inf"), shards: int 
     for n, r in enumerate(results, 1):
         total = sum(r.replies.values())
         name = f"warm-up {n}" if r.warmup else f"round {n}"
-        memory = f"RSS{whose} after the round: {r.rss_after:.1f} MiB"
+        memory = (f"RSS{whose} after the round: {r.rss_after:.1f} MiB "
+                  f"({r.rss_files:.1f} of files)")
         if tracemalloc.is_tracing():
             memory += f", bot/ + discord.py heap {r.bot_heap:.2f} MiB"
         lines += [
@@ -460,14 +507,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard-processes", type=int, default=0, metavar="N",
                         help="run the bot as N `quotebot run` processes, one gateway shard "
                         "each (default: the bot in this process, unsharded)")
+    parser.add_argument("--passages", type=int, default=0, metavar="N",
+                        help="also a collection of N synthetic passages (bench/synth.py), "
+                        "asked about half the time (default 0: the seed documents only)")
+    parser.add_argument("--workdir", type=Path, default=None, metavar="DIR",
+                        help="the project folder, kept: its synthetic corpus and saved index "
+                        "are reused by the next run (default: a temporary folder)")
     parser.add_argument("--trace-memory", action="store_true",
                         help="trace allocations to tell the bot's memory from the fake's")
     args = parser.parse_args(argv)
     if args.trace_memory:
         tracemalloc.start(1)
     logging.basicConfig(level=logging.WARNING)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed,
-                              warmup=args.warmup, shards=args.shard_processes))
+                              root=args.workdir and args.workdir.resolve(), warmup=args.warmup,
+                              shards=args.shard_processes, passages=args.passages))
     print(report(results, args.max_growth, args.shard_processes))
     growth = memory_growth(results)
     bad = any(r.lost or r.doubled for r in results) or (

@@ -29,6 +29,20 @@ async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert result.replies["answer"] and result.replies["abstention"]
 
 
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_load_over_synthetic_passages_reuses_its_workdir(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    load = _bench_load()
+    for _ in range(2):  # the second run finds the corpus and the saved index of the first
+        caplog.clear()
+        (result,) = await load.run(total=60, seconds=3.0, rounds=1, root=tmp_path, passages=2000)
+        assert result.lost == [] and result.doubled == [] and result.http_errors == 0
+        assert sum(result.replies.values()) == 60 and result.replies["answer"]
+    assert len(list((tmp_path / "synth2000").glob("*.txt"))) == 10
+    assert "building the whole index" not in caplog.text
+
+
 def test_the_load_script_fails_when_memory_grows_past_its_bound(capsys) -> None:
     # A bound no run can meet: the memory check must be able to fail the script.
     load = _bench_load()

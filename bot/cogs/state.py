@@ -5,6 +5,7 @@ clicked. Nothing here talks to Discord."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class State:
         remember: int = 2000,
     ) -> None:
         self.now = Snapshot(settings, library)
+        keep_out_of_collections()
         self.loader = loader
         self.cooldowns = Cooldowns()
         self.asked = AskedMemory(remember)
@@ -51,7 +53,20 @@ class State:
             # The loader gets the current snapshot: its index is updated, not rebuilt.
             snapshot = await asyncio.to_thread(self.loader, self.now)
             self.now = snapshot
+            keep_out_of_collections()
             return snapshot
+
+
+def keep_out_of_collections() -> None:
+    """Put every object alive now, the library above all, out of the cyclic collector's reach:
+    a full collection walks every object it tracks and pauses the event loop meanwhile, and a
+    1M-passage library alone is about 64,000 of them (bench/README.md, load at 1M). Unfrozen
+    and collected first, so that a library a reload replaced, frozen with the rest, is freed
+    rather than kept for good. (An answer still holding the old snapshot frees it when it
+    ends, by reference counting: the library has no reference cycles.)"""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 # --- cooldowns -------------------------------------------------------------------------------
