@@ -117,8 +117,8 @@ class QuoteMaker:
         p = self.passages
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
-        at = np.array([pid for pid, _ in picked], dtype=np.int64)
-        at = np.union1d(at, np.maximum(at - 1, 0))
+        chosen = [pid for pid, _ in picked]
+        at = np.array(list({*chosen, *(max(pid - 1, 0) for pid in chosen)}), dtype=np.int64)
         facts = dict(zip(at.tolist(), zip(p.doc[at].tolist(), (p.end[at] - p.start[at]).tolist(),
                                           strict=True), strict=True))
         runs: list[list[int]] = []  # the passages of each quote, in order

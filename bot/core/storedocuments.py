@@ -179,9 +179,11 @@ class Texts:
         return int(self.ends[number]) - (int(self.ends[number - 1]) if number else 0)
 
     def ascii_span(self, number: int, start: int, end: int) -> str:
-        """Characters start:end of document number, an ASCII text (a byte a character)."""
+        """Characters start:end of document number, an ASCII text (a byte a character), as
+        text[start:end] slices them."""
         at = int(self.ends[number - 1]) if number else 0
-        return str(memoryview(self.data[at + start : at + end]), "ascii")
+        start, end, _ = slice(start, end).indices(int(self.ends[number]) - at)
+        return str(memoryview(self.data[at + start : at + max(start, end)]), "ascii")
 
     def _decode(self, number: int) -> str:
         start = int(self.ends[number - 1]) if number else 0
@@ -209,8 +211,7 @@ class StoredDocument(Document):
         # An answer reads a few sentences of each of tens of documents: decoding each
         # document whole (tens of kB) cost more than the rest of its quoting.
         if self._ascii:
-            start, end, _ = slice(start, end).indices(self._texts.size(self._number))
-            return self._texts.ascii_span(self._number, start, max(start, end))
+            return self._texts.ascii_span(self._number, start, end)
         return self.text[start:end]
 
     def __eq__(self, other: object) -> bool:
