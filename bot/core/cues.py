@@ -288,23 +288,19 @@ def _word_cues(
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
     texts = [documents[d].span(start, end) for d, start, end in spans]
-    digits, names = _digits_and_names(texts, asked_all)
-    values: dict[str, list[float]] = {"pairs": [], "density": [], "exact": [], "novel": []}
-    held: list[bool] = []  # whether each holds the kind asked for
-    for i, (text, folded) in enumerate(zip(texts, fold_each(texts), strict=True)):
-        words = find_words(folded)
-        pair_share, density, exact = _word_matches(words, asked_set, pairs)
-        values["pairs"].append(pair_share)
-        values["density"].append(density)
-        values["exact"].append(exact)
-        values["novel"].append(i in names or ((i in digits or not text.isascii()) and any(
-            w[0].isdigit() and w not in asked_all for w in words)))
-        held.append(kind_cue is not None and holds_kind(text))
     if not texts:
         return {}
-    cues = {name: np.array(column, dtype=np.float64) for name, column in values.items()}
-    if kind_cue is not None:
-        cues[kind_cue] = np.array(held, dtype=np.float64)
+    digits, names = _digits_and_names(texts, asked_all)
+    words = [find_words(folded) for folded in fold_each(texts)]
+    pair_share, density, exact = zip(*(_word_matches(w, asked_set, pairs) for w in words),
+                                     strict=True)
+    novel = [i in names or ((i in digits or not text.isascii()) and any(
+        w[0].isdigit() and w not in asked_all for w in text_words))
+        for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
+    cues = {name: np.array(column, dtype=np.float64) for name, column in (
+        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel))}
+    if kind_cue is not None:  # whether each holds the kind asked for
+        cues[kind_cue] = np.array([holds_kind(text) for text in texts], dtype=np.float64)
     if kind is None:
         cues["what_novel"] = cues["novel"]
     return cues
