@@ -125,15 +125,17 @@ class QuoteMaker:
         scores: list[float] = []
         # Each quote's sentences of other documents with its text: (passage, position in it).
         also: list[list[tuple[int, int]]] = []
+        sources: list[set[int]] = []  # each quote's documents: its own and its also's
         terms: dict[int, frozenset[str | int]] = {}  # passage -> _terms(), when needed
         normals: dict[int, str] = {}  # passage -> normal() of its text, when needed
         quoted: set[int] = set()
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, also, facts, normals)
+            copy = self._copy_of(pid, runs, sources, facts, normals)
             if copy is not None:
                 also[copy[0]].append((pid, copy[1]))
+                sources[copy[0]].add(facts[pid][0])
                 quoted.add(pid)
                 continue
             joined = False
@@ -153,6 +155,7 @@ class QuoteMaker:
             runs.append(run)
             scores.append(score)
             also.append([])
+            sources.append({facts[pid][0]})
             quoted.update(run)
         return [self._quote(run, score, others)
                 for run, score, others in zip(runs, scores, also, strict=True)]
@@ -179,15 +182,16 @@ class QuoteMaker:
                 and not kind[1](text))
 
     def _copy_of(
-        self, pid: int, runs: list[list[int]], also: list[list[tuple[int, int]]],
+        self, pid: int, runs: list[list[int]], sources: list[set[int]],
         facts: dict[int, tuple[int, int]], normals: dict[int, str],
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
-        (see normal), if any. facts: each passage's (document, length); normals: the
-        passages' normal texts found so far (a quoted sentence is compared with many)."""
+        (see normal), if any. sources: each quote's documents; facts: each passage's
+        (document, length); normals: the passages' normal texts found so far (a quoted
+        sentence is compared with many)."""
         doc, length = facts[pid]
         for i, run in enumerate(runs):
-            if facts[run[0]][0] == doc or any(facts[o][0] == doc for o, _ in also[i]):
+            if doc in sources[i]:
                 continue
             for k, other in enumerate(run):
                 # Whitespace and quote marks aside, the same text has about the same length.
