@@ -33,7 +33,9 @@ def normal(text: str) -> str:
     """text as compared for "also in": two quotes say the same when they are the same
     character for character but for whitespace and typographic quotes; only then may one
     name the other's document."""
-    return " ".join(text.translate(_TYPOGRAPHIC).split())
+    if not text.isascii():  # (every typographic mark is non-ASCII: no table to apply)
+        text = text.translate(_TYPOGRAPHIC)
+    return " ".join(text.split())
 
 
 class QuoteMaker:
@@ -177,9 +179,10 @@ class QuoteMaker:
         even articles, adding the sentence before every leaning one cost 2.5 points of
         read@150 (it comes before the answer); this rule costs none, and serves "He resigned."
         for "Who resigned?"."""
+        if kind is None or kind[0] is None:
+            return False
         text = self.text(pid, pid)
-        return (kind is not None and kind[0] is not None and LEANS.match(text) is not None
-                and not kind[1](text))
+        return LEANS.match(text) is not None and not kind[1](text)
 
     def _copy_of(
         self, pid: int, runs: list[list[int]], sources: list[set[int]],
