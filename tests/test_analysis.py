@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.analysis import DEFAULT_ANALYZER as A
-from bot.core.analysis import find_words, fold
+from bot.core.analysis import find_words, fold, fold_each
 
 
 def test_folding_accents_case_and_apostrophes() -> None:
@@ -43,3 +43,11 @@ def test_words_are_the_word_pattern_matches(text: str) -> None:
     assert find_words(folded) == _WORD_PATTERN.findall(folded)
     assert find_words(folded.replace("'", " ").replace("-", " ")) == _WORD_PATTERN.findall(
         folded.replace("'", " ").replace("-", " "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x17F) | st.sampled_from(
+    "\x00\u0301\u0308\ufb01\u2019\u2011\u03a3\u1e9e"), max_size=12), max_size=6))
+def test_folding_texts_together_folds_each(texts: list[str]) -> None:
+    # Joined by NULs and folded in one call, or one at a time when a text holds a NUL.
+    assert fold_each(texts) == [fold(t) for t in texts]

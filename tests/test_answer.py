@@ -11,6 +11,7 @@ from verbatim import assert_answer_verbatim
 from bot.core.answer import Engine
 from bot.core.documents import parse_document
 from bot.core.model import NO_MATCH, NO_TERMS, RetrievalSettings
+from bot.core.quotes import _TYPOGRAPHIC, normal
 from bot.library import build_library
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -143,6 +144,14 @@ def _variant(sentence: str, how: int) -> str:
     if how == 2:  # another figure: not the same text
         return sentence.replace("12", "15").replace("2026", "2027")
     return sentence
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F) | st.sampled_from(
+    "\u2018\u2019\u201c\u201d\u00ab\u00bb\u2033\u02bc\u00a0\u2003\u00e9"), max_size=40))
+def test_normal_text_reads_typographic_quotes_as_ascii(text: str) -> None:
+    # ASCII text skips the table (no typographic mark is ASCII): both ways give one answer.
+    assert normal(text) == " ".join(text.translate(_TYPOGRAPHIC).split())
 
 
 @settings(max_examples=60, deadline=None)

@@ -14,7 +14,7 @@ from itertools import accumulate, pairwise
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, find_words, first_new_name, fold
+from bot.core.analysis import Analyzer, find_words, first_new_name, fold_each
 from bot.core.corpus import Corpus
 from bot.core.kinds import KINDS
 
@@ -288,23 +288,19 @@ def _word_cues(
     p, documents = corpus.passages, corpus.documents
     spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
     texts = [documents[d].span(start, end) for d, start, end in spans]
-    digits, names = _digits_and_names(texts, asked_all)
-    values: dict[str, list[float]] = {"pairs": [], "density": [], "exact": [], "novel": []}
-    held: list[bool] = []  # whether each holds the kind asked for
-    for i, text in enumerate(texts):
-        words = find_words(fold(text))
-        pair_share, density, exact = _word_matches(words, asked_set, pairs)
-        values["pairs"].append(pair_share)
-        values["density"].append(density)
-        values["exact"].append(exact)
-        values["novel"].append(i in names or ((i in digits or not text.isascii()) and any(
-            w[0].isdigit() and w not in asked_all for w in words)))
-        held.append(kind_cue is not None and holds_kind(text))
     if not texts:
         return {}
-    cues = {name: np.array(column, dtype=np.float64) for name, column in values.items()}
-    if kind_cue is not None:
-        cues[kind_cue] = np.array(held, dtype=np.float64)
+    digits, names = _digits_and_names(texts, asked_all)
+    words = [find_words(folded) for folded in fold_each(texts)]
+    pair_share, density, exact = zip(*(_word_matches(w, asked_set, pairs) for w in words),
+                                     strict=True)
+    novel = [i in names or ((i in digits or not text.isascii()) and any(
+        w[0].isdigit() and w not in asked_all for w in text_words))
+        for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
+    cues = {name: np.array(column, dtype=np.float64) for name, column in (
+        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel))}
+    if kind_cue is not None:  # whether each holds the kind asked for
+        cues[kind_cue] = np.array([holds_kind(text) for text in texts], dtype=np.float64)
     if kind is None:
         cues["what_novel"] = cues["novel"]
     return cues
@@ -315,18 +311,16 @@ def _word_matches(
 ) -> tuple[float, float, float]:
     """(share of the question's word pairs found in order, density of the question's words,
     share of them found) in a candidate's words."""
-    hits = asked.intersection(words)
-    if not hits:
+    at = [i for i, w in enumerate(words) if w in asked]  # one pass: where question words are
+    if not at:
         return 0.0, 0.0, 0.0
+    hits = {words[i] for i in at}
     exact = len(hits) / len(asked)
-    # The span from the first to the last question word (a pair needs two of them).
-    backwards = words[::-1]
-    first = min(map(words.index, hits))
-    last = len(words) - min(map(backwards.index, hits))
-    density = min(1.0, len(hits) / (last - first))
-    pair_share = 0.0
-    if pairs and len(hits) > 1:
-        pair_share = len(pairs.intersection(pairwise(words))) / len(pairs)
+    # The span from the first to the last question word.
+    density = min(1.0, len(hits) / (at[-1] + 1 - at[0]))
+    # A pair's words are both asked (pairs hold no stopword): two consecutive positions.
+    found = {(words[i], words[j]) for i, j in pairwise(at) if j == i + 1}
+    pair_share = len(pairs.intersection(found)) / len(pairs) if pairs else 0.0
     return pair_share, density, exact
 
 

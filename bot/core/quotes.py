@@ -33,7 +33,9 @@ def normal(text: str) -> str:
     """text as compared for "also in": two quotes say the same when they are the same
     character for character but for whitespace and typographic quotes; only then may one
     name the other's document."""
-    return " ".join(text.translate(_TYPOGRAPHIC).split())
+    if not text.isascii():  # (every typographic mark is non-ASCII: no table to apply)
+        text = text.translate(_TYPOGRAPHIC)
+    return " ".join(text.split())
 
 
 class QuoteMaker:
@@ -117,23 +119,25 @@ class QuoteMaker:
         p = self.passages
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
-        at = np.array([pid for pid, _ in picked], dtype=np.int64)
-        at = np.union1d(at, np.maximum(at - 1, 0))
+        chosen = [pid for pid, _ in picked]
+        at = np.array(list({*chosen, *(max(pid - 1, 0) for pid in chosen)}), dtype=np.int64)
         facts = dict(zip(at.tolist(), zip(p.doc[at].tolist(), (p.end[at] - p.start[at]).tolist(),
                                           strict=True), strict=True))
         runs: list[list[int]] = []  # the passages of each quote, in order
         scores: list[float] = []
         # Each quote's sentences of other documents with its text: (passage, position in it).
         also: list[list[tuple[int, int]]] = []
+        sources: list[set[int]] = []  # each quote's documents: its own and its also's
         terms: dict[int, frozenset[str | int]] = {}  # passage -> _terms(), when needed
         normals: dict[int, str] = {}  # passage -> normal() of its text, when needed
         quoted: set[int] = set()
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, also, facts, normals)
+            copy = self._copy_of(pid, runs, sources, facts, normals)
             if copy is not None:
                 also[copy[0]].append((pid, copy[1]))
+                sources[copy[0]].add(facts[pid][0])
                 quoted.add(pid)
                 continue
             joined = False
@@ -153,6 +157,7 @@ class QuoteMaker:
             runs.append(run)
             scores.append(score)
             also.append([])
+            sources.append({facts[pid][0]})
             quoted.update(run)
         return [self._quote(run, score, others)
                 for run, score, others in zip(runs, scores, also, strict=True)]
@@ -174,20 +179,22 @@ class QuoteMaker:
         even articles, adding the sentence before every leaning one cost 2.5 points of
         read@150 (it comes before the answer); this rule costs none, and serves "He resigned."
         for "Who resigned?"."""
+        if kind is None or kind[0] is None:
+            return False
         text = self.text(pid, pid)
-        return (kind is not None and kind[0] is not None and LEANS.match(text) is not None
-                and not kind[1](text))
+        return LEANS.match(text) is not None and not kind[1](text)
 
     def _copy_of(
-        self, pid: int, runs: list[list[int]], also: list[list[tuple[int, int]]],
+        self, pid: int, runs: list[list[int]], sources: list[set[int]],
         facts: dict[int, tuple[int, int]], normals: dict[int, str],
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
-        (see normal), if any. facts: each passage's (document, length); normals: the
-        passages' normal texts found so far (a quoted sentence is compared with many)."""
+        (see normal), if any. sources: each quote's documents; facts: each passage's
+        (document, length); normals: the passages' normal texts found so far (a quoted
+        sentence is compared with many)."""
         doc, length = facts[pid]
         for i, run in enumerate(runs):
-            if facts[run[0]][0] == doc or any(facts[o][0] == doc for o, _ in also[i]):
+            if doc in sources[i]:
                 continue
             for k, other in enumerate(run):
                 # Whitespace and quote marks aside, the same text has about the same length.
