@@ -138,6 +138,23 @@ def kept(ids, scores, context, floor, neighbour_weight, best, same_para):
     return out[:k]
 
 
+@njit(types.Array(types.int64, 1, "C")(_RO[types.int32], _RO[types.int32], _RO[types.int64]),
+      cache=True, nogil=True)
+def inside(postings, first, stop):
+    """The positions in postings (ascending) of the values in any of the ranges first[k] to
+    stop[k] (ascending, apart): FirstStage._score_inside's two searches, in one pass."""
+    out = np.empty(len(postings), np.int64)
+    j = k = 0
+    for r in range(len(first)):
+        while j < len(postings) and postings[j] < first[r]:
+            j += 1
+        while j < len(postings) and postings[j] < stop[r]:
+            out[k] = j
+            j += 1
+            k += 1
+    return out[:k]
+
+
 def warm_up() -> None:
     """One call of each kernel: a kernel loaded from numba's cache finishes loading on its
     first call."""
@@ -150,3 +167,4 @@ def warm_up() -> None:
     zero_matched(scratch, scratch, ids32, ids32)
     union(ids32, ids32)
     kept(ids64, one, one, 0.0, 0.5, 1.0, same)
+    inside(ids32, ids32, ids64)
