@@ -51,4 +51,4 @@ def test_pruned_candidates_equal_exhaustive(
     assert [a.tolist() for a in got] == [a.tolist() for a in want]  # floats equal bit for bit
     assert pruned.answer(text, collections=only) == full.answer(text, collections=only)
     buffers = pruned.first.buffers()
-    assert not buffers.scores.any() and not buffers.paragraphs.any()
+    assert not buffers.scores.any() and not buffers.paragraphs.any() and not buffers.marks.any()

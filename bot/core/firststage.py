@@ -274,27 +274,25 @@ class FirstStage:
 
     def _score_inside(self, ids: np.ndarray, rest: dict[str, float], search: _Search) -> np.ndarray:
         """Add the rest's BM25 scores and IDF mass (see _plan) where they fall in the
-        paragraphs of ids; ids with the passages they were added to, ascending."""
+        paragraphs of ids (ascending); ids with the passages they were added to, ascending."""
         p, s = self.passages, self.settings
         buf, title, scores_at = search.buf, search.title, search.scores_at
-        _, first, stop = self._paragraphs_of(ids)
-        inside = [ids]
         for term, qw in rest.items():
             postings, weights, idf = self.index.raw_postings(term)
             mass = max(idf, 0.0) * qw
             if search.kernels is not None:
-                at = search.kernels.inside(postings, first, stop)
-            else:
-                lo, hi = np.searchsorted(postings, first), np.searchsorted(postings, stop)
-                at = np.repeat(hi - np.cumsum(hi - lo), hi - lo) + np.arange(int((hi - lo).sum()))
-            found = postings[at]
-            inside.append(found.astype(np.int64))
-            if search.kernels is not None:
+                at = search.kernels.inside(postings, ids, self._para_id, buf.marks)
+                found = postings[at]
                 search.kernels.scatter(found, weights[at], idf, float(qw), buf.scores,
                                        self._para_id, buf.paragraphs, mass,
                                        bool(s.paragraph_terms))
                 search.matched.append(found)
+                ids = search.kernels.union(ids.astype(found.dtype), found).astype(np.int64)
             else:
+                buf.marks[p.para_id[ids]] = True
+                at = np.flatnonzero(buf.marks[p.para_id[postings]])
+                buf.marks[p.para_id[ids]] = False
+                found = postings[at]
                 w = weights[at] * idf
                 if qw != 1:
                     w *= qw
@@ -304,9 +302,10 @@ class FirstStage:
                     para = p.para_id[found]
                     buf.paragraphs[para] += mass
                     search.paragraphs.append(para)
+                ids = _distinct_sorted(np.sort(np.concatenate((ids, found))))
             if title is not None and term in self.titles:
                 title[self.titles[term]] += mass
-        return _distinct_sorted(np.sort(np.concatenate(inside)))
+        return ids
 
     def _around(self, ids: np.ndarray) -> np.ndarray:
         """Passages ids and the two on either side of each, ascending and distinct."""
@@ -455,6 +454,7 @@ class _Buffers:
     def __init__(self, n_passages: int, n_paragraphs: int) -> None:
         self.scores = np.zeros(n_passages + 2)
         self.paragraphs = np.zeros(n_paragraphs)
+        self.marks = np.zeros(n_paragraphs, dtype=bool)  # see FirstStage._score_inside
 
 
 class _Search:
