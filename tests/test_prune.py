@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_kernels import NUMPY, _corpus
 
@@ -52,3 +53,33 @@ def test_pruned_candidates_equal_exhaustive(
     assert pruned.answer(text, collections=only) == full.answer(text, collections=only)
     buffers = pruned.first.buffers()
     assert not buffers.scores.any() and not buffers.paragraphs.any() and not buffers.marks.any()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(
+    seed=st.integers(0, 10_000),
+    words=st.integers(3, 40),
+    documents=st.integers(1, 12),
+    question=st.lists(st.integers(0, 45), min_size=2, max_size=6),
+    weights=st.sampled_from([(0.3, 1.5, 1.0), (0.0, 1.5, 1.0), (0.3, 0.0, 0.0), (0.5, 3.0, 0.0)]),
+)
+def test_bound_holds_outside_the_others_paragraphs(
+    seed: int, words: int, documents: int, question: list[int],
+    weights: tuple[float, float, float],
+) -> None:
+    """The claim the pruning rests on: no passage outside the paragraphs the stronger terms
+    matched scores more than the bound, in exhaustive scoring (every passage kept)."""
+    nw, pt, tt = weights
+    base = replace(RetrievalSettings(), candidates=10**6, common_postings=1,
+                   neighbour_weight=nw, paragraph_terms=pt, title_terms=tt,
+                   compiled_from=NUMPY)
+    pruned = Engine(_corpus(seed, words, documents), base)
+    full = Engine(pruned.corpus, replace(base, prune_common=False))
+    text = " ".join(f"w{i % words:03d}" if i < 43 else "notes" for i in question) + "?"
+    query, _, rest, bound = pruned.first._plan(pruned.query_terms(text))
+    assume(rest)
+    ids, _, context = full.first.score(query)
+    para_id = pruned.passages.para_id
+    matched = [pruned.index.doc_ids_of(t) for t in query if t not in rest]
+    outside = ~np.isin(para_id[ids], para_id[np.concatenate(matched)])
+    assert (context[outside] <= bound).all()

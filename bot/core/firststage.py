@@ -173,7 +173,8 @@ class FirstStage:
         idf = self.index.term_idf(term)
         mass = max(idf, 0.0) * qw
         titled = s.title_terms * mass if term in self.titles else 0.0
-        return (1 + 2 * s.neighbour_weight) * most * idf * qw + s.paragraph_terms * mass + titled
+        own = max(most * idf * qw, 0.0)  # (a negative IDF, of a term in most passages, subtracts)
+        return (1 + 2 * s.neighbour_weight) * own + s.paragraph_terms * mass + titled
 
     def _scatter(
         self, query: dict[str, float], common: dict[str, float], search: _Search
