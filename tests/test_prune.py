@@ -55,7 +55,8 @@ def test_pruned_candidates_equal_exhaustive(
     assert not buffers.scores.any() and not buffers.paragraphs.any() and not buffers.marks.any()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     seed=st.integers(0, 10_000),
     words=st.integers(3, 40),

@@ -35,7 +35,8 @@ class FirstStage:
         self.titles = title_index(self.documents, analyzer)
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
-        self._most: dict[str, float] = {}  # a term's largest BM25 weight (see _bound)
+        # A common term's largest BM25 weight (see _bound), once asked: a few thousand terms.
+        self._most: dict[str, float] = {}
         # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
         # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
         # memory their loops wander through).
@@ -81,7 +82,8 @@ class FirstStage:
         rather than by sorting and searching the matches: a question of common words matches
         tens of thousands of passages in a large corpus, and every sort or binary search over
         them costs milliseconds. Sums are taken term by term in query order (the common terms
-        last), so the floats do not depend on how many passages match."""
+        last; all common: in _plan's order), so the floats do not depend on how many passages
+        match, nor on whether _plan's rest was scored everywhere."""
         query, common, rest, bound = self._plan(query)
         found = self._search(query, common, rest, allowed)
         if rest and not _below(bound, found[2], self.settings.candidates):
