@@ -35,6 +35,8 @@ class FirstStage:
         self.titles = title_index(self.documents, analyzer)
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
+        # A common term's largest BM25 weight (see _bound), once asked: a few thousand terms.
+        self._most: dict[str, float] = {}
         # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
         # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
         # memory their loops wander through).
@@ -80,16 +82,28 @@ class FirstStage:
         rather than by sorting and searching the matches: a question of common words matches
         tens of thousands of passages in a large corpus, and every sort or binary search over
         them costs milliseconds. Sums are taken term by term in query order (the common terms
-        last), so the floats do not depend on how many passages match."""
+        last; all common: in _plan's order), so the floats do not depend on how many passages
+        match, nor on whether _plan's rest was scored everywhere."""
+        query, common, rest, bound = self._plan(query)
+        found = self._search(query, common, rest, allowed)
+        if rest and not _below(bound, found[2], self.settings.candidates):
+            found = self._search(query, {}, {}, allowed)  # (rare: see _plan)
+        return found
+
+    def _search(
+        self, query: dict[str, float], common: dict[str, float], rest: dict[str, float],
+        allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """score()'s passages, the common terms scored around the others' matches and the
+        rest only in their paragraphs (see _plan)."""
         s, p = self.settings, self.passages
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
         search = _Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
                          self._para_id)
-        common = self._common(query)
         try:
-            hits = self._scatter(query, common, search)
+            hits = self._scatter(query, {**common, **rest}, search)
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
             ids = self._union(hits, search).astype(np.int64)
@@ -97,6 +111,8 @@ class FirstStage:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
                 self._score_around(ids, common, search)
+            if rest and len(ids):
+                ids = self._score_inside(ids, rest, search)
             if s.neighbour_weight and len(ids):
                 ids = self._with_neighbours(ids, search)
             scores, context = self._context(ids, search)
@@ -116,14 +132,51 @@ class FirstStage:
             ids = search.kernels.union(ids, more)
         return ids
 
-    def _common(self, query: dict[str, float]) -> dict[str, float]:
-        """The common terms of query (see common_postings), none when all are common."""
+    def _plan(
+        self, query: dict[str, float]
+    ) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
+        """(query, its common terms, the rest, the rest's bound): how to score query.
+
+        The common terms (see common_postings) are scored around the rarer terms' matches.
+        When all are common there is nothing rarer: then the terms are taken in descending
+        order of how much each can add to a passage's context score (MaxScore's order, as
+        Lucene's and tantivy's disjunctions take it), and the last, "the rest", is scored
+        only in the paragraphs the others matched. A passage of another paragraph then gets
+        from the others at most their title mass (a neighbour or a paragraph's mass is
+        never across a paragraph break), and from the rest at most its bound; the returned
+        bound is their sum. When the best `candidates` all score above it, they are exactly
+        those of scoring every term everywhere (score() checks, and else scores again: 5 of
+        71 all-common questions of several terms at 1M). The rest is the term with the most
+        postings, at 1M a half of the passages scored and of the time."""
         s, index = self.settings, self.index
         if not s.common_postings:
-            return {}
+            return query, {}, {}, 0.0
         limit = max(s.common_postings, index.n_docs // 500)
         common = {t: qw for t, qw in query.items() if index.df(t) > limit}
-        return {} if len(common) == len(query) else common  # (nothing rarer to look around)
+        if len(common) < len(query):
+            return query, common, {}, 0.0
+        bounds = {t: self._bound(t, qw) for t, qw in query.items()}
+        query = dict(sorted(query.items(), key=lambda item: -bounds[item[0]]))
+        if not s.prune_common or len(query) < 2:
+            return query, {}, {}, 0.0
+        last = next(reversed(query))
+        titled = sum(max(index.term_idf(t), 0.0) * qw
+                     for t, qw in query.items() if t != last and t in self.titles)
+        return query, {}, {last: query[last]}, bounds[last] + s.title_terms * titled
+
+    def _bound(self, term: str, qw: float) -> float:
+        """The most term can add to a passage's context score: its BM25 score in the passage
+        and its two neighbours, its IDF mass in the paragraph and in the label."""
+        s = self.settings
+        most = self._most.get(term)
+        if most is None:
+            _, weights, _ = self.index.raw_postings(term)
+            most = self._most[term] = float(weights.max()) if len(weights) else 0.0
+        idf = self.index.term_idf(term)
+        mass = max(idf, 0.0) * qw
+        titled = s.title_terms * mass if term in self.titles else 0.0
+        own = max(most * idf * qw, 0.0)  # (a negative IDF, of a term in most passages, subtracts)
+        return (1 + 2 * s.neighbour_weight) * own + s.paragraph_terms * mass + titled
 
     def _scatter(
         self, query: dict[str, float], common: dict[str, float], search: _Search
@@ -221,6 +274,41 @@ class FirstStage:
                 buf.paragraphs[para[inside]] += mass
             if title is not None and term in self.titles:
                 title[self.titles[term]] += mass
+
+    def _score_inside(self, ids: np.ndarray, rest: dict[str, float], search: _Search) -> np.ndarray:
+        """Add the rest's BM25 scores and IDF mass (see _plan) where they fall in the
+        paragraphs of ids (ascending); ids with the passages they were added to, ascending."""
+        p, s = self.passages, self.settings
+        buf, title, scores_at = search.buf, search.title, search.scores_at
+        for term, qw in rest.items():
+            postings, weights, idf = self.index.raw_postings(term)
+            mass = max(idf, 0.0) * qw
+            if search.kernels is not None:
+                at = search.kernels.inside(postings, ids, self._para_id, buf.marks)
+                found = postings[at]
+                search.kernels.scatter(found, weights[at], idf, float(qw), buf.scores,
+                                       self._para_id, buf.paragraphs, mass,
+                                       bool(s.paragraph_terms))
+                search.matched.append(found)
+                ids = search.kernels.union(ids.astype(found.dtype), found).astype(np.int64)
+            else:
+                buf.marks[p.para_id[ids]] = True
+                at = np.flatnonzero(buf.marks[p.para_id[postings]])
+                buf.marks[p.para_id[ids]] = False
+                found = postings[at]
+                w = weights[at] * idf
+                if qw != 1:
+                    w *= qw
+                scores_at[found] += w
+                search.passages.append(found)
+                if s.paragraph_terms:
+                    para = p.para_id[found]
+                    buf.paragraphs[para] += mass
+                    search.paragraphs.append(para)
+                ids = _distinct_sorted(np.sort(np.concatenate((ids, found))))
+            if title is not None and term in self.titles:
+                title[self.titles[term]] += mass
+        return ids
 
     def _around(self, ids: np.ndarray) -> np.ndarray:
         """Passages ids and the two on either side of each, ascending and distinct."""
@@ -333,6 +421,15 @@ def title_index(documents: Sequence[Document], analyzer: Analyzer) -> dict[str, 
     return {t: np.asarray(d, dtype=np.int64) for t, d in out.items()}
 
 
+def _below(bound: float, context: np.ndarray, n: int) -> bool:
+    """Whether bound is below the n-th best of context (a margin for rounding: the bound's
+    sum and a passage's are taken in other orders)."""
+    if len(context) < n:
+        return False
+    nth = np.partition(context, len(context) - n)[len(context) - n]
+    return bound + 1e-9 * (abs(bound) + 1.0) < nth
+
+
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values of an ascending array."""
     if len(values) < 2:
@@ -360,6 +457,7 @@ class _Buffers:
     def __init__(self, n_passages: int, n_paragraphs: int) -> None:
         self.scores = np.zeros(n_passages + 2)
         self.paragraphs = np.zeros(n_paragraphs)
+        self.marks = np.zeros(n_paragraphs, dtype=bool)  # see FirstStage._score_inside
 
 
 class _Search:

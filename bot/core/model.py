@@ -72,6 +72,10 @@ class AnswerSettings:
     # questions: at 100k passages (limit 1,000) 398 top quotes and 388 whole answers the
     # same (2,000: 398 and 391), at 1M (limit 2,000) 397 and 385; no refusal either way.
     common_postings: int = 1_000
+    # When every question term is common, the one whose score (with its context share) can
+    # add least is scored only in the paragraphs the others matched, if that provably keeps
+    # the best `candidates` (FirstStage._plan); False scores every term everywhere.
+    prune_common: bool = True
     # From this many passages on, the first stage's inner loops run compiled by numba
     # (bot/core/kernels.py; the same scores to the last bit); 0: always. numba's import
     # costs about a second and 100 MB, which a small index does not win back.
