@@ -296,7 +296,9 @@ def _load(
         if len(main.digests) != len(main.documents):
             raise store.StoreError("the saved index does not say which files it holds")
     except store.StoreError as exc:
-        log.warning("the saved index cannot be used: %s", exc)
+        # (A missing save is no fault: the whole build that follows is announced.)
+        (log.info if isinstance(exc, store.NoSave) else log.warning)(
+            "the saved index cannot be used: %s", exc)
         return None
     try:
         delta, _ = store.load_delta(index_dir, key, max_bytes, limits, files)

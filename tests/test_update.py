@@ -405,6 +405,20 @@ def _ask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_a_first_build_is_announced_without_a_warning_of_damage(
+    docs: Path, tmp_path: Path
+) -> None:
+    """At the default log level, a first `ask` says it builds the whole index, and does not
+    report the missing save as if it were a broken one."""
+    first = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--corpus", str(docs), "--index-dir",
+         str(tmp_path / "cache"), "harbour"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "building the whole index" in first.stderr
+    assert "cannot be used" not in first.stderr
+
+
 def test_cli_corpus_index_is_saved_and_reused(docs: Path, tmp_path: Path) -> None:
     """`quotebot ask --corpus` saves its index (here in --index-dir; by default in
     ./.quotebot-cache) and the next call loads and updates it instead of rebuilding."""

@@ -58,6 +58,11 @@ from bot.core.storedocuments import load_documents, save_documents
 
 log = logging.getLogger(__name__)
 
+
+class NoSave(StoreError):
+    """Nothing is saved for these documents and settings (a first build, or a key that
+    changed): not damage, so the caller need not warn of it; the build announces itself."""
+
 # The saved index's format. Bump it with any change to what is saved or what it means (how
 # text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
 # so saves of the old format are then rebuilt. A release that leaves it alone keeps every
@@ -271,7 +276,7 @@ def load(
     limits = limits or Limits(max_bytes=max_bytes)
     folder = root / f"{PREFIX}{key}"
     if not (folder / MANIFEST).is_file():
-        raise StoreError("no saved index for these documents and settings")
+        raise NoSave("no saved index for these documents and settings")
     with _damaged("saved index"):
         reader = Reader(folder, shared)
         body = reader.manifest()
