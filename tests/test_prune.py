@@ -1,5 +1,5 @@
 """An all-common question's weakest term scored only in the others' paragraphs (prune_common,
-FirstStage._plan) gives the best candidates of scoring every term everywhere, to the last
+Planner.plan) gives the best candidates of scoring every term everywhere, to the last
 bit, with numpy and with the compiled kernels."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def test_bound_holds_outside_the_others_paragraphs(
     pruned = Engine(_corpus(seed, words, documents), base)
     full = Engine(pruned.corpus, replace(base, prune_common=False))
     text = " ".join(f"w{i % words:03d}" if i < 43 else "notes" for i in question) + "?"
-    query, _, rest, bound = pruned.first._plan(pruned.query_terms(text))
+    query, _, rest, bound = pruned.first.planner.plan(pruned.query_terms(text))
     assume(rest)
     ids, _, context = full.first.score(query)
     para_id = pruned.passages.para_id

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Sequence
-from types import ModuleType
 
 import numpy as np
 
@@ -16,6 +15,8 @@ from bot.core.corpus import Corpus
 from bot.core.documents import Document
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
+from bot.core.prune import Planner, below
+from bot.core.scratch import Buffers, Search
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_TITLES = np.zeros(0)
@@ -35,8 +36,7 @@ class FirstStage:
         self.titles = title_index(self.documents, analyzer)
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
-        # A common term's largest BM25 weight (see _bound), once asked: a few thousand terms.
-        self._most: dict[str, float] = {}
+        self.planner = Planner(self.index, self.titles, settings)
         # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
         # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
         # memory their loops wander through).
@@ -82,12 +82,12 @@ class FirstStage:
         rather than by sorting and searching the matches: a question of common words matches
         tens of thousands of passages in a large corpus, and every sort or binary search over
         them costs milliseconds. Sums are taken term by term in query order (the common terms
-        last; all common: in _plan's order), so the floats do not depend on how many passages
-        match, nor on whether _plan's rest was scored everywhere."""
-        query, common, rest, bound = self._plan(query)
+        last; all common: in the plan's order), so the floats do not depend on how many
+        passages match, nor on whether the plan's rest was scored everywhere."""
+        query, common, rest, bound = self.planner.plan(query)
         found = self._search(query, common, rest, allowed)
-        if rest and not _below(bound, found[2], self.settings.candidates):
-            found = self._search(query, {}, {}, allowed)  # (rare: see _plan)
+        if rest and not below(bound, found[2], self.settings.candidates):
+            found = self._search(query, {}, {}, allowed)  # (rare: see Planner.plan)
         return found
 
     def _search(
@@ -95,12 +95,12 @@ class FirstStage:
         allowed: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """score()'s passages, the common terms scored around the others' matches and the
-        rest only in their paragraphs (see _plan)."""
+        rest only in their paragraphs (see Planner.plan)."""
         s, p = self.settings, self.passages
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        search = _Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
+        search = Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
                          self._para_id)
         try:
             hits = self._scatter(query, {**common, **rest}, search)
@@ -121,7 +121,7 @@ class FirstStage:
             search.clear()
 
     @staticmethod
-    def _union(hits: list[np.ndarray], search: _Search) -> np.ndarray:
+    def _union(hits: list[np.ndarray], search: Search) -> np.ndarray:
         """The passages of any of hits (posting lists), ascending and distinct."""
         if len(hits) == 1:
             return hits[0]
@@ -132,60 +132,12 @@ class FirstStage:
             ids = search.kernels.union(ids, more)
         return ids
 
-    def _plan(
-        self, query: dict[str, float]
-    ) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
-        """(query, its common terms, the rest, the rest's bound): how to score query.
-
-        The common terms (see common_postings) are scored around the rarer terms' matches.
-        When all are common there is nothing rarer: then the terms are taken in descending
-        order of how much each can add to a passage's context score (MaxScore's order, as
-        Lucene's and tantivy's disjunctions take it), and the last, "the rest", is scored
-        only in the paragraphs the others matched. A passage of another paragraph then gets
-        from the others at most their title mass (a neighbour or a paragraph's mass is
-        never across a paragraph break), and from the rest at most its bound; the returned
-        bound is their sum. When the best `candidates` all score above it, they are exactly
-        those of scoring every term everywhere (score() checks, and else scores again: 5 of
-        71 all-common questions of several terms at 1M). The rest is the term with the most
-        postings, at 1M a half of the passages scored and of the time."""
-        s, index = self.settings, self.index
-        if not s.common_postings:
-            return query, {}, {}, 0.0
-        limit = max(s.common_postings, index.n_docs // 500)
-        common = {t: qw for t, qw in query.items() if index.df(t) > limit}
-        if len(common) < len(query):
-            return query, common, {}, 0.0
-        bounds = {t: self._bound(t, qw) for t, qw in query.items()}
-        query = dict(sorted(query.items(), key=lambda item: -bounds[item[0]]))
-        if not s.prune_common or len(query) < 2:
-            return query, {}, {}, 0.0
-        last = next(reversed(query))
-        titled = sum(max(index.term_idf(t), 0.0) * qw
-                     for t, qw in query.items() if t != last and t in self.titles)
-        return query, {}, {last: query[last]}, bounds[last] + s.title_terms * titled
-
-    def _bound(self, term: str, qw: float) -> float:
-        """The most term can add to a passage's context score: its BM25 score in the passage
-        and its two neighbours, its IDF mass in the paragraph and in the label."""
-        s = self.settings
-        most = self._most.get(term)
-        if most is None:
-            _, weights, _ = self.index.raw_postings(term)
-            most = self._most[term] = float(weights.max()) if len(weights) else 0.0
-        idf = self.index.term_idf(term)
-        mass = max(idf, 0.0) * qw
-        titled = s.title_terms * mass if term in self.titles else 0.0
-        own = max(most * idf * qw, 0.0)  # (a negative IDF, of a term in most passages, subtracts)
-        return (1 + 2 * s.neighbour_weight) * own + s.paragraph_terms * mass + titled
-
     def _scatter(
-        self, query: dict[str, float], common: dict[str, float], search: _Search
+        self, query: dict[str, float], common: dict[str, float], search: Search
     ) -> list[np.ndarray]:
-        """Add every term's but the common ones' BM25 scores to the passages it is in, and
-        its IDF mass to their paragraphs and to the documents whose label holds it; the
-        posting lists written, one a term found."""
-        s, p, index = self.settings, self.passages, self.index
-        buf, title, scores_at = search.buf, search.title, search.scores_at
+        """Write every term but the common ones (see _write); the posting lists written, one
+        a term found."""
+        index = self.index
         hits: list[np.ndarray] = []
         for term, qw in query.items():
             if term in common:
@@ -194,31 +146,37 @@ class FirstStage:
             if not len(ids):
                 continue
             hits.append(ids)
-            mass = max(idf, 0.0) * qw
-            if search.kernels is not None:
-                search.kernels.scatter(ids, w, idf, float(qw), buf.scores, self._para_id,
-                                       buf.paragraphs, mass, bool(s.paragraph_terms))
-                search.matched.append(ids)
-                if title is not None and term in self.titles:
-                    title[self.titles[term]] += mass
-                continue
+            self._write(term, ids, w, idf, qw, search)
+        return hits
+
+    def _write(
+        self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search
+    ) -> None:
+        """Add term's BM25 scores (w: its weights in passages ids) to passages ids, and its
+        IDF mass to their paragraphs and to the documents whose label holds it."""
+        buf, s = search.buf, self.settings
+        mass = max(idf, 0.0) * qw
+        if search.kernels is not None:
+            search.kernels.scatter(ids, w, idf, float(qw), buf.scores, self._para_id,
+                                   buf.paragraphs, mass, bool(s.paragraph_terms))
+            search.matched.append(ids)
+        else:
             search.passages.append(ids)
             # w * idf is a fresh array: scale it in place, and not at all for the usual
             # weight 1, rather than allocate another posting list.
             w = w * idf
             if qw != 1:
                 w *= qw
-            scores_at[ids] += w
+            search.scores_at[ids] += w
             if s.paragraph_terms:
                 # A paragraph listed twice gets the mass once: every write is the same sum.
-                para = p.para_id[ids]
+                para = self.passages.para_id[ids]
                 buf.paragraphs[para] += mass
                 search.paragraphs.append(para)
-            if title is not None and term in self.titles:
-                title[self.titles[term]] += mass
-        return hits
+        if search.title is not None and term in self.titles:
+            search.title[self.titles[term]] += mass
 
-    def _score_around(self, ids: np.ndarray, common: dict[str, float], search: _Search) -> None:
+    def _score_around(self, ids: np.ndarray, common: dict[str, float], search: Search) -> None:
         """Add the common terms' BM25 scores to passages ids and the two on either side (all
         a matched passage's or its neighbours' context scores read), and their IDF mass to
         the paragraphs of ids, by binary searches into their postings rather than a scatter
@@ -240,11 +198,11 @@ class FirstStage:
             # every posting is written, and what lands outside ids and their paragraphs is
             # read by nothing and cleared with them. (ids and the two passages either side
             # are at most 5 len(ids); their paragraphs at most len(ids).)
-            written = False  # the paragraphs by the kernel
+            by_kernel = False  # the paragraphs written by the kernel
             if 8 * 5 * len(ids) > len(postings) and search.kernels is not None:
-                written = bool(s.paragraph_terms) and 8 * len(ids) > len(postings)
+                by_kernel = bool(s.paragraph_terms) and 8 * len(ids) > len(postings)
                 search.kernels.scatter(postings, weights, idf, float(qw), buf.scores,
-                                       self._para_id, buf.paragraphs, mass, written)
+                                       self._para_id, buf.paragraphs, mass, by_kernel)
                 search.matched.append(postings)
             elif 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
@@ -257,14 +215,14 @@ class FirstStage:
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if written:
+            if not s.paragraph_terms or by_kernel:
                 pass
-            elif s.paragraph_terms and 8 * len(ids) > len(postings):
+            elif 8 * len(ids) > len(postings):
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
                 written = p.para_id[postings]
                 buf.paragraphs[written] += mass
                 search.paragraphs.append(written)
-            elif s.paragraph_terms:
+            else:
                 if para is None:
                     para, first, stop = self._paragraphs_of(ids)
                     search.paragraphs.append(para)
@@ -275,39 +233,24 @@ class FirstStage:
             if title is not None and term in self.titles:
                 title[self.titles[term]] += mass
 
-    def _score_inside(self, ids: np.ndarray, rest: dict[str, float], search: _Search) -> np.ndarray:
-        """Add the rest's BM25 scores and IDF mass (see _plan) where they fall in the
-        paragraphs of ids (ascending); ids with the passages they were added to, ascending."""
-        p, s = self.passages, self.settings
-        buf, title, scores_at = search.buf, search.title, search.scores_at
+    def _score_inside(self, ids: np.ndarray, rest: dict[str, float], search: Search) -> np.ndarray:
+        """Write the rest (see Planner.plan, and _write) where it falls in the paragraphs of
+        ids (ascending); ids with the passages it was written to, ascending."""
+        para_id, marks = self.passages.para_id, search.buf.marks
         for term, qw in rest.items():
             postings, weights, idf = self.index.raw_postings(term)
-            mass = max(idf, 0.0) * qw
             if search.kernels is not None:
-                at = search.kernels.inside(postings, ids, self._para_id, buf.marks)
-                found = postings[at]
-                search.kernels.scatter(found, weights[at], idf, float(qw), buf.scores,
-                                       self._para_id, buf.paragraphs, mass,
-                                       bool(s.paragraph_terms))
-                search.matched.append(found)
+                at = search.kernels.inside(postings, ids, self._para_id, marks)
+            else:
+                marks[para_id[ids]] = True
+                at = np.flatnonzero(marks[para_id[postings]])
+                marks[para_id[ids]] = False
+            found = postings[at]
+            self._write(term, found, weights[at], idf, qw, search)
+            if search.kernels is not None:
                 ids = search.kernels.union(ids.astype(found.dtype), found).astype(np.int64)
             else:
-                buf.marks[p.para_id[ids]] = True
-                at = np.flatnonzero(buf.marks[p.para_id[postings]])
-                buf.marks[p.para_id[ids]] = False
-                found = postings[at]
-                w = weights[at] * idf
-                if qw != 1:
-                    w *= qw
-                scores_at[found] += w
-                search.passages.append(found)
-                if s.paragraph_terms:
-                    para = p.para_id[found]
-                    buf.paragraphs[para] += mass
-                    search.paragraphs.append(para)
                 ids = _distinct_sorted(np.sort(np.concatenate((ids, found))))
-            if title is not None and term in self.titles:
-                title[self.titles[term]] += mass
         return ids
 
     def _around(self, ids: np.ndarray) -> np.ndarray:
@@ -324,7 +267,7 @@ class FirstStage:
         para = _distinct_sorted(p.para_id[ids])
         return para, p.para_start[para].astype(self.index.doc_ids.dtype), p.para_start[para + 1]
 
-    def _context(self, ids: np.ndarray, search: _Search) -> tuple[np.ndarray, np.ndarray]:
+    def _context(self, ids: np.ndarray, search: Search) -> tuple[np.ndarray, np.ndarray]:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
         buf, title = search.buf, search.title
@@ -350,7 +293,7 @@ class FirstStage:
             context += s.title_terms * title[p.doc[ids]]
         return scores, context
 
-    def _with_neighbours(self, ids: np.ndarray, search: _Search) -> np.ndarray:
+    def _with_neighbours(self, ids: np.ndarray, search: Search) -> np.ndarray:
         """The matched passages ids (ascending) with their neighbours in the same paragraph,
         ascending and distinct, less those that cannot be among the best `candidates`.
 
@@ -383,11 +326,11 @@ class FirstStage:
         merged = np.concatenate((ids, before, after))
         return _distinct_sorted(np.sort(merged))
 
-    def buffers(self) -> _Buffers:
+    def buffers(self) -> Buffers:
         # One set per thread: questions are answered concurrently in worker threads.
         buf = getattr(self._local, "buffers", None)
         if buf is None:
-            buf = self._local.buffers = _Buffers(len(self.passages), self.passages.n_paragraphs)
+            buf = self._local.buffers = Buffers(len(self.passages), self.passages.n_paragraphs)
         return buf
 
     def _answer_type(self, question: str, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -421,15 +364,6 @@ def title_index(documents: Sequence[Document], analyzer: Analyzer) -> dict[str, 
     return {t: np.asarray(d, dtype=np.int64) for t, d in out.items()}
 
 
-def _below(bound: float, context: np.ndarray, n: int) -> bool:
-    """Whether bound is below the n-th best of context (a margin for rounding: the bound's
-    sum and a passage's are taken in other orders)."""
-    if len(context) < n:
-        return False
-    nth = np.partition(context, len(context) - n)[len(context) - n]
-    return bound + 1e-9 * (abs(bound) + 1.0) < nth
-
-
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values of an ascending array."""
     if len(values) < 2:
@@ -449,45 +383,3 @@ def _best(ids: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     if len(keep) > n:
         keep = keep[np.lexsort((ids[keep], -scores[keep]))[:n]]
     return keep
-
-
-class _Buffers:
-    """Dense accumulators of one thread's searches, all zero (False) between searches."""
-
-    def __init__(self, n_passages: int, n_paragraphs: int) -> None:
-        self.scores = np.zeros(n_passages + 2)
-        self.paragraphs = np.zeros(n_paragraphs)
-        self.marks = np.zeros(n_paragraphs, dtype=bool)  # see FirstStage._score_inside
-
-
-class _Search:
-    """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
-    buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
-    when no question term is in a label), the compiled kernels (None: numpy), and what was
-    written, cleared when it ends."""
-
-    def __init__(self, buf: _Buffers, title: np.ndarray | None,
-                 compiled: ModuleType | None = None, para_id: np.ndarray | None = None) -> None:
-        self.buf, self.title, self.kernels, self.para_id = buf, title, compiled, para_id
-        self.scores_at = buf.scores[1:-1]
-        self.passages: list[np.ndarray] = []  # passages written to in scores_at
-        self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
-        self.matched: list[np.ndarray] = []  # passages written to, and their paragraphs
-
-    def clear(self) -> None:
-        if self.kernels is not None:
-            self._clear_compiled(self.kernels)
-            return
-        for written in self.passages:
-            self.scores_at[written] = 0.0
-        for para in self.paragraphs:
-            self.buf.paragraphs[para] = 0.0
-
-    def _clear_compiled(self, compiled: ModuleType) -> None:
-        buf = self.buf
-        for written in self.passages:
-            compiled.zero(buf.scores, written, 1)
-        for para in self.paragraphs:
-            compiled.zero(buf.paragraphs, para, 0)
-        for written in self.matched:
-            compiled.zero_matched(buf.scores, buf.paragraphs, self.para_id, written)

@@ -74,7 +74,7 @@ class AnswerSettings:
     common_postings: int = 1_000
     # When every question term is common, the one whose score (with its context share) can
     # add least is scored only in the paragraphs the others matched, if that provably keeps
-    # the best `candidates` (FirstStage._plan); False scores every term everywhere.
+    # the best `candidates` (prune.Planner.plan); False scores every term everywhere.
     prune_common: bool = True
     # From this many passages on, the first stage's inner loops run compiled by numba
     # (bot/core/kernels.py; the same scores to the last bit); 0: always. numba's import

@@ -1,0 +1,50 @@
+"""The first stage's scratch state: dense per-thread accumulators, and what one question
+wrote to them, cleared when it ends (bot/core/firststage.py)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+
+class Buffers:
+    """Dense accumulators of one thread's searches, all zero (False) between searches."""
+
+    def __init__(self, n_passages: int, n_paragraphs: int) -> None:
+        self.scores = np.zeros(n_passages + 2)
+        self.paragraphs = np.zeros(n_paragraphs)
+        self.marks = np.zeros(n_paragraphs, dtype=bool)  # see FirstStage._score_inside
+
+
+class Search:
+    """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
+    buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
+    when no question term is in a label), the compiled kernels (None: numpy), and what was
+    written, cleared when it ends."""
+
+    def __init__(self, buf: Buffers, title: np.ndarray | None,
+                 compiled: ModuleType | None = None, para_id: np.ndarray | None = None) -> None:
+        self.buf, self.title, self.kernels, self.para_id = buf, title, compiled, para_id
+        self.scores_at = buf.scores[1:-1]
+        self.passages: list[np.ndarray] = []  # passages written to in scores_at
+        self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
+        self.matched: list[np.ndarray] = []  # passages written to, and their paragraphs
+
+    def clear(self) -> None:
+        if self.kernels is not None:
+            self._clear_compiled(self.kernels)
+            return
+        for written in self.passages:
+            self.scores_at[written] = 0.0
+        for para in self.paragraphs:
+            self.buf.paragraphs[para] = 0.0
+
+    def _clear_compiled(self, compiled: ModuleType) -> None:
+        buf = self.buf
+        for written in self.passages:
+            compiled.zero(buf.scores, written, 1)
+        for para in self.paragraphs:
+            compiled.zero(buf.paragraphs, para, 0)
+        for written in self.matched:
+            compiled.zero_matched(buf.scores, buf.paragraphs, self.para_id, written)
