@@ -7,19 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_kernels import NUMPY, _corpus
+from test_kernels import NUMPY, _corpus, compiled  # noqa: F401 (a module fixture: numba loaded)
 
-from bot.core import kernels
 from bot.core.answer import Engine
 from bot.core.model import RetrievalSettings
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled() -> None:
-    assert kernels.wait(timeout=110) is not None, "numba did not load (see the log)"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
