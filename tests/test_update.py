@@ -4,6 +4,7 @@ update is rebuilt from its documents."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -202,6 +203,31 @@ def test_changed_pdf_is_extracted_alone_and_quoted_at_its_new_offsets(
         assert "Gulls nested on the old pier." not in {q.text for q in old}
         assert_verbatim(current, docs)
     assert list(cache.glob(f"{store.DELTA_PREFIX}*"))  # the restart applied a saved delta
+
+
+def test_an_extracted_file_is_extracted_again_at_start_and_its_new_text_quoted(
+    docs: Path, tmp_path: Path, caplog
+) -> None:
+    """An HTML, PDF or DOCX file's text depends on the extraction code as well as on its
+    bytes: a start extracts it again (through the cache, whose keys hold the code's digest)
+    even when its stat is trusted, and indexes the text it gets now. Here the new code's
+    text is stood for by a rewritten cache entry (one word changed, offsets kept)."""
+    cache = tmp_path / "cache"
+    page = docs / "page.html"
+    page.write_text("<html><body><p>The ferry pier was closed all week.</p>"
+                    "<p>Gulls nested on the old pier.</p></body></html>")
+    an_hour_ago = page.stat().st_mtime_ns - 3600 * 10**9
+    os.utime(page, ns=(an_hour_ago, an_hour_ago))
+    build(docs, cache)
+    [entry] = (cache / store.EXTRACTED).glob("*.json")
+    entry.write_text(entry.read_text().replace("Gulls", "Voles"))
+    library = next_library(docs, cache, None, False, caplog)
+    assert logged(caplog, "updated the index") and not rebuilt(caplog)
+    quote = library.engine.answer("voles nested", top_k=5).quotes[0]
+    assert (quote.document, quote.text) == ("page.html", "Voles nested on the old pier.")
+    assert json.loads(entry.read_text())["ok"]["text"][quote.start : quote.end] == quote.text
+    for q in library.engine.answer("gulls nested", top_k=5).quotes:
+        assert "Gulls" not in q.text
 
 
 def test_a_change_that_keeps_size_and_mtime_is_never_served_stale(
