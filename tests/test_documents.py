@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.documents import load_folder, parse_document
+from bot.core import documents
+from bot.core.documents import DocumentFile, load_files, load_folder, parse_document, walk_files
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -104,6 +105,27 @@ def test_loads_recursively_and_skips_bad_files(tmp_path: Path) -> None:
     assert md.label == "Bee Notes" and md.date == "2024-01-02"
     quoted = [md.text[s.start : s.end] for s in md.sentences]
     assert quoted == ["# Bees", "Bees make honey."]  # front matter is never quoted
+
+
+def test_files_read_in_worker_processes_give_the_same_documents_and_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(7):
+        (tmp_path / f"d{i}.md").write_text(
+            f"---\ntitle: Doc {i}\n---\n# Part {i}\n\nDr. Who came. He left; fine.\n\nEnd {i}.\n",
+            encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 au lait")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    (tmp_path / "stub.pdf").write_bytes(b"%PDF")
+    files = [DocumentFile("c", f.rel, f.path, {"label": "L"} if f.rel == "d3.md" else {})
+             for f in walk_files(tmp_path)]
+    monkeypatch.setattr(documents, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(documents, "BATCH_FILES", 2)
+    alone = load_files(files, workers=1)
+    pooled = load_files(files, workers=2)
+    assert pooled == alone
+    assert [d.rel for d in pooled[0]] == [f"d{i}.md" for i in range(7)]
+    assert [s.path.name for s in pooled[1]] == ["bad.txt", "empty.txt", "stub.pdf"]
 
 
 def test_crlf_bom_offsets_index_read_text(tmp_path: Path) -> None:

@@ -8,11 +8,16 @@ FILE` prints it). A quote is always ``document.text[start:end]``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import repeat
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -208,27 +213,74 @@ def load_files(
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: Limits | None = None,
     cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
     """Load the documents of files, in their order (load_folder reads a folder's, an index
     update only the files added or changed); a file that cannot be used is reported and
     skipped. PDF, HTML and DOCX files are extracted within limits (default
-    Limits(max_bytes)), through the cache in cache_dir: a changed one is extracted alone."""
+    Limits(max_bytes)), through the cache in cache_dir: a changed one is extracted alone.
+    Many text files are read and split in worker processes (default: one a CPU)."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
     extracted = extract_files(
         [f.path for f in files if f.path.suffix.lower() in extract.SUFFIXES],
         limits or Limits(max_bytes=max_bytes), cache_dir,
     )
+    plain = iter(_load_plain([f for f in files if f.path not in extracted], max_bytes, workers))
     for f in files:
-        try:
-            text, found = _text_of(f.path, extracted, max_bytes)
-        except (OSError, ValueError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
-            skipped.append(Skipped(f.path, reason))
-            log.warning("skipped %s: %s", f.path, reason)
-            continue
-        documents.append(parse_document(text, f.collection, f.rel, f.path, f.meta, found))
+        got = _load(f, max_bytes, extracted) if f.path in extracted else next(plain)
+        if isinstance(got, str):
+            skipped.append(Skipped(f.path, got))
+            log.warning("skipped %s: %s", f.path, got)
+        else:
+            documents.append(got)
     return documents, skipped
+
+
+def _load(f: DocumentFile, max_bytes: int, extracted: Mapping[Path, Extracted | str]
+          ) -> Document | str:
+    """The document of f, or the reason it cannot be used."""
+    try:
+        text, found = _text_of(f.path, extracted, max_bytes)
+    except (OSError, ValueError) as exc:
+        return str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
+    return parse_document(text, f.collection, f.rel, f.path, f.meta, found)
+
+
+def _load_batch(files: list[DocumentFile], max_bytes: int) -> list[Document | str]:
+    return [_load(f, max_bytes, {}) for f in files]
+
+
+# Below this many bytes of text files, worker processes cost more (start-up, imports, sending
+# the documents back) than they save; a worker is sent this many files at a time.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+BATCH_FILES = 50
+
+
+def _load_plain(files: list[DocumentFile], max_bytes: int, workers: int | None
+                ) -> list[Document | str]:
+    """_load of each text file, in order: splitting sentences is most of a build's parse
+    time, and the files are independent, so a large corpus is split on every CPU."""
+    if workers is None:
+        workers = min(len(os.sched_getaffinity(0)), 8)
+    if workers > 1 and _size(files) >= PARALLEL_MIN_BYTES:
+        batches = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
+        try:
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                done = pool.map(_load_batch, batches, repeat(max_bytes))
+                return [got for batch in done for got in batch]
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            # e.g. a script without `if __name__ == "__main__":` cannot start spawned workers.
+            log.warning("reading files in one process: the worker processes failed (%s)", exc)
+    return _load_batch(files, max_bytes)
+
+
+def _size(files: list[DocumentFile]) -> int:
+    total = 0
+    for f in files:
+        with contextlib.suppress(OSError):  # reported when the file is read
+            total += f.path.stat().st_size
+    return total
 
 
 def document_text(
