@@ -207,7 +207,6 @@ def _term_cues(
     in_para = s.part(4, s.pos) - s.part(3, s.pos)  # its postings in the paragraph
     in_doc = s.part(6, s.pos) - s.part(5, s.pos)
     para_norm, doc_norm = _bm25_norms(corpus, at)
-    n = len(at.ids)
     cues = {"sentence": mass @ inside, "window": mass @ near, "paragraph": mass @ (in_para > 0),
             "lead": mass @ s.part(3, s.found),
             "para_bm25": mass @ (in_para / (in_para + para_norm)),
