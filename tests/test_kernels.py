@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,3 +76,30 @@ def test_compiled_first_stage_equals_numpy(
     buffers = by_kernels.first.buffers()
     assert not buffers.scores.any() and not buffers.paragraphs.any()
 
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    words=st.integers(3, 60),
+    documents=st.integers(1, 12),
+    question=st.lists(st.integers(0, 70), min_size=1, max_size=6),
+    rerank=st.sampled_from([2, 5, 25]),
+)
+def test_compiled_term_cues_equal_numpy(
+    seed: int, words: int, documents: int, question: list[int], rerank: int
+) -> None:
+    """The reranker's term cues from the compiled kernel are numpy's, up to a sum's last bit
+    (numpy's matrix products round as BLAS does), and so are the answers."""
+    base = replace(RetrievalSettings(), rerank=rerank, threshold=0.0)
+    by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
+    by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
+    text = " ".join(f"w{i:03d}" if i < 64 else ("notes" if i < 67 else f"w{i - 67:03d}x")
+                    for i in question) + "?"
+    query = by_numpy.query_terms(text)
+    ids, bm25, context = by_numpy.first.candidates(query, None, text)
+    m = min(rerank, len(ids))
+    want = by_numpy.reranker.features(text, query, ids[:m], bm25[:m], context[:m], ids)
+    got = by_kernels.reranker.features(text, query, ids[:m], bm25[:m], context[:m], ids)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert by_kernels.answer(text) == by_numpy.answer(text)

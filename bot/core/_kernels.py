@@ -158,6 +158,84 @@ def inside(postings, ids, para_id, marks):
     return out[:k]
 
 
+# The reranker's term cues (bot/core/cues.py, _term_cues), one row each, in this order.
+TERM_CUES = ("sentence", "window", "paragraph", "lead", "para_bm25", "doc_bm25", "rare",
+             "local", "local_win", "win_bm25", "para_rare")
+_TERMS = types.Array(types.float64, 2, "C")(
+    _RO[types.int32], _RO[types.int64], _RO[types.int64], _RO[types.float64],
+    _RO[types.float64], _I, _F, _RO[types.int64], _RO[types.boolean], _RO[types.boolean],
+    _RO[types.boolean], _RO[types.boolean], _RO[types.float64], _RO[types.float64])
+
+
+@njit(_TERMS, cache=True, nogil=True)
+def term_cues(postings, starts, stops, mass, weights, rarest, total, needles, same_before,
+              same_after, has_before, has_after, para_norm, doc_norm):
+    """The rows TERM_CUES of n candidates: term t's postings are postings[starts[t]:
+    stops[t]]; needles are the candidates, the passages before and after them, their
+    paragraphs' first passages and ends, their documents' first passages and ends (n each,
+    in that order). cues._term_cues's numpy code, a loop over terms in each sum as its
+    matrix products (whose BLAS may round the last bit otherwise) and its axis-0 sums."""
+    n = len(needles) // 7
+    out = np.zeros((11, n))  # TERM_CUES
+    local_total = np.zeros(n)
+    pos = np.empty(7, np.int64)
+    found = np.empty(7, np.bool_)
+    for t in range(len(starts)):
+        lo, hi = starts[t], stops[t]
+        m, w = mass[t], weights[t]
+        for j in range(n):
+            for g in range(7):
+                needle = needles[g * n + j]
+                a, b = lo, hi  # np.searchsorted's side="left"
+                while a < b:
+                    mid = (a + b) >> 1
+                    if postings[mid] < needle:
+                        a = mid + 1
+                    else:
+                        b = mid
+                pos[g] = a - lo
+                found[g] = a < hi and postings[a] == needle
+            inside = 1.0 if found[0] else 0.0
+            near = found[0] or (same_before[j] and found[1]) or (same_after[j] and found[2])
+            in_para = pos[4] - pos[3]
+            in_doc = pos[6] - pos[5]
+            held = inside + (1.0 if has_before[j] and found[1] else 0.0)
+            held += 1.0 if has_after[j] and found[2] else 0.0
+            out[0, j] += m * inside
+            out[1, j] += m * (1.0 if near else 0.0)
+            out[2, j] += m * (1.0 if in_para > 0 else 0.0)
+            out[3, j] += m * (1.0 if found[3] else 0.0)
+            out[4, j] += m * (in_para / (in_para + para_norm[j]))
+            out[5, j] += m * (in_doc / (in_doc + doc_norm[j]))
+            if t == rarest:
+                out[6, j] = inside
+            doc_size = float(needles[6 * n + j] - needles[5 * n + j])
+            local = w * max(np.log((doc_size + 1) / (in_doc + 0.5)), 0.0)
+            local_total[j] += local
+            out[7, j] += local * inside
+            out[8, j] += local * (1.0 if near else 0.0)
+            out[9, j] += m * (held / (held + 1.2))
+            out[10, j] += m * (inside / max(in_para, 1))
+    for j in range(n):
+        if local_total[j] > 0:
+            out[7, j] /= local_total[j]
+            out[8, j] /= local_total[j]
+        else:
+            out[7, j] = 0.0
+            out[8, j] = 0.0
+        if total > 0:
+            for row in range(4):
+                out[row, j] /= total
+    for row in (4, 5, 9, 10):  # shares of the list's best
+        best = 0.0
+        for j in range(n):
+            best = max(best, out[row, j])
+        if best > 0:
+            for j in range(n):
+                out[row, j] /= best
+    return out
+
+
 def warm_up() -> None:
     """One call of each kernel: a kernel loaded from numba's cache finishes loading on its
     first call."""
@@ -171,3 +249,6 @@ def warm_up() -> None:
     union(ids32, ids32)
     kept(ids64, one, one, 0.0, 0.5, 1.0, same)
     inside(ids32, ids64, ids32, np.zeros(1, bool))
+    flag = np.zeros(1, bool)
+    term_cues(ids32, ids64, ids64 + 1, one, one, 0, 1.0, np.zeros(7, np.int64), flag, flag,
+              flag, flag, one, one)

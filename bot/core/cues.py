@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
+from types import ModuleType
 
 import numpy as np
 
@@ -91,16 +92,21 @@ def features(
     holds_kind: Callable[[str], bool] | None = None,
     titles: Mapping[str, np.ndarray] | None = None,
     pool: np.ndarray | None = None,
+    compiled: ModuleType | None = None,
 ) -> np.ndarray:
     """The feature matrix (len(ids) x len(FEATURES)) of candidates ids, best first by
     context, whose own BM25 and context scores are bm25 and context. kind is what the
     question asks for (kinds.question_kind) and holds_kind tests a text for it; titles maps
     a term to the documents whose label holds it (ascending); pool holds the candidates that
-    may be quoted with them (default ids): a neighbour in it joins the same quote."""
+    may be quoted with them (default ids): a neighbour in it joins the same quote. compiled,
+    the loaded kernels (bot/core/kernels.py) or None, computes the term cues in one call."""
     n = len(ids)
     around = _Around.of(corpus, ids)
     cues = _score_cues(bm25, context)
-    cues |= _term_cues(corpus, query, around, titles)
+    if compiled is None:
+        cues |= _term_cues(corpus, query, around, titles)
+    else:
+        cues |= _compiled_term_cues(compiled, corpus, query, around, titles)
     cues |= _place_cues(corpus, around, pool)
     cues |= _list_cues(around, cues["context"])
     cues |= _word_cues(corpus, analyzer, question, ids, kind, holds_kind)
@@ -201,17 +207,13 @@ def _term_cues(
     in_para = s.part(4, s.pos) - s.part(3, s.pos)  # its postings in the paragraph
     in_doc = s.part(6, s.pos) - s.part(5, s.pos)
     para_norm, doc_norm = _bm25_norms(corpus, at)
-    n = len(at.ids)
     cues = {"sentence": mass @ inside, "window": mass @ near, "paragraph": mass @ (in_para > 0),
-            "title": np.zeros(n), "lead": mass @ s.part(3, s.found),
+            "lead": mass @ s.part(3, s.found),
             "para_bm25": mass @ (in_para / (in_para + para_norm)),
             "doc_bm25": mass @ (in_doc / (in_doc + doc_norm))}
     if s.terms:
         cues["rare"] = inside[int(np.argmax(s.idf))]  # the first of the rarest terms
-    if titles is not None:
-        for term, m in zip(s.terms, mass.tolist(), strict=True):
-            if term in titles:
-                cues["title"] += m * _contains(titles[term], at.docs)
+    cues["title"] = _title_cue(s.terms, mass, at, titles)
     cues |= _local_cues(s.weights, inside, near, at, in_doc)
     held = inside + (at.has_before & joins_before).astype(float) + (at.has_after & joins_after)
     cues["win_bm25"] = mass @ (held / (held + TEXT_K1))
@@ -224,6 +226,50 @@ def _term_cues(
         best = cues[name].max(initial=0.0)
         cues[name] /= best if best > 0 else 1.0
     return cues
+
+
+def _compiled_term_cues(
+    compiled: ModuleType, corpus: Corpus, query: Mapping[str, float], at: _Around,
+    titles: Mapping[str, np.ndarray] | None,
+) -> Cues:
+    """_term_cues's cues from one call of the compiled kernel (_kernels.term_cues): the same
+    values, a sum's last bit aside (see same_answers.py)."""
+    index = corpus.index
+    terms, bounds = [], []
+    for term in query:
+        t = index.vocab.get(term)
+        if t is not None and index.indptr[t] < index.indptr[t + 1]:
+            terms.append(term)
+            bounds.append((index.indptr[t], index.indptr[t + 1]))
+    idf = np.array([index.term_idf(term) for term in terms])
+    weights = np.array([query[term] for term in terms], dtype=np.float64)
+    mass = np.maximum(idf, 0.0) * weights
+    total = float(mass.sum())
+    starts, stops = np.array(bounds, dtype=np.int64).reshape(-1, 2).T
+    needles = np.concatenate((at.ids, at.before, at.after, at.lead, at.para_stop, at.doc_start,
+                              at.doc_stop)).astype(np.int64, copy=False)
+    para_norm, doc_norm = _bm25_norms(corpus, at)
+    rows = compiled.term_cues(
+        index.doc_ids, starts, stops, mass, weights, int(np.argmax(idf)) if terms else -1,
+        total, needles, at.same_before, at.same_after, at.has_before, at.has_after,
+        para_norm, doc_norm)
+    cues = dict(zip(compiled.TERM_CUES, rows, strict=True))
+    cues["title"] = _title_cue(terms, mass, at, titles)
+    if total > 0:
+        cues["title"] /= total
+    return cues
+
+
+def _title_cue(
+    terms: list[str], mass: np.ndarray, at: _Around, titles: Mapping[str, np.ndarray] | None
+) -> np.ndarray:
+    """The question's IDF mass (not yet divided by its total) in each candidate's label."""
+    title = np.zeros(len(at.ids))
+    if titles is not None:
+        for term, m in zip(terms, mass.tolist(), strict=True):
+            if term in titles:
+                title += m * _contains(titles[term], at.docs)
+    return title
 
 
 def _local_cues(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bot.core import cues
+from bot.core import cues, kernels
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
 from bot.core.kinds import KindTests
@@ -86,6 +86,11 @@ class Reranker:
     ) -> None:
         self.corpus, self.analyzer, self.settings = corpus, analyzer, settings
         self.kinds, self.titles = kinds, titles
+        # The term cues compiled (bot/core/kernels.py) where the first stage's are.
+        self._compiled = (len(corpus.passages) >= settings.compiled_from
+                          and corpus.index.doc_ids.dtype == np.int32)
+        if self._compiled:
+            kernels.start()
 
     def features(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
@@ -93,7 +98,8 @@ class Reranker:
     ) -> np.ndarray:
         """The feature matrix of candidates ids (see cues.features)."""
         return cues.features(self.corpus, self.analyzer, question, query, ids, bm25, context,
-                        *self.kinds.test(question), self.titles, pool)
+                        *self.kinds.test(question), self.titles, pool,
+                        kernels.loaded() if self._compiled else None)
 
     def reorder(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
