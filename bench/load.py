@@ -36,6 +36,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import json
 import logging
 import os
 import random
@@ -49,7 +50,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +105,8 @@ class Result:
     doubled: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     http_errors: int = 0
-    worst_lag: float = 0.0
+    worst_lag: float = 0.0  # the bot's event loop (with the fake's work when they share it)
+    fake_lag: float = float("nan")  # the fake server's loop, when the bot runs elsewhere
     rss_after: float = 0.0  # MiB, once the fake server's records of the round are released
     rss_files: float = 0.0  # MiB of rss_after that are files' pages (mapped index, libraries)
     bot_heap: float = float("nan")  # MiB allocated by bot/ or discord.py code (--trace-memory)
@@ -187,17 +189,8 @@ def kind_of(content: str) -> str:
     return "other"
 
 
-async def ticker(stop: asyncio.Event, worst: list[float], every: float = 0.02) -> None:
-    """The event loop's worst lag: how late a short sleep wakes up."""
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        before = loop.time()
-        await asyncio.sleep(every)
-        worst[0] = max(worst[0], loop.time() - before - every)
-
-
 async def one_round(server, bot_user_id, guilds, channels, members, total, seconds, rng,
-                    stop: asyncio.Event, questions: list[str]) -> Result:
+                    asked_all: Callable[[], Awaitable[None]], questions: list[str]) -> Result:
     result = Result(total, seconds)
     asked: list[Asked] = []
     errors = len(server.http_errors)
@@ -241,7 +234,7 @@ async def one_round(server, bot_user_id, guilds, channels, members, total, secon
         tasks.append(asyncio.create_task(ask(item, user, g, desk)))
     await asyncio.gather(*tasks)
     await asyncio.sleep(0.5)
-    stop.set()  # loop lag is measured while members ask, not while this script counts
+    await asked_all()  # loop lag is measured while members ask, not while this script counts
 
     by_interaction: dict[int, dict[int, object]] = {}
 
@@ -332,26 +325,122 @@ def settle_rss() -> tuple[float, float]:
     return rss_of(psutil.Process())
 
 
-# What a round needs from the bot however it runs: start the next round equal, read its RSS.
-Bot = tuple[Callable[[], None], Callable[[], tuple[float, float]]]
+# What a round needs from the bot however it runs: begin measuring its loop's lag; once the
+# members have asked, the worst lag, s (None when not measured); once the fake's records are
+# released, start the next round equal and read the memory: RSS and its files' part, MiB, and
+# the bot/ + discord.py heap, MiB (NaN unless tracing).
+Memory = tuple[float, float, float]
+Bot = tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[float | None]],
+            Callable[[], Awaitable[Memory]]]
+
+
+STEPS = ("begin", "lag", "end")
+
+
+class LagMeter:
+    """The worst lag of the running event loop between start() and stop()."""
+
+    def __init__(self) -> None:
+        self.worst, self._stop, self._task = 0.0, asyncio.Event(), None
+
+    def start(self) -> None:
+        self.worst, self._stop = 0.0, asyncio.Event()
+        self._task = asyncio.create_task(self._tick())
+
+    async def stop(self) -> float:
+        self._stop.set()
+        await self._task
+        return self.worst
+
+    async def _tick(self, every: float = 0.02) -> None:
+        """How late a short sleep wakes up."""
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(every)
+            self.worst = max(self.worst, loop.time() - before - every)
+
+
+@contextlib.asynccontextmanager
+async def bot_here(env: dict[str, str], root: Path) -> AsyncIterator[tuple[object, Bot]]:
+    """The bot on this process's event loop, connected to the fake server that env names;
+    yields it and the round's two steps: its loop's lag is measured between them, its
+    cooldowns reset and its memory read after a collection."""
+    settings = load_settings(root / "config")
+    library = await asyncio.to_thread(library_from_settings, settings)
+    bot = build_bot(settings, library, env=env, guild_ready_timeout=0.1)
+    task = asyncio.create_task(bot.start(env["DISCORD_TOKEN"]))
+    lag = LagMeter()
+
+    async def begin() -> None:
+        lag.start()
+
+    async def end() -> Memory:
+        bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
+        heap = bot_heap() if tracemalloc.is_tracing() else float("nan")
+        return (*settle_rss(), heap)
+
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 60)
+        yield bot, (begin, lag.stop, end)
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
 
 
 @contextlib.asynccontextmanager
 async def bot_in_process(server: FakeDiscord, root: Path) -> AsyncIterator[Bot]:
-    settings = load_settings(root / "config")
-    library = await asyncio.to_thread(library_from_settings, settings)
-    bot = build_bot(settings, library, env=server.env(), guild_ready_timeout=0.1)
-    task = asyncio.create_task(bot.start(server.token))
+    """The bot on the fake server's own event loop (--fake-in-process): its lag then includes
+    the fake's work and its RSS the fake's fixed world."""
+    async with bot_here(server.env(), root) as (_, steps):
+        yield steps
 
-    def reset() -> None:
-        bot.state.cooldowns = type(bot.state.cooldowns)()  # rounds start equal
+
+async def serve_bot(root: Path) -> None:
+    """The bot process of bot_process: answers `ready` once connected, then each line of
+    stdin, a Bot step's name, with a JSON line of what it returns; stops at end of input."""
+    loop = asyncio.get_running_loop()
+    commands = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    async with bot_here(dict(os.environ), root) as (_, steps):
+        print("ready", flush=True)
+        named = dict(zip(STEPS, steps, strict=True))
+        while line := (await commands.readline()).strip():
+            print(json.dumps(await named[line.decode()]()), flush=True)
+
+
+@contextlib.asynccontextmanager
+async def bot_process(server: FakeDiscord, root: Path) -> AsyncIterator[Bot]:
+    """The bot alone in a process of its own (this script with --serve-bot), as it runs
+    against the real Discord: the loop lag it reports is its own."""
+    env = {**os.environ, **server.env(), "PYTHONPATH": str(ROOT)}
+    args = ["--trace-memory"] if tracemalloc.is_tracing() else []
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve-bot", str(root), *args, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdin and proc.stdout
+
+    def step(name: str) -> Callable[[], Awaitable]:
+        async def ask() -> object:
+            proc.stdin.write(name.encode() + b"\n")  # type: ignore[union-attr]
+            await proc.stdin.drain()  # type: ignore[union-attr]
+            answer = json.loads(await proc.stdout.readline())  # type: ignore[union-attr]
+            return tuple(answer) if isinstance(answer, list) else answer
+        return ask
 
     try:
-        await asyncio.wait_for(bot.wait_until_ready(), 10)
-        yield reset, settle_rss
+        ready = await asyncio.wait_for(proc.stdout.readline(), 120)
+        if ready.strip() != b"ready":
+            raise RuntimeError(f"the bot process did not start (exit {await proc.wait()})")
+        yield tuple(step(name) for name in STEPS)  # type: ignore[misc]
     finally:
-        await bot.close()
-        await asyncio.wait_for(task, 10)
+        if proc.returncode is None:
+            proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 20)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 @contextlib.asynccontextmanager
@@ -365,8 +454,14 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
     def connected(shard: int) -> bool:
         return any(s.shard == (shard, count) for s in server.gateway.connected_sessions)
 
-    def rss() -> tuple[float, float]:
-        return rss_of(*(psutil.Process(p.pid) for p in procs))
+    async def begin() -> None:
+        pass
+
+    async def lag() -> None:  # not measured: this script's own is reported
+        return None
+
+    async def end() -> Memory:
+        return (*rss_of(*(psutil.Process(p.pid) for p in procs)), float("nan"))
 
     try:
         for shard in range(count):
@@ -375,7 +470,7 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
                 "--shard-count", str(count), "--shard-ids", str(shard), env=env))
             await server.wait_until(lambda shard=shard: connected(shard), 60,
                                     what=f"shard {shard}'s process")
-        yield (lambda: None), rss
+        yield begin, lag, end
     finally:
         for proc in procs:
             if proc.returncode is None:
@@ -386,10 +481,11 @@ async def shard_processes(server: FakeDiscord, root: Path, count: int) -> AsyncI
 
 async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: int = 1,
               root: Path | None = None, warmup: int = 0, shards: int = 0,
-              passages: int = 0) -> list[Result]:
-    """Start the fake server and the bot (in this process, or as `shards` shard processes),
-    run `warmup` + `rounds` equal rounds, return their results (warm-up rounds marked).
-    Between rounds the fake server's records are released. `passages`: see make_world."""
+              passages: int = 0, fake_in_process: bool = False) -> list[Result]:
+    """Start the fake server here and the bot in a process of its own (or on this event loop
+    with fake_in_process, or as `shards` shard processes), run `warmup` + `rounds` equal
+    rounds, return their results (warm-up rounds marked). Between rounds the fake server's
+    records are released. `passages`: see make_world."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = root or Path(tmp)
@@ -400,23 +496,28 @@ async def run(total: int = 2000, seconds: float = 60.0, rounds: int = 2, seed: i
         if passages:  # half the questions about the synthetic passages
             questions = (QUESTIONS * (SYNTH_QUESTIONS // len(QUESTIONS))
                          + synth_questions(root / f"synth{passages}", SYNTH_QUESTIONS))
-        bot = shard_processes(server, root, shards) if shards else bot_in_process(server, root)
+        bot = (shard_processes(server, root, shards) if shards else
+               bot_in_process(server, root) if fake_in_process else bot_process(server, root))
         results = []
         try:
-            async with bot as (reset, rss):
+            async with bot as (begin, lag, end):
                 for n in range(warmup + rounds):
-                    stop, worst = asyncio.Event(), [0.0]
-                    tick = asyncio.create_task(ticker(stop, worst))
+                    here, lags = LagMeter(), []
+
+                    async def asked_all(here=here, lags=lags) -> None:
+                        lags[:] = [await lag(), await here.stop()]
+
+                    here.start()
+                    await begin()
                     result = await one_round(server, server.bot_user.id, guilds, channels,
-                                             members, total, seconds, rng, stop, questions)
-                    await tick
-                    reset()
+                                             members, total, seconds, rng, asked_all, questions)
                     release(server)
                     result.warmup = n < warmup
-                    result.worst_lag = worst[0]
-                    result.rss_after, result.rss_files = rss()
-                    if tracemalloc.is_tracing():
-                        result.bot_heap = bot_heap()
+                    bot_lag, here_lag = lags
+                    result.worst_lag = here_lag if bot_lag is None else bot_lag
+                    if bot_lag is not None and not fake_in_process:
+                        result.fake_lag = here_lag
+                    result.rss_after, result.rss_files, result.bot_heap = await end()
                     results.append(result)
         finally:
             await server.close()
@@ -453,11 +554,15 @@ def memory_growth(results: list[Result]) -> tuple[str, float, float] | None:
     return what, grown, grown * 2**20 / b.questions
 
 
-def report(results: list[Result], max_growth: float = float("inf"), shards: int = 0) -> str:
+def report(results: list[Result], max_growth: float = float("inf"), shards: int = 0,
+           fake_in_process: bool = False) -> str:
     lines = [f"quotebot load: fake Discord server in this process, the bot as {shards} gateway "
              "shard processes" if shards else
-             "quotebot load: fake Discord server and bot in one process, one event loop"]
-    whose = f" of the {shards} bot processes" if shards else ""
+             "quotebot load: fake Discord server and bot in one process, one event loop"
+             if fake_in_process else
+             "quotebot load: fake Discord server in this process, the bot in its own"]
+    whose = (f" of the {shards} bot processes" if shards else
+             "" if fake_in_process else " of the bot process")
     for n, r in enumerate(results, 1):
         total = sum(r.replies.values())
         name = f"warm-up {n}" if r.warmup else f"round {n}"
@@ -475,11 +580,13 @@ def report(results: list[Result], max_growth: float = float("inf"), shards: int 
             f"p99 {percentile(r.latencies, 99) * 1000:.0f} ms, "
             f"max {max(r.latencies, default=0) * 1000:.0f} ms, "
             f"mean {statistics.fmean(r.latencies or [0]) * 1000:.0f} ms",
-            f"  event loop worst lag: {r.worst_lag * 1000:.0f} ms; {memory} "
-            "(fake server's records released)",
+            f"  {'the bot' if r.fake_lag == r.fake_lag else 'event'} loop's worst lag: "
+            f"{r.worst_lag * 1000:.0f} ms"
+            + (f" (the fake's: {r.fake_lag * 1000:.0f} ms)" if r.fake_lag == r.fake_lag else "")
+            + f"; {memory} (fake server's records released)",
         ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines.append(f"peak RSS{' of this script (the fake server)' if shards else ''}: "
+    lines.append(f"peak RSS{'' if fake_in_process else ' of this script (the fake server)'}: "
                  f"{peak:.1f} MiB")
     if (growth := memory_growth(results)) is not None:
         what, grown, per_question = growth
@@ -513,18 +620,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, metavar="DIR",
                         help="the project folder, kept: its synthetic corpus and saved index "
                         "are reused by the next run (default: a temporary folder)")
+    parser.add_argument("--fake-in-process", action="store_true",
+                        help="run the bot on this script's event loop, beside the fake server, "
+                        "as before 6 December 2026 (default: the bot in a process of its own)")
     parser.add_argument("--trace-memory", action="store_true",
                         help="trace allocations to tell the bot's memory from the fake's")
+    parser.add_argument("--serve-bot", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.trace_memory:
         tracemalloc.start(1)
+    if args.serve_bot:  # the bot process of bot_process
+        logging.basicConfig(level=logging.WARNING)
+        asyncio.run(serve_bot(args.serve_bot))
+        return 0
     logging.basicConfig(level=logging.WARNING)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args.questions, args.seconds, args.rounds, args.seed,
                               root=args.workdir and args.workdir.resolve(), warmup=args.warmup,
-                              shards=args.shard_processes, passages=args.passages))
-    print(report(results, args.max_growth, args.shard_processes))
+                              shards=args.shard_processes, passages=args.passages,
+                              fake_in_process=args.fake_in_process))
+    print(report(results, args.max_growth, args.shard_processes, args.fake_in_process))
     growth = memory_growth(results)
     bad = any(r.lost or r.doubled for r in results) or (
         growth is not None and growth[2] > args.max_growth and not args.shard_processes)
