@@ -20,8 +20,10 @@ index with the documents above), and half the questions are 3-8 words drawn from
 sentences. --workdir keeps the corpus and the saved index for the next run (a 1M-passage
 build takes about 30 s; a reused one loads in about 2 s).
 
-The fake server and the bot run in this one process and share one event loop, so latency and
-loop lag include the fake's own work; figures are an upper bound for the bot alone. With
+The bot runs in a process of its own (this script with --serve-bot), as it runs against the
+real Discord, and the fake server and the members in this one: the loop lag reported is the
+bot's alone, with the fake's own beside it. --fake-in-process runs the bot on the fake's event
+loop instead (the older way: its lag then includes the fake's work, an upper bound). With
 --shard-processes N the bot runs instead as N `quotebot run --shard-count N --shard-ids i`
 processes, one gateway shard each, with the guilds spread over the shards (guild g on shard
 g % N); RSS is then the processes' summed, read without a collection (reported, not judged),
