@@ -45,6 +45,13 @@ def _corpus(seed: int, words: int, documents: int) -> list:
     return docs
 
 
+def _question(words: list[int]) -> str:
+    """A question over _corpus's vocabulary: a word twice weighs 2, a misspelling's near
+    spellings less than 1; "notes" is in labels."""
+    return " ".join(f"w{i:03d}" if i < 64 else ("notes" if i < 67 else f"w{i - 67:03d}x")
+                    for i in words) + "?"
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -65,9 +72,7 @@ def test_compiled_first_stage_equals_numpy(
                    neighbour_weight=nw, paragraph_terms=pt, title_terms=tt, threshold=0.0)
     by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
     by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
-    # A word twice weighs 2, a misspelling's near spellings less than 1; "notes" is in labels.
-    text = " ".join(f"w{i:03d}" if i < 64 else ("notes" if i < 67 else f"w{i - 67:03d}x")
-                    for i in question) + "?"
+    text = _question(question)
     query = by_numpy.query_terms(text)
     want = by_numpy.first.candidates(query, only, text)
     got = by_kernels.first.candidates(query, only, text)
@@ -94,8 +99,7 @@ def test_compiled_term_cues_equal_numpy(
     base = replace(RetrievalSettings(), rerank=rerank, threshold=0.0)
     by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
     by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
-    text = " ".join(f"w{i:03d}" if i < 64 else ("notes" if i < 67 else f"w{i - 67:03d}x")
-                    for i in question) + "?"
+    text = _question(question)
     query = by_numpy.query_terms(text)
     ids, bm25, context = by_numpy.first.candidates(query, None, text)
     m = min(rerank, len(ids))
