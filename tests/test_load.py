@@ -20,10 +20,12 @@ def _bench_load():
     return module
 
 
+@pytest.mark.parametrize("fake_in_process", [False, True])
 @pytest.mark.asyncio(loop_scope="function")
-async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+async def test_a_short_load_loses_and_doubles_nothing(tmp_path: Path, fake_in_process) -> None:
     load = _bench_load()
-    (result,) = await load.run(total=100, seconds=4.0, rounds=1, root=tmp_path)
+    (result,) = await load.run(total=100, seconds=4.0, rounds=1, root=tmp_path,
+                               fake_in_process=fake_in_process)
     assert result.lost == [] and result.doubled == []
     assert sum(result.replies.values()) == 100 and result.http_errors == 0
     assert result.replies["answer"] and result.replies["abstention"]
