@@ -91,11 +91,12 @@ def test_compiled_first_stage_equals_numpy(
     question=st.lists(st.integers(0, 70), min_size=1, max_size=6),
     rerank=st.sampled_from([2, 5, 25]),
 )
-def test_compiled_term_cues_equal_numpy(
+def test_compiled_cues_and_confidence_equal_numpy(
     seed: int, words: int, documents: int, question: list[int], rerank: int
 ) -> None:
-    """The reranker's term cues from the compiled kernel are numpy's, up to a sum's last bit
-    (numpy's matrix products round as BLAS does), and so are the answers."""
+    """The reranker's term cues and the confidence from the compiled kernels are numpy's, up
+    to a sum's last bit (numpy's matrix products round as BLAS does), and so are the
+    answers."""
     base = replace(RetrievalSettings(), rerank=rerank, threshold=0.0)
     by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
     by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
@@ -105,5 +106,10 @@ def test_compiled_term_cues_equal_numpy(
     m = min(rerank, len(ids))
     want = by_numpy.reranker.features(text, query, ids[:m], bm25[:m], context[:m], ids)
     got = by_kernels.reranker.features(text, query, ids[:m], bm25[:m], context[:m], ids)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(got, want)
+    asked = by_numpy.query.query(text)
+    for some in (ids, ids[:m], ids[:0]):
+        np.testing.assert_allclose(
+            by_kernels.confidence.of(asked.exact, some, asked.near),
+            by_numpy.confidence.of(asked.exact, some, asked.near), rtol=0, atol=0)
     assert by_kernels.answer(text) == by_numpy.answer(text)

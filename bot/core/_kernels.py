@@ -12,6 +12,7 @@ from numba import njit, types
 _RO = {dt: types.Array(dt, 1, "A", readonly=True)
        for dt in (types.int32, types.int64, types.float64, types.boolean)}
 _RW = types.Array(types.float64, 1, "A")
+_RW2 = types.Array(types.float64, 2, "C")
 _F, _I, _B = types.float64, types.int64, types.boolean
 _SCATTER = types.void(_RO[types.int32], _RO[types.float64], _F, _F, _RW, _RO[types.int32],
                       _RW, _F, _B)
@@ -158,41 +159,76 @@ def inside(postings, ids, para_id, marks):
     return out[:k]
 
 
-# The reranker's term cues (bot/core/cues.py, _term_cues), one row each, in this order.
-TERM_CUES = ("sentence", "window", "paragraph", "lead", "para_bm25", "doc_bm25", "rare",
-             "local", "local_win", "win_bm25", "para_rare")
-_TERMS = types.Array(types.float64, 2, "C")(
+@njit(cache=True, nogil=True)
+def _search(postings, lo, hi, needle):
+    """np.searchsorted(postings[lo:hi], needle) + lo (side "left")."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if postings[mid] < needle:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(types.Array(types.float64, 2, "C")(
     _RO[types.int32], _RO[types.int64], _RO[types.int64], _RO[types.float64],
-    _RO[types.float64], _I, _F, _RO[types.int64], _RO[types.boolean], _RO[types.boolean],
-    _RO[types.boolean], _RO[types.boolean], _RO[types.float64], _RO[types.float64])
+    _RO[types.int64], _RO[types.int64], _RO[types.int64], _RO[types.int64]),
+    cache=True, nogil=True)
+def coverage(postings, starts, stops, weights, first, ids, lead, stop):
+    """Confidence.of's (terms x passages) array, what each term found in passage ids[j]
+    plus what it found in its paragraph, passages lead[j]:stop[j]: row r is the posting list
+    postings[starts[r]:stops[r]] at weight weights[r], rows first[g]:first[g + 1] (the last
+    to the end) are term g's, and a term counts the best of its rows."""
+    n = len(ids)
+    found = np.empty((len(first), n))
+    for g in range(len(first)):
+        last = first[g + 1] if g + 1 < len(first) else len(starts)
+        for j in range(n):
+            own = 0.0
+            para = 0.0
+            for r in range(first[g], last):
+                lo, hi = starts[r], stops[r]
+                a = _search(postings, lo, hi, ids[j])
+                if a < hi and postings[a] == ids[j]:
+                    own = max(own, weights[r])
+                a = _search(postings, lo, hi, lead[j])
+                if a < hi and postings[a] < stop[j]:
+                    para = max(para, weights[r])
+            found[g, j] = own + para
+    return found
 
 
-@njit(_TERMS, cache=True, nogil=True)
-def term_cues(postings, starts, stops, mass, weights, rarest, total, needles, same_before,
-              same_after, has_before, has_after, para_norm, doc_norm):
-    """The rows TERM_CUES of n candidates: term t's postings are postings[starts[t]:
-    stops[t]]; needles are the candidates, the passages before and after them, their
-    paragraphs' first passages and ends, their documents' first passages and ends (n each,
-    in that order). cues._term_cues's numpy code, a loop over terms in each sum as its
-    matrix products (whose BLAS may round the last bit otherwise) and its axis-0 sums."""
+# The reranker's term cues (bot/core/cues.py, _term_cues) that are the question's IDF mass
+# times a (terms x candidates) array, one array each, in this order; term_searches also gives
+# the argument of the local cues' log, after them.
+MASS_CUES = ("sentence", "window", "paragraph", "lead", "para_bm25", "doc_bm25", "win_bm25",
+             "para_rare")
+_ROWS = types.Array(types.float64, 2, "A", readonly=True)
+
+
+@njit(types.Array(types.float64, 3, "C")(
+    _RO[types.int32], _RO[types.int64], _RO[types.int64], _RO[types.int64], _RO[types.boolean],
+    _RO[types.boolean], _RO[types.boolean], _RO[types.boolean], _RO[types.float64],
+    _RO[types.float64]), cache=True, nogil=True)
+def term_searches(postings, starts, stops, needles, same_before, same_after, has_before,
+                  has_after, para_norm, doc_norm):
+    """The arrays MASS_CUES, then (doc_size + 1) / (in_doc + 0.5), of n candidates (out[c,
+    t, j]: cue c, term t, candidate j): term t's postings are postings[starts[t]:stops[t]];
+    needles are the candidates, the passages before and after them, their paragraphs' first
+    passages and ends, their documents' first passages and ends (n each, in that order).
+    cues._term_cues's numpy arrays, each element the same float operations; the products
+    with the mass and the log stay numpy's (BLAS and numpy's log may round otherwise)."""
     n = len(needles) // 7
-    out = np.zeros((11, n))  # TERM_CUES
-    local_total = np.zeros(n)
+    out = np.empty((len(MASS_CUES) + 1, len(starts), n))
     pos = np.empty(7, np.int64)
     found = np.empty(7, np.bool_)
     for t in range(len(starts)):
         lo, hi = starts[t], stops[t]
-        m, w = mass[t], weights[t]
         for j in range(n):
             for g in range(7):
                 needle = needles[g * n + j]
-                a, b = lo, hi  # np.searchsorted's side="left"
-                while a < b:
-                    mid = (a + b) >> 1
-                    if postings[mid] < needle:
-                        a = mid + 1
-                    else:
-                        b = mid
+                a = _search(postings, lo, hi, needle)
                 pos[g] = a - lo
                 found[g] = a < hi and postings[a] == needle
             inside = 1.0 if found[0] else 0.0
@@ -201,39 +237,47 @@ def term_cues(postings, starts, stops, mass, weights, rarest, total, needles, sa
             in_doc = pos[6] - pos[5]
             held = inside + (1.0 if has_before[j] and found[1] else 0.0)
             held += 1.0 if has_after[j] and found[2] else 0.0
-            out[0, j] += m * inside
-            out[1, j] += m * (1.0 if near else 0.0)
-            out[2, j] += m * (1.0 if in_para > 0 else 0.0)
-            out[3, j] += m * (1.0 if found[3] else 0.0)
-            out[4, j] += m * (in_para / (in_para + para_norm[j]))
-            out[5, j] += m * (in_doc / (in_doc + doc_norm[j]))
-            if t == rarest:
-                out[6, j] = inside
+            out[0, t, j] = inside
+            out[1, t, j] = 1.0 if near else 0.0
+            out[2, t, j] = 1.0 if in_para > 0 else 0.0
+            out[3, t, j] = 1.0 if found[3] else 0.0
+            out[4, t, j] = in_para / (in_para + para_norm[j])
+            out[5, t, j] = in_doc / (in_doc + doc_norm[j])
+            out[6, t, j] = held / (held + 1.2)  # cues.TEXT_K1
+            out[7, t, j] = inside / max(in_para, 1)
             doc_size = float(needles[6 * n + j] - needles[5 * n + j])
-            local = w * max(np.log((doc_size + 1) / (in_doc + 0.5)), 0.0)
-            local_total[j] += local
-            out[7, j] += local * inside
-            out[8, j] += local * (1.0 if near else 0.0)
-            out[9, j] += m * (held / (held + 1.2))
-            out[10, j] += m * (inside / max(in_para, 1))
+            out[8, t, j] = (doc_size + 1) / (in_doc + 0.5)
+    return out
+
+
+@njit(types.void(_RW2, _ROWS, _RO[types.float64], _ROWS, _ROWS, _F), cache=True, nogil=True)
+def term_shares(sums, logs, weights, inside, near, total):
+    """Rows 0-7 of sums (MASS_CUES summed with the mass) as shares, in place, and rows 8-9
+    the local cues: cues._term_cues's and _local_cues's numpy code from there (logs: of
+    term_searches's last array; inside, near: its first two)."""
+    n = sums.shape[1]
     for j in range(n):
-        if local_total[j] > 0:
-            out[7, j] /= local_total[j]
-            out[8, j] /= local_total[j]
-        else:
-            out[7, j] = 0.0
-            out[8, j] = 0.0
+        local_total = 0.0
+        own = 0.0
+        win = 0.0
+        for t in range(len(weights)):
+            local = weights[t] * max(logs[t, j], 0.0)
+            local_total += local
+            own += local * inside[t, j]
+            win += local * near[t, j]
+        share = local_total if local_total > 0 else 1.0
+        sums[8, j] = (own if local_total > 0 else 0.0) / share
+        sums[9, j] = (win if local_total > 0 else 0.0) / share
         if total > 0:
             for row in range(4):
-                out[row, j] /= total
-    for row in (4, 5, 9, 10):  # shares of the list's best
+                sums[row, j] /= total
+    for row in range(4, 8):  # para_bm25, doc_bm25, win_bm25, para_rare: shares of the best
         best = 0.0
         for j in range(n):
-            best = max(best, out[row, j])
+            best = max(best, sums[row, j])
         if best > 0:
             for j in range(n):
-                out[row, j] /= best
-    return out
+                sums[row, j] /= best
 
 
 def warm_up() -> None:
@@ -249,6 +293,8 @@ def warm_up() -> None:
     union(ids32, ids32)
     kept(ids64, one, one, 0.0, 0.5, 1.0, same)
     inside(ids32, ids64, ids32, np.zeros(1, bool))
+    coverage(ids32, ids64, ids64 + 1, one, ids64, ids64, ids64, ids64 + 1)
     flag = np.zeros(1, bool)
-    term_cues(ids32, ids64, ids64 + 1, one, one, 0, 1.0, np.zeros(7, np.int64), flag, flag,
-              flag, flag, one, one)
+    arrays = term_searches(ids32, ids64, ids64 + 1, np.zeros(7, np.int64), flag, flag, flag,
+                           flag, one, one)
+    term_shares(np.zeros((10, 1)), arrays[-1], one, arrays[0], arrays[1], 1.0)

@@ -4,9 +4,11 @@ threshold and the diversity rule compare (see Confidence.of for why not the BM25
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 import numpy as np
 
+from bot.core import kernels
 from bot.core.corpus import Corpus
 from bot.core.model import AnswerSettings
 
@@ -16,6 +18,11 @@ _NO_DOCS = np.zeros(0, dtype=np.int64)
 class Confidence:
     def __init__(self, corpus: Corpus, settings: AnswerSettings) -> None:
         self.passages, self.index, self.settings = corpus.passages, corpus.index, settings
+        # The sums compiled (bot/core/kernels.py) where the first stage's are.
+        self._compiled = (len(corpus.passages) >= settings.compiled_from
+                          and corpus.index.doc_ids.dtype == np.int32)
+        if self._compiled:
+            kernels.start()
 
     def of(
         self,
@@ -43,6 +50,9 @@ class Confidence:
         question terms of their own: counting them would make every question about a name
         the corpus lacks look answered by whatever name is spelled like it."""
         p, index = self.passages, self.index
+        compiled = kernels.loaded() if self._compiled else None
+        if compiled is not None and len(ids):
+            return self._compiled_of(compiled, query, ids, near or {})
         para = p.para_id[ids] if len(ids) else _NO_DOCS
         # Paragraph j is passages para_start[j]:para_start[j + 1]: a term is in the paragraph
         # when its first posting at or after the start comes before the end.
@@ -58,37 +68,66 @@ class Confidence:
         found = np.zeros(len(ids))
         if rows and len(ids):
             hit = np.empty((len(rows), len(needles)))
-            for r, (_, weight, postings) in enumerate(rows):
+            for r, (_, weight, start, end) in enumerate(rows):
+                postings = index.doc_ids[start:end]
                 pos = postings.searchsorted(needles)
                 at = postings.take(pos, mode="clip")
                 hit[r, : len(ids)] = at[: len(ids)] == ids
                 hit[r, len(ids) :] = (pos[len(ids) :] < len(postings)) & (at[len(ids) :] < stop)
                 if weight != 1.0:
                     hit[r] *= weight
-            owner = [k for k, _, _ in rows]
+            owner = [k for k, _, _, _ in rows]
             first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
             best = np.maximum.reduceat(hit, first, axis=0)
             best = best[:, : len(ids)] + best[:, len(ids) :]
             found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
         return found / total if total > 0 else found
 
+    def _compiled_of(
+        self, compiled: ModuleType, query: Mapping[str, float], ids: np.ndarray,
+        near: Mapping[str, Sequence[str]],
+    ) -> np.ndarray:
+        """of()'s shares, the same to the last bit, with the searches and the best of each
+        term's rows in one call of the compiled kernel (_kernels.coverage)."""
+        p, index = self.passages, self.index
+        mass, rows = self._term_rows(query, near)
+        total = sum(mass)
+        if not rows:
+            return np.zeros(len(ids))
+        owner = [k for k, _, _, _ in rows]
+        first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
+        starts, stops = np.array([(a, b) for _, _, a, b in rows], dtype=np.int64).T
+        para = p.para_id[ids]
+        best = compiled.coverage(
+            index.doc_ids, starts, stops, np.array([w for _, w, _, _ in rows]),
+            np.array(first, dtype=np.int64), ids.astype(np.int64, copy=False),
+            p.para_start[para], p.para_start[para + 1])
+        found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
+        return found / total if total > 0 else found
+
     def _term_rows(
         self, query: Mapping[str, float], near: Mapping[str, Sequence[str]]
-    ) -> tuple[list[float], list[tuple[int, float, np.ndarray]]]:
+    ) -> tuple[list[float], list[tuple[int, float, int, int]]]:
         """Each question term's IDF mass (an unknown term's the highest IDF a term could
-        have), and a row a posting list: (the term's number, weight, postings), the term's
-        own at weight 1, then its near spellings' at spelling_weight."""
+        have), and a row a posting list: (the term's number, weight, and where its postings
+        start and end in index.doc_ids), the term's own at weight 1, then its near
+        spellings' at spelling_weight."""
         index, share = self.index, self.settings.spelling_weight
         n = index.n_docs
         ceiling = np.log(n + 0.5) - np.log(1.5) if n else 1.0
         mass: list[float] = []
-        rows: list[tuple[int, float, np.ndarray]] = []
+        rows: list[tuple[int, float, int, int]] = []
         for k, (term, qw) in enumerate(query.items()):
-            postings = index.doc_ids_of(term)
-            mass.append((max(index.term_idf(term), 0.0) if len(postings) else ceiling) * qw)
-            if len(postings):
-                rows.append((k, 1.0, postings))
+            start, stop = self._bounds(term)
+            mass.append((max(index.term_idf(term), 0.0) if start < stop else ceiling) * qw)
+            if start < stop:
+                rows.append((k, 1.0, start, stop))
             for other in near.get(term, ()):
-                if len(more := index.doc_ids_of(other)):
-                    rows.append((k, share, more))
+                if (bounds := self._bounds(other))[0] < bounds[1]:
+                    rows.append((k, share, *bounds))
         return mass, rows
+
+    def _bounds(self, term: str) -> tuple[int, int]:
+        """Where term's postings start and end in index.doc_ids (0, 0 for an unknown term)."""
+        t = self.index.vocab.get(term)
+        return (0, 0) if t is None else (int(self.index.indptr[t]), int(self.index.indptr[t + 1]))

@@ -232,8 +232,9 @@ def _compiled_term_cues(
     compiled: ModuleType, corpus: Corpus, query: Mapping[str, float], at: _Around,
     titles: Mapping[str, np.ndarray] | None,
 ) -> Cues:
-    """_term_cues's cues from one call of the compiled kernel (_kernels.term_cues): the same
-    values, a sum's last bit aside (see same_answers.py)."""
+    """_term_cues's cues, the same to the last bit, from the compiled kernels
+    (_kernels.term_searches and term_shares): two calls and two of numpy's (the products
+    with the mass and the log, which they leave to numpy) where numpy makes about 80."""
     index = corpus.index
     terms, bounds = [], []
     for term in query:
@@ -248,12 +249,15 @@ def _compiled_term_cues(
     starts, stops = np.array(bounds, dtype=np.int64).reshape(-1, 2).T
     needles = np.concatenate((at.ids, at.before, at.after, at.lead, at.para_stop, at.doc_start,
                               at.doc_stop)).astype(np.int64, copy=False)
-    para_norm, doc_norm = _bm25_norms(corpus, at)
-    rows = compiled.term_cues(
-        index.doc_ids, starts, stops, mass, weights, int(np.argmax(idf)) if terms else -1,
-        total, needles, at.same_before, at.same_after, at.has_before, at.has_after,
-        para_norm, doc_norm)
-    cues = dict(zip(compiled.TERM_CUES, rows, strict=True))
+    arrays = compiled.term_searches(index.doc_ids, starts, stops, needles, at.same_before,
+                                    at.same_after, at.has_before, at.has_after,
+                                    *_bm25_norms(corpus, at))
+    sums = np.empty((len(compiled.MASS_CUES) + 2, len(at.ids)))
+    np.matmul(mass, arrays[:-1], out=sums[:-2])
+    compiled.term_shares(sums, np.log(arrays[-1]), weights, arrays[0], arrays[1], total)
+    cues = dict(zip((*compiled.MASS_CUES, "local", "local_win"), sums, strict=True))
+    if terms:
+        cues["rare"] = arrays[0, int(np.argmax(idf))]  # the first of the rarest terms
     cues["title"] = _title_cue(terms, mass, at, titles)
     if total > 0:
         cues["title"] /= total
