@@ -1,23 +1,20 @@
 """The reranker's cues, by name: for each of the first stage's best candidates, how much of
 the question the sentence, its neighbours, its paragraph, its document and its title hold,
 word pairs kept in order, whether it holds the kind of thing asked for, where it stands, and
-how its paragraph fares in the list. FEATURES names them; matrix() is the one place a name
-becomes a column."""
+how its paragraph fares in the list (the cues read from its words: bot/core/wordcues.py).
+FEATURES names them; matrix() is the one place a name becomes a column."""
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
 from types import ModuleType
 
 import numpy as np
 
-from bot.core.analysis import Analyzer, find_words, first_new_name, fold_each
+from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus
-from bot.core.kinds import KINDS
+from bot.core.wordcues import word_cues
 
 # Every cue by name: the order of the feature matrix's columns (see matrix()); each is 0..1
 # or a small log count.
@@ -58,10 +55,6 @@ FEATURES = (
 )
 # Divided by the list's best (none is negative; a column of zeros stays so).
 _SHARES = ("para_bm25", "doc_bm25", "win_bm25", "para_rare")
-# Digits in ASCII text: most sentences have none, and then no word of theirs is a number
-# (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
-_DIGIT = re.compile(r"\d")
-
 # The paragraph and document scores: BM25 with the passages' IDF, a term's frequency being
 # the number of the text's sentences that hold it (what the postings give without another
 # index) and the length its terms; the usual k1 = 1.2 and b = 0.75 for long texts.
@@ -109,7 +102,7 @@ def features(
         cues |= _compiled_term_cues(compiled, corpus, query, around, titles)
     cues |= _place_cues(corpus, around, pool)
     cues |= _list_cues(around, cues["context"])
-    cues |= _word_cues(corpus, analyzer, question, ids, kind, holds_kind)
+    cues |= word_cues(corpus, analyzer, question, ids, kind, holds_kind)
     return matrix(cues, n)
 
 
@@ -315,93 +308,6 @@ def _list_cues(at: _Around, context: np.ndarray) -> Cues:
         "para_sum": in_para_context.sum(axis=1) - context,
         "para_best": in_para_context.max(axis=1, initial=0.0),
     }
-
-
-def _word_cues(
-    corpus: Corpus,
-    analyzer: Analyzer,
-    question: str,
-    ids: np.ndarray,
-    kind: str | None,
-    holds_kind: Callable[[str], bool] | None,
-) -> Cues:
-    """The cues read from the candidates' words: word pairs, density, exact words, the kind
-    asked for and novelty. Taken over folded words, not terms: tokenising the candidates into
-    stemmed terms costs more than the rest of the answer path."""
-    stop = analyzer.stopwords
-    asked = analyzer.words(question)
-    asked_set = {w for w in asked if w not in stop}
-    asked_all = set(asked)
-    pairs = {(a, b) for a, b in pairwise(asked)
-             if a != b and a not in stop and b not in stop}
-    kind_cue = kind if kind in KINDS and holds_kind is not None else None
-    p, documents = corpus.passages, corpus.documents
-    spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
-    texts = [documents[d].span(start, end) for d, start, end in spans]
-    if not texts:
-        return {}
-    digits, names = _digits_and_names(texts, asked_all)
-    words = [find_words(folded) for folded in fold_each(texts)]
-    pair_share, density, exact = zip(*(_word_matches(w, asked_set, pairs) for w in words),
-                                     strict=True)
-    novel = [i in names or ((i in digits or not text.isascii()) and any(
-        w[0].isdigit() and w not in asked_all for w in text_words))
-        for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
-    cues = {name: np.array(column, dtype=np.float64) for name, column in (
-        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel))}
-    if kind_cue is not None:  # whether each holds the kind asked for
-        cues[kind_cue] = np.array([holds_kind(text) for text in texts], dtype=np.float64)
-    if kind is None:
-        cues["what_novel"] = cues["novel"]
-    return cues
-
-
-def _word_matches(
-    words: list[str], asked: set[str], pairs: set[tuple[str, str]]
-) -> tuple[float, float, float]:
-    """(share of the question's word pairs found in order, density of the question's words,
-    share of them found) in a candidate's words."""
-    at = [i for i, w in enumerate(words) if w in asked]  # one pass: where question words are
-    if not at:
-        return 0.0, 0.0, 0.0
-    hits = {words[i] for i in at}
-    exact = len(hits) / len(asked)
-    # The span from the first to the last question word.
-    density = min(1.0, len(hits) / (at[-1] + 1 - at[0]))
-    # A pair's words are both asked (pairs hold no stopword): two consecutive positions.
-    found = {(words[i], words[j]) for i, j in pairwise(at) if j == i + 1}
-    pair_share = len(pairs.intersection(found)) / len(pairs) if pairs else 0.0
-    return pair_share, density, exact
-
-
-def _digits_and_names(texts: list[str], asked: set[str]) -> tuple[set[int], set[int]]:
-    """The numbers of the texts holding a digit, and of those holding a name asked lacks.
-    Looked for in the texts joined (neither runs across the NUL between two): one search a
-    text that has one, and none for the many that have not."""
-    joined = "\x00".join(texts)
-    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-    digits = (_texts_with(lambda pos: (m.start() if (m := _DIGIT.search(joined, pos)) else None),
-                          joined, starts)
-              if any(d in joined for d in "0123456789") else set())  # (substring tests: fast)
-    names = _texts_with(lambda pos: first_new_name(joined, asked, pos), joined, starts)
-    return digits, names
-
-
-def _texts_with(
-    first: Callable[[int], int | None], joined: str, starts: list[int]
-) -> set[int]:
-    """The numbers of the texts (text i of joined starting at starts[i]) in which first(pos),
-    where something is found at or after pos, finds something: after a find, the search goes
-    on from the next text."""
-    out: set[int] = set()
-    pos = 0
-    while (at := first(pos)) is not None:
-        i = bisect_right(starts, at) - 1
-        out.add(i)
-        if i + 1 == len(starts):
-            break
-        pos = starts[i + 1]
-    return out
 
 
 def _bm25_norms(corpus: Corpus, at: _Around) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,107 @@
+"""The reranker's cues read from the candidates' own words (bot/core/cues.py holds the
+others): the question's word pairs in order, their density, exact words, the kind of answer
+asked for, and novelty (a number or a name the question lacks)."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from itertools import accumulate, pairwise
+
+import numpy as np
+
+from bot.core.analysis import Analyzer, find_words, first_new_name, fold_each
+from bot.core.corpus import Corpus
+from bot.core.kinds import KINDS
+
+# Digits in ASCII text: most sentences have none, and then no word of theirs is a number
+# (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
+_DIGIT = re.compile(r"\d")
+
+
+def word_cues(
+    corpus: Corpus,
+    analyzer: Analyzer,
+    question: str,
+    ids: np.ndarray,
+    kind: str | None,
+    holds_kind: Callable[[str], bool] | None,
+) -> dict[str, np.ndarray]:
+    """The cues read from the candidates' words: word pairs, density, exact words, the kind
+    asked for and novelty. Taken over folded words, not terms: tokenising the candidates into
+    stemmed terms costs more than the rest of the answer path."""
+    stop = analyzer.stopwords
+    asked = analyzer.words(question)
+    asked_set = {w for w in asked if w not in stop}
+    asked_all = set(asked)
+    pairs = {(a, b) for a, b in pairwise(asked)
+             if a != b and a not in stop and b not in stop}
+    kind_cue = kind if kind in KINDS and holds_kind is not None else None
+    p, documents = corpus.passages, corpus.documents
+    spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
+    texts = [documents[d].span(start, end) for d, start, end in spans]
+    if not texts:
+        return {}
+    digits, names = _digits_and_names(texts, asked_all)
+    words = [find_words(folded) for folded in fold_each(texts)]
+    pair_share, density, exact = zip(*(_word_matches(w, asked_set, pairs) for w in words),
+                                     strict=True)
+    novel = [i in names or ((i in digits or not text.isascii()) and any(
+        w[0].isdigit() and w not in asked_all for w in text_words))
+        for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
+    cues = {name: np.array(column, dtype=np.float64) for name, column in (
+        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel))}
+    if kind_cue is not None:  # whether each holds the kind asked for
+        cues[kind_cue] = np.array([holds_kind(text) for text in texts], dtype=np.float64)
+    if kind is None:
+        cues["what_novel"] = cues["novel"]
+    return cues
+
+
+def _word_matches(
+    words: list[str], asked: set[str], pairs: set[tuple[str, str]]
+) -> tuple[float, float, float]:
+    """(share of the question's word pairs found in order, density of the question's words,
+    share of them found) in a candidate's words."""
+    at = [i for i, w in enumerate(words) if w in asked]  # one pass: where question words are
+    if not at:
+        return 0.0, 0.0, 0.0
+    hits = {words[i] for i in at}
+    exact = len(hits) / len(asked)
+    # The span from the first to the last question word.
+    density = min(1.0, len(hits) / (at[-1] + 1 - at[0]))
+    # A pair's words are both asked (pairs hold no stopword): two consecutive positions.
+    found = {(words[i], words[j]) for i, j in pairwise(at) if j == i + 1}
+    pair_share = len(pairs.intersection(found)) / len(pairs) if pairs else 0.0
+    return pair_share, density, exact
+
+
+def _digits_and_names(texts: list[str], asked: set[str]) -> tuple[set[int], set[int]]:
+    """The numbers of the texts holding a digit, and of those holding a name asked lacks.
+    Looked for in the texts joined (neither runs across the NUL between two): one search a
+    text that has one, and none for the many that have not."""
+    joined = "\x00".join(texts)
+    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    digits = (_texts_with(lambda pos: (m.start() if (m := _DIGIT.search(joined, pos)) else None),
+                          joined, starts)
+              if any(d in joined for d in "0123456789") else set())  # (substring tests: fast)
+    names = _texts_with(lambda pos: first_new_name(joined, asked, pos), joined, starts)
+    return digits, names
+
+
+def _texts_with(
+    first: Callable[[int], int | None], joined: str, starts: list[int]
+) -> set[int]:
+    """The numbers of the texts (text i of joined starting at starts[i]) in which first(pos),
+    where something is found at or after pos, finds something: after a find, the search goes
+    on from the next text."""
+    out: set[int] = set()
+    pos = 0
+    while (at := first(pos)) is not None:
+        i = bisect_right(starts, at) - 1
+        out.add(i)
+        if i + 1 == len(starts):
+            break
+        pos = starts[i + 1]
+    return out
