@@ -76,11 +76,9 @@ class Confidence:
                 hit[r, len(ids) :] = (pos[len(ids) :] < len(postings)) & (at[len(ids) :] < stop)
                 if weight != 1.0:
                     hit[r] *= weight
-            owner = [k for k, _, _, _ in rows]
-            first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
+            owner, first = _owners(rows)
             best = np.maximum.reduceat(hit, first, axis=0)
-            best = best[:, : len(ids)] + best[:, len(ids) :]
-            found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
+            found = _shares(mass, owner, first, best[:, : len(ids)] + best[:, len(ids) :])
         return found / total if total > 0 else found
 
     def _compiled_of(
@@ -94,15 +92,14 @@ class Confidence:
         total = sum(mass)
         if not rows:
             return np.zeros(len(ids))
-        owner = [k for k, _, _, _ in rows]
-        first = [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
+        owner, first = _owners(rows)
         starts, stops = np.array([(a, b) for _, _, a, b in rows], dtype=np.int64).T
         para = p.para_id[ids]
         best = compiled.coverage(
             index.doc_ids, starts, stops, np.array([w for _, w, _, _ in rows]),
             np.array(first, dtype=np.int64), ids.astype(np.int64, copy=False),
             p.para_start[para], p.para_start[para + 1])
-        found = (0.5 * np.array([mass[owner[r]] for r in first])) @ best
+        found = _shares(mass, owner, first, best)
         return found / total if total > 0 else found
 
     def _term_rows(
@@ -131,3 +128,16 @@ class Confidence:
         """Where term's postings start and end in index.doc_ids (0, 0 for an unknown term)."""
         t = self.index.vocab.get(term)
         return (0, 0) if t is None else (int(self.index.indptr[t]), int(self.index.indptr[t + 1]))
+
+
+def _owners(rows: list[tuple[int, float, int, int]]) -> tuple[list[int], list[int]]:
+    """Each row's term number, and the first row of each term (its rows are consecutive)."""
+    owner = [k for k, _, _, _ in rows]
+    return owner, [r for r, k in enumerate(owner) if r == 0 or k != owner[r - 1]]
+
+
+def _shares(mass: list[float], owner: list[int], first: list[int], best: np.ndarray) -> np.ndarray:
+    """Each candidate's found mass (not yet divided by the total): half of a term's mass for
+    its best row's hit in the sentence, half for its hit in the paragraph (best: one row a
+    term, the two hits summed)."""
+    return (0.5 * np.array([mass[owner[r]] for r in first])) @ best
