@@ -45,6 +45,12 @@ def _corpus(seed: int, words: int, documents: int) -> list:
     return docs
 
 
+# A _corpus and a _question over its vocabulary, drawn by hypothesis.
+QUESTIONS = dict(seed=st.integers(0, 10_000), words=st.integers(3, 60),
+                 documents=st.integers(1, 12),
+                 question=st.lists(st.integers(0, 70), min_size=1, max_size=6))
+
+
 def _question(words: list[int]) -> str:
     """A question over _corpus's vocabulary: a word twice weighs 2, a misspelling's near
     spellings less than 1; "notes" is in labels."""
@@ -54,10 +60,7 @@ def _question(words: list[int]) -> str:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    seed=st.integers(0, 10_000),
-    words=st.integers(3, 60),
-    documents=st.integers(1, 12),
-    question=st.lists(st.integers(0, 70), min_size=1, max_size=6),
+    **QUESTIONS,
     candidates=st.sampled_from([1, 3, 20, 200]),
     common=st.sampled_from([0, 2, 1_000]),
     weights=st.sampled_from([(0.3, 1.5, 1.0), (0.0, 1.5, 1.0), (0.3, 0.0, 0.0)]),
@@ -82,13 +85,9 @@ def test_compiled_first_stage_equals_numpy(
     assert not buffers.scores.any() and not buffers.paragraphs.any()
 
 
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    seed=st.integers(0, 10_000),
-    words=st.integers(3, 60),
-    documents=st.integers(1, 12),
-    question=st.lists(st.integers(0, 70), min_size=1, max_size=6),
+    **QUESTIONS,
     rerank=st.sampled_from([2, 5, 25]),
 )
 def test_compiled_cues_and_confidence_equal_numpy(
