@@ -27,21 +27,29 @@ def compiled() -> None:
     assert kernels.wait(timeout=110) is not None, "numba did not load (see the log)"
 
 
-def _corpus(seed: int, words: int, documents: int) -> list:
+def _corpus(seed: int, words: int, documents: int, skewed: bool = False) -> list:
     """Documents of short sentences over a small vocabulary (a question matches many
-    passages, in many paragraphs), labels holding some of its words, two collections."""
+    passages, in many paragraphs), labels holding some of its words, two collections.
+    skewed: words drawn as a language uses them (a few in most sentences, most rare), so a
+    rare word's few matches meet a common word's long posting list."""
     rng = random.Random(seed)
     vocab = [f"w{i:03d}" for i in range(words)]
+
+    def word() -> str:
+        if skewed:  # (Pareto: word i about as often as i ** -1.8)
+            return vocab[min(int(rng.paretovariate(0.8)) - 1, words - 1)]
+        return rng.choice(vocab)
+
     docs = []
     for d in range(documents):
         paragraphs = [
             " ".join(
-                " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8))).capitalize() + "."
+                " ".join(word() for _ in range(rng.randint(1, 8))).capitalize() + "."
                 for _ in range(rng.randint(1, 5)))
             for _ in range(rng.randint(1, 8))
         ]
         docs.append(parse_document("\n\n".join(paragraphs) + "\n", f"c{d % 2}", f"d{d}.txt",
-                                   Path(f"d{d}.txt"), {"label": f"{rng.choice(vocab)} notes"}))
+                                   Path(f"d{d}.txt"), {"label": f"{word()} notes"}))
     return docs
 
 
@@ -65,15 +73,17 @@ def _question(words: list[int]) -> str:
     common=st.sampled_from([0, 2, 1_000]),
     weights=st.sampled_from([(0.3, 1.5, 1.0), (0.0, 1.5, 1.0), (0.3, 0.0, 0.0)]),
     only=st.sampled_from([None, {"c1"}]),
+    skewed=st.booleans(),
 )
 def test_compiled_first_stage_equals_numpy(
     seed: int, words: int, documents: int, question: list[int], candidates: int, common: int,
-    weights: tuple[float, float, float], only: set[str] | None,
+    weights: tuple[float, float, float], only: set[str] | None, skewed: bool,
 ) -> None:
     nw, pt, tt = weights
     base = replace(RetrievalSettings(), candidates=candidates, common_postings=common,
                    neighbour_weight=nw, paragraph_terms=pt, title_terms=tt, threshold=0.0)
-    by_numpy = Engine(_corpus(seed, words, documents), replace(base, compiled_from=NUMPY))
+    by_numpy = Engine(_corpus(seed, words, documents, skewed),
+                      replace(base, compiled_from=NUMPY))
     by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
     text = _question(question)
     query = by_numpy.query_terms(text)

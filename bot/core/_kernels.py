@@ -171,6 +171,48 @@ def _search(postings, lo, hi, needle):
     return lo
 
 
+@njit(cache=True, nogil=True)
+def _gallop(postings, lo, needle):
+    """np.searchsorted(postings[lo:], needle) + lo, found by doubling steps from lo: a
+    search for ascending needles costs the log of the gap to the next, not of the list."""
+    hi = len(postings)
+    if lo >= hi or postings[lo] >= needle:
+        return lo
+    step = 1
+    while lo + step < hi and postings[lo + step] < needle:
+        lo += step
+        step *= 2
+    return _search(postings, lo + 1, min(lo + step, hi), needle)
+
+
+@njit(types.void(_RO[types.int32], _RO[types.float64], _F, _F, _RO[types.int32], _RW),
+      cache=True, nogil=True)
+def around(postings, w, idf, qw, near, scores):
+    """scores[near[k] + 1] += w[j] * idf * qw where postings[j] == near[k] (both ascending
+    and distinct): FirstStage._score_around's binary searches, as numpy does them."""
+    j = 0
+    for k in range(len(near)):
+        j = _gallop(postings, j, near[k])
+        if j == len(postings):
+            return
+        if postings[j] == near[k]:
+            scores[near[k] + 1] += w[j] * idf * qw
+
+
+@njit(types.void(_RO[types.int32], _RO[types.int32], _RO[types.int64], _RO[types.int64], _RW,
+                 _F), cache=True, nogil=True)
+def around_paragraphs(postings, first, stop, para, paragraphs, mass):
+    """paragraphs[para[k]] += mass where a posting lies in first[k]:stop[k] (paragraphs
+    ascending): FirstStage._score_around's searches for the paragraphs."""
+    j = 0
+    for k in range(len(para)):
+        j = _gallop(postings, j, first[k])
+        if j == len(postings):
+            return
+        if postings[j] < stop[k]:
+            paragraphs[para[k]] += mass
+
+
 @njit(types.Array(types.float64, 2, "C")(
     _RO[types.int32], _RO[types.int64], _RO[types.int64], _RO[types.float64],
     _RO[types.int64], _RO[types.int64], _RO[types.int64], _RO[types.int64]),
@@ -291,6 +333,8 @@ def warm_up() -> None:
     zero(scratch, ids64, 1)
     zero_matched(scratch, scratch, ids32, ids32)
     union(ids32, ids32)
+    around(ids32, one, 1.0, 1.0, ids32, scratch)
+    around_paragraphs(ids32, ids32, ids64 + 1, ids64, scratch, 1.0)
     kept(ids64, one, one, 0.0, 0.5, 1.0, same)
     inside(ids32, ids64, ids32, np.zeros(1, bool))
     coverage(ids32, ids64, ids64 + 1, one, ids64, ids64, ids64, ids64 + 1)

@@ -198,11 +198,26 @@ class FirstStage:
             # every posting is written, and what lands outside ids and their paragraphs is
             # read by nothing and cleared with them. (ids and the two passages either side
             # are at most 5 len(ids); their paragraphs at most len(ids).)
-            by_kernel = False  # the paragraphs written by the kernel
-            if 8 * 5 * len(ids) > len(postings) and search.kernels is not None:
-                by_kernel = bool(s.paragraph_terms) and 8 * len(ids) > len(postings)
+            paragraphs_done = False  # the mass added to the paragraphs read
+            if search.kernels is not None and 10 * len(ids) < len(postings):
+                # Compiled, a search from one match to the next costs the log of the gap:
+                # cheaper than writing the postings until they are several per match.
+                if near is None:
+                    near = self._around(ids)
+                    search.passages.append(near)
+                search.kernels.around(postings, weights, idf, float(qw), near, buf.scores)
+                paragraphs_done = True
+                if s.paragraph_terms:
+                    if para is None:
+                        para, first, stop = self._paragraphs_of(ids)
+                        search.paragraphs.append(para)
+                    search.kernels.around_paragraphs(postings, first, stop, para,
+                                                     buf.paragraphs, mass)
+            elif search.kernels is not None:
+                paragraphs_done = True
                 search.kernels.scatter(postings, weights, idf, float(qw), buf.scores,
-                                       self._para_id, buf.paragraphs, mass, by_kernel)
+                                       self._para_id, buf.paragraphs, mass,
+                                       bool(s.paragraph_terms))
                 search.matched.append(postings)
             elif 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
@@ -215,7 +230,7 @@ class FirstStage:
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if not s.paragraph_terms or by_kernel:
+            if not s.paragraph_terms or paragraphs_done:
                 pass
             elif 8 * len(ids) > len(postings):
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
