@@ -79,17 +79,42 @@ def test_compiled_first_stage_equals_numpy(
     seed: int, words: int, documents: int, question: list[int], candidates: int, common: int,
     weights: tuple[float, float, float], only: set[str] | None, skewed: bool,
 ) -> None:
+    _same_first_stage(_corpus(seed, words, documents, skewed), _question(question), candidates,
+                      common, weights, only)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000), words=st.integers(20, 60), documents=st.integers(6, 12),
+    rare=st.integers(12, 59), question=st.lists(st.integers(0, 5), min_size=1, max_size=4),
+    candidates=st.sampled_from([3, 20]),
+    weights=st.sampled_from([(0.3, 1.5, 1.0), (0.3, 0.0, 0.0)]),
+)
+def test_compiled_first_stage_equals_numpy_rare_among_common(
+    seed: int, words: int, documents: int, rare: int, question: list[int], candidates: int,
+    weights: tuple[float, float, float],
+) -> None:
+    """A rare word among common ones in a skewed corpus: the common words are searched for
+    around the rare word's few matches and their neighbours (FirstStage._score_around)."""
+    text = _question([min(rare, words - 1), *question])
+    _same_first_stage(_corpus(seed, words, documents, True), text, candidates, 2, weights, None)
+
+
+def _same_first_stage(
+    corpus: list, text: str, candidates: int, common: int, weights: tuple[float, float, float],
+    only: set[str] | None,
+) -> None:
+    """The compiled first stage gives the numpy one's candidates, floats equal bit for bit,
+    and the same answer, and leaves its buffers clear."""
     nw, pt, tt = weights
     base = replace(RetrievalSettings(), candidates=candidates, common_postings=common,
                    neighbour_weight=nw, paragraph_terms=pt, title_terms=tt, threshold=0.0)
-    by_numpy = Engine(_corpus(seed, words, documents, skewed),
-                      replace(base, compiled_from=NUMPY))
+    by_numpy = Engine(corpus, replace(base, compiled_from=NUMPY))
     by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
-    text = _question(question)
     query = by_numpy.query_terms(text)
     want = by_numpy.first.candidates(query, only, text)
     got = by_kernels.first.candidates(query, only, text)
-    assert [a.tolist() for a in got] == [a.tolist() for a in want]  # floats equal bit for bit
+    assert [a.tolist() for a in got] == [a.tolist() for a in want]
     assert by_kernels.answer(text, collections=only) == by_numpy.answer(text, collections=only)
     buffers = by_kernels.first.buffers()
     assert not buffers.scores.any() and not buffers.paragraphs.any()

@@ -203,7 +203,7 @@ class FirstStage:
                 # Compiled, a search from one match to the next costs the log of the gap:
                 # cheaper than writing the postings until they are several per match.
                 if near is None:
-                    near = self._around(ids)
+                    near = search.kernels.near(ids, len(p))
                     search.passages.append(near)
                 search.kernels.around(postings, weights, idf, float(qw), near, buf.scores)
                 paragraphs_done = True
