@@ -213,6 +213,8 @@ def child_query(
     library = build_library([("bench", folder)], aliases={}, index_dir=cache)
     out: dict = {"load_s": time.perf_counter() - t0}
     engine = library.engine
+    from bot.core import kernels
+    kernels.wait(300)  # (compiled in the background: until then numpy answers)
     # Questions with no searchable term (all stopwords) are left out of both sets: quotebot
     # refuses them at once and the peers have no query to run.
     asked = {"passage": passage_questions(engine, int(count)),
