@@ -86,17 +86,20 @@ def test_compiled_first_stage_equals_numpy(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000), words=st.integers(20, 60), documents=st.integers(6, 12),
-    rare=st.integers(12, 59), question=st.lists(st.integers(0, 5), min_size=1, max_size=4),
+    rare=st.none() | st.integers(12, 59),
+    question=st.lists(st.integers(0, 5), min_size=1, max_size=4),
     candidates=st.sampled_from([3, 20]),
     weights=st.sampled_from([(0.3, 1.5, 1.0), (0.3, 0.0, 0.0)]),
 )
-def test_compiled_first_stage_equals_numpy_rare_among_common(
-    seed: int, words: int, documents: int, rare: int, question: list[int], candidates: int,
-    weights: tuple[float, float, float],
+def test_compiled_first_stage_equals_numpy_skewed(
+    seed: int, words: int, documents: int, rare: int | None, question: list[int],
+    candidates: int, weights: tuple[float, float, float],
 ) -> None:
-    """A rare word among common ones in a skewed corpus: the common words are searched for
-    around the rare word's few matches and their neighbours (FirstStage._score_around)."""
-    text = _question([min(rare, words - 1), *question])
+    """Common words, with or without a rare one, in a skewed corpus: the common words are
+    searched for around the rare word's few matches and their neighbours
+    (FirstStage._score_around) or, all common, the weakest is written only inside the
+    paragraphs the others matched (_score_inside)."""
+    text = _question(question if rare is None else [min(rare, words - 1), *question])
     _same_first_stage(_corpus(seed, words, documents, True), text, candidates, 2, weights, None)
 
 
