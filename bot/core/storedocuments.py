@@ -172,24 +172,27 @@ class Texts:
 
     def holds(self, number: int, text: str) -> bool:
         """Whether document number's saved bytes are text's."""
-        start = int(self.ends[number - 1]) if number else 0
-        return self._bytes[start : int(self.ends[number])] == text.encode(
+        return self._bytes[self.start(number) : int(self.ends[number])] == text.encode(
             "utf-8", "surrogatepass")
+
+    def start(self, number: int) -> int:
+        """Where document number's bytes start in the buffer."""
+        return int(self.ends[number - 1]) if number else 0
 
     def size(self, number: int) -> int:
         """Document number's length in bytes."""
-        return int(self.ends[number]) - (int(self.ends[number - 1]) if number else 0)
+        return int(self.ends[number]) - self.start(number)
 
-    def ascii_span(self, number: int, start: int, end: int) -> str:
-        """Characters start:end of document number, an ASCII text (a byte a character), as
-        text[start:end] slices them."""
-        at = int(self.ends[number - 1]) if number else 0
-        start, end, _ = slice(start, end).indices(int(self.ends[number]) - at)
-        return str(self._bytes[at + start : at + max(start, end)], "ascii")
+    def ascii_span(self, at: int, size: int, start: int, end: int) -> str:
+        """Characters start:end, as text[start:end] slices them, of the ASCII text (a byte a
+        character) whose size bytes start at byte at."""
+        if not 0 <= start <= end <= size:  # (a sentence's offsets are: nothing to clip)
+            start, end, _ = slice(start, end).indices(size)
+            end = max(start, end)
+        return str(self._bytes[at + start : at + end], "ascii")
 
     def _decode(self, number: int) -> str:
-        start = int(self.ends[number - 1]) if number else 0
-        return str(self._bytes[start : int(self.ends[number])], "utf-8",
+        return str(self._bytes[self.start(number) : int(self.ends[number])], "utf-8",
                    "surrogatepass")
 
 
@@ -204,6 +207,9 @@ class StoredDocument(Document):
         object.__setattr__(self, "_texts", texts)
         object.__setattr__(self, "_number", number)
         object.__setattr__(self, "_ascii", ascii_text)  # a byte a character: spans need no text
+        # Where its bytes are, found once: an answer reads ~25 spans.
+        object.__setattr__(self, "_at", texts.start(number))
+        object.__setattr__(self, "_size", texts.size(number))
 
     @property  # type: ignore[override]
     def text(self) -> str:
@@ -213,7 +219,7 @@ class StoredDocument(Document):
         # An answer reads a few sentences of each of tens of documents: decoding each
         # document whole (tens of kB) cost more than the rest of its quoting.
         if self._ascii:
-            return self._texts.ascii_span(self._number, start, end)
+            return self._texts.ascii_span(self._at, self._size, start, end)
         return self.text[start:end]
 
     def __eq__(self, other: object) -> bool:
