@@ -172,8 +172,7 @@ class Texts:
 
     def holds(self, number: int, text: str) -> bool:
         """Whether document number's saved bytes are text's."""
-        return self._bytes[self.start(number) : int(self.ends[number])] == text.encode(
-            "utf-8", "surrogatepass")
+        return self.view(number) == text.encode("utf-8", "surrogatepass")
 
     def start(self, number: int) -> int:
         """Where document number's bytes start in the buffer."""
@@ -183,17 +182,12 @@ class Texts:
         """Document number's length in bytes."""
         return int(self.ends[number]) - self.start(number)
 
-    def ascii_span(self, at: int, size: int, start: int, end: int) -> str:
-        """Characters start:end, as text[start:end] slices them, of the ASCII text (a byte a
-        character) whose size bytes start at byte at."""
-        if not 0 <= start <= end <= size:  # (a sentence's offsets are: nothing to clip)
-            start, end, _ = slice(start, end).indices(size)
-            end = max(start, end)
-        return str(self._bytes[at + start : at + end], "ascii")
+    def view(self, number: int) -> memoryview:
+        """Document number's bytes, not copied."""
+        return self._bytes[self.start(number) : int(self.ends[number])]
 
     def _decode(self, number: int) -> str:
-        return str(self._bytes[self.start(number) : int(self.ends[number])], "utf-8",
-                   "surrogatepass")
+        return str(self.view(number), "utf-8", "surrogatepass")
 
 
 class StoredDocument(Document):
@@ -206,10 +200,9 @@ class StoredDocument(Document):
             object.__setattr__(self, name, value)  # frozen, as Document
         object.__setattr__(self, "_texts", texts)
         object.__setattr__(self, "_number", number)
-        object.__setattr__(self, "_ascii", ascii_text)  # a byte a character: spans need no text
-        # Where its bytes are, found once: an answer reads ~25 spans.
-        object.__setattr__(self, "_at", texts.start(number))
-        object.__setattr__(self, "_size", texts.size(number))
+        # An ASCII text's bytes (a byte a character, sliced as the text is): spans need no
+        # text. None for another text.
+        object.__setattr__(self, "_ascii", texts.view(number) if ascii_text else None)
 
     @property  # type: ignore[override]
     def text(self) -> str:
@@ -218,8 +211,8 @@ class StoredDocument(Document):
     def span(self, start: int, end: int) -> str:
         # An answer reads a few sentences of each of tens of documents: decoding each
         # document whole (tens of kB) cost more than the rest of its quoting.
-        if self._ascii:
-            return self._texts.ascii_span(self._at, self._size, start, end)
+        if self._ascii is not None:
+            return str(self._ascii[start:end], "ascii")
         return self.text[start:end]
 
     def __eq__(self, other: object) -> bool:
