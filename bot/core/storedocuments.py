@@ -163,7 +163,7 @@ class Texts:
                                or int(ends[0]) < 0)):
             raise StoreError("saved index is damaged (document texts do not match)")
         self.data, self.ends = data, ends
-        # Slices of a memoryview cost a third of a numpy view's: an answer reads ~50 spans.
+        # Slices of a memoryview cost a third of a numpy view's: an answer reads ~25 spans.
         self._bytes = memoryview(data)
         self.text = functools.lru_cache(maxsize=DECODED)(self._decode)
 
