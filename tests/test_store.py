@@ -20,7 +20,7 @@ import pytest
 
 from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import load_folder
 from bot.core.model import IndexSettings, RetrievalSettings
 from bot.library import build_library
@@ -259,7 +259,7 @@ import sys, time
 from pathlib import Path
 from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import load_folder
 from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
@@ -443,3 +443,15 @@ def test_loaded_spans_are_the_texts(tmp_path: Path) -> None:
             spans = [(s.start, s.end) for s in (*doc.sentences, *doc.paragraphs)]
             spans += [(rng.randint(-60, 60), rng.randint(-60, 60)) for _ in range(300)]
             assert [doc.span(a, b) for a, b in spans] == [text[a:b] for a, b in spans]
+        # What an answer reads its candidates' texts through: each passage's text, alone,
+        # in a batch and again, and a run of a paragraph's passages.
+        texts, p = PassageTexts(corpus), corpus.passages
+        want = [corpus.documents[d].text[a:b] for d, a, b in
+                zip(p.doc.tolist(), p.start.tolist(), p.end.tolist(), strict=True)]
+        ids = np.arange(len(p))
+        assert [texts(i, i) for i in ids[::2].tolist()] == want[::2]
+        assert texts.of(ids) == want and texts.of(ids[::-1]) == want[::-1]
+        runs = [(i, i + 1) for i in range(len(p) - 1) if p.same_para[i + 1]]
+        assert runs and all(
+            texts(i, j) == corpus.documents[int(p.doc[i])].text[int(p.start[i]):int(p.end[j])]
+            for i, j in runs)

@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 from bot.core.confidence import Confidence
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import Document
 from bot.core.firststage import FirstStage
 from bot.core.kinds import KINDS, KindTests
@@ -116,7 +116,8 @@ class Engine:
         best = float(cover[: max(m, 1)].max())
         if best < s.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=best)
-        order = self.reranker.reorder(question, query.weights, ids, bm25, scores)
+        texts = PassageTexts(self.corpus)  # read once, for the cues, kinds and quotes
+        order = self.reranker.reorder(question, query.weights, ids, bm25, scores, texts)
         if order is not None:
             ids = np.concatenate((ids[order], ids[len(order) :]))
             cover = np.concatenate((cover[order], cover[len(order) :]))
@@ -126,13 +127,14 @@ class Engine:
         kind = self.kinds.test(question)
         rivals = None
         if kind[0] in FIGURE_KINDS:
-            rivals = {i: c for i, c in zip(ids[:m].tolist(), cover[:m].tolist(), strict=True)
-                      if kind[1](self.quoter.text(i, i))}
+            rivals = {i: c for i, c, text in zip(ids[:m].tolist(), cover[:m].tolist(),
+                                                 texts.of(ids[:m]), strict=True)
+                      if kind[1](text)}
         picked = self.quoter.select(ids, scores, cover[:close], 2 * (offset + top_k) + 2,
                                     rivals, m)
         vocab = self.index.vocab
         asked = frozenset(query.weights).union(vocab[t] for t in query.weights if t in vocab)
-        quotes = self.quoter.quotes(picked, asked, kind)
+        quotes = self.quoter.quotes(picked, asked, kind, texts)
         more = len(quotes) > offset + top_k
         shown = tuple(self._located(q) for q in quotes[offset : offset + top_k])
         return Answer(question, True, shown, None, confidence, more)
@@ -141,7 +143,8 @@ class Engine:
         """quote with its page, heading and link: found for the quotes shown only, since
         the links' encoding costs as much as a fast answer's search."""
         docs = self._by_name[(quote.collection, quote.document)]
-        doc = next((d for d in docs if d.span(quote.start, quote.end) == quote.text), docs[0])
+        doc = docs[0] if len(docs) == 1 else next(
+            (d for d in docs if d.span(quote.start, quote.end) == quote.text), docs[0])
         where = locate(doc, quote.start, quote.end, quote.paragraph)
         return dataclasses.replace(quote, location=where)
 

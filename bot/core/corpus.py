@@ -150,6 +150,40 @@ class Corpus:
         return dataclasses.replace(self, index=self.index.reweighted())
 
 
+class PassageTexts:
+    """The texts of the passages one answer reads, each read from its document once: the
+    reranker's word cues, the kind test, the quotes and their sources read mostly the same
+    few sentences (a read slices a saved buffer and decodes it: bot/core/storedocuments.py).
+    Made for one answer and dropped with it."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._documents, self._passages = corpus.documents, corpus.passages
+        # A passage's text by its number; a run of passages' by (first, last).
+        self._read: dict[int | tuple[int, int], str] = {}
+
+    def __call__(self, first: int, last: int) -> str:
+        """The text from passage first's start to passage last's end (of first's document)."""
+        key = first if first == last else (first, last)
+        text = self._read.get(key)
+        if text is None:
+            p = self._passages
+            text = self._read[key] = self._documents[int(p.doc[first])].span(
+                int(p.start[first]), int(p.end[last]))
+        return text
+
+    def of(self, ids: np.ndarray) -> list[str]:
+        """The text of each of passages ids (their columns gathered once)."""
+        p, documents, read = self._passages, self._documents, self._read
+        out = []
+        for pid, d, start, end in zip(ids.tolist(), p.doc[ids].tolist(), p.start[ids].tolist(),
+                                      p.end[ids].tolist(), strict=True):
+            text = read.get(pid)
+            if text is None:
+                text = read[pid] = documents[d].span(start, end)
+            out.append(text)
+        return out
+
+
 def _passages(
     documents: Sequence[Document], collections: Sequence[str], first_doc: int
 ) -> tuple[Passages, list[np.ndarray]]:

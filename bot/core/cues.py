@@ -13,7 +13,7 @@ from types import ModuleType
 import numpy as np
 
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.wordcues import word_cues
 
 # Every cue by name: the order of the feature matrix's columns (see matrix()); each is 0..1
@@ -86,13 +86,15 @@ def features(
     titles: Mapping[str, np.ndarray] | None = None,
     pool: np.ndarray | None = None,
     compiled: ModuleType | None = None,
+    texts: PassageTexts | None = None,
 ) -> np.ndarray:
     """The feature matrix (len(ids) x len(FEATURES)) of candidates ids, best first by
     context, whose own BM25 and context scores are bm25 and context. kind is what the
     question asks for (kinds.question_kind) and holds_kind tests a text for it; titles maps
     a term to the documents whose label holds it (ascending); pool holds the candidates that
     may be quoted with them (default ids): a neighbour in it joins the same quote. compiled,
-    the loaded kernels (bot/core/kernels.py) or None, computes the term cues in one call."""
+    the loaded kernels (bot/core/kernels.py) or None, computes the term cues in one call.
+    texts reads the candidates' texts (the answer's own, shared with its quotes)."""
     n = len(ids)
     around = _Around.of(corpus, ids)
     cues = _score_cues(bm25, context)
@@ -102,7 +104,8 @@ def features(
         cues |= _compiled_term_cues(compiled, corpus, query, around, titles)
     cues |= _place_cues(corpus, around, pool)
     cues |= _list_cues(around, cues["context"])
-    cues |= word_cues(corpus, analyzer, question, ids, kind, holds_kind)
+    read = (PassageTexts(corpus) if texts is None else texts).of(ids)
+    cues |= word_cues(read, analyzer, question, kind, holds_kind)
     return matrix(cues, n)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.kinds import KindTest
 from bot.core.model import AnswerSettings, Quote, Source
 
@@ -40,7 +40,7 @@ def normal(text: str) -> str:
 
 class QuoteMaker:
     def __init__(self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings) -> None:
-        self.analyzer, self.settings = analyzer, settings
+        self.corpus, self.analyzer, self.settings = corpus, analyzer, settings
         self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
 
     def select(
@@ -106,7 +106,7 @@ class QuoteMaker:
 
     def quotes(
         self, picked: list[tuple[int, float]], asked: frozenset[str | int],
-        kind: KindTest | None = None,
+        kind: KindTest | None = None, texts: PassageTexts | None = None,
     ) -> list[Quote]:
         """Quotes in rank order, each the sentence chosen. It takes the sentence before it
         (same paragraph) only when it needs it (see _leans; kind is the question's
@@ -115,8 +115,9 @@ class QuoteMaker:
         may span the two. A chosen sentence already quoted is not repeated; one of another
         document whose text is the same (see normal) is named in the quote's `also`, with
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
-        of its own."""
+        of its own. texts: the answer's passage texts."""
         p = self.passages
+        texts = PassageTexts(self.corpus) if texts is None else texts
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
         chosen = [pid for pid, _ in picked]
@@ -134,7 +135,7 @@ class QuoteMaker:
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, sources, facts, normals)
+            copy = self._copy_of(pid, runs, sources, facts, normals, texts)
             if copy is not None:
                 also[copy[0]].append((pid, copy[1]))
                 sources[copy[0]].add(facts[pid][0])
@@ -152,28 +153,30 @@ class QuoteMaker:
             if joined:
                 continue
             run = [pid]
-            if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind):
+            if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
                 run.insert(0, pid - 1)
             runs.append(run)
             scores.append(score)
             also.append([])
             sources.append({facts[pid][0]})
             quoted.update(run)
-        return [self._quote(run, score, others)
+        return [self._quote(run, score, others, texts)
                 for run, score, others in zip(runs, scores, also, strict=True)]
 
-    def _quote(self, run: list[int], score: float, others: list[tuple[int, int]]) -> Quote:
+    def _quote(
+        self, run: list[int], score: float, others: list[tuple[int, int]], texts: PassageTexts,
+    ) -> Quote:
         """The quote of consecutive passages run, and the other documents holding its text."""
         p = self.passages
         first, last = run[0], run[-1]
         doc = self.documents[int(p.doc[first])]
-        start, end = int(p.start[first]), int(p.end[last])
         return Quote(
-            doc.span(start, end), doc.rel, doc.label, int(p.paragraph[first]), start, end,
-            score, doc.collection, tuple(self._sources(run, others)),
+            texts(first, last), doc.rel, doc.label, int(p.paragraph[first]),
+            int(p.start[first]), int(p.end[last]), score, doc.collection,
+            tuple(self._sources(run, others, texts)),
         )
 
-    def _leans(self, pid: int, kind: KindTest | None) -> bool:
+    def _leans(self, pid: int, kind: KindTest | None, texts: PassageTexts) -> bool:
         """Whether passage pid needs the sentence before it: it opens leaning on it, and the
         question asks for a kind of answer (a name for "who"...) it does not hold. On SQuAD's
         even articles, adding the sentence before every leaning one cost 2.5 points of
@@ -181,12 +184,12 @@ class QuoteMaker:
         for "Who resigned?"."""
         if kind is None or kind[0] is None:
             return False
-        text = self.text(pid, pid)
+        text = texts(pid, pid)
         return LEANS.match(text) is not None and not kind[1](text)
 
     def _copy_of(
         self, pid: int, runs: list[list[int]], sources: list[set[int]],
-        facts: dict[int, tuple[int, int]], normals: dict[int, str],
+        facts: dict[int, tuple[int, int]], normals: dict[int, str], texts: PassageTexts,
     ) -> tuple[int, int] | None:
         """(quote, position in it) of a sentence of another document with passage pid's text
         (see normal), if any. sources: each quote's documents; facts: each passage's
@@ -200,28 +203,25 @@ class QuoteMaker:
                 # Whitespace and quote marks aside, the same text has about the same length.
                 if 4 * abs(length - facts[other][1]) > length:
                     continue
-                if self._normal(pid, normals) == self._normal(other, normals):
+                if _normal(pid, normals, texts) == _normal(other, normals, texts):
                     return i, k
         return None
 
-    def _normal(self, pid: int, cache: dict[int, str]) -> str:
-        if pid not in cache:
-            cache[pid] = normal(self.text(pid, pid))
-        return cache[pid]
-
-    def _sources(self, run: list[int], others: list[tuple[int, int]]) -> list[Source]:
+    def _sources(
+        self, run: list[int], others: list[tuple[int, int]], texts: PassageTexts,
+    ) -> list[Source]:
         """The other documents holding the whole of run's text, each with its own offsets:
         a sentence matching the quote's k-th stands for the same number of sentences around
         it in its paragraph, and counts only if their text is the quote's too."""
         p, out = self.passages, []
         if not others:
             return out
-        text = normal(self.text(run[0], run[-1]))
+        text = normal(texts(run[0], run[-1]))
         for other, k in others:
             first, last = other - k, other + len(run) - 1 - k
             if (first < 0 or last >= len(p)
                     or not p.para_id[first] == p.para_id[other] == p.para_id[last]
-                    or normal(self.text(first, last)) != text):
+                    or normal(texts(first, last)) != text):
                 continue
             doc = self.documents[int(p.doc[other])]
             out.append(Source(doc.collection, doc.rel, doc.label, int(p.paragraph[other]),
@@ -234,6 +234,9 @@ class QuoteMaker:
             cache[pid] = frozenset(self.index.terms_of(pid).tolist())
         return cache[pid]
 
-    def text(self, first: int, last: int) -> str:
-        p = self.passages
-        return self.documents[int(p.doc[first])].span(int(p.start[first]), int(p.end[last]))
+
+def _normal(pid: int, cache: dict[int, str], texts: PassageTexts) -> str:
+    """normal() of passage pid's text, kept in cache."""
+    if pid not in cache:
+        cache[pid] = normal(texts(pid, pid))
+    return cache[pid]

@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.core import cues, kernels
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, PassageTexts
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 
@@ -94,21 +94,23 @@ class Reranker:
 
     def features(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
-        context: np.ndarray, pool: np.ndarray | None = None,
+        context: np.ndarray, pool: np.ndarray | None = None, texts: PassageTexts | None = None,
     ) -> np.ndarray:
         """The feature matrix of candidates ids (see cues.features)."""
         return cues.features(self.corpus, self.analyzer, question, query, ids, bm25, context,
                         *self.kinds.test(question), self.titles, pool,
-                        kernels.loaded() if self._compiled else None)
+                        kernels.loaded() if self._compiled else None, texts)
 
     def reorder(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
-        context: np.ndarray,
+        context: np.ndarray, texts: PassageTexts | None = None,
     ) -> np.ndarray | None:
         """The order the linear score gives the best `rerank` of candidates ids (best first
-        by context), as their positions; None when there is nothing to reorder."""
+        by context), as their positions; None when there is nothing to reorder. texts: the
+        answer's passage texts."""
         m = min(self.settings.rerank, len(ids))
         if m < 2:
             return None
-        x = self.features(question, query, ids[:m], bm25[:m], context[:m], ids[: m + POOL_EXTRA])
+        x = self.features(question, query, ids[:m], bm25[:m], context[:m], ids[: m + POOL_EXTRA],
+                          texts)
         return order(x)

@@ -12,7 +12,6 @@ from itertools import accumulate, pairwise
 import numpy as np
 
 from bot.core.analysis import Analyzer, find_words, first_new_name, fold_each
-from bot.core.corpus import Corpus
 from bot.core.kinds import KINDS
 
 # Digits in ASCII text: most sentences have none, and then no word of theirs is a number
@@ -21,16 +20,16 @@ _DIGIT = re.compile(r"\d")
 
 
 def word_cues(
-    corpus: Corpus,
+    texts: list[str],
     analyzer: Analyzer,
     question: str,
-    ids: np.ndarray,
     kind: str | None,
     holds_kind: Callable[[str], bool] | None,
 ) -> dict[str, np.ndarray]:
-    """The cues read from the candidates' words: word pairs, density, exact words, the kind
-    asked for and novelty. Taken over folded words, not terms: tokenising the candidates into
-    stemmed terms costs more than the rest of the answer path."""
+    """The cues read from the candidates' words (texts: theirs, in order): word pairs,
+    density, exact words, the kind asked for and novelty. Taken over folded words, not terms:
+    tokenising the candidates into stemmed terms costs more than the rest of the answer
+    path."""
     stop = analyzer.stopwords
     asked = analyzer.words(question)
     asked_set = {w for w in asked if w not in stop}
@@ -38,9 +37,6 @@ def word_cues(
     pairs = {(a, b) for a, b in pairwise(asked)
              if a != b and a not in stop and b not in stop}
     kind_cue = kind if kind in KINDS and holds_kind is not None else None
-    p, documents = corpus.passages, corpus.documents
-    spans = zip(p.doc[ids].tolist(), p.start[ids].tolist(), p.end[ids].tolist(), strict=True)
-    texts = [documents[d].span(start, end) for d, start, end in spans]
     if not texts:
         return {}
     digits, names = _digits_and_names(texts, asked_all)
@@ -64,16 +60,18 @@ def _word_matches(
 ) -> tuple[float, float, float]:
     """(share of the question's word pairs found in order, density of the question's words,
     share of them found) in a candidate's words."""
-    at = [i for i, w in enumerate(words) if w in asked]  # one pass: where question words are
-    if not at:
+    hits = asked.intersection(words)
+    if not hits:
         return 0.0, 0.0, 0.0
-    hits = {words[i] for i in at}
     exact = len(hits) / len(asked)
+    if len(hits) == 1 and words.count(next(iter(hits))) == 1:
+        return 0.0, 1.0, exact  # most often: one word found once, and no pair (a != b)
     # The span from the first to the last question word.
+    at = [i for i, w in enumerate(words) if w in hits]
     density = min(1.0, len(hits) / (at[-1] + 1 - at[0]))
-    # A pair's words are both asked (pairs hold no stopword): two consecutive positions.
-    found = {(words[i], words[j]) for i, j in pairwise(at) if j == i + 1}
-    pair_share = len(pairs.intersection(found)) / len(pairs) if pairs else 0.0
+    # A pair's words are both asked and differ: two consecutive hits.
+    pair_share = (len(pairs.intersection(pairwise(words))) / len(pairs)
+                  if pairs and len(hits) > 1 else 0.0)
     return pair_share, density, exact
 
 
