@@ -93,6 +93,20 @@ class BM25Index:
         """Index `total` passages given as texts: the same index as build() over
         analyzer.terms(text) of each, built faster. The default analyzer runs in worker
         processes (one a CPU) for large corpora; a custom one runs here."""
+        return cls.from_arrays(*cls.analysed(texts, total, analyzer, progress, workers),
+                               k1=k1, b=b, epsilon=epsilon)
+
+    @staticmethod
+    def analysed(
+        texts: Iterable[str],
+        total: int,
+        analyzer: Analyzer = DEFAULT_ANALYZER,
+        progress: Progress | None = None,
+        workers: int | None = None,
+    ) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """from_texts's first half: the vocabulary (term -> id, in order of first use), the
+        flat term ids of every passage in order, and each passage's length, as from_arrays
+        takes them."""
         vocab: dict[str, int] = {}
         setdefault = vocab.setdefault
         ids: list[np.ndarray] = []
@@ -107,12 +121,8 @@ class BM25Index:
             done += len(local_lengths)
             if progress is not None:
                 progress(done, total)
-        return cls.from_arrays(
-            vocab,
-            np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-            np.concatenate(lengths).astype(np.int64) if lengths else np.zeros(0, np.int64),
-            k1=k1, b=b, epsilon=epsilon,
-        )
+        return (vocab, np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
+                np.concatenate(lengths).astype(np.int64) if lengths else np.zeros(0, np.int64))
 
     @classmethod
     def from_arrays(
