@@ -15,6 +15,11 @@ class Buffers:
         self.scores = np.zeros(n_passages + 2)
         self.paragraphs = np.zeros(n_paragraphs)
         self.marks = np.zeros(n_paragraphs, dtype=bool)  # see FirstStage._score_inside
+        # Written once now: np.zeros maps pages the system fills only when first written,
+        # so a thread's buffers (about 10 MB at 1M passages) would otherwise grow the
+        # process a page at a time over thousands of questions, like a leak.
+        for buffer in (self.scores, self.paragraphs, self.marks):
+            buffer.fill(0)
 
 
 class Search:
