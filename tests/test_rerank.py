@@ -65,7 +65,8 @@ def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
     engine = _engine(10)
     question = "When was the harbour crane built?"
     ids, x = _features(engine, question)
-    text = {int(i): PassageTexts(engine.corpus)(int(i), int(i)) for i in ids}
+    texts = PassageTexts(engine.corpus)
+    text = {int(i): texts(int(i), int(i)) for i in ids}
     built = next(r for r, i in enumerate(ids) if "built by Krupp" in text[int(i)])
     dated = next(r for r, i in enumerate(ids) if "1961" in text[int(i)])
     assert x[built, col["first"]] == 1 and x[dated, col["first"]] == 0
@@ -96,9 +97,10 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
     p, lengths = engine.passages, engine.index.doc_len
     total = float(lengths.sum())
     k1, b = cues.TEXT_K1, cues.TEXT_B
+    read = PassageTexts(engine.corpus)
 
     def bm25_of(passages: list[int], mean: float) -> float:
-        tf = sum("crane" in PassageTexts(engine.corpus)(i, i).lower() for i in passages)
+        tf = sum("crane" in text.lower() for text in read.of(np.asarray(passages)))
         length = sum(int(lengths[i]) for i in passages)
         return tf / (tf + k1 * (1 - b + b * length / mean))
 
@@ -112,8 +114,7 @@ def test_paragraph_and_document_scores_follow_bm25_over_the_whole_text() -> None
         assert [round(v, 9) for v in x[:, col[column]]] == [
             round(expect[int(i)] / best, 9) for i in ids]
     # The three-sentence paragraph of a.txt outscores the one-sentence one and b.txt's.
-    texts = PassageTexts(engine.corpus)
-    lifts = next(r for r, i in enumerate(ids) if "lifts" in texts(int(i), int(i)))
+    lifts = next(r for r, i in enumerate(ids) if "lifts" in read(int(i), int(i)))
     assert x[lifts, col["para_bm25"]] == 1.0 and x[lifts, col["doc_bm25"]] == 1.0
 
 

@@ -259,7 +259,7 @@ import sys, time
 from pathlib import Path
 from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER
-from bot.core.corpus import Corpus, PassageTexts
+from bot.core.corpus import Corpus
 from bot.core.documents import load_folder
 from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
