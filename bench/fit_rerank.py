@@ -37,6 +37,7 @@ import numpy as np
 
 from bot.core import cues, rerank
 from bot.core.answer import Engine
+from bot.core.corpus import PassageTexts
 from bot.core.model import RetrievalSettings
 from bot.evaluation import load_squad
 
@@ -53,17 +54,18 @@ def collect(engine: Engine, questions, depth: int):
         ids, bm25, context = ids[:depth], bm25[:depth], context[:depth]
         if len(ids) < 2:
             continue
-        x = engine.reranker.features(q.text, query, ids, bm25, context, pool)
+        texts = PassageTexts(engine.corpus)  # (as Engine.answer reads them: once a question)
+        x = engine.reranker.features(q.text, query, ids, bm25, context, pool, texts)
         kind = engine.kinds.test(q.text)
-        at = np.array([_answer_at(engine, q.answers, int(i), kind) for i in ids])
+        at = np.array([_answer_at(engine, q.answers, int(i), kind, texts) for i in ids])
         out.append((x, at, q.article))
     return out
 
 
-def _answer_at(engine: Engine, answers, i: int, kind) -> int:
+def _answer_at(engine: Engine, answers, i: int, kind, texts: PassageTexts) -> int:
     """Where a gold answer ends in the quote candidate i heads, as a reader meets it (its
     sentence, with the one before when it leans on it: QuoteMaker's rule), or -1."""
-    text = engine.quoter.quotes([(i, 0.0)], frozenset(), kind)[0].text
+    text = engine.quoter.quotes([(i, 0.0)], frozenset(), kind, texts)[0].text
     ends = [text.find(a) + len(a) for a in answers if a in text]
     return min(ends) if ends else -1
 

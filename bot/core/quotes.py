@@ -40,7 +40,7 @@ def normal(text: str) -> str:
 
 class QuoteMaker:
     def __init__(self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings) -> None:
-        self.corpus, self.analyzer, self.settings = corpus, analyzer, settings
+        self.analyzer, self.settings = analyzer, settings
         self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
 
     def select(
@@ -106,7 +106,7 @@ class QuoteMaker:
 
     def quotes(
         self, picked: list[tuple[int, float]], asked: frozenset[str | int],
-        kind: KindTest | None = None, texts: PassageTexts | None = None,
+        kind: KindTest | None, texts: PassageTexts,
     ) -> list[Quote]:
         """Quotes in rank order, each the sentence chosen. It takes the sentence before it
         (same paragraph) only when it needs it (see _leans; kind is the question's
@@ -117,7 +117,6 @@ class QuoteMaker:
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own. texts: the answer's passage texts."""
         p = self.passages
-        texts = PassageTexts(self.corpus) if texts is None else texts
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
         chosen = [pid for pid, _ in picked]
