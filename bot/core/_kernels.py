@@ -1,17 +1,20 @@
 """The compiled kernels (imported by bot.core.kernels in a background thread: importing numba
 takes about a second). Compiled for the signatures below when imported, or loaded from
-numba's cache beside this file. Read-only array arguments accept writable arrays too, and
-layout "A" any 1-d array, so a memory-mapped saved index and a built one share one
-compilation."""
+numba's cache beside this file. Read-only array arguments accept writable arrays too, so a
+memory-mapped saved index and a built one share one compilation. Every array is contiguous
+("C"): callers pass no strided views (a column of a 2-d array is copied first). Compiled for
+layout "A" (any array) instead, numba reads each array's stride at every access and LLVM
+cannot simplify the loops: the first stage took 1.1-1.2 times as long at 1M passages
+(bench/README.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
 
-_RO = {dt: types.Array(dt, 1, "A", readonly=True)
+_RO = {dt: types.Array(dt, 1, "C", readonly=True)
        for dt in (types.int32, types.int64, types.float64, types.boolean)}
-_RW = types.Array(types.float64, 1, "A")
+_RW = types.Array(types.float64, 1, "C")
 _RW2 = types.Array(types.float64, 2, "C")
 _F, _I, _B = types.float64, types.int64, types.boolean
 _SCATTER = types.void(_RO[types.int32], _RO[types.float64], _F, _F, _RW, _RO[types.int32],
@@ -155,7 +158,7 @@ def kept(ids, scores, context, floor, neighbour_weight, best, same_para):
 
 
 @njit(types.Array(types.int64, 1, "C")(_RO[types.int32], _RO[types.int64], _RO[types.int32],
-                                       types.Array(types.boolean, 1, "A")),
+                                       types.Array(types.boolean, 1, "C")),
       cache=True, nogil=True)
 def inside(postings, ids, para_id, marks):
     """The positions in postings of the passages in a paragraph of one of ids: marks (all
@@ -261,7 +264,7 @@ def coverage(postings, starts, stops, weights, first, ids, lead, stop):
 # the argument of the local cues' log, after them.
 MASS_CUES = ("sentence", "window", "paragraph", "lead", "para_bm25", "doc_bm25", "win_bm25",
              "para_rare")
-_ROWS = types.Array(types.float64, 2, "A", readonly=True)
+_ROWS = types.Array(types.float64, 2, "C", readonly=True)
 
 
 @njit(types.Array(types.float64, 3, "C")(

@@ -93,7 +93,7 @@ class Confidence:
         if not rows:
             return np.zeros(len(ids))
         owner, first = _owners(rows)
-        starts, stops = np.array([(a, b) for _, _, a, b in rows], dtype=np.int64).T
+        starts, stops = np.array([(a, b) for _, _, a, b in rows], dtype=np.int64).T.copy()
         para = p.para_id[ids]
         best = compiled.coverage(
             index.doc_ids, starts, stops, np.array([w for _, w, _, _ in rows]),

@@ -242,7 +242,7 @@ def _compiled_term_cues(
     weights = np.array([query[term] for term in terms], dtype=np.float64)
     mass = np.maximum(idf, 0.0) * weights
     total = float(mass.sum())
-    starts, stops = np.array(bounds, dtype=np.int64).reshape(-1, 2).T
+    starts, stops = np.array(bounds, dtype=np.int64).reshape(-1, 2).T.copy()
     needles = np.concatenate((at.ids, at.before, at.after, at.lead, at.para_stop, at.doc_start,
                               at.doc_stop)).astype(np.int64, copy=False)
     arrays = compiled.term_searches(index.doc_ids, starts, stops, needles, at.same_before,
