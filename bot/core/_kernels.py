@@ -26,10 +26,12 @@ _ZERO = [types.void(_RW, _RO[dt], _I) for dt in (types.int32, types.int64)]
 
 
 @njit(_SCATTER, cache=True, nogil=True)
-def scatter(ids, w, idf, qw, scores, para_id, paragraphs, mass, with_paragraphs):
-    """scores[ids + 1] += w * idf * qw and, when with_paragraphs, paragraphs[para_id[ids]]
-    += mass once a paragraph (ids ascending and distinct, so a paragraph's are together):
-    FirstStage._scatter's numpy writes, which also add a repeated paragraph's mass once."""
+def scatter(ids, w, idf, qw, scores, paras, paragraphs, mass, with_paragraphs):
+    """scores[ids + 1] += w * idf * qw and, when with_paragraphs, paragraphs[paras] += mass
+    once a paragraph (paras: the paragraph of each of ids, ascending and distinct, so a
+    paragraph's are together): FirstStage._scatter's numpy writes, which also add a repeated
+    paragraph's mass once. (paras is read in step with ids, not looked up: a random read
+    a posting less.)"""
     last = -1
     for j in range(len(ids)):
         i = ids[j]
@@ -38,7 +40,7 @@ def scatter(ids, w, idf, qw, scores, para_id, paragraphs, mass, with_paragraphs)
             add *= qw
         scores[i + 1] += add
         if with_paragraphs:
-            para = para_id[i]
+            para = paras[j]
             if para != last:
                 paragraphs[para] += mass
                 last = para
@@ -79,12 +81,11 @@ def zero(values, at, offset):
 
 
 @njit(types.void(_RW, _RW, _RO[types.int32], _RO[types.int32]), cache=True, nogil=True)
-def zero_matched(scores, paragraphs, para_id, ids):
-    """scores[ids + 1] = 0 and paragraphs[para_id[ids]] = 0: what scatter wrote."""
+def zero_matched(scores, paragraphs, paras, ids):
+    """scores[ids + 1] = 0 and paragraphs[paras] = 0: what scatter wrote."""
     for j in range(len(ids)):
-        i = ids[j]
-        scores[i + 1] = 0.0
-        paragraphs[para_id[i]] = 0.0
+        scores[ids[j] + 1] = 0.0
+        paragraphs[paras[j]] = 0.0
 
 
 @njit(types.Array(types.int32, 1, "C")(_RO[types.int64], _I), cache=True, nogil=True)
@@ -160,18 +161,18 @@ def kept(ids, scores, context, floor, neighbour_weight, best, same_para):
 @njit(types.Array(types.int64, 1, "C")(_RO[types.int32], _RO[types.int64], _RO[types.int32],
                                        types.Array(types.boolean, 1, "C")),
       cache=True, nogil=True)
-def inside(postings, ids, para_id, marks):
-    """The positions in postings of the passages in a paragraph of one of ids: marks (all
-    False) flags those paragraphs meanwhile. FirstStage._score_inside's numpy code; a
-    merge of postings with the paragraphs' ranges instead mispredicts a branch a posting,
-    and costs several times more."""
+def inside(paras, ids, para_id, marks):
+    """The positions in a posting list (paras: the paragraph of each posting) of the
+    passages in a paragraph of one of ids: marks (all False) flags those paragraphs
+    meanwhile. FirstStage._score_inside's numpy code; a merge of postings with the
+    paragraphs' ranges instead mispredicts a branch a posting, and costs several times more."""
     for i in ids:
         marks[para_id[i]] = True
-    out = np.empty(len(postings), np.int64)
+    out = np.empty(len(paras), np.int64)
     k = 0
-    for j in range(len(postings)):
+    for j in range(len(paras)):
         out[k] = j
-        k += marks[para_id[postings[j]]]
+        k += marks[paras[j]]
     for i in ids:
         marks[para_id[i]] = False
     return out[:k]

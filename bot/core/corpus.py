@@ -186,6 +186,15 @@ class PassageTexts:
         return out
 
 
+def title_index(documents: Sequence[Document], analyzer: Analyzer) -> dict[str, np.ndarray]:
+    """term -> the documents whose label holds it."""
+    out: dict[str, list[int]] = {}
+    for i, doc in enumerate(documents):
+        for term in set(analyzer.terms(doc.label)):
+            out.setdefault(term, []).append(i)
+    return {t: np.asarray(d, dtype=np.int64) for t, d in out.items()}
+
+
 def _spelling_tables(vocabulary: list[str]) -> tuple[DeletionTable, NearTable]:
     deletions = DeletionTable.build(vocabulary)
     return deletions, NearTable.build(vocabulary, deletions)

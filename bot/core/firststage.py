@@ -5,14 +5,13 @@ document's label); the best `candidates` come out best first."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 import numpy as np
 
 from bot.core import kernels
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus
-from bot.core.documents import Document
+from bot.core.corpus import Corpus, title_index
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 from bot.core.prune import Planner, below
@@ -45,6 +44,8 @@ class FirstStage:
                           and self.index.doc_ids.dtype == np.int32
                           and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
+        # Each posting's paragraph, read in step with the postings, not at random (48 MB at 1M).
+        self._posting_para = self._para_id[self.index.doc_ids] if self._compiled else None
         if self._compiled:
             kernels.start()
 
@@ -100,8 +101,7 @@ class FirstStage:
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        search = Search(self.buffers(), title, kernels.loaded() if self._compiled else None,
-                         self._para_id)
+        search = Search(self.buffers(), title, kernels.loaded() if self._compiled else None)
         try:
             hits = self._scatter(query, {**common, **rest}, search)
             if not hits:
@@ -137,29 +137,38 @@ class FirstStage:
     ) -> list[np.ndarray]:
         """Write every term but the common ones (see _write); the posting lists written, one
         a term found."""
-        index = self.index
         hits: list[np.ndarray] = []
         for term, qw in query.items():
             if term in common:
                 continue
-            ids, w, idf = index.raw_postings(term)
+            ids, w, idf, paras = self._postings(term)
             if not len(ids):
                 continue
             hits.append(ids)
-            self._write(term, ids, w, idf, qw, search)
+            self._write(term, ids, w, idf, qw, search, paras)
         return hits
 
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+        """index.raw_postings(term) and the paragraph of each posting (None: not compiled)."""
+        ids, w, idf = self.index.raw_postings(term)
+        if self._posting_para is None or not len(ids):
+            return ids, w, idf, None
+        lo = self.index.indptr[self.index.vocab[term]]
+        return ids, w, idf, self._posting_para[lo : lo + len(ids)]
+
     def _write(
-        self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search
+        self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search,
+        paras: np.ndarray | None,
     ) -> None:
         """Add term's BM25 scores (w: its weights in passages ids) to passages ids, and its
-        IDF mass to their paragraphs and to the documents whose label holds it."""
+        IDF mass to their paragraphs (paras: each one's, compiled only) and to the documents
+        whose label holds it."""
         buf, s = search.buf, self.settings
         mass = max(idf, 0.0) * qw
         if search.kernels is not None:
-            search.kernels.scatter(ids, w, idf, float(qw), buf.scores, self._para_id,
-                                   buf.paragraphs, mass, bool(s.paragraph_terms))
-            search.matched.append(ids)
+            search.kernels.scatter(ids, w, idf, float(qw), buf.scores, paras, buf.paragraphs,
+                                   mass, bool(s.paragraph_terms))
+            search.matched.append((ids, paras))
         else:
             search.passages.append(ids)
             # w * idf is a fresh array: scale it in place, and not at all for the usual
@@ -188,11 +197,11 @@ class FirstStage:
         only common words is thereby never a candidate when a rarer term matched somewhere:
         the best answers hold the rarer terms, and such passages filled only the tail of the
         candidates. bench/README.md gives how often the answers of a 1M corpus differ."""
-        p, index, s = self.passages, self.index, self.settings
+        p, s = self.passages, self.settings
         buf, title, scores_at = search.buf, search.title, search.scores_at
         near = para = None  # computed when a term is searched for them
         for term, qw in common.items():
-            postings, weights, idf = index.raw_postings(term)
+            postings, weights, idf, paras = self._postings(term)
             mass = max(idf, 0.0) * qw
             # Writing costs less than searching when the rarer terms matched widely: then
             # every posting is written, and what lands outside ids and their paragraphs is
@@ -215,10 +224,9 @@ class FirstStage:
                                                      buf.paragraphs, mass)
             elif search.kernels is not None:
                 paragraphs_done = True
-                search.kernels.scatter(postings, weights, idf, float(qw), buf.scores,
-                                       self._para_id, buf.paragraphs, mass,
-                                       bool(s.paragraph_terms))
-                search.matched.append(postings)
+                search.kernels.scatter(postings, weights, idf, float(qw), buf.scores, paras,
+                                       buf.paragraphs, mass, bool(s.paragraph_terms))
+                search.matched.append((postings, paras))
             elif 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
                 search.passages.append(postings)
@@ -253,15 +261,16 @@ class FirstStage:
         ids (ascending); ids with the passages it was written to, ascending."""
         para_id, marks = self.passages.para_id, search.buf.marks
         for term, qw in rest.items():
-            postings, weights, idf = self.index.raw_postings(term)
+            postings, weights, idf, paras = self._postings(term)
             if search.kernels is not None:
-                at = search.kernels.inside(postings, ids, self._para_id, marks)
+                at = search.kernels.inside(paras, ids, self._para_id, marks)
             else:
                 marks[para_id[ids]] = True
                 at = np.flatnonzero(marks[para_id[postings]])
                 marks[para_id[ids]] = False
             found = postings[at]
-            self._write(term, found, weights[at], idf, qw, search)
+            self._write(term, found, weights[at], idf, qw, search,
+                        None if paras is None else paras[at])
             if search.kernels is not None:
                 ids = search.kernels.union(ids.astype(found.dtype), found).astype(np.int64)
             else:
@@ -368,15 +377,6 @@ class FirstStage:
             if holds_kind(documents[d].span(start, end)):
                 scores[i] *= 1 + s.type_weight
         return scores
-
-
-def title_index(documents: Sequence[Document], analyzer: Analyzer) -> dict[str, np.ndarray]:
-    """term -> the documents whose label holds it."""
-    out: dict[str, list[int]] = {}
-    for i, doc in enumerate(documents):
-        for term in set(analyzer.terms(doc.label)):
-            out.setdefault(term, []).append(i)
-    return {t: np.asarray(d, dtype=np.int64) for t, d in out.items()}
 
 
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:

@@ -29,12 +29,13 @@ class Search:
     written, cleared when it ends."""
 
     def __init__(self, buf: Buffers, title: np.ndarray | None,
-                 compiled: ModuleType | None = None, para_id: np.ndarray | None = None) -> None:
-        self.buf, self.title, self.kernels, self.para_id = buf, title, compiled, para_id
+                 compiled: ModuleType | None = None) -> None:
+        self.buf, self.title, self.kernels = buf, title, compiled
         self.scores_at = buf.scores[1:-1]
         self.passages: list[np.ndarray] = []  # passages written to in scores_at
         self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
-        self.matched: list[np.ndarray] = []  # passages written to, and their paragraphs
+        # Passages written to by the scatter, with the paragraph of each (cleared together).
+        self.matched: list[tuple[np.ndarray, np.ndarray]] = []
 
     def clear(self) -> None:
         if self.kernels is not None:
@@ -51,5 +52,5 @@ class Search:
             compiled.zero(buf.scores, written, 1)
         for para in self.paragraphs:
             compiled.zero(buf.paragraphs, para, 0)
-        for written in self.matched:
-            compiled.zero_matched(buf.scores, buf.paragraphs, self.para_id, written)
+        for written, paras in self.matched:
+            compiled.zero_matched(buf.scores, buf.paragraphs, paras, written)
