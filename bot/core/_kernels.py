@@ -28,10 +28,9 @@ _ZERO = [types.void(_RW, _RO[dt], _I) for dt in (types.int32, types.int64)]
 @njit(_SCATTER, cache=True, nogil=True)
 def scatter(ids, w, idf, qw, scores, paras, paragraphs, mass, with_paragraphs):
     """scores[ids + 1] += w * idf * qw and, when with_paragraphs, paragraphs[paras] += mass
-    once a paragraph (paras: the paragraph of each of ids, ascending and distinct, so a
-    paragraph's are together): FirstStage._scatter's numpy writes, which also add a repeated
-    paragraph's mass once. (paras is read in step with ids, not looked up: a random read
-    a posting less.)"""
+    once a paragraph (paras: the paragraph of each of ids, read in step with them rather than
+    looked up at random; ids ascending and distinct, so a paragraph's are together):
+    FirstStage._scatter's numpy writes, which also add a repeated paragraph's mass once."""
     last = -1
     for j in range(len(ids)):
         i = ids[j]
