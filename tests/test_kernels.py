@@ -150,3 +150,21 @@ def test_compiled_cues_and_confidence_equal_numpy(
             by_kernels.confidence.of(asked.exact, some, asked.near),
             by_numpy.confidence.of(asked.exact, some, asked.near), rtol=0, atol=0)
     assert by_kernels.answer(text) == by_numpy.answer(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.floats(-5, 50, allow_nan=False), min_size=1, max_size=400),
+    order=st.sampled_from(["drawn", "ascending", "descending"]),
+    share=st.floats(0.0, 1.0),
+)
+def test_nth_largest_equals_numpy_selection(values: list[float], order: str, share: float) -> None:
+    """The heap's n-th largest value is numpy's selection's, ties and negative values
+    included, also when values come ascending (the heap overflows its budget and numpy
+    selects)."""
+    compiled = kernels.loaded()
+    a = np.array(values)
+    if order != "drawn":
+        a = np.sort(a) if order == "ascending" else -np.sort(-a)
+    n = 1 + int(share * (len(a) - 1))
+    assert compiled.nth_largest(a, n) == np.partition(a, len(a) - n)[len(a) - n]

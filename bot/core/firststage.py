@@ -332,7 +332,7 @@ class FirstStage:
         nw, n = self.settings.neighbour_weight, self.settings.candidates
         scores, context = self._context(ids, search) if len(ids) > n else (None, None)
         if scores is not None and scores.min() >= 0 and search.kernels is not None:
-            floor = np.partition(context, len(ids) - n)[len(ids) - n]
+            floor = search.kernels.nth_largest(context, n)
             return _distinct_sorted(np.sort(search.kernels.kept(
                 ids, scores, context, floor, float(nw), float(scores.max()),
                 self.passages.same_para)))
