@@ -89,18 +89,16 @@ def zero_matched(scores, paragraphs, paras, ids):
 
 def nth_largest(values, n):
     """np.partition(values, len(values) - n)[len(values) - n] (1 <= n <= len(values), no
-    NaN): the floor of FirstStage._with_neighbours. A heap of the n largest seen, in one
-    pass, costs about a tenth of numpy's selection on the tens of thousands of matches of a
-    slow question; values that come nearly ascending enter the heap one after another, and
-    past a budget numpy selects instead."""
+    NaN): FirstStage._with_neighbours's floor. A heap of the n largest, in one pass, costs a
+    tenth of numpy's selection over a slow question's matches; values coming nearly
+    ascending all enter it, and past a budget numpy selects instead."""
     found = _nth_largest(values, n, 16 * n)
     return found if found == found else np.partition(values, len(values) - n)[len(values) - n]
 
 
 @njit(types.float64(_RO[types.float64], _I, _I), cache=True, nogil=True)
 def _nth_largest(values, n, budget):
-    """nth_largest's heap (a min-heap of the n largest so far), or NaN once more than budget
-    values have entered it."""
+    """nth_largest's heap (a min-heap of the n largest so far); NaN past budget entries."""
     heap = np.sort(values[:n])  # (ascending: a heap)
     entered = 0
     for k in range(n, len(values)):
