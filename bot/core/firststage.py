@@ -17,6 +17,7 @@ from bot.core.model import AnswerSettings
 from bot.core.prune import Planner, below
 from bot.core.scratch import Buffers, Search
 
+_GATHER_HERE = 4_000_000  # postings: fewer have their paragraphs gathered at once (see _gather)
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_TITLES = np.zeros(0)
 
@@ -36,18 +37,24 @@ class FirstStage:
         self._beside = settings.neighbour_weight * self.passages.same_para  # see _context
         self._local = threading.local()
         self.planner = Planner(self.index, self.titles, settings)
-        # The compiled kernels (bot/core/kernels.py) for a large index, once loaded; their
-        # signatures take the arrays' usual types, and paragraph numbers as int32 (half the
-        # memory their loops wander through).
+        # The compiled kernels (bot/core/kernels.py) for a large index, once loaded: the
+        # arrays' usual types, and paragraph numbers as int32 (half the memory they wander).
         p = self.passages
         self._compiled = (self.scores_locally and len(p) >= settings.compiled_from
                           and self.index.doc_ids.dtype == np.int32
                           and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
-        # Each posting's paragraph, read in step with the postings, not at random (48 MB at 1M).
-        self._posting_para = self._para_id[self.index.doc_ids] if self._compiled else None
+        self._posting_para: np.ndarray | None = None  # see _gather
         if self._compiled:
             kernels.start()
+            gather = threading.Thread(target=self._gather, name="quotebot-gather", daemon=True)
+            gather.run() if len(self.index.doc_ids) < _GATHER_HERE else gather.start()
+
+    def _gather(self) -> None:
+        """Each posting's paragraph, read by the kernels in step with the postings, not at
+        random (48 MB at 1M passages; gathered in the background for a large index, 0.05-0.2
+        s at 1M: numpy answers until then, as until the kernels are loaded)."""
+        self._posting_para = self._para_id[self.index.doc_ids]
 
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
@@ -75,16 +82,14 @@ class FirstStage:
         `candidates` may be left out.
 
         The context score adds to a sentence's BM25 score a share of its neighbours' and, in
-        IDF units, the question terms found anywhere in its paragraph, its document, and its
-        document's label: a SQuAD question names the article's topic ("Super Bowl 50") once,
-        while the sentence that answers it says only "the game".
+        IDF units, the question terms in its paragraph and its document's label: a question
+        names the article's topic ("Super Bowl 50"), the answer says only "the game".
 
-        Scores are summed in dense per-thread buffers (one slot a passage, one a paragraph)
-        rather than by sorting and searching the matches: a question of common words matches
-        tens of thousands of passages in a large corpus, and every sort or binary search over
-        them costs milliseconds. Sums are taken term by term in query order (the common terms
-        last; all common: in the plan's order), so the floats do not depend on how many
-        passages match, nor on whether the plan's rest was scored everywhere."""
+        Scores are summed in dense per-thread buffers (one slot a passage, one a paragraph),
+        not by sorting and searching the tens of thousands of matches of common words. Sums
+        are taken term by term in query order (the common terms last; all common: in the
+        plan's order), so the floats do not depend on how many passages match, nor on whether
+        the plan's rest was scored everywhere."""
         query, common, rest, bound = self.planner.plan(query)
         found = self._search(query, common, rest, allowed)
         if rest and not below(bound, found[2], self.settings.candidates):
@@ -101,7 +106,8 @@ class FirstStage:
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        search = Search(self.buffers(), title, kernels.loaded() if self._compiled else None)
+        ready = self._compiled and self._posting_para is not None
+        search = Search(self.buffers(), title, kernels.loaded() if ready else None)
         try:
             hits = self._scatter(query, {**common, **rest}, search)
             if not hits:
@@ -188,15 +194,11 @@ class FirstStage:
     def _score_around(self, ids: np.ndarray, common: dict[str, float], search: Search) -> None:
         """Add the common terms' BM25 scores to passages ids and the two on either side (all
         a matched passage's or its neighbours' context scores read), and their IDF mass to
-        the paragraphs of ids, by binary searches into their postings rather than a scatter
-        over all of them.
-
-        At a million passages a common word has up to 85k postings; writing each into the
-        dense buffers costs a cache miss, and was most of the slowest questions' time (5 ms
-        for the scatter and 4 ms for the context of 85k passages). A passage that matches
-        only common words is thereby never a candidate when a rarer term matched somewhere:
-        the best answers hold the rarer terms, and such passages filled only the tail of the
-        candidates. bench/README.md gives how often the answers of a 1M corpus differ."""
+        the paragraphs of ids, by searches into their postings rather than a scatter over
+        all of them (at 1M passages a common word has up to 85k postings, each write a cache
+        miss). A passage that matches only common words is thereby never a candidate when a
+        rarer term matched: such passages filled only the candidates' tail (bench/README.md:
+        how often a 1M corpus's answers differ)."""
         p, s = self.passages, self.settings
         buf, title, scores_at = search.buf, search.title, search.scores_at
         near = para = None  # computed when a term is searched for them
@@ -303,9 +305,8 @@ class FirstStage:
                 bool(s.paragraph_terms), title is not None)
         scores = buf.scores[ids + 1]
         if s.neighbour_weight:
-            # The neighbours in the same paragraph only: the sentence after a match in another
-            # paragraph or document is not its context. (beside[i] is the weight of passage
-            # i - 1 for passage i and of i for i - 1: neighbour_weight, or 0 across a break.)
+            # The neighbours in the same paragraph only (beside[i] is the weight of passage
+            # i - 1 for passage i and of i for i - 1: neighbour_weight, or 0 across a break).
             beside = self._beside
             context = scores + buf.scores[ids] * beside[ids]
             context += buf.scores[ids + 2] * beside[ids + 1]
@@ -327,8 +328,7 @@ class FirstStage:
         match's context - (1 - nw) * the match's score + nw * the best score of all. When
         more than `candidates` passages match, the last of the best `candidates` of them is
         a floor: a match below it, or a neighbour of a match whose bound is below it, is
-        never among the best. A match sits in a paragraph of thousands in a large corpus,
-        so this keeps a few hundred passages of tens of thousands."""
+        never among the best: a few hundred passages are kept of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
         scores, context = self._context(ids, search) if len(ids) > n else (None, None)
         if scores is not None and scores.min() >= 0 and search.kernels is not None:
