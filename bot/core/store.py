@@ -31,6 +31,7 @@ import shutil
 import time
 import typing
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -288,10 +289,12 @@ def load(
             raise StoreError("saved index has other fields than Corpus")
         stale: list[int] | None = [] if stale_ok else None
         values: dict[str, Any] = {}
-        # The digests first: loading the documents compares them with the files'.
-        for name in sorted(names, key=lambda n: n != "digests"):
-            values[name] = _load_field(reader, name, body["fields"][name], hints[name], limits,
-                                       stale, files, values.get("digests", ()))
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            reader.read_ahead(pool)
+            # The digests first: loading the documents compares them with the files'.
+            for name in sorted(names, key=lambda n: n != "digests"):
+                values[name] = _load_field(reader, name, body["fields"][name], hints[name],
+                                           limits, stale, files, values.get("digests", ()))
         corpus = Corpus(**values)
         if stale:
             digests = list(corpus.digests)
