@@ -108,19 +108,22 @@ def _same_first_stage(
     only: set[str] | None,
 ) -> None:
     """The compiled first stage gives the numpy one's candidates, floats equal bit for bit,
-    and the same answer, and leaves its buffers clear."""
+    and the same answer, and leaves its buffers clear; also over a corpus whose postings'
+    paragraphs the first stage gathers itself (an updated corpus's: Corpus.posting_para)."""
     nw, pt, tt = weights
     base = replace(RetrievalSettings(), candidates=candidates, common_postings=common,
                    neighbour_weight=nw, paragraph_terms=pt, title_terms=tt, threshold=0.0)
     by_numpy = Engine(corpus, replace(base, compiled_from=NUMPY))
-    by_kernels = Engine(by_numpy.corpus, replace(base, compiled_from=0))
     query = by_numpy.query_terms(text)
     want = by_numpy.first.candidates(query, only, text)
-    got = by_kernels.first.candidates(query, only, text)
-    assert [a.tolist() for a in got] == [a.tolist() for a in want]
-    assert by_kernels.answer(text, collections=only) == by_numpy.answer(text, collections=only)
-    buffers = by_kernels.first.buffers()
-    assert not buffers.scores.any() and not buffers.paragraphs.any()
+    for source in (by_numpy.corpus, replace(by_numpy.corpus, posting_para=None)):
+        by_kernels = Engine(source, replace(base, compiled_from=0))
+        got = by_kernels.first.candidates(query, only, text)
+        assert [a.tolist() for a in got] == [a.tolist() for a in want]
+        assert (by_kernels.answer(text, collections=only)
+                == by_numpy.answer(text, collections=only))
+        buffers = by_kernels.first.buffers()
+        assert not buffers.scores.any() and not buffers.paragraphs.any()
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

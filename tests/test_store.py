@@ -77,6 +77,7 @@ def test_round_trip_gives_identical_answers(corpus_dir: Path, tmp_path: Path, ca
     assert a.index.vocab == b.index.vocab
     for name in ("indptr", "doc_ids", "weights", "idf", "doc_len"):
         assert np.array_equal(getattr(a.index, name), getattr(b.index, name))
+    assert np.array_equal(b.posting_para, b.passages.para_id[b.index.doc_ids])
 
 
 def test_no_pickle_in_saved_files(corpus_dir: Path, tmp_path: Path) -> None:
@@ -337,6 +338,7 @@ def test_shared_load_maps_the_saved_arrays(corpus_dir: Path, tmp_path: Path) -> 
         np.testing.assert_array_equal(weights, built.engine.index.weights)
     assert answers(library(corpus_dir, cache)) == answers(built)
     assert _mapped(library(corpus_dir, cache).engine.index.doc_ids)
+    assert _mapped(mapped.posting_para)  # (the first stage's too: not gathered again)
     _refused_when_damaged(cache, key, "index.weights.npy")
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from docmaker import make_pdf
 from verbatim import document_text
@@ -345,6 +346,9 @@ def test_answers_after_updates_equal_a_full_rebuild(docs: Path, tmp_path: Path) 
             (q.document, q.start) for q in b.quotes]
         for x, y in zip(a.quotes, b.quotes, strict=True):
             assert x.score == pytest.approx(y.score, rel=1e-9)
+    # The merged save carries each posting's paragraph, as a built one does.
+    corpus = build(docs, cache).engine.corpus
+    assert np.array_equal(corpus.posting_para, corpus.passages.para_id[corpus.index.doc_ids])
 
 
 def test_a_start_applies_its_saved_delta_and_new_changes_in_one_splice(

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.core import kernels
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus, title_index
+from bot.core.corpus import Corpus, posting_paragraphs, title_index
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 from bot.core.prune import Planner, below
@@ -44,17 +44,17 @@ class FirstStage:
                           and self.index.doc_ids.dtype == np.int32
                           and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
-        self._posting_para: np.ndarray | None = None  # see _gather
+        # Each posting's paragraph (Corpus.posting_para); an updated corpus's is gathered, in
+        # the background for a large index (numpy answers until then, as until kernels load).
+        self._posting_para = corpus.posting_para if self._compiled else None
         if self._compiled:
             kernels.start()
+        if self._compiled and self._posting_para is None:
             gather = threading.Thread(target=self._gather, name="quotebot-gather", daemon=True)
             gather.run() if len(self.index.doc_ids) < _GATHER_HERE else gather.start()
 
     def _gather(self) -> None:
-        """Each posting's paragraph, read by the kernels in step with the postings, not at
-        random (48 MB at 1M passages; gathered in the background for a large index, 0.05-0.2
-        s at 1M: numpy answers until then, as until the kernels are loaded)."""
-        self._posting_para = self._para_id[self.index.doc_ids]
+        self._posting_para = posting_paragraphs(self.passages, self.index)
 
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""

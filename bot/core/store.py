@@ -48,7 +48,7 @@ from bot.core.checkedfiles import (
     digest,
     save_folder,
 )
-from bot.core.corpus import Corpus
+from bot.core.corpus import Corpus, posting_paragraphs
 from bot.core.extract.model import Limits
 from bot.core.filedigests import FileDigests
 from bot.core.index import ARRAYS as BM25_ARRAYS
@@ -70,8 +70,9 @@ class NoSave(StoreError):
 # user's saved index (the key holds no code).
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
-# sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums
-INDEX_FORMAT = 6
+# sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
+# posting's paragraph (Corpus.posting_para)
+INDEX_FORMAT = 7
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
@@ -139,6 +140,10 @@ def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = No
     """Write corpus under root for key, atomically; `extra` is JSON kept alongside (e.g. the
     skipped files). TypeError when a Corpus field has a type this module cannot save. The
     delta segment saved for key, if any, is removed: it was relative to the previous save."""
+
+    if corpus.posting_para is None:  # (an updated corpus, merged: the save carries it)
+        corpus = dataclasses.replace(
+            corpus, posting_para=posting_paragraphs(corpus.passages, corpus.index))
 
     def write(writer: Writer) -> dict[str, Any]:
         fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
