@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -51,3 +52,24 @@ def test_words_are_the_word_pattern_matches(text: str) -> None:
 def test_folding_texts_together_folds_each(texts: list[str]) -> None:
     # Joined by NULs and folded in one call, or one at a time when a text holds a NUL.
     assert fold_each(texts) == [fold(t) for t in texts]
+
+
+def _folded(text: str) -> str:
+    """fold()'s definition, character by character over the whole text."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    for variant in "’‘ʼ`":
+        text = text.replace(variant, "'")
+    text = text.replace("‐", "-").replace("‑", "-")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(
+        c for c in decomposed if not unicodedata.combining(c)))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))
+               | st.sampled_from("aeEn ç\u0301\u0308\u0327\u1100\u1161\u11a8\u0915\u093c"),
+               max_size=40))
+def test_folding_strips_accents_as_the_whole_text_would(text: str) -> None:
+    # fold() strips accents run by run of non-ASCII characters (Hangul jamo compose, an
+    # accent may follow an ASCII letter).
+    assert fold(text) == _folded(text)
