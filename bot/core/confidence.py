@@ -115,19 +115,14 @@ class Confidence:
         mass: list[float] = []
         rows: list[tuple[int, float, int, int]] = []
         for k, (term, qw) in enumerate(query.items()):
-            start, stop = self._bounds(term)
+            start, stop = index.bounds(term)
             mass.append((max(index.term_idf(term), 0.0) if start < stop else ceiling) * qw)
             if start < stop:
                 rows.append((k, 1.0, start, stop))
             for other in near.get(term, ()):
-                if (bounds := self._bounds(other))[0] < bounds[1]:
+                if (bounds := index.bounds(other))[0] < bounds[1]:
                     rows.append((k, share, *bounds))
         return mass, rows
-
-    def _bounds(self, term: str) -> tuple[int, int]:
-        """Where term's postings start and end in index.doc_ids (0, 0 for an unknown term)."""
-        t = self.index.vocab.get(term)
-        return (0, 0) if t is None else (int(self.index.indptr[t]), int(self.index.indptr[t + 1]))
 
 
 def _owners(rows: list[tuple[int, float, int, int]]) -> tuple[list[int], list[int]]:

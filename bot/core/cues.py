@@ -234,10 +234,9 @@ def _compiled_term_cues(
     index = corpus.index
     terms, bounds = [], []
     for term in query:
-        t = index.vocab.get(term)
-        if t is not None and index.indptr[t] < index.indptr[t + 1]:
+        if (found := index.bounds(term))[0] < found[1]:
             terms.append(term)
-            bounds.append((index.indptr[t], index.indptr[t + 1]))
+            bounds.append(found)
     idf = np.array([index.term_idf(term) for term in terms])
     weights = np.array([query[term] for term in terms], dtype=np.float64)
     mass = np.maximum(idf, 0.0) * weights

@@ -274,6 +274,11 @@ class BM25Index:
         lo, hi = self.indptr[t], self.indptr[t + 1]
         return self.doc_ids[lo:hi], self.weights[lo:hi], float(self.idf[t])
 
+    def bounds(self, term: str) -> tuple[int, int]:
+        """Where term's postings start and end in doc_ids (0, 0 for an unknown term)."""
+        t = self.vocab.get(term)
+        return (0, 0) if t is None else (int(self.indptr[t]), int(self.indptr[t + 1]))
+
     def doc_ids_of(self, term: str) -> np.ndarray:
         """Passage ids containing term, ascending (a view: do not write to it)."""
         t = self.vocab.get(term)
