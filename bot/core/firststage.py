@@ -50,8 +50,10 @@ class FirstStage:
         if self._compiled:
             kernels.start()
         if self._compiled and self._posting_para is None:
-            gather = threading.Thread(target=self._gather, name="quotebot-gather", daemon=True)
-            gather.run() if len(self.index.doc_ids) < _GATHER_HERE else gather.start()
+            if len(self.index.doc_ids) < _GATHER_HERE:
+                self._gather()
+            else:
+                threading.Thread(target=self._gather, name="quotebot-gather", daemon=True).start()
 
     def _gather(self) -> None:
         self._posting_para = posting_paragraphs(self.passages, self.index)
@@ -159,8 +161,8 @@ class FirstStage:
         ids, w, idf = self.index.raw_postings(term)
         if self._posting_para is None or not len(ids):
             return ids, w, idf, None
-        lo = self.index.indptr[self.index.vocab[term]]
-        return ids, w, idf, self._posting_para[lo : lo + len(ids)]
+        lo, hi = self.index.bounds(term)
+        return ids, w, idf, self._posting_para[lo:hi]
 
     def _write(
         self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search,
