@@ -294,12 +294,15 @@ def load(
             raise StoreError("saved index has other fields than Corpus")
         stale: list[int] | None = [] if stale_ok else None
         values: dict[str, Any] = {}
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        pool = ThreadPoolExecutor(os.cpu_count() or 1)
+        try:
             reader.read_ahead(pool)
             # The digests first: loading the documents compares them with the files'.
             for name in sorted(names, key=lambda n: n != "digests"):
                 values[name] = _load_field(reader, name, body["fields"][name], hints[name],
                                            limits, stale, files, values.get("digests", ()))
+        finally:  # (on a failure, the reads not yet begun are dropped: a rebuild waits)
+            pool.shutdown(cancel_futures=True)
         corpus = Corpus(**values)
         if stale:
             digests = list(corpus.digests)
