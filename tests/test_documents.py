@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,32 @@ def test_very_long_line_is_cut_into_verbatim_passages() -> None:
     assert len(doc.sentences) > 100
     assert all(s.end - s.start <= 3000 for s in doc.sentences)
     assert all(text[s.start : s.end].strip() == text[s.start : s.end] for s in doc.sentences)
+
+
+def test_a_script_without_a_main_guard_builds_once_and_is_told_why(tmp_path: Path) -> None:
+    """Spawned workers import the script that started them again: one that builds a library
+    at its top level would build it in every worker too. The workers stop instead, and the
+    script's own process builds alone, once, and logs what to change."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(4):
+        (docs / f"d{i}.txt").write_text(f"Harbour {i} has a crane. It lifts boats.\n",
+                                        encoding="utf-8")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import logging, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "logging.basicConfig(level=logging.WARNING, format='%(name)s: %(message)s')\n"
+        "from pathlib import Path\n"
+        "from bot.core import chunks, documents\n"
+        "from bot.library import build_library\n"
+        "documents.PARALLEL_MIN_BYTES = chunks.PARALLEL_MIN_PASSAGES = 0  # workers even so\n"
+        f"library = build_library([('c', Path({str(docs)!r}))], aliases={{}})\n"
+        "print('built', len(library.engine.passages))\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["built 8"]
+    warned = [line for line in done.stderr.splitlines() if "worker processes failed" in line]
+    assert len(warned) == 2 and all('if __name__ == "__main__":' in w for w in warned)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 
 import numpy as np
 
@@ -27,6 +27,19 @@ CHUNK_PASSAGES = 20_000
 PARALLEL_MIN_PASSAGES = 60_000
 
 Chunk = tuple[list[str], np.ndarray, np.ndarray]  # (terms, term numbers into terms, lengths)
+
+# Said when the worker processes fail: the usual cause, and what to do about it.
+POOL_FAILED = ("the worker processes failed (%s); a script that builds an index must do so "
+               "under `if __name__ == \"__main__\":`, since each worker imports it again")
+
+
+def worker_starting(exc: BaseException) -> None:
+    """Stop the process, if exc is a pool's start failing in a worker that is still importing
+    its parent's script (a script that builds an index at its top level): left to read alone,
+    every worker would build the whole index again; stopped, the script's own process reads
+    alone and says why (POOL_FAILED). multiprocessing marks the import with _inheriting."""
+    if isinstance(exc, RuntimeError) and getattr(current_process(), "_inheriting", False):
+        raise SystemExit(1) from exc
 
 
 def analyse_chunk(texts: list[str], analyzer: Analyzer | None = None) -> Chunk:
@@ -104,8 +117,8 @@ def analysed_chunks(
     try:
         yield from _in_pool(chunks, analyzer, workers)
     except _PoolFailed as failed:
-        # e.g. a script without `if __name__ == "__main__":` cannot start spawned workers.
-        log.warning("analysing in one process: the worker processes failed (%s)", failed.cause)
+        worker_starting(failed.cause)
+        log.warning("analysing in one process: " + POOL_FAILED, failed.cause)
         for chunk in (*failed.unfinished, *chunks):
             yield analyse_chunk(chunk, analyzer)
 

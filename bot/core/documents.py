@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bot.core import extract
+from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
 from bot.core.textsplit import (
@@ -270,8 +271,8 @@ def _load_plain(files: list[DocumentFile], max_bytes: int, workers: int | None
                 done = pool.map(_load_batch, batches, repeat(max_bytes))
                 return [got for batch in done for got in batch]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
-            # e.g. a script without `if __name__ == "__main__":` cannot start spawned workers.
-            log.warning("reading files in one process: the worker processes failed (%s)", exc)
+            worker_starting(exc)
+            log.warning("reading files in one process: " + POOL_FAILED, exc)
     return _load_batch(files, max_bytes)
 
 
