@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bot.core.chunks import POOL_FAILED
 from bot.core.extract import extract
 from bot.core.extract.model import Extracted, ExtractError, Limits
 
@@ -175,8 +176,7 @@ def _run(paths: list[Path], limits: Limits, workers: int | None) -> dict[Path, E
             try:
                 pool.apply_async(os.getpid).get(STARTUP_SECONDS)
             except (multiprocessing.TimeoutError, OSError) as exc:
-                log.warning("extracting in this process: worker processes did not start (%r)",
-                            exc)
+                log.warning("extracting in this process: " + POOL_FAILED, repr(exc))
                 return outcomes | {p: _outcome(extract_path(str(p), limits)) for p in pending}
             tasks = [(p, pool.apply_async(extract_path, (str(p), limits))) for p in pending]
             for path, task in tasks:
