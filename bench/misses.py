@@ -12,12 +12,14 @@ Each question falls in one row, for the even (tuning) and odd (held-out) article
   before leaned on, or a next one joined);
 - a later quote: in the second or third quote, past N;
 - not in the reply: in none of the quotes shown.
+Then, for the one-sentence first quotes, where the answer ends in them and their length.
 Labels are the articles' titles and the threshold is 0, as `quotebot eval` runs them.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -45,6 +47,10 @@ def main() -> None:
     p = engine.passages
     doc_of = {d.rel: i for i, d in enumerate(engine.documents)}
     counts = {half: Counter() for half in ("even", "odd")}
+    # Where the answer ends in a first quote of one sentence that holds it past N, and how
+    # long that quote is.
+    ends: list[int] = []
+    lengths: list[int] = []
     for q in questions:
         quotes = engine.answer(q.text, top_k=settings.top_k).quotes
         texts = [x.text for x in quotes]
@@ -62,6 +68,9 @@ def main() -> None:
                    if first.start <= p.start[i] and p.end[i] <= first.end]
             if len(run) == 1:
                 row = "first quote, one sentence"
+                ends.append(min(first.text.find(a) + len(a) for a in q.answers
+                                if a in first.text))
+                lengths.append(len(first.text))
             else:
                 head = first.text[: p.end[run[0]] - first.start]
                 row = ("first quote, its first sentence" if any(a in head for a in q.answers)
@@ -74,6 +83,10 @@ def main() -> None:
         cells = " ".join(f"{counts[h][row]:6d} {counts[h][row] / sum(counts[h].values()):6.3f}"
                          for h in ("even", "odd"))
         print(f"{row:34} {cells}")
+    if ends:
+        print(f"first quote, one sentence: the answer ends at character "
+              f"{statistics.median(ends):.0f} of a {statistics.median(lengths):.0f}-character "
+              f"quote (medians)")
 
 
 if __name__ == "__main__":
