@@ -185,12 +185,15 @@ def test_very_long_line_is_cut_into_verbatim_passages() -> None:
 def test_a_script_without_a_main_guard_builds_once_and_is_told_why(tmp_path: Path) -> None:
     """Spawned workers import the script that started them again: one that builds a library
     at its top level would build it in every worker too. The workers stop instead, and the
-    script's own process builds alone, once, and logs what to change."""
+    script's own process reads, extracts and analyses alone, once, and logs what to change
+    (without the tracebacks of workers that multiprocessing.Pool would restart for 30 s)."""
     docs = tmp_path / "docs"
     docs.mkdir()
     for i in range(4):
         (docs / f"d{i}.txt").write_text(f"Harbour {i} has a crane. It lifts boats.\n",
                                         encoding="utf-8")
+    (docs / "e.html").write_text("<html><body><p>The crane was built in 1901.</p></body></html>",
+                                 encoding="utf-8")
     script = tmp_path / "unguarded.py"
     script.write_text(
         "import logging, sys\n"
@@ -206,6 +209,8 @@ def test_a_script_without_a_main_guard_builds_once_and_is_told_why(tmp_path: Pat
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["built 8"]
+    assert done.stdout.splitlines() == ["built 9"]
     warned = [line for line in done.stderr.splitlines() if "worker processes failed" in line]
-    assert len(warned) == 2 and all('if __name__ == "__main__":' in w for w in warned)
+    assert len(warned) == 3 and all('if __name__ == "__main__":' in w for w in warned)
+    assert any("a worker exited as it started" in w for w in warned)  # not a 30 s wait
+    assert "Traceback" not in done.stderr

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import tempfile
@@ -25,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.core.chunks import POOL_FAILED
+from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract import extract
 from bot.core.extract.model import Extracted, ExtractError, Limits
 
@@ -39,6 +40,7 @@ MAX_WORKERS = 4
 CACHE_KEEP_DAYS = 30
 REALARM_SECONDS = 0.1
 STARTUP_SECONDS = 30.0  # for a pool's first answer; workers that cannot start never answer
+STARTUP_POLL_SECONDS = 0.1  # how often the wait for it looks for workers that exited
 _LIBRARIES = ("pypdf", "lxml", "python-docx")
 
 
@@ -171,12 +173,15 @@ def _run(paths: list[Path], limits: Limits, workers: int | None) -> dict[Path, E
     while pending:
         count = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(pending))
         ctx = multiprocessing.get_context("spawn")
-        pool = ctx.Pool(count, initializer=_start_worker, initargs=(limits.max_memory,))
         try:
-            try:
-                pool.apply_async(os.getpid).get(STARTUP_SECONDS)
-            except (multiprocessing.TimeoutError, OSError) as exc:
-                log.warning("extracting in this process: " + POOL_FAILED, repr(exc))
+            pool = ctx.Pool(count, initializer=_start_worker, initargs=(limits.max_memory,))
+        except RuntimeError as exc:
+            worker_starting(exc)
+            raise
+        try:
+            failed = _not_started(pool)
+            if failed is not None:
+                log.warning("extracting in this process: " + POOL_FAILED, failed)
                 return outcomes | {p: _outcome(extract_path(str(p), limits)) for p in pending}
             tasks = [(p, pool.apply_async(extract_path, (str(p), limits))) for p in pending]
             for path, task in tasks:
@@ -194,6 +199,28 @@ def _run(paths: list[Path], limits: Limits, workers: int | None) -> dict[Path, E
             pool.join()
         pending = [p for p in pending if p not in outcomes]
     return outcomes
+
+
+def _not_started(pool: multiprocessing.pool.Pool) -> str | None:
+    """None once pool answers a first task; else why not: no answer within STARTUP_SECONDS,
+    or at once when one of its first workers has exited (multiprocessing.Pool replaces a
+    worker that dies as it starts, such as one importing a script without a main guard,
+    without a word, and would do so until the timeout). The workers are Pool's private
+    list: absent, only the timeout applies."""
+    first = list(getattr(pool, "_pool", ()))
+    probe = pool.apply_async(os.getpid)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            probe.get(STARTUP_POLL_SECONDS)
+            return None
+        except multiprocessing.TimeoutError:
+            if any(worker.exitcode is not None for worker in first):
+                return "a worker exited as it started"
+            if time.monotonic() > deadline:
+                return f"no answer within {STARTUP_SECONDS:g} s"
+        except OSError as exc:
+            return repr(exc)
 
 
 def _outcome(value: dict[str, Any]) -> Extracted | str:
