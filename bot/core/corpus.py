@@ -4,7 +4,8 @@ index over the passages' terms."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -71,7 +72,7 @@ class Corpus:
     # Each posting's paragraph (int32, aligned with index.doc_ids), read by the compiled
     # first stage in step with the postings rather than at random (bot/core/firststage.py).
     # Saved, so that processes sharing a save share it too; None where not yet gathered (an
-    # updated corpus: the first stage gathers it in the background; see posting_paragraphs).
+    # updated corpus: see gather_posting_paragraphs).
     posting_para: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -160,6 +161,23 @@ class Corpus:
         """This corpus with BM25 weights for its present average passage length, as a full
         build over the same documents would score them."""
         return dataclasses.replace(self, index=self.index.reweighted())
+
+
+# Postings: an index with fewer has its paragraphs gathered at once, not in the background.
+_GATHER_HERE = 4_000_000
+
+
+def gather_posting_paragraphs(corpus: Corpus, done: Callable[[np.ndarray | None], None]) -> None:
+    """done(corpus.posting_para), gathered first where the corpus lacks it (an updated one):
+    at once for a small index, in a background thread for a large one, so that an update is
+    live without waiting for it."""
+    if corpus.posting_para is not None:
+        done(corpus.posting_para)
+    elif len(corpus.index.doc_ids) < _GATHER_HERE:
+        done(posting_paragraphs(corpus.passages, corpus.index))
+    else:
+        threading.Thread(target=lambda: done(posting_paragraphs(corpus.passages, corpus.index)),
+                         name="quotebot-gather", daemon=True).start()
 
 
 def posting_paragraphs(passages: Passages, index: BM25Index) -> np.ndarray | None:

@@ -11,13 +11,12 @@ import numpy as np
 
 from bot.core import kernels
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus, posting_paragraphs, title_index
+from bot.core.corpus import Corpus, gather_posting_paragraphs, title_index
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 from bot.core.prune import Planner, below
 from bot.core.scratch import Buffers, Search
 
-_GATHER_HERE = 4_000_000  # postings: fewer have their paragraphs gathered at once (see _gather)
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_TITLES = np.zeros(0)
 
@@ -44,19 +43,12 @@ class FirstStage:
                           and self.index.doc_ids.dtype == np.int32
                           and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
-        # Each posting's paragraph (Corpus.posting_para); an updated corpus's is gathered, in
-        # the background for a large index (numpy answers until then, as until kernels load).
-        self._posting_para = corpus.posting_para if self._compiled else None
+        # Each posting's paragraph (Corpus.posting_para), once there: numpy answers until
+        # then, as until the kernels load.
+        self._posting_para: np.ndarray | None = None
         if self._compiled:
             kernels.start()
-        if self._compiled and self._posting_para is None:
-            if len(self.index.doc_ids) < _GATHER_HERE:
-                self._gather()
-            else:
-                threading.Thread(target=self._gather, name="quotebot-gather", daemon=True).start()
-
-    def _gather(self) -> None:
-        self._posting_para = posting_paragraphs(self.passages, self.index)
+            gather_posting_paragraphs(corpus, lambda found: setattr(self, "_posting_para", found))
 
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
