@@ -148,7 +148,12 @@ def build_library(
                                     index_dir / store.EXTRACTED)
         skipped += bad
         digests = [files[doc_key(d)].digest for d in documents]
-        corpus = _build(documents, folders, retrieval, digests, announce=True)
+        # Announced as a warning when it replaces a save (the settings, the folders or the
+        # format changed, or the save is damaged), as news when it is the folder's first.
+        replaces = index_dir.is_dir() and any(
+            e.name.startswith(store.PREFIX) for e in index_dir.iterdir())
+        level = logging.WARNING if replaces else logging.INFO
+        corpus = _build(documents, folders, retrieval, digests, announce=level)
         segments = _save_main(corpus, index_dir, key)
         return _library(corpus, skipped, retrieval, aliases, segments, shard_servers)
     # A start: the saved delta and the changes since are applied to the main segment in one
@@ -238,14 +243,14 @@ def _library(
 
 def _build(
     documents: Sequence[Document], folders: Sequence[tuple[str, Path]],
-    retrieval: RetrievalSettings, digests: Sequence[str] = (), announce: bool = False,
+    retrieval: RetrievalSettings, digests: Sequence[str] = (), announce: int | None = None,
 ) -> Corpus:
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(NO_DOCUMENTS.format(folders=where))
-    if announce:
-        log.warning("building the whole index of %d documents (a progress bar follows on a "
-                    "terminal)", len(documents))
+    if announce is not None:
+        log.log(announce, "building the whole index of %d documents (a progress bar follows "
+                "on a terminal)", len(documents))
     started = time.perf_counter()
     with ProgressBar("indexing", "passages") as bar:
         corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar,

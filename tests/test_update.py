@@ -435,18 +435,27 @@ def _ask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_first_build_is_announced_without_a_warning_of_damage(
-    docs: Path, tmp_path: Path
-) -> None:
-    """At the default log level, a first `ask` says it builds the whole index, and does not
-    report the missing save as if it were a broken one."""
-    first = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--corpus", str(docs), "--index-dir",
-         str(tmp_path / "cache"), "harbour"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=120)
+def test_a_first_build_is_news_and_a_rebuild_a_warning(docs: Path, tmp_path: Path) -> None:
+    """At the default log level a first `ask` prints only its answer (the build is said at
+    INFO); a build that replaces a save, here of other settings, is announced as a warning."""
+    def ask(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--corpus", str(docs), "--index-dir",
+             str(tmp_path / "cache"), *more, "harbour"], cwd=tmp_path, capture_output=True,
+            text=True, timeout=120)
+
+    first = ask()
     assert first.returncode == 0, first.stderr
-    assert "building the whole index" in first.stderr
-    assert "cannot be used" not in first.stderr
+    assert first.stderr == "" and "harbour" in first.stdout
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "bot.yaml").write_text(
+        f"collections: {{docs: {{folders: [{docs}], visibility: public}}}}\n"
+        "retrieval: {k1: 0.9}\n")
+    other = ask("--config", str(config))
+    assert other.returncode == 0, other.stderr
+    assert "WARNING" in other.stderr and "building the whole index" in other.stderr
+    assert "cannot be used" not in other.stderr
 
 
 def test_cli_corpus_index_is_saved_and_reused(docs: Path, tmp_path: Path) -> None:
