@@ -158,6 +158,8 @@ def day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+MARKS_OFF = "Marking answers is turned off here."
+NOT_MARKABLE = "That answer cannot be marked here: its quotes cannot be shown here."
 FEEDBACK_FAILED = "Sorry, your mark could not be recorded; please try again later."
 
 # --- running the bot (log lines and errors the operator reads) ---------------------------------

@@ -51,8 +51,11 @@ MORE_ID = "qb:more"
 NOT_HELPFUL_ID = "qb:bad"
 
 
-def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
-    """The quotes (or the abstention) as messages; the buttons go under the last one."""
+def render_answer(
+    answer: Answer, limit: int = CONTENT_LIMIT, feedback: bool = True
+) -> list[Page]:
+    """The quotes (or the abstention) as messages; the buttons go under the last one (Not
+    helpful only with feedback: where marks are recorded)."""
     if not answer.answered or not answer.quotes:
         return [Page(messages.abstention(answer.reason))]
     blocks = [(_head(q), q.text) for q in answer.quotes]
@@ -63,7 +66,8 @@ def render_answer(answer: Answer, limit: int = CONTENT_LIMIT) -> list[Page]:
     ]
     if answer.more:
         buttons.append(Button(MORE_ID, messages.MORE, 4))
-    buttons.append(Button(NOT_HELPFUL_ID, messages.NOT_HELPFUL, 4))
+    if feedback:
+        buttons.append(Button(NOT_HELPFUL_ID, messages.NOT_HELPFUL, 4))
     pages[-1] = Page(pages[-1].content, tuple(buttons))
     return pages
 

@@ -17,7 +17,7 @@ from docmaker import make_pdf, zip_bomb_docx
 from e2e.harness import Scene, close_scene, open_scene, start_bot
 from e2e.quotes import ReadQuote, assert_quoted_verbatim, read_quotes
 from e2e.talk import replies, slash_ask
-from fakediscord import SentRecord
+from fakediscord import InteractionType, SentRecord
 
 from bot import messages
 from bot.config import load_settings
@@ -161,6 +161,53 @@ async def test_not_helpful_counts_one_vote_a_member_and_shows_in_documents(
     assert "not helpful" not in next(line for line in text.splitlines() if "causeway" in line)
     # each member's mark counts the question once more
     assert "2x who lit the copper beacon" in await command(scene, scene.bob, "quotebot gaps")
+
+
+async def test_a_mark_from_where_the_answer_cannot_be_quoted_is_refused(scene: Scene) -> None:
+    """A "Not helpful" click relayed from another guild or a DM counts nothing against g1's
+    upload, and adds nothing to that guild's gaps (rule 5: gaps show the question)."""
+    server = scene.server
+    question = "Who kept the beacon burning through the winter storms?"
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, question)
+    assert read_quotes(r.content for r in recs)[0].label == "Beacon log"
+    for guild, channel in [(scene.g2, scene.lobby), (None, server.dm_channel(scene.alice))]:
+        click = await server.interact(
+            InteractionType.MESSAGE_COMPONENT, guild, channel, scene.alice,
+            {"custom_id": "qb:bad", "component_type": 2}, message=recs[-1].message)
+        assert [(r.ephemeral, r.content) for r in await replies(scene, click)] == [
+            (True, messages.NOT_MARKABLE)]
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "gaps", "--config", str(scene.root / "config"),
+         "--guild", str(scene.g2.id)], capture_output=True, text=True, check=True).stdout
+    assert "winter storms" not in out
+    assert "winter storms" not in await command(scene, scene.bob, "quotebot gaps")
+    text = await command(scene, scene.bob, "quotebot documents")
+    beacon = next(line for line in text.splitlines() if "`beacon.txt`" in line)
+    assert "2 not helpful" in beacon  # the two marks of the test before, no more
+
+
+async def test_with_gaps_off_an_answer_has_no_not_helpful_button(scene: Scene) -> None:
+    """gaps.enabled false: neither unanswered questions nor marks are recorded, so no answer
+    offers the button, and a click on an older one records nothing."""
+    server = scene.server
+    _, old = await slash_ask(scene, scene.g1, scene.general, scene.eve, BEACON_Q)
+    guild_file = scene.root / "config" / "guilds" / f"{scene.g1.id}.yaml"
+    good = guild_file.read_text(encoding="utf-8")
+    guild_file.write_text(good + "gaps: {enabled: false}\n", encoding="utf-8")
+    try:
+        assert (await command(scene, scene.bob, "quotebot reload")).startswith("Reloaded")
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, BEACON_Q)
+        assert read_quotes(r.content for r in recs)[0].label == "Beacon log"
+        assert recs[-1].message.component("qb:ctx:0")
+        assert not recs[-1].message.component("qb:bad")
+        click = await server.click(old[-1], "qb:bad", scene.bob)
+        assert [(r.ephemeral, r.content) for r in await replies(scene, click)] == [
+            (True, messages.MARKS_OFF)]
+    finally:
+        guild_file.write_text(good, encoding="utf-8")
+        assert (await command(scene, scene.bob, "quotebot reload")).startswith("Reloaded")
+    text = await command(scene, scene.bob, "quotebot documents")
+    assert "2 not helpful" in next(line for line in text.splitlines() if "`beacon.txt`" in line)
 
 
 # --- saving a message ----------------------------------------------------------------------------

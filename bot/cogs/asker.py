@@ -97,6 +97,17 @@ class Asker:
             raise Refusal(messages.EXPIRED)
         return asked
 
+    def markable(self, asked: Asked | None, where: Where) -> Asked:
+        """A clicked answer a member may mark "Not helpful" here: marks are recorded here, and
+        every quote of it may be quoted here (a mark counts against its documents)."""
+        asked = self.clicked(asked, where)
+        guild = self.guild(where)
+        if not guild.gaps.enabled:
+            raise Refusal(messages.MARKS_OFF)
+        if any(q.collection not in guild.collections for q in asked.quotes):
+            raise Refusal(messages.NOT_MARKABLE)
+        return asked
+
     def quote_ref(self, asked: Asked | None, n: int, where: Where) -> QuoteRef:
         """Quote n of a clicked answer, if its collection may be quoted where clicked."""
         asked = self.clicked(asked, where)
@@ -119,7 +130,8 @@ class Asker:
         answer = without(answer, self.state.removed)
         if not answer.quotes and answer.reason in (NO_MATCH, NO_TERMS) and offset == 0:
             self.record_gap(question, where)
-        return Reply(render_answer(answer), Asked.of(answer, offset) if answer.quotes else None)
+        pages = render_answer(answer, feedback=self.storage is not None and guild.gaps.enabled)
+        return Reply(pages, Asked.of(answer, offset) if answer.quotes else None)
 
     def record_gap(self, question: str, where: Where) -> None:
         """Count a question the documents did not answer; the answer goes out regardless."""

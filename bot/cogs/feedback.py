@@ -33,13 +33,13 @@ class Feedback(commands.Cog):
         where = interaction_where(interaction)
         message = interaction.message
         answer_id = message.id if message is not None else None
-        asked = self.asker.clicked(self.asker.recall(answer_id), where)
+        asked = self.asker.markable(self.asker.recall(answer_id), where)
         await interaction.response.defer(ephemeral=True, thinking=True)
         documents = [(q.collection, q.document) for q in asked.quotes]
         scope = DMS if where.guild_id is None else str(where.guild_id)
         try:
             new = await asyncio.to_thread(self.storage.vote, answer_id, where.user_id, documents)
-            if new and self.asker.guild(where).gaps.enabled:
+            if new:
                 await asyncio.to_thread(self.storage.record_gap, scope, asked.question)
         except StorageError as exc:
             log.error("a vote was not recorded: %s", exc)
