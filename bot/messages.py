@@ -125,6 +125,10 @@ UPLOAD_COLLECTION = (
     "Documents can go only into this server's own collection ({default}) or a collection "
     "private to this server and closed to DMs; {name} is neither."
 )
+UPLOAD_NAME_HERE = (
+    "A document named {name} is already here ({label}): remove it first with "
+    "/quotebot remove, or rename the file."
+)
 UPLOAD_UNKNOWN = "No document named {name} here: /quotebot documents lists them."
 UPLOAD_DOWNLOAD = "Could not download the attachment ({error}): try again."
 UPLOAD_STORAGE = (

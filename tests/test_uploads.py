@@ -86,9 +86,35 @@ def test_a_name_is_one_document(settings) -> None:
     uploads.add(settings, GUILD, MOD, "b.txt", text(1), None, "ops")
     with pytest.raises(Refusal, match="already in another collection"):
         uploads.add(settings, GUILD, MOD, "b.txt", text(2), None, f"uploads-{GUILD}")
+    # Not replaced unseen, even by a file whose name becomes the same once made safe.
+    mine = f"uploads-{GUILD}"
+    uploads.add(settings, GUILD, MOD, "minutes march.txt", text(3), "Council minutes", mine)
+    for again in ("minutes march.txt", "minutes&march.txt"):
+        with pytest.raises(Refusal) as refused:
+            uploads.add(settings, GUILD, MOD, again, text(4), "Choir notice", mine)
+        assert str(refused.value) == messages.UPLOAD_NAME_HERE.format(
+            name="minutes_march.txt", label="Council minutes")
+    assert (upload_root(settings) / str(GUILD) / mine / "minutes_march.txt").read_bytes() == text(3)
     for other in ("ops", "seeds", "nowhere"):
         with pytest.raises(Refusal, match="private to this server"):
             uploads.target(settings, OTHER, other)
+
+
+def test_names_in_other_scripts_stay_apart(settings) -> None:
+    uploads = Uploads(open_storage(settings.state_dir))
+    mine = uploads.target(settings, GUILD, None)
+    refused = []
+    for name in ("Отчёт.txt", "Письмо.txt", "e\u0301te\u0301.md", "été.md", "a/../..txt"):
+        try:
+            uploads.add(settings, GUILD, MOD, name, b"A short document.\n", None, mine)
+        except Refusal as exc:
+            refused.append(str(exc))
+    # "été" decomposed, then composed: one name, and the second is refused
+    assert refused == [messages.UPLOAD_NAME_HERE.format(name="été.md", label="été")]
+    names = sorted(u.name for u in uploads.storage.uploads(GUILD))
+    assert names == sorted(["Отчёт.txt", "Письмо.txt", "été.md", "document.txt"])
+    assert sorted(p.name for p in (upload_root(settings) / str(GUILD) / mine).iterdir()
+                  if p.name != "sources.yaml") == names
 
 
 def test_a_guilds_first_upload_updates_the_saved_index_rather_than_rebuilding_it(

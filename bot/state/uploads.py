@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -38,7 +39,10 @@ log = logging.getLogger(__name__)
 INCOMING = ".incoming"
 HOUR = 3600.0
 MAX_LABEL = 200  # characters
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Letters and digits of any script are kept (names of documents in other languages stay
+# apart); separators, punctuation and control characters become "_".
+_UNSAFE = re.compile(r"[^\w.-]+")
+MAX_STEM, MAX_STEM_BYTES = 80, 200
 TEXT_SUFFIXES = (".txt", ".md")
 UNPACK_RATIO = 50
 EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own limit is 60 s
@@ -139,15 +143,19 @@ class Uploads:
         """Check the file as the library will read it, then store it and its record. Nothing
         is stored when any check fails."""
         name = safe_name(filename)
-        self.check_size(settings, guild_id, len(data))
         folder = upload_root(settings) / str(guild_id) / collection
         known = settings.collections.get(collection)
         # One name, one document: not in two of this guild's collections, and not beside a
         # configured file of the same name (the two would share a document id).
-        if any(u.name == name and u.collection != collection
-               for u in self.storage.uploads(guild_id)) or (known is not None and any(
+        same = [u for u in self.storage.uploads(guild_id) if u.name == name]
+        if any(u.collection != collection for u in same) or (known is not None and any(
                 (f / name).exists() for f in known.folders if f != folder)):
             raise Refusal(messages.UPLOAD_NAME_TAKEN.format(name=name))
+        # Never replaced unseen: another file may have the same name once made safe
+        # ("minutes march.txt", "minutes&march.txt"), and old answers' buttons name it.
+        if same:
+            raise Refusal(messages.UPLOAD_NAME_HERE.format(name=name, label=same[0].label))
+        self.check_size(settings, guild_id, len(data))
         if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
         label = " ".join((label or "").split())[:MAX_LABEL] or PurePath(name).stem
@@ -217,5 +225,7 @@ def safe_name(filename: str) -> str:
     if not dot or f".{suffix.lower()}" not in SUFFIXES:
         raise Refusal(messages.UPLOAD_TYPE.format(name=filename[:100],
                                                   suffixes=", ".join(SUFFIXES)))
-    stem = _UNSAFE.sub("_", stem).strip("._")[:80] or "document"
-    return f"{stem}.{suffix.lower()}"
+    stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", stem)).strip("._")[:MAX_STEM]
+    while len(stem.encode("utf-8")) > MAX_STEM_BYTES:  # a disk's limit is 255 bytes a name
+        stem = stem[:-1]
+    return f"{stem or 'document'}.{suffix.lower()}"
