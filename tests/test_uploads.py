@@ -71,6 +71,25 @@ class RecordsFail:
         raise StorageError("database or disk is full")
 
 
+def test_an_upload_the_library_would_skip_is_refused(tmp_path: Path) -> None:
+    """uploads.max_bytes may be above what the library reads (documents.max_bytes): such a
+    file was 'added' and never quoted; now it is refused with the smaller limit."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "config" / "bot.yaml").write_text(
+        "collections: {seeds: {folders: [seeds], visibility: public}}\n"
+        "documents: {max_bytes: 4096}\n"
+        "uploads: {max_bytes: 524288}\nstate_dir: state\n", encoding="utf-8")
+    settings = load_settings(tmp_path / "config")
+    uploads = Uploads(open_storage(settings.state_dir))
+    data = b"The pelican lighthouse keeper logged the storms. " * 200
+    with pytest.raises(Refusal) as refused:
+        uploads.add(settings, GUILD, MOD, "pelican.txt", data, None, f"uploads-{GUILD}")
+    assert str(refused.value) == messages.UPLOAD_TOO_LARGE.format(size=len(data), limit=4096)
+    assert uploads.add(settings, GUILD, MOD, "pelican.txt", data[: 49 * 80], None,
+                       f"uploads-{GUILD}").sentences == 80
+
+
 def test_no_file_is_kept_without_its_record(settings) -> None:
     uploads = Uploads(RecordsFail(open_storage(settings.state_dir)))
     with pytest.raises(StorageError):

@@ -23,7 +23,7 @@ from bot.markdown import inline
 from bot.paginate import lines_to_pages
 from bot.render import Page
 from bot.state import StorageError, Upload
-from bot.state.uploads import Added
+from bot.state.uploads import Added, max_upload
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class UploadCommands:
         with storage_errors():
             await asyncio.to_thread(self.uploads.check_size, settings, gid, file.size)  # type: ignore[attr-defined]
         self.uploads.take_turn(settings, gid)  # type: ignore[attr-defined]
-        limit = settings.for_guild(gid).uploads.max_bytes
+        limit = max_upload(settings, gid)
         data = await download(file.url, limit, self.download_seconds)
         with storage_errors():
             added = await asyncio.to_thread(

@@ -27,7 +27,7 @@ from types import MappingProxyType
 import yaml
 
 from bot import messages
-from bot.config.settings import CollectionSettings, Settings, UploadSettings
+from bot.config.settings import CollectionSettings, Settings
 from bot.core.documents import SUFFIXES, load_folder
 from bot.core.extract import Limits, sniff
 from bot.errors import Refusal
@@ -118,8 +118,8 @@ class Uploads:
     def check_size(self, settings: Settings, guild_id: int, size: int) -> None:
         """Before downloading: the file's announced size against both limits."""
         conf = settings.for_guild(guild_id).uploads
-        if size > conf.max_bytes:
-            raise Refusal(messages.UPLOAD_TOO_LARGE.format(size=size, limit=conf.max_bytes))
+        if size > (limit := max_upload(settings, guild_id)):
+            raise Refusal(messages.UPLOAD_TOO_LARGE.format(size=size, limit=limit))
         used = sum(u.bytes for u in self.storage.uploads(guild_id))
         if used + size > conf.max_total_bytes:
             raise Refusal(messages.UPLOAD_FULL.format(used=used, limit=conf.max_total_bytes))
@@ -166,7 +166,7 @@ class Uploads:
         with tempfile.TemporaryDirectory(dir=scratch) as tmp:
             trial = Path(tmp) / name
             trial.write_bytes(data)
-            limits = upload_limits(settings.for_guild(guild_id).uploads)
+            limits = upload_limits(settings, guild_id)
             docs, skipped = load_folder(Path(tmp), collection, {name: {"label": label}},
                                         limits.max_bytes, limits)
             if not docs:
@@ -210,12 +210,21 @@ class Uploads:
             tmp.replace(folder / LABELS_FILE)
 
 
-def upload_limits(conf: UploadSettings) -> Limits:
-    """Extraction limits for an upload: its size, and a zip may unpack to UNPACK_RATIO times
-    that (a Word file unpacks to a few times its size; a bomb to thousands)."""
-    size = conf.max_bytes
-    return Limits(max_bytes=size, max_unpacked=min(Limits.max_unpacked, UNPACK_RATIO * size),
-                  max_seconds=EXTRACT_SECONDS)
+def max_upload(settings: Settings, guild_id: int) -> int:
+    """The largest file this guild may add: its uploads' limit, and never past the size the
+    library reads (`documents: max_bytes`), or an upload said to be quotable would be
+    skipped."""
+    return min(settings.for_guild(guild_id).uploads.max_bytes, settings.max_document_bytes)
+
+
+def upload_limits(settings: Settings, guild_id: int) -> Limits:
+    """Extraction limits for an upload: the library's (`documents:`), tighter where an upload
+    is smaller: a zip may unpack to UNPACK_RATIO times the upload limit (a Word file unpacks
+    to a few times its size; a bomb to thousands), and a moderator waits EXTRACT_SECONDS."""
+    size, library = max_upload(settings, guild_id), settings.document_limits
+    return dataclasses.replace(
+        library, max_bytes=size, max_unpacked=min(library.max_unpacked, UNPACK_RATIO * size),
+        max_seconds=min(library.max_seconds, EXTRACT_SECONDS))
 
 
 def safe_name(filename: str) -> str:
