@@ -135,13 +135,16 @@ UPLOAD_STORAGE = (
     "Could not store that ({error}): nothing was changed. Tell the bot's operator "
     "(the disk may be full)."
 )
-UPLOAD_RELOAD = "Stored, but the library could not be rebuilt yet ({error}); the previous one "
-UPLOAD_RELOAD += "keeps answering. /quotebot reload retries."
+UPLOAD_RELOAD = (
+    "The library could not be rebuilt yet ({error}): the previous one keeps answering until "
+    "/quotebot reload succeeds."
+)
 # File and collection names are safe characters only, so they go in code spans unescaped.
 ADDED = (
     "Added `{name}` as *{label}* to collection `{collection}`: {paragraphs:,} paragraphs, "
-    "{sentences:,} sentences. It can be quoted now."
+    "{sentences:,} sentences."
 )
+QUOTABLE_NOW = "It can be quoted now."
 REMOVED = "Removed `{name}` (*{label}*) from collection `{collection}`; it is no longer quoted."
 SAVED_LABEL = "Message in #{channel}, {date}"
 NO_UPLOADS = "No documents were added here yet: /quotebot add adds one."

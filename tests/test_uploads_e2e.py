@@ -5,6 +5,7 @@ against the bytes the test sent (a PDF's against `quotebot text`, run as its own
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import sys
@@ -311,6 +312,75 @@ async def test_non_moderators_are_refused_every_command(scene: Scene) -> None:
     for name in ("quotebot documents", "quotebot gaps"):
         assert await command(scene, scene.alice, name, dm=True) == messages.GUILD_ONLY
     assert "causeway.pdf" in await command(scene, scene.bob, "quotebot documents")
+
+
+@contextlib.asynccontextmanager
+async def guild_config(scene: Scene, more: str):
+    """g1's guild file with more lines, reloaded, for the length of a block."""
+    guild_file = scene.root / "config" / "guilds" / f"{scene.g1.id}.yaml"
+    good = guild_file.read_text(encoding="utf-8")
+    guild_file.write_text(good + more, encoding="utf-8")
+    try:
+        await reload(scene)
+        yield
+    finally:
+        guild_file.write_text(good, encoding="utf-8")
+        await reload(scene)
+
+
+async def reload(scene: Scene) -> None:
+    assert (await command(scene, scene.bob, "quotebot reload")).startswith("Reloaded")
+
+
+async def test_refused_files_do_not_use_up_the_hours_uploads(scene: Scene) -> None:
+    """per_hour counts uploads: a file refused for its name before the download is none."""
+    cog = scene.bot.get_cog("Moderation")
+    clock = cog.uploads.clock
+    cog.uploads.clock = lambda: time.time() + 7200  # this module's earlier uploads, long ago
+    try:
+        async with guild_config(scene, "uploads: {per_hour: 1}\n"):
+            for n in range(3):
+                assert f"bad{n}.exe cannot be added" in await add(scene, f"bad{n}.exe", b"MZ")
+            assert "is already here" in await add(scene, "causeway.pdf", make_pdf([["Again."]]))
+            text = await add(scene, "heron.txt", b"The grey heron nests on the tide tower.\n")
+            assert text.startswith("Added `heron.txt`") and text.endswith(messages.QUOTABLE_NOW)
+            text = await add(scene, "egret.txt", b"The egret fishes at the weir.\n")
+            assert text == messages.UPLOAD_RATE.format(limit=1, minutes=60)
+    finally:
+        cog.uploads.clock = clock
+    assert "Removed `heron.txt`" in await command(scene, scene.bob, "quotebot remove",
+                                                   {"document": "heron.txt"})
+
+
+async def test_with_uploads_off_what_was_added_can_still_be_removed(scene: Scene) -> None:
+    question = "Where does the kestrel hover?"
+    await add(scene, "kestrel.txt", b"The kestrel hovers over the salt marsh at noon.\n")
+    async with guild_config(scene, "uploads: {enabled: false}\n"):
+        assert "Uploads are turned off" in await add(scene, "wren.txt", b"The wren sings.")
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, question)
+        assert "salt marsh" in "".join(r.content for r in recs)
+        text = await command(scene, scene.bob, "quotebot remove", {"document": "kestrel.txt"})
+        assert text.startswith("Removed `kestrel.txt`")
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, question)
+        assert "salt marsh" not in "".join(r.content for r in recs)
+
+
+async def test_an_add_with_a_broken_config_says_it_is_not_quoted_yet(scene: Scene) -> None:
+    bot_yaml = scene.root / "config" / "bot.yaml"
+    good = bot_yaml.read_text(encoding="utf-8")
+    bot_yaml.write_text(good.replace("  top_k: 2\n", "  top_k: [2\n"), encoding="utf-8")
+    try:
+        text = await add(scene, "plover.txt", b"The plover runs along the shingle.\n")
+    finally:
+        bot_yaml.write_text(good, encoding="utf-8")
+    assert text.startswith("Added `plover.txt`") and messages.QUOTABLE_NOW not in text
+    assert "The library could not be rebuilt yet" in text and "Stored" not in text
+    await reload(scene)
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve,
+                              "Where does the plover run?")
+    assert "shingle" in "".join(r.content for r in recs)
+    assert (await command(scene, scene.bob, "quotebot remove", {"document": "plover.txt"})
+            ).startswith("Removed")
 
 
 BAD = [

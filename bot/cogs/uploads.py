@@ -91,7 +91,7 @@ class UploadCommands:
                 label, target, message.jump_url,
             )
         self.state.removed.discard((added.upload.collection, added.upload.name))  # type: ignore[attr-defined]
-        await self._swap_in(interaction, added_text(added))
+        await self._swap_in(interaction, added_text(added), messages.QUOTABLE_NOW)
 
     def upload_settings(self, interaction: discord.Interaction) -> Settings:
         self.check_moderator(interaction)  # type: ignore[attr-defined]
@@ -115,7 +115,8 @@ class UploadCommands:
         gid, uid = interaction.guild_id, interaction.user.id
         target = self.uploads.target(settings, gid, collection)  # type: ignore[attr-defined]
         await interaction.response.defer(ephemeral=True, thinking=True)
-        with storage_errors():
+        with storage_errors():  # (what can be refused before the download is not a turn)
+            await asyncio.to_thread(self.uploads.check_name, settings, gid, file.filename, target)  # type: ignore[attr-defined]
             await asyncio.to_thread(self.uploads.check_size, settings, gid, file.size)  # type: ignore[attr-defined]
         self.uploads.take_turn(settings, gid)  # type: ignore[attr-defined]
         limit = max_upload(settings, gid)
@@ -125,13 +126,15 @@ class UploadCommands:
                 self.uploads.add, settings, gid, uid, file.filename, data, label, target,  # type: ignore[attr-defined]
             )
         self.state.removed.discard((added.upload.collection, added.upload.name))  # type: ignore[attr-defined]
-        await self._swap_in(interaction, added_text(added))
+        await self._swap_in(interaction, added_text(added), messages.QUOTABLE_NOW)
 
     @app_commands.command()
     @app_commands.describe(document="The file name, as /quotebot documents lists it")
     async def remove(self, interaction: discord.Interaction, document: str) -> None:
         """Remove a document added here; it is never quoted again."""
-        settings = self.upload_settings(interaction)
+        # (Also with uploads turned off: what was added before is still quoted until removed.)
+        self.check_moderator(interaction)  # type: ignore[attr-defined]
+        settings = self.state.now.settings  # type: ignore[attr-defined]
         await interaction.response.defer(ephemeral=True, thinking=True)
         with storage_errors():
             u = await asyncio.to_thread(
@@ -167,11 +170,13 @@ class UploadCommands:
             votes = await asyncio.to_thread(storage.votes, [(u.collection, u.name) for u in found])
         await send_pages(followup(interaction, ephemeral=True), render_documents(found, votes))
 
-    async def _swap_in(self, interaction: discord.Interaction, text: str) -> None:
-        """Rebuild the library like a reload (the old one answers meanwhile), then reply."""
+    async def _swap_in(self, interaction: discord.Interaction, text: str, done: str = "") -> None:
+        """Rebuild the library like a reload (the old one answers meanwhile), then reply: text,
+        and `done` once the rebuilt library is in use, or why it is not."""
         lines = [text]
         try:
             await self.state.reload()  # type: ignore[attr-defined]
+            lines = [f"{text} {done}".strip()]
         except QuotebotError as exc:
             log.warning("library not rebuilt after an upload change: %s", exc)
             lines.append(messages.UPLOAD_RELOAD.format(error=inline(str(exc), 300)))

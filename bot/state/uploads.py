@@ -124,6 +124,26 @@ class Uploads:
         if used + size > conf.max_total_bytes:
             raise Refusal(messages.UPLOAD_FULL.format(used=used, limit=conf.max_total_bytes))
 
+    def check_name(
+        self, settings: Settings, guild_id: int, filename: str, collection: str
+    ) -> str:
+        """The name filename is stored under in collection, if it is free (checked before a
+        download, so that a refused name does not count as one of the hour's uploads)."""
+        name = safe_name(filename)
+        folder = upload_root(settings) / str(guild_id) / collection
+        known = settings.collections.get(collection)
+        # One name, one document: not in two of this guild's collections, and not beside a
+        # configured file of the same name (the two would share a document id).
+        same = [u for u in self.storage.uploads(guild_id) if u.name == name]
+        if any(u.collection != collection for u in same) or (known is not None and any(
+                (f / name).exists() for f in known.folders if f != folder)):
+            raise Refusal(messages.UPLOAD_NAME_TAKEN.format(name=name))
+        # Never replaced unseen: another file may have the same name once made safe
+        # ("minutes march.txt", "minutes&march.txt"), and old answers' buttons name it.
+        if same:
+            raise Refusal(messages.UPLOAD_NAME_HERE.format(name=name, label=same[0].label))
+        return name
+
     def take_turn(self, settings: Settings, guild_id: int) -> None:
         now = self.clock()
         with self._lock:
@@ -142,19 +162,8 @@ class Uploads:
     ) -> Added:
         """Check the file as the library will read it, then store it and its record. Nothing
         is stored when any check fails."""
-        name = safe_name(filename)
+        name = self.check_name(settings, guild_id, filename, collection)
         folder = upload_root(settings) / str(guild_id) / collection
-        known = settings.collections.get(collection)
-        # One name, one document: not in two of this guild's collections, and not beside a
-        # configured file of the same name (the two would share a document id).
-        same = [u for u in self.storage.uploads(guild_id) if u.name == name]
-        if any(u.collection != collection for u in same) or (known is not None and any(
-                (f / name).exists() for f in known.folders if f != folder)):
-            raise Refusal(messages.UPLOAD_NAME_TAKEN.format(name=name))
-        # Never replaced unseen: another file may have the same name once made safe
-        # ("minutes march.txt", "minutes&march.txt"), and old answers' buttons name it.
-        if same:
-            raise Refusal(messages.UPLOAD_NAME_HERE.format(name=name, label=same[0].label))
         self.check_size(settings, guild_id, len(data))
         if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
