@@ -90,6 +90,22 @@ def test_an_upload_the_library_would_skip_is_refused(tmp_path: Path) -> None:
                        f"uploads-{GUILD}").sentences == 80
 
 
+def test_text_that_holds_a_tag_is_text(settings) -> None:
+    """Markdown with inline HTML, or a message about a tag, is added (a whole page is not:
+    tests/test_uploads_e2e.py BAD)."""
+    uploads = Uploads(open_storage(settings.state_dir))
+    mine = uploads.target(settings, GUILD, None)
+    guide = (b"# Harbour guide\n\nThe ferry leaves at noon.<br>\n"
+             b'See <a href="https://x.example">the timetable</a>.\n')
+    added = uploads.add(settings, GUILD, MOD, "guide.md", guide, None, mine)
+    assert (added.upload.label, added.paragraphs) == ("Harbour guide", 2)  # its first heading
+    tip = b"Tip: use <br> for a line break in the signage editor."
+    assert uploads.add(settings, GUILD, MOD, "message-1.txt", tip, "Tip", mine).sentences == 1
+    with pytest.raises(Refusal, match=r"is not plain text \(its content is HTML\)"):
+        uploads.add(settings, GUILD, MOD, "page.md", b"<!-- saved -->\n<html><p>Hi</p>", None,
+                    mine)
+
+
 def test_no_file_is_kept_without_its_record(settings) -> None:
     uploads = Uploads(RecordsFail(open_storage(settings.state_dir)))
     with pytest.raises(StorageError):

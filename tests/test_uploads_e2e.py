@@ -388,6 +388,8 @@ BAD = [
     ("liar.txt", b"word " * MAX_BYTES, {"attach": {"size": 10}}, "That file is too large"),
     ("tool.exe", b"MZ\x90\x00", {}, "tool.exe cannot be added: only .txt"),
     ("notes.txt", make_pdf([["Hidden."]]), {}, "notes.txt is not plain text (its content is PDF)"),
+    ("page.txt", b"\n<!DOCTYPE html><html><body><p>A page.</p></body></html>", {},
+     "page.txt is not plain text (its content is HTML)"),
     ("report.pdf", b"Just words, no PDF.", {}, "mislabelled"),
     ("empty.txt", b"   \n", {}, "empty.txt was not added: empty"),
     ("bomb.docx", zip_bomb_docx(30 * 1024 * 1024), {}, "a zip bomb"),

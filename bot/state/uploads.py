@@ -43,6 +43,8 @@ MAX_LABEL = 200  # characters
 # apart); separators, punctuation and control characters become "_".
 _UNSAFE = re.compile(r"[^\w.-]+")
 MAX_STEM, MAX_STEM_BYTES = 80, 200
+_PAGE_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+                         re.I | re.S)
 TEXT_SUFFIXES = (".txt", ".md")
 UNPACK_RATIO = 50
 EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own limit is 60 s
@@ -165,9 +167,9 @@ class Uploads:
         name = self.check_name(settings, guild_id, filename, collection)
         folder = upload_root(settings) / str(guild_id) / collection
         self.check_size(settings, guild_id, len(data))
-        if name.lower().endswith(TEXT_SUFFIXES) and (kind := sniff(data)) != "TEXT":
+        if name.lower().endswith(TEXT_SUFFIXES) and (kind := mislabelled_text(data)):
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
-        label = " ".join((label or "").split())[:MAX_LABEL] or PurePath(name).stem
+        label = " ".join((label or "").split())[:MAX_LABEL]
         # Beside the uploads, so the move below is a rename (no half-copied file on shared
         # storage); the name is no guild id, so the library never reads it.
         scratch = upload_root(settings) / INCOMING
@@ -176,12 +178,16 @@ class Uploads:
             trial = Path(tmp) / name
             trial.write_bytes(data)
             limits = upload_limits(settings, guild_id)
-            docs, skipped = load_folder(Path(tmp), collection, {name: {"label": label}},
+            # Without a label given, the file names itself as in a configured folder (front
+            # matter, a first heading, a title; else its name, "_" and "-" read as spaces).
+            docs, skipped = load_folder(Path(tmp), collection,
+                                        {name: {"label": label}} if label else {},
                                         limits.max_bytes, limits)
             if not docs:
                 reason = skipped[0].reason if skipped else messages.UPLOAD_NOTHING
                 raise Refusal(messages.UPLOAD_UNUSABLE.format(name=name, reason=reason))
             folder.mkdir(parents=True, exist_ok=True)
+            label = label or docs[0].label[:MAX_LABEL]
             upload = Upload(guild_id, collection, name, label, source, len(data), user_id,
                             self.clock())
             shutil.move(trial, folder / name)
@@ -234,6 +240,16 @@ def upload_limits(settings: Settings, guild_id: int) -> Limits:
     return dataclasses.replace(
         library, max_bytes=size, max_unpacked=min(library.max_unpacked, UNPACK_RATIO * size),
         max_seconds=min(library.max_seconds, EXTRACT_SECONDS))
+
+
+def mislabelled_text(data: bytes) -> str | None:
+    """The format of a .txt or .md upload's content when it is not text: a PDF, a Word file,
+    a zip, or a whole web page (it opens with <!doctype html> or <html>). Text or Markdown
+    that holds a tag ("use <br> for a line break") is text."""
+    kind = sniff(data)
+    if kind == "HTML" and not _PAGE_START.match(data[:1024]):
+        return None
+    return None if kind == "TEXT" else kind
 
 
 def safe_name(filename: str) -> str:
