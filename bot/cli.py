@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
+DEFAULT_CONFIG = Path("config")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,10 +38,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(messages.SEE_HELP.format(message=message, command=where))
 
 
+def _path(text: str) -> Path:
+    """A path argument; an empty one ("" from an unset shell variable) would be the current
+    folder, read or written without a word."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: give a folder")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="quotebot", description=__doc__)
     common = _Parser(add_help=False)
-    common.add_argument("--config", type=Path, default=Path("config"),
+    common.add_argument("--config", type=_path, default=None,
                         help="folder with bot.yaml and guilds/ (default: ./config)")
     common.add_argument("--log-level", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -48,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     corpus = _Parser(add_help=False, parents=[common])
-    corpus.add_argument("--corpus", type=Path, action="append", metavar="DIR",
+    corpus.add_argument("--corpus", type=_path, action="append", metavar="DIR",
                         help="a folder of documents (repeatable); overrides the config")
-    corpus.add_argument("--index-dir", type=Path, metavar="PATH",
+    corpus.add_argument("--index-dir", type=_path, metavar="PATH",
                         help="where the index is saved and reused (default: the config's "
                              f"index_dir, else ./{DEFAULT_INDEX_DIR})")
 
@@ -296,7 +305,7 @@ def cmd_xapian_shards(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import check_config
 
-    folder = args.dir or args.config
+    folder = args.dir or args.config or DEFAULT_CONFIG
     problems = check_config(folder)
     for problem in problems:
         out.write(f"{problem}\n")
@@ -343,15 +352,18 @@ COMMANDS = {
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _settings(config_dir: Path, required: bool):
-    """Settings from config_dir, or None when it does not exist and is not required."""
+def _settings(config_dir: Path | None, required: bool):
+    """Settings from config_dir (--config; None: ./config), or None when ./config does not
+    exist and is not required. A --config given is always required: its settings and
+    aliases would otherwise be left out without a word."""
     from bot.config import load_settings
 
-    if not (config_dir / "bot.yaml").is_file():
-        if required:
-            raise UsageError(messages.NO_CONFIG.format(path=config_dir / "bot.yaml"))
+    folder = config_dir or DEFAULT_CONFIG
+    if not (folder / "bot.yaml").is_file():
+        if required or config_dir is not None:
+            raise UsageError(messages.NO_CONFIG.format(path=folder / "bot.yaml"))
         return None
-    return load_settings(config_dir)
+    return load_settings(folder)
 
 
 def _library(args: argparse.Namespace) -> Library:
@@ -359,10 +371,26 @@ def _library(args: argparse.Namespace) -> Library:
     retrieval = settings.retrieval if settings else RetrievalSettings()
     aliases = settings.aliases if settings else {}
     if args.corpus:
-        folders = [(folder.name or str(folder), folder) for folder in args.corpus]
+        folders = corpus_collections(args.corpus)
         index_dir = args.index_dir or (settings.index_dir if settings else Path(DEFAULT_INDEX_DIR))
         return build_library(folders, retrieval, aliases, index_dir=index_dir)
     return library_from_settings(settings, index_dir=args.index_dir)
+
+
+def corpus_collections(paths: list[Path]) -> list[tuple[str, Path]]:
+    """(collection, folder) for --corpus folders: each named after its folder, a second
+    folder of the same name ("a/docs", "b/docs") as "docs-2", so quotes tell them apart."""
+    out: list[tuple[str, Path]] = []
+    taken: set[str] = set()
+    for folder in paths:
+        base = name = folder.name or str(folder)
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        out.append((name, folder))
+    return out
 
 
 def format_answer(answer: Answer) -> str:
@@ -372,15 +400,19 @@ def format_answer(answer: Answer) -> str:
         lines.append(messages.abstention(answer.reason, see_sources=False))
         return "\n".join(lines) + "\n"
     for quote in answer.quotes:
-        labels = " and ".join([quote.label, *(s.label for s in quote.also)])
         where = quote.location or Location(paragraph=quote.paragraph)
         lines.append(messages.frame(
-            labels, messages.place(where.paragraph, where.page, where.heading)
+            quote.label, messages.place(where.paragraph, where.page, where.heading),
+            tuple(s.label for s in quote.also),
         ))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
         lines.append(messages.CLI_LOCATION.format(
             document=quote.document, start=quote.start, end=quote.end
         ))
+        # Each other document's own place, so that "also in" can be checked like the quote.
+        lines.extend(messages.CLI_ALSO.format(
+            label=s.label, document=s.document, paragraph=s.paragraph, start=s.start, end=s.end
+        ) for s in quote.also)
         if where.link:
             lines.append(messages.CLI_LINK.format(link=where.link))
         lines.append("")

@@ -107,6 +107,11 @@ def test_sources_yaml_read_safely_and_a_broken_one_reported(
         (["frobnicate"], "invalid choice"),
         (["eval", "--squad", "/no/such.json"], "SQuAD file not found"),
         (["ask", "--config", "/no/config", "hi"], "no config"),
+        # a --config given is read, also beside --corpus (its aliases and settings apply)
+        (["ask", "--config", "/no/config", "--corpus", "seeds", "hi"], "no config"),
+        # "" (an unset variable) would be the current folder, read or written silently
+        (["ask", "--corpus", "", "hi"], "an empty path"),
+        (["ask", "--corpus", "seeds", "--index-dir", " ", "hi"], "an empty path"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -133,6 +138,57 @@ def test_top_k_has_one_range_for_the_cli_and_the_engine() -> None:
     for bad in (lo - 1, hi + 1):
         with pytest.raises(ValueError, match=f"from {lo} to {hi}"):
             AnswerSettings(top_k=bad)
+
+
+MILL = "The windmill at Cley was built in 1819 by a local merchant."
+# Other sentences, so that the mill's words are rare enough to weigh (BM25's IDF).
+FILLER = "\n\n".join(f"Filler sentence number {n} is about the {w}." for n, w in enumerate(
+    ["coast", "birds", "seals", "tides", "dunes", "marsh", "church", "harbour"]))
+
+
+def test_corpus_folders_of_one_name_are_told_apart(tmp_path: Path) -> None:
+    """Two --corpus folders named docs are collections docs and docs-2; each quote and each
+    "also in" names its collection, so its offsets are checked in the right file."""
+    folders = [tmp_path / "a" / "docs", tmp_path / "b" / "docs"]
+    for folder in folders:
+        folder.mkdir(parents=True)
+        (folder / "mill.txt").write_text(f"{MILL}\n\n{FILLER}\n")
+    (folders[1] / "other.txt").write_text(f"Preface.\n\n{MILL}\n")
+    out = io.StringIO()
+    assert main(["ask", "--json", "--corpus", str(folders[0]), "--corpus", str(folders[1]),
+                 "--index-dir", str(tmp_path / "cache"), "Who built the windmill at Cley?"],
+                out) == 0
+    (quote,) = json.loads(out.getvalue())["quotes"]
+    where = {"docs": folders[0], "docs-2": folders[1]}
+    places = [quote, *quote["also"]]
+    assert sorted((q["collection"], q["document"]) for q in places) == [
+        ("docs", "mill.txt"), ("docs-2", "mill.txt"), ("docs-2", "other.txt")]
+    for q in places:
+        text = (where[q["collection"]] / q["document"]).read_text()
+        assert text[q["start"] : q["end"]] == MILL
+
+
+def test_terminal_names_each_other_document_with_its_own_place(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text(f"{MILL}\n\nFiller.\n")
+    (tmp_path / "y.txt").write_text(f"One.\n\nTwo.\n\n{MILL}\n")
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(tmp_path), "--index-dir", str(tmp_path / "cache"),
+                 "Who built the windmill at Cley?"], out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[2:6] == ["From x, paragraph 1 (also in y):", f"> {MILL}",
+                          f"  [x.txt, characters 0-{len(MILL)}]",
+                          f"  also in y: [y.txt, paragraph 3, characters 12-{12 + len(MILL)}]"]
+
+
+def test_a_sentence_its_document_repeats_is_quoted_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(f"{MILL}\n\nFiller about seals.\n\n{MILL}\n")
+    (tmp_path / "b.txt").write_text("Filler one.\n\nFiller two.\n")
+    out = io.StringIO()
+    assert main(["ask", "--json", "--corpus", str(tmp_path), "--index-dir",
+                 str(tmp_path / "cache"), "When was the windmill at Cley built?"], out) == 0
+    answer = json.loads(out.getvalue())
+    assert [q["text"] for q in answer["quotes"]].count(MILL) == 1
+    assert_answer_verbatim(answer, tmp_path)
 
 
 def test_empty_corpus_is_an_error(tmp_path: Path) -> None:

@@ -149,6 +149,7 @@ class Quote:
     def to_json(self) -> dict:
         out = {
             "text": self.text,
+            "collection": self.collection,
             "document": self.document,
             "label": self.label,
             "paragraph": self.paragraph,

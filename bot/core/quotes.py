@@ -134,10 +134,13 @@ class QuoteMaker:
         for pid, score in picked:
             if pid in quoted:
                 continue
-            copy = self._copy_of(pid, runs, sources, facts, normals, texts)
+            copy = self._copy_of(pid, runs, facts, normals, texts)
             if copy is not None:
-                also[copy[0]].append((pid, copy[1]))
-                sources[copy[0]].add(facts[pid][0])
+                # Named once a document: a sentence its own document (or one already named)
+                # repeats is not quoted again.
+                if facts[pid][0] not in sources[copy[0]]:
+                    also[copy[0]].append((pid, copy[1]))
+                    sources[copy[0]].add(facts[pid][0])
                 quoted.add(pid)
                 continue
             joined = False
@@ -187,17 +190,14 @@ class QuoteMaker:
         return LEANS.match(text) is not None and not kind[1](text)
 
     def _copy_of(
-        self, pid: int, runs: list[list[int]], sources: list[set[int]],
-        facts: dict[int, tuple[int, int]], normals: dict[int, str], texts: PassageTexts,
+        self, pid: int, runs: list[list[int]], facts: dict[int, tuple[int, int]],
+        normals: dict[int, str], texts: PassageTexts,
     ) -> tuple[int, int] | None:
-        """(quote, position in it) of a sentence of another document with passage pid's text
-        (see normal), if any. sources: each quote's documents; facts: each passage's
-        (document, length); normals: the passages' normal texts found so far (a quoted
-        sentence is compared with many)."""
-        doc, length = facts[pid]
+        """(quote, position in it) of a sentence quoted already with passage pid's text (see
+        normal), if any. facts: each passage's (document, length); normals: the passages'
+        normal texts found so far (a quoted sentence is compared with many)."""
+        length = facts[pid][1]
         for i, run in enumerate(runs):
-            if doc in sources[i]:
-                continue
             for k, other in enumerate(run):
                 # Whitespace and quote marks aside, the same text has about the same length.
                 if 4 * abs(length - facts[other][1]) > length:
