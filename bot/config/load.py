@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.config.botyaml import _TOP_KEYS, DEFAULT_INDEX_DIR, _Global, _parse_bot_yaml
-from bot.config.guilds import _GUILD_KEYS, _guild_layer
+from bot.config.guilds import _GUILD_FILE_KEYS, _GUILD_KEYS, _guild_layer
 from bot.config.settings import GuildSettings, Settings, _shown
 from bot.config.stateyaml import DEFAULT_STATE_DIR
 from bot.config.values import _ID_EXAMPLE, _as_snowflake, _read
@@ -151,8 +151,9 @@ def _parse_guild(path: Path, file: ConfigFile, glob: _Global) -> tuple[int | Non
     top = _read(path, file, '`prefix: "?"`')
     if top is None:
         return None, {}
-    bot_only = f"can only be set in {glob.file}; a guild file may set: {', '.join(_GUILD_KEYS)}"
-    hints = {k: bot_only for k in _TOP_KEYS if k not in _GUILD_KEYS}
+    allowed = (*_GUILD_KEYS, *_GUILD_FILE_KEYS)
+    bot_only = f"can only be set in {glob.file}; a guild file may set: {', '.join(allowed)}"
+    hints = {k: bot_only for k in _TOP_KEYS if k not in allowed}
     named = "is not needed: the file name is the guild id"
     hints.update(dict.fromkeys(("guild_id", "id", "guild"), named))
     return guild_id, _guild_layer(top, glob, guild_id, hints)

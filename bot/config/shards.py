@@ -28,9 +28,8 @@ def _shards(sec: _Section) -> Shards | None:
         return None
     example = f"`ids: [{min(1, count - 1)}]`"
     ids = [_whole(spot.item(value, i), item, 0, count - 1, example) for i, item in enumerate(value)]
-    if not _all_good(*ids):
+    good = [i for i in ids if i is not _BAD]
+    if len(set(good)) < len(good):  # (said beside any id out of range: every problem at once)
+        spot.problem(f"lists a shard twice ({good}): list each shard id once")
         return None
-    if len(set(ids)) < len(ids):
-        spot.problem(f"lists a shard twice ({ids}): list each shard id once")
-        return None
-    return Shards(count, tuple(ids))
+    return Shards(count, tuple(ids)) if _all_good(*ids) else None
