@@ -191,8 +191,9 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
         answer = engine.answer(args.question, top_k=args.top_k)
         out.write(_json_line(answer) if args.json else format_answer(answer))
         return 0
-    for line in sys.stdin:
-        question = line.rstrip("\r\n")
+    for n, line in enumerate(sys.stdin):
+        # (A file saved by a Windows editor starts with a byte order mark, no question's.)
+        question = (line.removeprefix("\ufeff") if n == 0 else line).rstrip("\r\n")
         try:
             answer = engine.answer(question, top_k=args.top_k)
         except Exception:  # one bad line must not lose the others' answers

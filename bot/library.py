@@ -37,6 +37,7 @@ from bot.messages import (
     LABELS_NOT_READ,
     NO_DOCUMENTS,
     NO_SUCH_COLLECTION,
+    NOT_A_FOLDER,
 )
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,7 @@ def load_documents(
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for collection, folder in folders:
-        if not folder.is_dir():
-            raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
+        _check_folder(folder)
         labels, problems = read_labels(folder)
         docs, bad = load_folder(folder, collection, labels, max_bytes, limits, cache_dir)
         documents += docs
@@ -118,8 +118,7 @@ def build_library(
     retrieval = retrieval or RetrievalSettings()
     limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
-        if not folder.is_dir():
-            raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
+        _check_folder(folder)
     if index_dir is None:
         documents, skipped = load_documents(folders, max_bytes, None, limits)
         corpus = _build(documents, folders, retrieval)
@@ -230,6 +229,13 @@ def build_xapian_shards(settings, name: str, count: int, out_dir: Path) -> list[
     with ProgressBar("building shards", "passages") as bar:
         return build_shards(documents, DEFAULT_ANALYZER, settings.retrieval.index, count,
                             out_dir, progress=bar)
+
+
+def _check_folder(folder: Path) -> None:
+    if folder.is_file():
+        raise UsageError(NOT_A_FOLDER.format(folder=folder, parent=folder.parent))
+    if not folder.is_dir():
+        raise UsageError(FOLDER_NOT_FOUND.format(folder=folder))
 
 
 def _library(

@@ -230,6 +230,7 @@ CLI_ALSO = "  also in {label}: [{document}, paragraph {paragraph}, characters {s
 CLI_LINK = "  {link}"
 CLI_SOURCE = "{label}{extra}\n    {place}: {paragraphs} paragraphs, {sentences} sentences"
 FOLDER_NOT_FOUND = "corpus folder not found: {folder} (create it or fix the path)"
+NOT_A_FOLDER = "{folder} is a file, not a folder of documents: give its folder ({parent})"
 NO_DOCUMENTS = "no documents to quote in {folders}: add .txt, .md, .pdf, .html or .docx files"
 LABELS_NOT_READ = "labels not read ({error}); documents keep file names"
 LABELS_DOUBTFUL = "labels read, but check them ({error})"

@@ -191,6 +191,17 @@ def test_a_sentence_its_document_repeats_is_quoted_once(tmp_path: Path) -> None:
     assert_answer_verbatim(answer, tmp_path)
 
 
+def test_stdin_with_a_byte_order_mark_and_a_file_for_a_folder(tmp_path: Path) -> None:
+    proc = run("ask", "--json", "--corpus", str(SEEDS), "-",
+               stdin="\ufeffWho announced the withdrawal from Siversk?\r\nSeversk\r\n")
+    assert proc.returncode == 0, proc.stderr
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["question"] == "Who announced the withdrawal from Siversk?"
+    assert first["answered"] and second["question"] == "Seversk"
+    proc = run("ask", "--corpus", str(SEEDS / "sources.yaml"), "hi")
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
+
+
 def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("")
     proc = run("ask", "--corpus", str(tmp_path), "hi")
