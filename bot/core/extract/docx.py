@@ -1,5 +1,11 @@
 """DOCX -> paragraphs and headings in document order, tables one paragraph a row
-(python-docx). The zip is checked before anything is inflated."""
+(python-docx). The zip is checked before anything is inflated.
+
+Text is read from the XML, not from python-docx's `Paragraph.text` or `iter_inner_content()`:
+those skip runs inside content controls (w:sdt), tracked insertions (w:ins), smart tags and
+custom XML, and block-level content controls, so a quote would leave out words the document
+shows ("opened in by Lord Penrhyn"). Only what Word shows with changes accepted is read:
+deleted and moved-away text (w:del, w:moveFrom) stays out."""
 
 from __future__ import annotations
 
@@ -41,19 +47,20 @@ def check_zip(data: bytes, limits: Limits) -> None:
 
 def extract_docx(data: bytes, limits: Limits) -> Extracted:
     import docx
-    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     check_zip(data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
         builder = TextBuilder()
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
+        for block in _blocks(document.element.body):
+            if block.tag == _TABLE:
                 for row in _rows(block):
                     builder.add(row)
             else:
-                style = block.style.name if block.style is not None else ""
-                builder.add(block.text, heading=style.startswith(HEADING_STYLES))
+                style = Paragraph(block, document).style
+                heading = style is not None and (style.name or "").startswith(HEADING_STYLES)
+                builder.add(_text(block), heading=heading)
         props = document.core_properties
         meta = {"label": (props.title or "").strip(), "date": iso_date(props.created)}
     except (KeyError, ValueError, zipfile.BadZipFile, OSError, AttributeError) as exc:
@@ -67,15 +74,58 @@ def extract_docx(data: bytes, limits: Limits) -> Extracted:
     return builder.build(meta)
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_PARAGRAPH, _TABLE, _ROW, _CELL, _RUN = (_W + n for n in ("p", "tbl", "tr", "tc", "r"))
+# Wrappers whose content Word shows in their place: content controls, custom XML, smart tags,
+# hyperlinks, simple fields, tracked insertions and moved-here text. Anything else is not
+# entered: properties, deletions (w:del, w:moveFrom), bookmarks, drawings' alternate content.
+_SHOWN = frozenset(_W + n for n in (
+    "sdt sdtContent customXml smartTag hyperlink fldSimple ins moveTo dir bdo".split()))
+
+
+def _within(parent, tags: tuple[str, ...]):
+    """The elements of these tags among parent's children, looking through _SHOWN wrappers."""
+    stack = list(reversed(parent))
+    while stack:
+        el = stack.pop()
+        if el.tag in tags:
+            yield el
+        elif el.tag in _SHOWN:
+            stack.extend(reversed(el))
+
+
+def _blocks(parent):
+    return _within(parent, (_PARAGRAPH, _TABLE))
+
+
+def _text(paragraph) -> str:
+    # python-docx's CT_R.text renders a run's w:t, w:tab, w:br, w:cr as Paragraph.text does.
+    return "".join(run.text for run in _within(paragraph, (_RUN,)))
+
+
 def _rows(table) -> list[str]:
-    """Each row's cells, a cell spanning several columns once, nested tables flattened."""
-    rows = []
-    for row in table.rows:
-        seen, cells = set(), []
-        for cell in row.cells:
-            if id(cell._tc) in seen:  # python-docx repeats a merged cell once per column
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(p.text for p in cell.paragraphs))
+    """Each row's cells, a cell spanning several columns once, a vertically merged cell in
+    each row it spans (as python-docx gives it), nested tables flattened into their cell.
+    Recursion is bounded: lxml refuses XML nested over 256 deep."""
+    rows, started = [], {}  # grid column -> text of the cell whose vertical merge starts there
+    for tr in _within(table, (_ROW,)):
+        column, cells = tr.grid_before, []
+        for tc in _within(tr, (_CELL,)):
+            if tc.vMerge == "continue":
+                text = started.get(column, "")
+            else:
+                text = started[column] = _cell_text(tc)
+            cells.append(text)
+            column += tc.grid_span
         rows.append(CELL_SEPARATOR.join(c for c in cells if c.strip()))
     return rows
+
+
+def _cell_text(cell) -> str:
+    parts = []
+    for block in _blocks(cell):
+        if block.tag == _TABLE:
+            parts.append(CELL_SEPARATOR.join(r for r in _rows(block) if r.strip()))
+        else:
+            parts.append(_text(block))
+    return " ".join(parts)

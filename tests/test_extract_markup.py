@@ -1,0 +1,101 @@
+"""Markup that must not cost a document its words: DOCX runs inside content controls, tracked
+insertions, smart tags and nested tables; HTML pages inside a <form>; inline elements named
+like boilerplate in the middle of a sentence. Each file is made here and read as `quotebot
+text` prints it, the text every quote's offsets index."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from verbatim import document_text
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _xml(markup: str):
+    from docx.oxml import parse_xml
+
+    head, _, rest = markup.partition(">")  # the w: namespace declared on the first element
+    return parse_xml(f"{head} {W_NS}>{rest}")
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def _docx(tmp_path: Path, build) -> Path:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    path = tmp_path / "d.docx"
+    out = io.BytesIO()
+    document.save(out)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def _paragraph(document, *markup: str) -> None:
+    """A paragraph of runs given as XML (runs, or wrappers holding runs)."""
+    p = document.add_paragraph()
+    for part in markup:
+        p._p.append(_xml(part))
+
+
+def test_docx_keeps_runs_inside_controls_insertions_smart_tags_and_links(
+    tmp_path: Path,
+) -> None:
+    def build(document) -> None:
+        _paragraph(document, _run("The Bangor pier was opened in "),
+                   f"<w:sdt><w:sdtPr><w:alias w:val='Year'/></w:sdtPr><w:sdtContent>"
+                   f"{_run('1896')}</w:sdtContent></w:sdt>", _run(" by Lord Penrhyn."))
+        _paragraph(document, _run("The harbour in Conwy has "),
+                   f"<w:ins w:id='1' w:author='x'>{_run('forty')}</w:ins>",
+                   "<w:del w:id='2' w:author='x'><w:r><w:delText>thirty</w:delText></w:r>"
+                   "</w:del>", _run(" moorings."))
+        _paragraph(document, _run("The ferry to "),
+                   f"<w:smartTag w:uri='urn:x' w:element='place'>{_run('Anglesey')}</w:smartTag>",
+                   _run(" sails from "),
+                   f"<w:hyperlink w:anchor='x'><w:ins w:id='3' w:author='x'>{_run('Holyhead')}"
+                   "</w:ins></w:hyperlink>", _run(" daily."))
+
+    text = document_text(_docx(tmp_path, build))
+    assert "The Bangor pier was opened in 1896 by Lord Penrhyn." in text
+    assert "The harbour in Conwy has forty moorings." in text  # the deleted word stays out
+    assert "thirty" not in text
+    assert "The ferry to Anglesey sails from Holyhead daily." in text
+
+
+def test_docx_keeps_block_controls_and_nested_tables(tmp_path: Path) -> None:
+    def build(document) -> None:
+        document.add_paragraph("Intro about the Menai bridge.")
+        document.element.body.insert(
+            len(document.element.body) - 1,  # before the section properties
+            _xml(f"<w:sdt><w:sdtContent><w:p>{_run('The bridge opened in 1826.')}</w:p>"
+                 "</w:sdtContent></w:sdt>"))
+        table = document.add_table(rows=2, cols=2)
+        table.cell(0, 0).text = "Conwy mussels"
+        table.cell(0, 1).add_table(rows=1, cols=2).cell(0, 0).text = "harvested by hand"
+        table.cell(1, 0).text = "Season"
+        tc = table.cell(1, 1)._tc
+        tc.append(_xml(f"<w:sdt><w:sdtContent><w:p>{_run('September to April')}</w:p>"
+                       "</w:sdtContent></w:sdt>"))
+
+    paragraphs = document_text(_docx(tmp_path, build)).split("\n\n")
+    assert paragraphs == ["Intro about the Menai bridge.", "The bridge opened in 1826.",
+                          "Conwy mussels | harvested by hand", "Season | September to April"]
+
+
+def test_docx_merged_cells_read_as_before(tmp_path: Path) -> None:
+    def build(document) -> None:
+        table = document.add_table(rows=3, cols=3)
+        table.cell(0, 0).merge(table.cell(0, 1)).text = "Route"
+        table.cell(0, 2).text = "Boats"
+        table.cell(1, 0).merge(table.cell(2, 0)).text = "Bangor"
+        for row, (where, boats) in enumerate([("Beaumaris", "3"), ("Caernarfon", "5")], 1):
+            table.cell(row, 1).text = where
+            table.cell(row, 2).text = boats
+
+    paragraphs = document_text(_docx(tmp_path, build)).split("\n\n")
+    assert paragraphs == ["Route | Boats", "Bangor | Beaumaris | 3", "Bangor | Caernarfon | 5"]
