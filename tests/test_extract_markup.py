@@ -99,3 +99,30 @@ def test_docx_merged_cells_read_as_before(tmp_path: Path) -> None:
 
     paragraphs = document_text(_docx(tmp_path, build)).split("\n\n")
     assert paragraphs == ["Route | Boats", "Bangor | Beaumaris | 3", "Bangor | Caernarfon | 5"]
+
+
+def _html(tmp_path: Path, page: str) -> str:
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    return document_text(tmp_path / "p.html")
+
+
+def test_html_page_inside_a_form_is_read(tmp_path: Path) -> None:
+    # An ASP.NET WebForms page: the whole body is one <form>; its chrome still goes.
+    text = _html(tmp_path, """<html><head><title>Notice</title></head><body>
+<form method="post" action="./notice.aspx" id="form1">
+<input type="hidden" name="__VIEWSTATE" value="VIEWSTATETEXT">
+<nav><a href="/">Home NAVTEXT</a></nav>
+<div class="search"><label for="q">Search SEARCHTEXT</label>
+<input id="q" name="q"><button>Go BUTTONTEXT</button></div>
+<div><h1>Road closure</h1>
+<p>The High Street in Wells will be closed from 3 June for resurfacing.</p></div>
+<fieldset><legend>Your details</legend><label>Name LABELTEXT</label><input name="n"></fieldset>
+<footer>Council FOOTERTEXT</footer>
+</form>
+<form role="search" action="/search"><input name="q"><button>Go</button></form>
+<form action="/subscribe"><input name="email"><button>Subscribe</button></form>
+</body></html>""")
+    assert text.split("\n\n") == [
+        "Road closure", "The High Street in Wells will be closed from 3 June for resurfacing.",
+        "Your details"]
+

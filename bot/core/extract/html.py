@@ -10,10 +10,11 @@ from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder,
 
 log = logging.getLogger(__name__)
 
-# Never quoted: code, frames, forms, media and the page's chrome.
+# Never quoted: code, frames, form controls, media and the page's chrome. Not <form> itself:
+# ASP.NET WebForms pages (many council and government sites) wrap the whole body in one.
 DROPPED_TAGS = frozenset("""
     script style noscript template iframe frame frameset object embed applet svg math canvas
-    video audio picture map form button select input textarea label nav aside footer dialog
+    video audio picture map button select input textarea label nav aside footer dialog
     menu head
 """.split())
 DROPPED_ROLES = frozenset(
@@ -31,6 +32,7 @@ _KEPT = frozenset(("html", "body", "main", "article"))
 BLOCK_TAGS = frozenset("""
     p div section article main header h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre
     figure figcaption table thead tbody tfoot tr caption address hr center details summary
+    form fieldset legend
 """.split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 CELL_SEPARATOR = " | "
