@@ -126,3 +126,23 @@ def test_html_page_inside_a_form_is_read(tmp_path: Path) -> None:
         "Road closure", "The High Street in Wells will be closed from 3 June for resurfacing.",
         "Your details"]
 
+
+def test_html_inline_elements_named_like_boilerplate_stay_in_their_sentence(
+    tmp_path: Path,
+) -> None:
+    text = _html(tmp_path, """<html><body><main>
+<p>The dean, <span class="related-name">Dr John Davies</span>, leads services.</p>
+<p>The spa was opened by <a class="share-link" href="/m">Mayor Green</a> in 2003.</p>
+<p>The population was 12,000 <span aria-hidden="true">(</span>in 2021<span
+ aria-hidden="true">)</span>.</p>
+<p>The <em id="nav-term">quay</em> reopens<span hidden> HIDDENTEXT</span><span
+ style="display:none"> NONETEXT</span> on Monday.</p>
+<div class="share-bar"><a class="share-link" href="/s">Share SHARETEXT</a></div>
+<div aria-hidden="true">Decoration ARIATEXT</div>
+<ul class="related-links"><li><a href="/r">More RELATEDTEXT</a></li></ul>
+</main></body></html>""")
+    assert text.split("\n\n") == [
+        "The dean, Dr John Davies, leads services.",
+        "The spa was opened by Mayor Green in 2003.",
+        "The population was 12,000 (in 2021).",
+        "The quay reopens on Monday."]

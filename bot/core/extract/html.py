@@ -29,6 +29,13 @@ _BOILERPLATE = re.compile(
     re.I,
 )
 _KEPT = frozenset(("html", "body", "main", "article"))
+# Phrasing elements sit inside sentences: a class or id ("related-name", "share-link") or
+# aria-hidden (a screen reader skips the brackets around "(in 2021)"; readers see them) never
+# removes one, or a quote would read "The dean, , leads services." Blocks named so still go.
+INLINE_TAGS = frozenset("""
+    a abbr acronym b bdi bdo big cite code data del dfn em font i ins kbd mark nobr q rp rt
+    ruby s samp small span strike strong sub sup time tt u var
+""".split())
 BLOCK_TAGS = frozenset("""
     p div section article main header h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre
     figure figcaption table thead tbody tfoot tr caption address hr center details summary
@@ -106,14 +113,15 @@ def _drop_boilerplate(root) -> None:
         if tag in _KEPT:
             continue
         words = f"{el.get('class', '')} {el.get('id', '')}"
+        block = tag not in INLINE_TAGS
         if (
             tag in DROPPED_TAGS
             or (tag == "header" and not _inside(el, ("article", "main")))
             or (el.get("role") or "").lower() in DROPPED_ROLES
             or el.get("hidden") is not None
-            or el.get("aria-hidden") == "true"
             or _HIDDEN_STYLE.search(el.get("style") or "")
-            or (_BOILERPLATE.search(words)
+            or (block and el.get("aria-hidden") == "true")
+            or (block and _BOILERPLATE.search(words)
                 and len(el.text_content()) <= MAX_BOILERPLATE_SHARE * total)
         ):
             doomed.append(el)
