@@ -146,6 +146,15 @@ async def test_refused_questions_show_in_gaps_with_counts(scene: Scene) -> None:
     assert "1x where is the zeppelin hangar" in out and "hovercraft" not in out
 
 
+async def test_mentions_are_no_words_and_no_user_id_reaches_the_gaps(scene: Scene) -> None:
+    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, "<@&1> <#2> <@3>")
+    assert [r.content for r in recs] == [messages.EMPTY_QUESTION.format(prefix="!")]
+    await slash_ask(scene, scene.g1, scene.general, scene.eve,
+                    f"Where did <@{scene.alice.id}> park the zeppelin?")
+    text = await command(scene, scene.bob, "quotebot gaps")
+    assert "where did park the zeppelin" in text and str(scene.alice.id) not in text
+
+
 async def test_not_helpful_counts_one_vote_a_member_and_shows_in_documents(
     scene: Scene,
 ) -> None:

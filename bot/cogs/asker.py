@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -124,6 +125,7 @@ class Asker:
         """Quotes from the collections that may be quoted here; `offset` skips those shown."""
         snapshot = self.state.now
         guild = snapshot.settings.for_guild(where.guild_id)
+        question = clean_question(question)
         answer = snapshot.library.engine.answer(
             question, top_k=guild.top_k, offset=offset, collections=guild.collections
         )
@@ -184,5 +186,12 @@ def without(answer: Answer, removed: set[tuple[str, str]]) -> Answer:
 
 
 def clean_question(text: str) -> str:
-    """The question without invisible format characters (zero-width spaces and the like)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+    """The question without invisible format characters (zero-width spaces and the like)
+    and without Discord's mentions by id (<@id>, <@&id>, <#id>, </command:id>): they are no
+    words of a document, and a user id must not reach the gaps' record. (@everyone and
+    @here are text: "everyone" may be a word of a document.)"""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
+_MENTION = re.compile(r"<(?:@[!&]?|#|/[^:<>]{1,100}:)\d{1,20}>")
