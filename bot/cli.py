@@ -4,7 +4,6 @@ out."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -16,9 +15,10 @@ from typing import TYPE_CHECKING, TextIO
 from bot import messages
 from bot.config.botyaml import DEFAULT_INDEX_DIR
 from bot.core.documents import DEFAULT_MAX_BYTES, document_text
-from bot.core.model import TOP_K_RANGE, Answer, Location, RetrievalSettings
+from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
+from bot.terminal import format_answer, json_line
 
 if TYPE_CHECKING:
     from bot.config import Shards
@@ -174,22 +174,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------
 
 
-def _json_line(answer: Answer) -> str:
-    """One JSON object on one line: the Unicode line separators that ensure_ascii=False would
-    leave raw (and str.splitlines() splits on) are escaped too."""
-    text = json.dumps(answer.to_json(), ensure_ascii=False)
-    return text.translate(_LINE_SEPARATORS) + "\n"
-
-
-_LINE_SEPARATORS = {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\u0085"}
-
-
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     library = _library(args)
     engine = library.engine
     if args.question != "-":
         answer = engine.answer(args.question, top_k=args.top_k)
-        out.write(_json_line(answer) if args.json else format_answer(answer))
+        out.write(json_line(answer) if args.json else format_answer(answer))
         return 0
     for n, line in enumerate(sys.stdin):
         # (A file saved by a Windows editor starts with a byte order mark, no question's.)
@@ -199,7 +189,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
         except Exception:  # one bad line must not lose the others' answers
             log.exception("question failed: %r", question[:200])
             answer = Answer(question, False, reason="error")
-        out.write(_json_line(answer) if args.json else format_answer(answer) + "\n")
+        out.write(json_line(answer) if args.json else format_answer(answer) + "\n")
         out.flush()
     return 0
 
@@ -392,29 +382,3 @@ def corpus_collections(paths: list[Path]) -> list[tuple[str, Path]]:
         taken.add(name)
         out.append((name, folder))
     return out
-
-
-def format_answer(answer: Answer) -> str:
-    """An answer for a terminal: each quote under its frame line, indented with '> '."""
-    lines = [messages.CLI_QUESTION.format(question=answer.question), ""]
-    if not answer.answered:
-        lines.append(messages.abstention(answer.reason, see_sources=False))
-        return "\n".join(lines) + "\n"
-    for quote in answer.quotes:
-        where = quote.location or Location(paragraph=quote.paragraph)
-        lines.append(messages.frame(
-            quote.label, messages.place(where.paragraph, where.page, where.heading),
-            tuple(s.label for s in quote.also),
-        ))
-        lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
-        lines.append(messages.CLI_LOCATION.format(
-            document=quote.document, start=quote.start, end=quote.end
-        ))
-        # Each other document's own place, so that "also in" can be checked like the quote.
-        lines.extend(messages.CLI_ALSO.format(
-            label=s.label, document=s.document, paragraph=s.paragraph, start=s.start, end=s.end
-        ) for s in quote.also)
-        if where.link:
-            lines.append(messages.CLI_LINK.format(link=where.link))
-        lines.append("")
-    return "\n".join(lines)

@@ -117,10 +117,11 @@ def test_filename_labels_carry_no_topic_words(tmp_path: Path) -> None:
         assert doc.text == other.text
 
 
-def test_eval_prints_each_label_mode_and_the_baselines(tmp_path: Path) -> None:
+def test_eval_prints_each_label_mode_and_the_baselines(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config: the default settings
     path = squad_file(tmp_path)
     out = io.StringIO()
-    assert main(["eval", "--squad", str(path), "--config", str(tmp_path)], out) == 0
+    assert main(["eval", "--squad", str(path)], out) == 0
     lines = out.getvalue().splitlines()
     header = next(line for line in lines if line.startswith("retriever"))
     assert header.split()[3:6] == ["read@150", "read@250", "read@500"]
@@ -129,18 +130,19 @@ def test_eval_prints_each_label_mode_and_the_baselines(tmp_path: Path) -> None:
         ["quotebot", "title", "all"], ["quotebot", "filename", "all"],
         ["bm25", "sentence", "-", "all"], ["naive", "-", "all"]]
     one = io.StringIO()
-    assert main(["eval", "--squad", str(path), "--config", str(tmp_path), "--labels", "filename",
+    assert main(["eval", "--squad", str(path), "--labels", "filename",
                  "--no-baseline"], one) == 0
     assert "title" not in one.getvalue() and "quotebot       filename" in one.getvalue()
 
 
-def test_eval_top_k_sets_the_reply_read_at_n_is_taken_over(tmp_path: Path) -> None:
+def test_eval_top_k_sets_the_reply_read_at_n_is_taken_over(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config: the default settings
     path = squad_file(tmp_path)
 
     def quotebot_row(top_k: str) -> dict[str, float]:
         out = io.StringIO()
-        assert main(["eval", "--squad", str(path), "--config", str(tmp_path), "--labels",
-                     "title", "--no-baseline", "--top-k", top_k], out) == 0
+        assert main(["eval", "--squad", str(path), "--labels", "title", "--no-baseline",
+                     "--top-k", top_k], out) == 0
         lines = out.getvalue().splitlines()
         assert f"the reply's {top_k} quotes" in out.getvalue()
         header = next(line for line in lines if line.startswith("retriever")).split()

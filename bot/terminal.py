@@ -1,0 +1,45 @@
+"""An answer for a terminal (`quotebot ask`): quotes under their frame lines, or one JSON
+object a line."""
+
+from __future__ import annotations
+
+import json
+
+from bot import messages
+from bot.core.model import Answer, Location
+
+
+def format_answer(answer: Answer) -> str:
+    """An answer for a terminal: each quote under its frame line, indented with '> '."""
+    lines = [messages.CLI_QUESTION.format(question=answer.question), ""]
+    if not answer.answered:
+        lines.append(messages.abstention(answer.reason, see_sources=False))
+        return "\n".join(lines) + "\n"
+    for quote in answer.quotes:
+        where = quote.location or Location(paragraph=quote.paragraph)
+        lines.append(messages.frame(
+            quote.label, messages.place(where.paragraph, where.page, where.heading),
+            tuple(s.label for s in quote.also),
+        ))
+        lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
+        lines.append(messages.CLI_LOCATION.format(
+            document=quote.document, start=quote.start, end=quote.end
+        ))
+        # Each other document's own place, so that "also in" can be checked like the quote.
+        lines.extend(messages.CLI_ALSO.format(
+            label=s.label, document=s.document, paragraph=s.paragraph, start=s.start, end=s.end
+        ) for s in quote.also)
+        if where.link:
+            lines.append(messages.CLI_LINK.format(link=where.link))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def json_line(answer: Answer) -> str:
+    """One JSON object on one line: the Unicode line separators that ensure_ascii=False would
+    leave raw (and str.splitlines() splits on) are escaped too."""
+    text = json.dumps(answer.to_json(), ensure_ascii=False)
+    return text.translate(_LINE_SEPARATORS) + "\n"
+
+
+_LINE_SEPARATORS = {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\u0085"}
