@@ -201,7 +201,8 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
         line = messages.CLI_SOURCE.format(
             label=doc.label, extra=f" ({extra})" if extra else "",
             place=f"{doc.collection}/{doc.rel}",
-            paragraphs=len(doc.paragraphs), sentences=len(doc.sentences),
+            paragraphs=messages.counted(len(doc.paragraphs), "paragraph"),
+            sentences=messages.counted(len(doc.sentences), "sentence"),
         )
         out.write(line + "\n")
     for skipped in library.skipped:

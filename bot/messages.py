@@ -37,6 +37,11 @@ def place(paragraph: int | None, page: int | None = None, heading: str | None = 
     return "".join(f", {part}" for part in parts if part)
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 paragraph", "2,000 paragraphs"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def frame(label: str, where: str, also: tuple[str, ...] = (), more: int = 0) -> str:
     """The line above a quote: where it comes from (a `place`), and which other documents
     hold it too."""
@@ -141,8 +146,7 @@ UPLOAD_RELOAD = (
 )
 # File and collection names are safe characters only, so they go in code spans unescaped.
 ADDED = (
-    "Added `{name}` as *{label}* to collection `{collection}`: {paragraphs:,} paragraphs, "
-    "{sentences:,} sentences."
+    "Added `{name}` as *{label}* to collection `{collection}`: {paragraphs}, {sentences}."
 )
 QUOTABLE_NOW = "It can be quoted now."
 REMOVED = "Removed `{name}` (*{label}*) from collection `{collection}`; it is no longer quoted."
@@ -228,7 +232,7 @@ CLI_QUESTION = "Q: {question}"
 CLI_LOCATION = "  [{document}, characters {start}-{end}]"
 CLI_ALSO = "  also in {label}: [{document}, paragraph {paragraph}, characters {start}-{end}]"
 CLI_LINK = "  {link}"
-CLI_SOURCE = "{label}{extra}\n    {place}: {paragraphs} paragraphs, {sentences} sentences"
+CLI_SOURCE = "{label}{extra}\n    {place}: {paragraphs}, {sentences}"
 FOLDER_NOT_FOUND = "corpus folder not found: {folder} (create it or fix the path)"
 NOT_A_FOLDER = "{folder} is a file, not a folder of documents: give its folder ({parent})"
 NO_DOCUMENTS = "no documents to quote in {folders}: add .txt, .md, .pdf, .html or .docx files"

@@ -187,7 +187,8 @@ def added_text(added: Added) -> str:
     u = added.upload
     return messages.ADDED.format(
         name=u.name, label=inline(u.label), collection=u.collection,
-        paragraphs=added.paragraphs, sentences=added.sentences,
+        paragraphs=messages.counted(added.paragraphs, "paragraph"),
+        sentences=messages.counted(added.sentences, "sentence"),
     )
 
 

@@ -245,7 +245,9 @@ def _load(f: DocumentFile, max_bytes: int, extracted: Mapping[Path, Extracted | 
         text, found = _text_of(f.path, extracted, max_bytes)
     except (OSError, ValueError) as exc:
         return str(exc) if isinstance(exc, ValueError) else f"unreadable ({exc.strerror})"
-    return parse_document(text, f.collection, f.rel, f.path, f.meta, found)
+    doc = parse_document(text, f.collection, f.rel, f.path, f.meta, found)
+    # (A Markdown file of front matter alone, or of markup alone, has nothing to quote.)
+    return doc if len(doc.sentences) else "empty: the file has no text to quote"
 
 
 def _load_batch(files: list[DocumentFile], max_bytes: int) -> list[Document | str]:
