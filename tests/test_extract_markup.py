@@ -1,7 +1,8 @@
 """Markup that must not cost a document its words: DOCX runs inside content controls, tracked
 insertions, smart tags and nested tables; HTML pages inside a <form>; inline elements named
-like boilerplate in the middle of a sentence. Each file is made here and read as `quotebot
-text` prints it, the text every quote's offsets index."""
+like boilerplate in the middle of a sentence; a PDF sentence that runs on over a page break.
+Each file is made here and read as `quotebot text` prints it, the text every quote's offsets
+index."""
 
 from __future__ import annotations
 
@@ -146,3 +147,30 @@ def test_html_inline_elements_named_like_boilerplate_stay_in_their_sentence(
         "The spa was opened by Mayor Green in 2003.",
         "The population was 12,000 (in 2021).",
         "The quay reopens on Monday."]
+
+
+def test_pdf_sentence_runs_on_over_a_page_break(tmp_path: Path) -> None:
+    """Cut at the page's end, the quote read "...opened in 1826 to". A page number in a
+    footer, or a sentence that ends, still ends its paragraph."""
+    from docmaker import make_pdf
+
+    from bot.core.locations import locate, page_of
+    from bot.library import build_library
+
+    pages = [["The Conwy suspension bridge was designed by Thomas Telford and",
+              "opened in 1826 to"],
+             ["traffic crossing the estuary.",
+              "Tolls were charged on the bridge and its approach road until 1958."],
+             ["12"], ["lower case after a page number."]]
+    (tmp_path / "bridge.pdf").write_bytes(make_pdf(pages))
+    text = document_text(tmp_path / "bridge.pdf")
+    sentence = ("The Conwy suspension bridge was designed by Thomas Telford and opened in 1826 "
+                "to traffic crossing the estuary.")
+    assert text.startswith(sentence + "\n\nTolls were charged on")
+    assert text.endswith("1958.\n\n12\n\nlower case after a page number.")
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert next(doc.text[s.start : s.end] for s in doc.sentences) == sentence
+    assert page_of(doc, 0) == 1 and page_of(doc, text.index("traffic")) == 2
+    assert [p for _, _, p in doc.pages] == [1, 2, 3, 4]
+    tolls = text.index("Tolls")
+    assert locate(doc, tolls, tolls + 5, 2).paragraph == 1  # page 2's first paragraph of its own

@@ -96,34 +96,43 @@ class TextBuilder:
         """Paragraphs added from now on are on page `number`."""
         self._page = number
 
-    def add(self, raw: str, heading: bool = False) -> None:
+    def add(self, raw: str, heading: bool = False, continues: bool = False) -> None:
+        """A paragraph; with continues, the rest of the last one (a sentence that runs on
+        over a page break), joined to it by a space."""
         text = clean(raw)
         if not text:
             return
+        joined = continues and bool(self.paragraphs)
         if self.parts:
-            self.parts.append(PARAGRAPH_BREAK)
-            self.size += len(PARAGRAPH_BREAK)
+            self.parts.append(" " if joined else PARAGRAPH_BREAK)
+            self.size += 1 if joined else len(PARAGRAPH_BREAK)
         start = self.size
         self.parts.append(text)
         self.size += len(text)
-        self.paragraphs.append((start, self.size))
+        if joined:
+            self.paragraphs[-1] = (self.paragraphs[-1][0], self.size)
+        else:
+            self.paragraphs.append((start, self.size))
         if self._page is not None and (not self._pages or self._pages[-1][1] != self._page):
             self._pages.append((start, self._page))
         if heading:
             self._headings.append((start, text))
 
     def build(self, meta: dict[str, str]) -> Extracted:
+        text = "".join(self.parts)
         return Extracted(
-            "".join(self.parts), tuple(self.paragraphs),
-            tuple(self._regions(self._pages)), tuple(self._regions(self._headings)),
+            text, tuple(self.paragraphs),
+            tuple(self._regions(self._pages, text)), tuple(self._regions(self._headings, text)),
             {k: v for k, v in meta.items() if v},
         )
 
-    def _regions(self, starts: list[tuple[int, Any]]) -> list[Region]:
+    def _regions(self, starts: list[tuple[int, Any]], text: str) -> list[Region]:
         """Each region runs from its start to the end of the paragraph before the next one's."""
         if not starts:
             return []
-        ends = [s - len(PARAGRAPH_BREAK) for s, _ in starts[1:]] + [self.size]
+        # (A page may start inside a paragraph: then one space, not a break, lies between.)
+        ends = [s - (len(PARAGRAPH_BREAK) if text[s - 1] == "\n" else 1)
+                for s, _ in starts[1:]] + [self.size]
         return [(s, e, v) for (s, v), e in zip(starts, ends, strict=True)]
 
 

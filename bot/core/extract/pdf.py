@@ -1,7 +1,8 @@
 """PDF text layer -> paragraphs with page numbers (pypdf).
 
-A paragraph never crosses a page break (a page's end ends its paragraph), so a quote, which
-stays within a paragraph, lies on one page: the page of its start."""
+A page's end ends its paragraph, unless the sentence runs on over the break (see runs_on):
+then the page's first words go on the paragraph before, and the page number changes inside
+it. A quote's page is the page of its start."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 SHORT_LINE = 0.8
 _SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
 _BLANK = re.compile(r"\n[ \t]*\n")
+RUN_ON_WORDS = 4
 
 
 def extract_pdf(data: bytes, limits: Limits) -> Extracted:
@@ -35,10 +37,13 @@ def extract_pdf(data: bytes, limits: Limits) -> Extracted:
                 "or raise documents.max_pages in config/bot.yaml"
             )
         builder = TextBuilder()
+        last = ""  # the previous page's last paragraph
         for number, page in enumerate(reader.pages, start=1):
             builder.page(number)
-            for paragraph in paragraphs(page.extract_text() or ""):
-                builder.add(paragraph)
+            found = paragraphs(page.extract_text() or "")
+            for i, paragraph in enumerate(found):
+                builder.add(paragraph, continues=i == 0 and runs_on(last, paragraph))
+            last = found[-1] if found else ""
         meta = _meta(reader)
     except (FileNotDecryptedError, DependencyError) as exc:
         raise ExtractError(f"encrypted ({exc}): save an unencrypted copy") from None
@@ -69,6 +74,16 @@ def _meta(reader) -> dict[str, str]:
     title = str(info.get("/Title") or "").strip()
     date = iso_date(info.get("/CreationDate") or info.get("/ModDate") or "")
     return {"label": title, "date": date}
+
+
+def runs_on(last: str, first: str) -> bool:
+    """Whether a page's first paragraph goes on with the sentence the page before left
+    unfinished: that one does not end a sentence and holds a few words (not a page number
+    in a footer), and this one starts in lower case ("...opened in 1826 to" / "traffic
+    crossing the estuary.")."""
+    stripped = first.lstrip()
+    return (len(last.split()) >= RUN_ON_WORDS and not _SENTENCE_END.search(last.rstrip())
+            and stripped[:1].islower())
 
 
 def paragraphs(page_text: str) -> list[str]:
