@@ -57,6 +57,24 @@ def sentences(text: str) -> list[str]:
              "Russian troops are now positioned thirty kilometres east of the next defensive line.",
              "Yes; but slowly."],
         ),
+        # A list item's number belongs to its item, and each item on a line of its own is a
+        # sentence; a subscript on its own line ("O\n2." in SQuAD) is no item.
+        (
+            "Steps to follow:\n1. Open the gate at dawn.\n2. Close it at dusk.",
+            ["Steps to follow:", "1. Open the gate at dawn.", "2. Close it at dusk."],
+        ),
+        ("Bring:\n- a lamp\n- two ropes", ["Bring:", "- a lamp", "- two ropes"]),
+        ("1. Alone", ["1. Alone"]),
+        ("Gas.\n\nthe formula O\n2. Diatomic gas", ["Gas.", "the formula O\n2.", "Diatomic gas"]),
+        # Words that are abbreviations only before a number.
+        (
+            "The mayor said no. The council voted. See No. 5 and Art. 12. It is modern art. Yes.",
+            ["The mayor said no.", "The council voted.", "See No. 5 and Art. 12.",
+             "It is modern art.", "Yes."],
+        ),
+        # A spaced closing guillemet ends its sentence; CJK stops need no space after them.
+        ("Il a dit « Bonjour. » Puis il est parti.", ["Il a dit « Bonjour. » Puis il est parti."]),
+        ("我们去了北京。天气很好！你呢？", ["我们去了北京。", "天气很好！", "你呢？"]),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:

@@ -118,30 +118,46 @@ ABBREVIATIONS = frozenset(
     sec ch para nr tel
     """.split()
 )
+# Abbreviations only before a number: each is also a word that ends sentences ("said no.").
+NUMBERED = frozenset("no nos art sec ch para vol vols fig figs pp op nr tel".split())
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
-_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)")
+# A full stop, question or exclamation mark before whitespace; or a CJK one (。！？), which
+# no space follows.
+_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)|[。！？]+[」』”’）)]*")
 _VISIBLE = re.compile(r"\S")
 _WORD_BACK = re.compile(r"[^\s" + re.escape(_OPENERS) + "]*")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _WINDOW = 32
+# A list item on a line of its own: "1. ", "2) ", "- ", "* ", "• ".
+_ITEM = re.compile(r"^[ \t]*(?P<item>(?:(?P<number>\d{1,3})[.)]|[-*+•‣◦])[ \t]+)(?=\S)", re.M)
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within text[start:end]. A full stop after an abbreviation or an initial
     ("U.S.", "Gen.", "Dec. 11", "J. R. R.") does not end a sentence; closing quotes and
     brackets stay with the sentence they close."""
-    spans: list[tuple[int, int]] = []
+    # A list item's number is no sentence ("1." alone, or "Steps:\n1." of the line before):
+    # each item on a line of its own starts a sentence, its marker with it.
+    items = _items(text, start, end)
+    markers = {m.end("number") for m in items if m["number"]}
+    cuts = [(m.start("item"), m.start("item")) for m in items if m.start("item") > start]
     pos = start
     for match in _END.finditer(text, start, end):
         nxt = _next_visible(text, match.end(), end)
-        if nxt is None or not _starts_sentence(text[nxt]):
+        if nxt is None or not _starts_sentence(text[nxt]) or match.start() in markers:
             continue
         lone_dot = text[match.start()] == "." and len(match.group(0)) - _closers(match) == 1
         if lone_dot and _is_abbreviation(text, pos, match.start()):
             continue
-        spans.append((pos, match.end()))
+        cuts.append((match.end(), nxt))
         pos = nxt
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for cut, nxt in sorted(cuts):
+        if cut > pos:
+            spans.append((pos, cut))
+            pos = nxt
     spans.append((pos, end))
     out = []
     for s, e in spans:
@@ -150,6 +166,20 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             for cs, ce in _clauses(text, stripped.start, stripped.end):
                 out.extend(_cap_length(text, cs, ce))
     return out
+
+
+def _items(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """The list items of text[start:end]: a marker at a line's start, where the line before
+    ends a sentence or a clause ("Steps:") or is an item itself. ("O\n2." in a formula, a
+    subscript on its own line, is none.)"""
+    items: list[re.Match[str]] = []
+    for m in _ITEM.finditer(text, start, end):
+        before = text[start : m.start()].rstrip()
+        line = before.rfind("\n") + 1
+        if (not before or before.rstrip(_CLOSERS)[-1:] in ":.!?;…"
+                or (items and items[-1].start() == start + line)):
+            items.append(m)
+    return items
 
 
 _SEMICOLON = re.compile(r";(?=\s)")
@@ -180,8 +210,9 @@ def _next_visible(text: str, pos: int, end: int) -> int | None:
 
 
 def _starts_sentence(char: str) -> bool:
-    """A sentence may start with anything but a lower-case letter or trailing punctuation."""
-    return not char.islower() and char not in ",;:)]}-–—"
+    """A sentence may start with anything but a lower-case letter or trailing punctuation
+    (a closing quote after a space: « Bonjour. » ends with its »)."""
+    return not char.islower() and char not in ",;:)]}-–—”»"
 
 
 def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
@@ -197,6 +228,9 @@ def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
     word = text[word_start:dot]
     if not word:
         return False
+    if word.lower() in NUMBERED:  # "No. 5", "Art. 12"; "he said no. The council..." ends
+        nxt = _next_visible(text, dot + 1, len(text))
+        return nxt is not None and text[nxt].isdigit()
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. R. R. Tolkien"
     if _ACRONYM.fullmatch(word):
