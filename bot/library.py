@@ -78,17 +78,19 @@ def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]
 
 def load_documents(
     folders: Sequence[tuple[str, Path]], max_bytes: int = DEFAULT_MAX_BYTES,
-    cache_dir: Path | None = None, limits: Limits | None = None,
+    cache_dir: Path | None = None, limits: Limits | None = None, private: Sequence[Path] = (),
 ) -> tuple[list[Document], list[Skipped]]:
     """Documents of (collection, folder) pairs; a missing folder is a UsageError. PDF, HTML
     and DOCX files are extracted within limits (default: Limits(max_bytes)), their text
-    cached in cache_dir."""
+    cached in cache_dir. The folders in private are never read as part of another folder
+    (see build_library)."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for collection, folder in folders:
         _check_folder(folder)
         labels, problems = read_labels(folder)
-        docs, bad = load_folder(folder, collection, labels, max_bytes, limits, cache_dir)
+        docs, bad = load_folder(folder, collection, labels, max_bytes, limits, cache_dir,
+                                private)
         documents += docs
         skipped += problems + bad
     return documents, skipped
@@ -104,6 +106,7 @@ def build_library(
     limits: Limits | None = None,
     shard_servers: Sequence[str] = (),
     key_folders: Sequence[tuple[str, Path]] | None = None,
+    private: Sequence[Path] = (),
 ) -> Library:
     """The engine over the documents of (collection, folder) pairs, PDF, HTML and DOCX files
     extracted within limits (default: Limits(max_bytes)). With index_dir, the
@@ -114,19 +117,21 @@ def build_library(
     memory instead of loaded. With shard_servers (host:port), the first stage searches those
     Xapian servers. key_folders (default: folders) are the folders whose coming or going makes
     another index: a moderator's upload folder appearing is an update of this one, not a new
-    index to build. Safe to call from a worker thread."""
+    index to build. private: folders never read as part of another (the uploads and state
+    folders, which a collection's folder may hold: a guild's uploads are quoted only through
+    its own collection). Safe to call from a worker thread."""
     retrieval = retrieval or RetrievalSettings()
     limits = limits or Limits(max_bytes=max_bytes)
     for _, folder in folders:
         _check_folder(folder)
     if index_dir is None:
-        documents, skipped = load_documents(folders, max_bytes, None, limits)
+        documents, skipped = load_documents(folders, max_bytes, None, limits, private)
         corpus = _build(documents, folders, retrieval)
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
     key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
                             retrieval.index, max_bytes, limits)
     known = FileDigests.load(index_dir, key)
-    files, skipped = _scan(folders, max_bytes, known)
+    files, skipped = _scan(folders, max_bytes, known, private)
     known.save(index_dir, key)
     segments = previous.segments if previous is not None else None
     if segments is not None and _still_saved(segments, index_dir, key):
@@ -207,6 +212,7 @@ def library_from_settings(
         folders, settings.retrieval, settings.aliases, settings.max_document_bytes,
         index_dir=index_dir or settings.index_dir, previous=previous,
         limits=settings.document_limits, shard_servers=tuple(servers), key_folders=configured,
+        private=(settings.upload_root, settings.state_dir),
     )
 
 
@@ -273,7 +279,8 @@ class _Found(NamedTuple):
 
 
 def _scan(
-    folders: Sequence[tuple[str, Path]], max_bytes: int, known: FileDigests
+    folders: Sequence[tuple[str, Path]], max_bytes: int, known: FileDigests,
+    private: Sequence[Path] = (),
 ) -> tuple[dict[DocKey, _Found], list[Skipped]]:
     """Every document file with its digest (its bytes and its labels entry), and the labels
     files' problems. Files whose stat known records are not read."""
@@ -282,7 +289,7 @@ def _scan(
     for collection, folder in folders:
         labels, found = read_labels(folder)
         problems += found
-        for path, rel, stat in walk_files(folder):
+        for path, rel, stat in walk_files(folder, private):
             entry = labels.get(rel) or {}
             digest = store.document_digest(path, max_bytes, entry, known, stat)
             files[(collection, str(path))] = _Found(

@@ -176,3 +176,33 @@ def test_a_guilds_first_upload_updates_the_saved_index_rather_than_rebuilding_it
     third = library_from_settings(with_uploads(settings), previous=second)
     assert "building the whole index" not in caplog.text
     assert not third.engine.answer("When does the quay bell ring?").quotes
+
+
+def test_uploads_inside_a_public_folder_stay_the_guilds_own(tmp_path: Path) -> None:
+    """uploads_dir (or state_dir) on the mount that holds a public collection's folder: a
+    guild's upload was read as part of that public collection too, and quoted in every guild
+    and in DMs (rule 5). Those folders are never read as part of another."""
+    from bot.library import library_from_settings
+    from bot.state.uploads import with_uploads
+
+    shared = tmp_path / "shared"
+    (shared / "library").mkdir(parents=True)
+    for n, text in enumerate(["The harbour opens at dawn.", "The ferry leaves at noon.",
+                              "The museum closes on Mondays."]):
+        (shared / "library" / f"{n}.txt").write_text(text + "\n")
+    (tmp_path / "config").mkdir()
+    for state in ("state_dir: state\n", f"state_dir: {shared}/state\n"):
+        (tmp_path / "config" / "bot.yaml").write_text(
+            f"collections: {{library: {{folders: [{shared}], visibility: public}}}}\n" + state
+            + (f"uploads_dir: {shared}/quotebot-uploads\n" if "state_dir: state" in state
+               else ""), encoding="utf-8")
+        settings = load_settings(tmp_path / "config")
+        uploads = Uploads(open_storage(settings.state_dir))
+        uploads.add(settings, GUILD, MOD, "secret.txt", b"The launch codes are in the blue safe.",
+                    None, uploads.target(settings, GUILD, None))
+        engine = library_from_settings(with_uploads(settings), index_dir=tmp_path / "cache").engine
+        question = "Where are the launch codes?"
+        assert not engine.answer(question, collections={"library"}).quotes, state
+        mine = engine.answer(question, collections={f"uploads-{GUILD}"})
+        assert [q.text for q in mine.quotes] == ["The launch codes are in the blue safe."]
+        uploads.remove(settings, GUILD, MOD, "secret.txt")

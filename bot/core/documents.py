@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -130,16 +130,19 @@ class FoundFile(NamedTuple):
     stat: os.stat_result
 
 
-def walk_files(folder: Path) -> Iterator[FoundFile]:
+def walk_files(folder: Path, skip: Collection[Path] = ()) -> Iterator[FoundFile]:
     """Every document (SUFFIXES) under folder, recursively, with its path relative to folder
     and its stat: in the order of their paths sorted (a name's folder's files before the next
     name), hidden paths skipped, symlinked folders not entered, as sorted(folder.rglob("*"))
     gives them, but one os.scandir a folder and one stat a file (rglob, is_file and
-    relative_to took 0.2 s of a start for 5,000 files)."""
-    return _walk(str(folder), "")
+    relative_to took 0.2 s of a start for 5,000 files). The folders in skip are not entered
+    (the bot's uploads and state inside a collection's folder: another collection's files)."""
+    below = {os.path.realpath(p) for p in skip}
+    below = {p for p in below if p != os.path.realpath(folder)}
+    return _walk(str(folder), "", below)
 
 
-def _walk(top: str, prefix: str) -> Iterator[FoundFile]:
+def _walk(top: str, prefix: str, skip: set[str]) -> Iterator[FoundFile]:
     try:
         with os.scandir(top) as found:
             entries = sorted(found, key=lambda e: e.name)
@@ -150,7 +153,8 @@ def _walk(top: str, prefix: str) -> Iterator[FoundFile]:
             continue
         try:
             if entry.is_dir() and not entry.is_symlink():
-                yield from _walk(entry.path, f"{prefix}{entry.name}/")
+                if not (skip and os.path.realpath(entry.path) in skip):
+                    yield from _walk(entry.path, f"{prefix}{entry.name}/", skip)
             elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
                 yield FoundFile(Path(entry.path), prefix + entry.name, entry.stat())
         except OSError:
@@ -199,12 +203,14 @@ def load_folder(
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: Limits | None = None,
     cache_dir: Path | None = None,
+    skip: Collection[Path] = (),
 ) -> tuple[list[Document], list[Skipped]]:
-    """Load every document under folder; a file that cannot be used is reported and skipped.
-    PDF, HTML and DOCX files are extracted within limits, through the cache in cache_dir."""
+    """Load every document under folder (but not under the folders in skip); a file that
+    cannot be used is reported and skipped. PDF, HTML and DOCX files are extracted within
+    limits, through the cache in cache_dir."""
     metadata = metadata or {}
     files = []
-    for found in walk_files(folder):
+    for found in walk_files(folder, skip):
         files.append(DocumentFile(collection, found.rel, found.path, metadata.get(found.rel, {})))
     return load_files(files, max_bytes, limits, cache_dir)
 
