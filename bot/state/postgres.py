@@ -23,6 +23,11 @@ SCHEMA_LOCK = 0x51_75_6F_74  # advisory lock key: one process migrates at a time
 HIDDEN = "***"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _PARAM_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|[^&\s]+)", re.IGNORECASE)
+# A URL's user, password and host: up to the path, query or fragment.
+_AUTHORITY = re.compile(r"postgres(?:ql)?://([^/?#]*)", re.IGNORECASE)
+UNUSABLE = ("the database URL is not usable: libpq cannot read it; write it as "
+            "postgresql://user:password@host:5432/dbname, special characters in the password "
+            "percent-encoded, or as key=value pairs with a quoted password")
 
 
 def redact(text: str, password: str | None = None) -> str:
@@ -46,10 +51,15 @@ class _Connection:
 class PostgresStorage(SqlStorage):
     def __init__(self, url: str) -> None:
         self._url = url
+        # libpq's own message on a URL it cannot parse quotes the token it choked on, which
+        # may be the password ('invalid percent-encoded token: "Sup3r%zz..."'): not shown.
+        if _AUTHORITY.match(url) and _AUTHORITY.match(url)[1].count("@") > 1:
+            raise StorageError(UNUSABLE + " (an '@' in the user name or password must be "
+                               "written %40)")
         try:
             self._password = conninfo_to_dict(url).get("password")
-        except psycopg.Error as exc:
-            raise StorageError(f"the database URL is not usable: {redact(str(exc))}") from None
+        except psycopg.Error:
+            raise StorageError(UNUSABLE) from None
         self._open()
 
     def __str__(self) -> str:
