@@ -145,6 +145,10 @@ def test_gaps_count_normalised_questions_per_scope_and_expire(backend: Backend) 
     assert [g.question for g in storage.gaps("1", 5, now=13 * day)] == ["who holds the key"]
     assert [g.asked for g in storage.gaps(DMS, 30, now=13 * day)] == [1]
     assert normalise_question("Ｗho？") == "who"
+    # A guild keeping 7 days lists its gaps: another guild's older ones are its own to keep.
+    storage.record_gap("2", "where is the harbour", now=1 * day)
+    assert storage.gaps("1", 7, now=30 * day) == []
+    assert [g.question for g in storage.gaps("2", 365, now=30 * day)] == ["where is the harbour"]
 
 
 def test_an_unusable_folder_is_a_storage_error(tmp_path: Path) -> None:

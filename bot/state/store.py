@@ -179,11 +179,11 @@ class SqlStorage:
             )
 
     def gaps(self, scope: str, keep_days: int, now: float | None = None) -> list[Gap]:
-        """The scope's questions asked within keep_days, most asked first; older ones are
-        deleted on the way."""
+        """The scope's questions asked within keep_days, most asked first; its older ones are
+        deleted on the way (another scope's are kept: its own keep_days may be longer)."""
         cutoff = (time.time() if now is None else now) - keep_days * 86400
         with self._write() as db:
-            db.execute("DELETE FROM gaps WHERE last_asked < ?", (cutoff,))
+            db.execute("DELETE FROM gaps WHERE scope = ? AND last_asked < ?", (scope, cutoff))
             rows = db.execute(
                 "SELECT question, asked, first_asked, last_asked FROM gaps WHERE scope = ?"
                 " ORDER BY asked DESC, last_asked DESC",
