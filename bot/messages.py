@@ -105,6 +105,11 @@ CONFIG_TITLE = "Effective settings here (secrets hidden):"
 # --- uploads, gaps and feedback (moderators) --------------------------------------------------
 
 UPLOADS_OFF = "Uploads are turned off in this bot's config (`uploads: {enabled: false}`)."
+UPLOADS_SHARDED = (
+    "Documents cannot be added here: this bot searches Xapian shard servers, which hold only "
+    "the shards built from the configured folders. Ask its operator to add the file to a "
+    "folder and rebuild the shards."
+)
 GAPS_OFF = "Recording unanswered questions is turned off (`gaps: {enabled: false}`)."
 UPLOAD_TYPE = (
     "{name} cannot be added: only {suffixes} files can be quoted. Convert it to one of these."

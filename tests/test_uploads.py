@@ -11,7 +11,7 @@ from bot import messages
 from bot.config import load_settings
 from bot.errors import Refusal
 from bot.state import StorageError, open_storage
-from bot.state.uploads import Uploads, upload_root
+from bot.state.uploads import Uploads, sharded, upload_root
 
 GUILD, OTHER, MOD = 111111111111111111, 222222222222222222, 42
 
@@ -206,3 +206,23 @@ def test_uploads_inside_a_public_folder_stay_the_guilds_own(tmp_path: Path) -> N
         mine = engine.answer(question, collections={f"uploads-{GUILD}"})
         assert [q.text for q in mine.quotes] == ["The launch codes are in the blue safe."]
         uploads.remove(settings, GUILD, MOD, "secret.txt")
+
+
+def test_no_uploads_while_the_collections_are_on_shard_servers(tmp_path: Path) -> None:
+    """Shard servers hold only the shards built from the configured folders: an upload
+    folder would be a collection no shard holds, or (added to a configured collection) make
+    it match its shards no more, and every question would be refused as unavailable."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("A sentence.\n")
+    folder = tmp_path / "state" / "uploads" / str(GUILD) / f"uploads-{GUILD}"
+    folder.mkdir(parents=True)
+    (folder / "tide.txt").write_text("The tide tables are kept in the harbour office.\n")
+    (tmp_path / "config").mkdir()
+    bot_yaml = ("collections: {seeds: {folders: [seeds], visibility: public%s}}\n"
+                "state_dir: state\n")
+    (tmp_path / "config" / "bot.yaml").write_text(bot_yaml % "")
+    assert f"uploads-{GUILD}" in load_settings(tmp_path / "config").collections
+    (tmp_path / "config" / "bot.yaml").write_text(bot_yaml % ", shard_servers: [127.0.0.1:7100]")
+    settings = load_settings(tmp_path / "config")
+    assert sorted(settings.collections) == ["seeds"]
+    assert sharded(settings)

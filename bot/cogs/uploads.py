@@ -23,7 +23,7 @@ from bot.markdown import inline
 from bot.paginate import lines_to_pages
 from bot.render import Page
 from bot.state import StorageError, Upload
-from bot.state.uploads import Added, max_upload
+from bot.state.uploads import Added, max_upload, sharded
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ class UploadCommands:
         settings = self.state.now.settings  # type: ignore[attr-defined]
         if not settings.for_guild(interaction.guild_id).uploads.enabled:
             raise Refusal(messages.UPLOADS_OFF)
+        if sharded(settings):
+            raise Refusal(messages.UPLOADS_SHARDED)
         return settings
 
     @app_commands.command()

@@ -54,10 +54,23 @@ def upload_root(settings: Settings) -> Path:
     return settings.upload_root
 
 
+def sharded(settings: Settings) -> bool:
+    """Whether the collections are searched on Xapian shard servers (then all of them are:
+    bot/config/botyaml.py), which hold only the shards built from their folders: an upload
+    could not be searched, and a folder added to a collection would no longer match its
+    shards."""
+    return any(c.shard_servers for c in settings.collections.values())
+
+
 def with_uploads(settings: Settings) -> Settings:
-    """settings with each guild's upload folders added as collections only it may quote."""
+    """settings with each guild's upload folders added as collections only it may quote
+    (none while the collections are on shard servers)."""
     base = upload_root(settings)
     if not base.is_dir():
+        return settings
+    if sharded(settings):
+        log.warning("uploads in %s not loaded: the collections are searched on shard servers, "
+                    "which hold no uploads", base)
         return settings
     collections = dict(settings.collections)
     owned: dict[int, set[str]] = defaultdict(set)
