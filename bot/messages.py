@@ -139,6 +139,10 @@ UPLOAD_NAME_HERE = (
     "A document named {name} is already here ({label}): remove it first with "
     "/quotebot remove, or rename the file."
 )
+UPLOAD_NAME_BUSY = (
+    "A document named {name} is being added here right now: once it is in, remove it first "
+    "with /quotebot remove, or rename the file."
+)
 UPLOAD_UNKNOWN = "No document named {name} here: /quotebot documents lists them."
 UPLOAD_DOWNLOAD = "Could not download the attachment ({error}): try again."
 UPLOAD_STORAGE = (

@@ -226,3 +226,43 @@ def test_no_uploads_while_the_collections_are_on_shard_servers(tmp_path: Path) -
     settings = load_settings(tmp_path / "config")
     assert sorted(settings.collections) == ["seeds"]
     assert sharded(settings)
+
+
+def test_two_adds_of_one_name_at_once_store_one(settings, monkeypatch) -> None:
+    """Two moderators add 'minutes march.txt' and 'minutes&march.txt' (one stored name) while
+    the first is still being read: both were told 'added' and the second replaced the first."""
+    import threading
+    import time
+
+    import bot.state.uploads as module
+
+    slow = module.load_folder
+
+    def reading(*args, **kwargs):
+        time.sleep(0.3)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(module, "load_folder", reading)
+    uploads = Uploads(open_storage(settings.state_dir))
+    mine = uploads.target(settings, GUILD, None)
+    outcome: dict[str, str] = {}
+
+    def add(name: str, text: bytes) -> None:
+        try:
+            uploads.add(settings, GUILD, MOD, name, text, None, mine)
+            outcome[name] = "added"
+        except Refusal as exc:
+            outcome[name] = str(exc)
+
+    threads = [threading.Thread(target=add, args=(name, f"Minutes {n}.".encode()))
+               for n, name in enumerate(["minutes march.txt", "minutes&march.txt"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (winner,) = [name for name, said in outcome.items() if said == "added"]
+    (loser,) = [said for said in outcome.values() if said != "added"]
+    assert loser.startswith("A document named minutes_march.txt is"), outcome
+    assert [u.name for u in uploads.storage.uploads(GUILD)] == ["minutes_march.txt"]
+    text = (upload_root(settings) / str(GUILD) / mine / "minutes_march.txt").read_bytes()
+    assert text == (b"Minutes 0." if winner == "minutes march.txt" else b"Minutes 1.")

@@ -118,6 +118,7 @@ class Uploads:
         self.storage = storage
         self.clock = clock
         self._recent: dict[int, deque[float]] = defaultdict(deque)
+        self._adding: set[tuple[int, str]] = set()  # (guild, name) of adds under way
         self._lock = threading.Lock()
 
     def target(self, settings: Settings, guild_id: int, collection: str | None) -> str:
@@ -176,7 +177,25 @@ class Uploads:
         label: str | None, collection: str, source: str = "",
     ) -> Added:
         """Check the file as the library will read it, then store it and its record. Nothing
-        is stored when any check fails."""
+        is stored when any check fails. Two adds of one name at once (two moderators, or
+        two names made the same: "a b.txt", "a&b.txt") are one too many: the second is
+        refused, not stored over the first."""
+        key = (guild_id, safe_name(filename))
+        with self._lock:
+            if key in self._adding:
+                raise Refusal(messages.UPLOAD_NAME_BUSY.format(name=key[1]))
+            self._adding.add(key)
+        try:
+            return self._add(settings, guild_id, user_id, filename, data, label, collection,
+                             source)
+        finally:
+            with self._lock:
+                self._adding.discard(key)
+
+    def _add(
+        self, settings: Settings, guild_id: int, user_id: int, filename: str, data: bytes,
+        label: str | None, collection: str, source: str,
+    ) -> Added:
         name = self.check_name(settings, guild_id, filename, collection)
         folder = upload_root(settings) / str(guild_id) / collection
         self.check_size(settings, guild_id, len(data))
@@ -200,6 +219,8 @@ class Uploads:
                 reason = skipped[0].reason if skipped else messages.UPLOAD_NOTHING
                 raise Refusal(messages.UPLOAD_UNUSABLE.format(name=name, reason=reason))
             folder.mkdir(parents=True, exist_ok=True)
+            if (folder / name).exists():  # another process's add of the name, under way
+                raise Refusal(messages.UPLOAD_NAME_BUSY.format(name=name))
             label = label or docs[0].label[:MAX_LABEL]
             upload = Upload(guild_id, collection, name, label, source, len(data), user_id,
                             self.clock())
