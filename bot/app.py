@@ -42,6 +42,7 @@ from bot.config import Settings, load_settings
 from bot.errors import UsageError
 from bot.library import Library, library_from_settings
 from bot.state import Storage, StorageError, open_storage
+from bot.state.queued import QueuedGaps
 from bot.state.uploads import Uploads
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,9 @@ def build_bot(
     settings.shards)."""
     env = os.environ if env is None else env
     endpoints = Endpoints.from_env(env)
-    storage = storage or _storage(settings, env)
+    # (Unanswered questions are written by a thread of their own: a slow database never
+    # holds up an answer.)
+    storage = QueuedGaps(storage or _storage(settings, env))
     state = State(settings, library, loader)
     asker = Asker(state, storage)
     uploads = Uploads(storage)

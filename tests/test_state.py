@@ -155,3 +155,37 @@ def test_an_unusable_folder_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("a file, not a folder")
     with pytest.raises(StorageError):
         _open_storage(tmp_path / "state", {})
+
+
+class SlowGaps:
+    """A database that takes its time over every gap it records (host gone quiet)."""
+
+    def __init__(self, storage: Storage, seconds: float) -> None:
+        self.storage, self.seconds = storage, seconds
+
+    def record_gap(self, scope: str, question: str, now: float | None = None) -> None:
+        import time
+
+        time.sleep(self.seconds)
+        self.storage.record_gap(scope, question, now)
+
+    def gaps(self, scope: str, keep_days: int, now: float | None = None):
+        return self.storage.gaps(scope, keep_days, now)
+
+
+def test_a_slow_database_holds_up_no_answer_and_gaps_list_what_was_asked(
+    tmp_path: Path,
+) -> None:
+    """Recording an unanswered question returns at once (the bot answers meanwhile); listing
+    the gaps waits for those recorded before it."""
+    import time
+
+    from bot.state.queued import QueuedGaps
+
+    queued = QueuedGaps(SlowGaps(_open_storage(tmp_path, {}), 0.05))
+    started = time.perf_counter()
+    for n in range(20):
+        queued.record_gap("1", f"question number {n}")
+    assert time.perf_counter() - started < 0.5  # not 20 x 0.05 s
+    assert sorted(g.question for g in queued.gaps("1", 30)) == sorted(
+        f"question number {n}" for n in range(20))
