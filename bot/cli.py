@@ -134,7 +134,9 @@ def _top_k(text: str) -> int:
 
 
 def _shard_count(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    from bot.config.shards import MAX_SHARDS
+
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SHARDS:
         raise argparse.ArgumentTypeError(messages.BAD_SHARD_COUNT.format(text=text))
     return int(text)
 

@@ -219,7 +219,7 @@ CLI_ERROR = "quotebot: {error}"
 CLI_CONFIG_ERROR = "quotebot: config problems:\n{error}"
 SEE_HELP = "{message} (see `{command} --help`)"
 BAD_TOP_K = "must be a whole number from {lo} to {hi}, got {text!r}"
-BAD_SHARD_COUNT = "must be a whole number of shards, 1 or more, got {text!r}"
+BAD_SHARD_COUNT = "must be a whole number of shards from 1 to 100,000, got {text!r}"
 BAD_SHARD_IDS = "must be shard ids (whole numbers) separated by commas, e.g. 0,1; got {text!r}"
 SHARD_IDS_OUTSIDE = (
     "--shard-ids {ids} must be distinct ids from 0 to {last} (the shard count is {count}): "

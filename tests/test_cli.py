@@ -244,8 +244,9 @@ def test_run_when_discord_cannot_be_reached_is_one_line() -> None:
 
 
 @pytest.mark.parametrize(("args", "error"), [
-    (["--shard-count", "0"], "--shard-count: must be a whole number of shards, 1 or more, got '0'"),
-    (["--shard-count", "-2"], "must be a whole number of shards, 1 or more, got '-2'"),
+    (["--shard-count", "0"], "--shard-count: must be a whole number of shards from 1 to "),
+    (["--shard-count", "-2"], "must be a whole number of shards from 1 to 100,000, got '-2'"),
+    (["--shard-count", "100001"], "from 1 to 100,000, got '100001'"),  # check-config's bound
     (["--shard-count", "2", "--shard-ids", "2"],
      "--shard-ids 2 must be distinct ids from 0 to 1 (the shard count is 2)"),
     (["--shard-count", "3", "--shard-ids", "0,0"], "--shard-ids 0,0 must be distinct ids"),
