@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urljoin, urlsplit
 
 from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
 
@@ -88,14 +89,34 @@ def _meta(root) -> dict[str, str]:
         return str(values[0]).strip() if values else ""
 
     title = first("//meta[@property='og:title']/@content") or first("//title/text()")
-    source = (first("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
-                    "/@href") or first("//meta[@property='og:url']/@content"))
+    source = _page_url(
+        first("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"),
+        first("//meta[@property='og:url']/@content"),
+    )
     date = iso_date(
         first("//meta[@property='article:published_time']/@content")
         or first("//meta[@name='date' or @name='dc.date' or @name='DC.date']/@content")
         or first("//time/@datetime")
     )
     return {"label": " ".join(title.split()), "source": source, "date": date}
+
+
+def _page_url(canonical: str, og_url: str) -> str:
+    """The page's address: its canonical link where absolute; a relative one ("/page") names
+    no page alone, so it is resolved against an absolute og:url, else passed over."""
+    if _absolute(canonical):
+        return canonical
+    if _absolute(og_url):
+        return urljoin(og_url, canonical) if canonical else og_url
+    return og_url
+
+
+def _absolute(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return bool(parts.scheme and parts.netloc)
 
 
 # A block named like boilerplate but holding more than this share of the page's text is the
