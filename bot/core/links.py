@@ -4,6 +4,7 @@ https://wicg.github.io/scroll-to-text-fragment/), `url#:~:text=start,end`."""
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +22,7 @@ LINK_SCHEMES = ("http", "https")
 # escapes), '@' aside: anything else (spaces, quotes, '<', '>', '\\', non-ASCII) is
 # percent-encoded, so that a link cannot end early or break out of the Markdown around it.
 _URL_SAFE = ":/?#[]!$&'()*+,;=-._~%"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def encode_text(text: str) -> str:
@@ -49,19 +51,24 @@ def fragment_link(url: str, quote_text: str) -> str:
 @lru_cache(maxsize=4096)  # a document's source, asked again for each of its quotes
 def web_url(value: str) -> str | None:
     """value as a link-safe http(s) URL, or None when it is not one: another scheme
-    (`javascript:`, `data:`, `file:`), no host, or credentials in it (user:password@) are
-    never linked. Characters outside the URL set are percent-encoded; so is every '@' after
-    the host, which no mention ("@everyone") can then be read from."""
+    (`javascript:`, `data:`, `file:`), no host, a port outside 1-65535, or credentials in it
+    (user:password@) are never linked. Characters outside the URL set are percent-encoded, and
+    so is a '%' that begins no escape; so is every '@' after the host, which no mention
+    ("@everyone") can then be read from."""
     text = value.strip()
     if not text or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         return None
     try:
         parts = urlsplit(text)
         host = parts.hostname
+        port = parts.port  # ValueError past 65535 or not a number
     except ValueError:  # a malformed IPv6 host or port
         return None
     if parts.scheme.lower() not in LINK_SCHEMES or not host or "@" in parts.netloc:
         return None
+    if port == 0:
+        return None
     head, _, rest = text.partition(parts.netloc)
-    return (quote(head + parts.netloc, safe=_URL_SAFE)
-            + quote(rest, safe=_URL_SAFE).replace("@", "%40"))
+    url = (quote(head + parts.netloc, safe=_URL_SAFE)
+           + quote(rest, safe=_URL_SAFE).replace("@", "%40"))
+    return _STRAY_PERCENT.sub("%25", url)
