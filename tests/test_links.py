@@ -62,5 +62,36 @@ def test_every_part_is_spec_encoded_and_decodes_to_the_quote(quote: str) -> None
     decoded = [unquote(p, errors="surrogatepass") for p in got]
     if len(got) == 1:
         assert decoded == [" ".join(words)]
-    else:
-        assert decoded == [" ".join(words[:4]), " ".join(words[-4:])]
+    else:  # the first and last words: four, or more where four match earlier
+        start, end = decoded
+        assert len(start.split()) >= 4 and len(end.split()) >= 4
+        assert " ".join(words).startswith(start) and " ".join(words).endswith(end)
+        assert len(start.split()) + len(end.split()) <= len(words)
+
+
+def highlighted(page: str, link: str) -> str:
+    """What a browser highlights for link's text directive on a page whose visible text is
+    `page` (one block a line): the first case-insensitive, word-bounded match of
+    [prefix-,]start[,end][,-suffix], by a regex independent of bot/core/links.py."""
+    terms = parts(link)
+    prefix = unquote(terms.pop(0)[:-1]) if terms[0].endswith("-") else None
+    suffix = unquote(terms.pop()[1:]) if terms[-1].startswith("-") else None
+    start, end = (unquote(t) for t in terms) if len(terms) == 2 else (unquote(terms[0]), None)
+
+    def term(text: str) -> str:
+        edge = (r"(?<!\w)" if text[0].isalnum() else "", r"(?!\w)" if text[-1].isalnum() else "")
+        return edge[0] + re.escape(text) + edge[1]
+
+    pattern = ((rf"{term(prefix)}\s*" if prefix else "") + f"(?P<s>{term(start)})"
+               + (rf"[\s\S]*?(?P<e>{term(end)})" if end else "")
+               + (rf"(?=\s*{term(suffix)})" if suffix else ""))
+    match = re.search(pattern, page, re.I)
+    assert match, (pattern, page)
+    return page[match.start("s"):match.end("e" if end else "s")]
+
+
+def test_a_long_quote_ends_at_its_own_last_words_not_an_earlier_repeat() -> None:
+    quote = "The harbour says the north pier closes in May and the south pier closes in May"
+    link = fragment_link("https://x.example/", quote)
+    assert highlighted(quote, link) == quote
+    assert link.endswith("the,south%20pier%20closes%20in%20May")  # not "pier closes in May"

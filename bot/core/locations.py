@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from bot.core.documents import span_rows
-from bot.core.links import fragment_link, web_url
+from bot.core.links import quote_link, web_url
 from bot.core.model import Location
+from bot.core.visible import kind_of, visible
 
 log = logging.getLogger(__name__)
 
@@ -66,5 +67,8 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
         heading=None if heading is None else str(heading[2]),
         paragraph=number,
         url=url,
-        link=fragment_link(url, document.text[start:end]) if url else None,
+        # (Matched against the whole document as a reader sees it, so that the link's first
+        # match is this quote; none where no fragment can be sure of that.)
+        link=quote_link(url, visible(document.text, kind_of(document.rel)), start, end)
+        if url else None,
     )
