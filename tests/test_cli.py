@@ -276,3 +276,19 @@ def test_run_shard_ids_alone_take_the_count_from_bot_yaml(
     assert main(["run", "--config", str(tmp_path / "config"), "--shard-ids", "1,3"]) == 2
     assert "--shard-ids 1,3 must be distinct ids from 0 to 2 (the shard count is 3)" in (
         capsys.readouterr().err)
+
+
+def test_a_date_that_is_no_date_is_text_not_a_crash(tmp_path: Path) -> None:
+    # PyYAML builds a timestamp from 2024-02-30 and raised ValueError out of the loader.
+    (tmp_path / "a.txt").write_text("The otter swims in the river.\n")
+    (tmp_path / "sources.yaml").write_text("a.txt:\n  label: Otters\n  date: 2024-02-30\n")
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(tmp_path)], out) == 0
+    assert out.getvalue().startswith("Otters (2024-02-30)\n"), out.getvalue()
+    config = tmp_path / "config"
+    (config / "guilds").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "bot.yaml", config / "bot.yaml")
+    (config / "guilds" / "123456789012345678.yaml").write_text("note: 2024-13-01\nprefix: '?'\n")
+    out = io.StringIO()
+    assert main(["check-config", str(config)], out) == 1
+    assert "123456789012345678.yaml:1: note: unknown key" in out.getvalue(), out.getvalue()

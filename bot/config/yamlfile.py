@@ -117,6 +117,19 @@ _Loader.add_constructor(_YAML + "seq", _construct_seq)
 _Loader.add_constructor(_YAML + "value", yaml.SafeLoader.construct_yaml_str)
 
 
+def _construct_timestamp(loader: _Loader, node: ScalarNode) -> Any:
+    """A date or time as YAML reads it; one that is no real date (`2024-02-30`, `2024-13-01`)
+    is the text written: PyYAML's own constructor raises ValueError there, which no caller
+    expects from a loader (a traceback, not a problem at file:line)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor(_YAML + "timestamp", _construct_timestamp)
+
+
 @dataclass
 class ConfigFile:
     """A file being read: its name as shown (relative to the project root) and where its
