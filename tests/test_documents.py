@@ -232,3 +232,28 @@ def test_a_script_without_a_main_guard_builds_once_and_is_told_why(tmp_path: Pat
     assert len(warned) == 3 and all('if __name__ == "__main__":' in w for w in warned)
     assert any("a worker exited as it started" in w for w in warned)  # not a 30 s wait
     assert "Traceback" not in done.stderr
+
+
+def test_first_paragraph_under_a_heading_that_repeats_the_label_is_paragraph_1(
+    tmp_path: Path,
+) -> None:
+    """The heading is hidden (it would repeat the label), yet paragraphs are counted from it
+    as under any other heading; it was "paragraph 2"."""
+    from docmaker import make_docx
+
+    from bot.core.locations import locate
+
+    (tmp_path / "a.html").write_text(
+        "<html><head><title>Ferry Times</title></head><body><h1>Ferry Times</h1>"
+        "<p>The ferry leaves at noon.</p><p>The last ferry leaves at nine.</p></body></html>")
+    (tmp_path / "b.docx").write_bytes(make_docx("Ferry Times", [
+        ("heading", "Ferry Times"), ("p", "The ferry leaves at noon."),
+        ("p", "The last ferry leaves at nine.")]))
+    (tmp_path / "c.md").write_text(
+        "# Ferry Times\n\nThe ferry leaves at noon.\n\nThe last ferry leaves at nine.\n")
+    docs, _ = load_folder(tmp_path, "c")
+    assert len(docs) == 3
+    for doc in docs:
+        assert doc.label == "Ferry Times"
+        places = [locate(doc, s.start, s.end, s.paragraph) for s in doc.sentences[1:]]
+        assert [(p.heading, p.paragraph) for p in places] == [(None, 1), (None, 2)], doc.rel

@@ -48,13 +48,12 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
     """The Location of document.text[start:end], which begins in paragraph `paragraph`
     (1-based, counted over the whole document)."""
     page = _region(document.pages, start)
-    heading = _region(document.headings, start)
-    if heading is not None and " ".join(str(heading[2]).split()) == " ".join(
-        document.label.split()
-    ):
-        heading = None
+    section = _region(document.headings, start)
+    # A heading that repeats the label is not named again, but paragraphs are still counted
+    # from it, as under any other heading: the first after it is paragraph 1.
+    heading = None if section is not None and _same(section[2], document.label) else section
     number: int | None = paragraph
-    place = page or heading
+    place = page or section
     if place is not None:
         # Paragraphs are counted from the page's first, or from the first after the
         # heading (itself a paragraph, numbered None): that is where a reader counts from.
@@ -72,3 +71,7 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
         link=quote_link(url, visible(document.text, kind_of(document.rel)), start, end)
         if url else None,
     )
+
+
+def _same(heading: Any, label: str) -> bool:
+    return " ".join(str(heading).split()) == " ".join(label.split())
