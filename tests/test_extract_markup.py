@@ -174,3 +174,23 @@ def test_pdf_sentence_runs_on_over_a_page_break(tmp_path: Path) -> None:
     assert [p for _, _, p in doc.pages] == [1, 2, 3, 4]
     tolls = text.index("Tolls")
     assert locate(doc, tolls, tolls + 5, 2).paragraph == 1  # page 2's first paragraph of its own
+
+
+def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Path) -> None:
+    """<h2><div>...</div></h2> is still a heading; a row of cells that hold <p> elements is
+    one paragraph, as a row of bare cells is (it was "Island route", "|", "Eighteen kroner").
+    A layout table's long column keeps its paragraphs."""
+    from bot.core.documents import load_folder
+
+    long = "The harbour master keeps the keys of the pier. " * 12
+    text = _html(tmp_path, f"""<html><body><main>
+<h2><div>Fares and <span>prices</span></div></h2>
+<table><tr><td><p>Island route</p></td><td><p>Eighteen kroner</p></td></tr>
+<tr><td><div>Harbour</div><div>loop</div></td><td>Ten kroner</td></tr></table>
+<table><tr><td><p>Menu</p></td><td><p>{long}</p><p>The pier opens at dawn.</p></td></tr></table>
+</main></body></html>""")
+    assert text.split("\n\n") == [
+        "Fares and prices", "Island route | Eighteen kroner", "Harbour loop | Ten kroner",
+        "Menu", long.strip(), "The pier opens at dawn."]
+    (doc,), _ = load_folder(tmp_path, "c")
+    assert [h for _, _, h in doc.headings] == ["Fares and prices"]

@@ -177,14 +177,24 @@ def _main(root):
     return body if body is not None else root
 
 
+# A row whose cells each hold at most this many characters is a row of data, read as one
+# paragraph ("Island route | Eighteen kroner") even where its cells hold <p> or <div>; a
+# longer cell is a layout table's column of paragraphs, which stay paragraphs.
+MAX_CELL_CHARS = 500
+CELLS = ("td", "th")
+
+
 class _Walker:
     """Text of inline elements gathers into the current paragraph; a block element starts
-    a new one. Iterative, so a page nested ten thousand deep cannot exhaust the stack."""
+    a new one, except inside a heading or a row of data, which are one paragraph each (a
+    block there is a space). Iterative, so a page nested ten thousand deep cannot exhaust
+    the stack."""
 
     def __init__(self, builder: TextBuilder) -> None:
         self.builder = builder
         self.buffer: list[str] = []
         self.heading = False
+        self.joining = 0  # headings and cells of data rows open around the current element
 
     def flush(self) -> None:
         if self.buffer:
@@ -192,28 +202,47 @@ class _Walker:
         self.buffer, self.heading = [], False
 
     def walk(self, top) -> None:
-        stack: list[tuple[object, bool]] = [(top, False)]
+        # (element, None) to enter it; (element, whether it opened a joined paragraph) to leave.
+        stack: list[tuple[object, bool | None]] = [(top, None)]
         while stack:
-            el, leaving = stack.pop()
-            if leaving:
-                self._leave(el)
+            el, opened = stack.pop()
+            if opened is not None:
+                self._leave(el, opened)
                 continue
             tag = el.tag.lower() if isinstance(el.tag, str) else ""
-            if tag in BLOCK_TAGS:
+            opened = False
+            if tag in BLOCK_TAGS and self.joining:
+                self.buffer.append(" ")
+            elif tag in BLOCK_TAGS:
                 self.flush()
-                self.heading = tag in HEADINGS
-            elif tag in ("td", "th") and el.getprevious() is not None:
-                self.buffer.append(CELL_SEPARATOR)
+                self.heading = opened = tag in HEADINGS
+            elif tag in CELLS:
+                if el.getprevious() is not None and any(p.strip() for p in self.buffer):
+                    self.buffer.append(CELL_SEPARATOR)
+                opened = not self.joining and _data_row(el.getparent())
             elif tag == "br":
                 self.buffer.append("\n")
+            self.joining += opened
             if tag and el.text:
                 self.buffer.append(el.text)
-            stack.append((el, True))
-            stack.extend((child, False) for child in reversed(el))
+            stack.append((el, opened))
+            stack.extend((child, None) for child in reversed(el))
 
-    def _leave(self, el) -> None:
+    def _leave(self, el, opened: bool) -> None:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        self.joining -= opened
         if tag in BLOCK_TAGS:
-            self.flush()
+            if self.joining:
+                self.buffer.append(" ")
+            else:
+                self.flush()
         if el.tail:
             self.buffer.append(el.tail)
+
+
+def _data_row(row) -> bool:
+    if row is None or not isinstance(row.tag, str) or row.tag.lower() != "tr":
+        return False
+    cells = [c for c in row if isinstance(c.tag, str) and c.tag.lower() in CELLS]
+    return all(len(c.text_content()) <= MAX_CELL_CHARS and not c.xpath(".//table")
+               for c in cells)
