@@ -257,3 +257,46 @@ def test_first_paragraph_under_a_heading_that_repeats_the_label_is_paragraph_1(
         assert doc.label == "Ferry Times"
         places = [locate(doc, s.start, s.end, s.paragraph) for s in doc.sentences[1:]]
         assert [(p.heading, p.paragraph) for p in places] == [(None, 1), (None, 2)], doc.rel
+
+
+def _markdown(text: str):
+    doc = parse_document(text, "c", "guide.md", Path("guide.md"))
+    return doc, [text[p.start : p.end] for p in doc.paragraphs], [h for _, _, h in doc.headings]
+
+
+def test_markdown_heading_closing_sequence_needs_a_space() -> None:
+    assert _markdown("# Learning C#\n\nThe compiler reads files.\n")[0].label == "Learning C#"
+    assert _markdown("### Rottnest ###\n\nThe quokka hops.\n")[0].label == "Rottnest"
+    assert _markdown("## C# #\n\nText.\n")[0].label == "C#"
+
+
+def test_markdown_lines_in_fenced_code_are_never_headings() -> None:
+    from bot.core.locations import locate
+
+    text = ("# Guide\n\n## Setup\n\nFirst install the tools.\n\n```sh\n# Install the compiler\n"
+            "\n# and the linker\n```\n\n~~~\n# A tilde fence\n```\n~~~\n\n"
+            "The wombat digs burrows at night.\n")
+    doc, _, titles = _markdown(text)
+    assert titles == ["Guide", "Setup"]
+    last = doc.sentences[-1]
+    assert text[last.start : last.end] == "The wombat digs burrows at night."
+    assert locate(doc, last.start, last.end, last.paragraph).heading == "Setup"
+
+
+def test_markdown_setext_headings() -> None:
+    text = ("Setext Title Here\n=================\n\n"
+            "The quokka lives on Rottnest Island near Perth.\n")
+    doc, paragraphs, titles = _markdown(text)
+    assert doc.label == "Setext Title Here"
+    assert paragraphs == ["Setext Title Here", "The quokka lives on Rottnest Island near Perth."]
+    assert titles == ["Setext Title Here"]
+    # A `---` under paragraph text heads a section; after a blank line or a list item it is a
+    # thematic break; in a file of one paragraph a line, the underline is no paragraph either.
+    doc, paragraphs, titles = _markdown(
+        "Intro.\n\nFerry times\nand fares\n---\nThe ferry leaves at noon.\n\n---\n\n"
+        "- a list item\n---\n\nSecond Part\n===\n")
+    assert titles == ["Ferry times and fares", "Second Part"]
+    assert paragraphs == ["Intro.", "Ferry times\nand fares", "The ferry leaves at noon.", "---",
+                          "- a list item\n---", "Second Part"]
+    assert _markdown("Lines\n-----\nOne a line.\nAnother.\n")[1] == [
+        "Lines", "One a line.", "Another."]

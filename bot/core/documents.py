@@ -27,13 +27,8 @@ from bot.core import extract
 from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
-from bot.core.textsplit import (
-    Span,
-    front_matter,
-    markdown_headings,
-    split_paragraphs,
-    split_sentences,
-)
+from bot.core.markdown import markdown_headings
+from bot.core.textsplit import Span, front_matter, split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -71,8 +71,9 @@ class NoSave(StoreError):
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
 # sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
-# posting's paragraph (Corpus.posting_para)
-INDEX_FORMAT = 7
+# posting's paragraph (Corpus.posting_para); 8: Markdown headings as CommonMark reads them
+# (setext, none in fenced code, "C#"), HTML headings and table rows holding blocks
+INDEX_FORMAT = 8
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

@@ -5,11 +5,10 @@ verbatim slice."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.core.extract.model import Region
+from bot.core.markdown import Heading, headings
 
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
@@ -24,22 +23,6 @@ MIN_CLAUSE_CHARS = 80
 class Span:
     start: int
     end: int
-
-
-_HEADING = re.compile(r"#{1,6}[ \t]+(.*?)[ \t#]*$")
-
-
-def markdown_headings(text: str, paragraphs: Sequence[Span]) -> tuple[Region, ...]:
-    """(start, end, heading text) of each Markdown section: from its heading to the end of
-    the paragraph before the next heading, or of the text."""
-    starts = [(p.start, m.group(1)) for p in paragraphs
-              if (m := _HEADING.match(text, p.start, p.end)) and m.group(1)]
-    if not starts:
-        return ()
-    para_ends = [p.end for p in paragraphs]
-    ends = [para_ends[bisect_right(para_ends, s) - 1] for s, _ in starts[1:]]
-    ends.append(para_ends[-1] if para_ends else len(text))
-    return tuple((s, e, title) for (s, title), e in zip(starts, ends, strict=True))
 
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -71,13 +54,18 @@ _LINE = re.compile(r"[^\n]+")
 def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple[Span, ...]:
     """Blocks separated by blank lines; in a file with no blank line between its blocks of text,
     each line is a paragraph (one paragraph a line is the common shape of plain-text dumps).
-    Markdown headings are paragraphs of their own."""
+    Markdown headings are paragraphs of their own (a setext heading's underline is in none)."""
     blocks = _blocks(text, start)
-    if len(blocks) == 1:
-        blocks = [Span(m.start(), m.end()) for m in _LINE.finditer(text, start)]
-    elif markdown:
-        blocks = [line for block in blocks for line in _split_headings(text, block)]
-    return tuple(s for b in blocks if (s := _strip(text, b.start, b.end)) is not None)
+    one_a_line = len(blocks) == 1
+    if not markdown:
+        pieces = _lines(text, start, len(text)) if one_a_line else blocks
+    else:
+        found = headings(text, start)
+        pieces = []
+        for piece, heading in _cut(blocks, found):
+            lines = one_a_line and not heading
+            pieces += _lines(text, piece.start, piece.end) if lines else [piece]
+    return tuple(s for b in pieces if (s := _strip(text, b.start, b.end)) is not None)
 
 
 def _blocks(text: str, start: int) -> list[Span]:
@@ -89,14 +77,25 @@ def _blocks(text: str, start: int) -> list[Span]:
     return [b for b in blocks if text[b.start : b.end].strip()]
 
 
-def _split_headings(text: str, block: Span) -> list[Span]:
-    pieces, pos = [], block.start
-    for match in re.finditer(r"^#{1,6}[ \t].*$", text[block.start : block.end], re.M):
-        s, e = block.start + match.start(), block.start + match.end()
-        pieces += [Span(pos, s), Span(s, e)]
-        pos = e
-    pieces.append(Span(pos, block.end))
-    return pieces
+def _lines(text: str, start: int, end: int) -> list[Span]:
+    return [Span(m.start(), m.end()) for m in _LINE.finditer(text, start, end)]
+
+
+def _cut(blocks: Sequence[Span], found: Sequence[Heading]) -> Iterator[tuple[Span, bool]]:
+    """The blocks cut at the headings found, each piece with whether it is a heading. (A
+    heading and its underline hold no blank line, so each lies within one block.)"""
+    i = 0
+    for block in blocks:
+        pos = block.start
+        while i < len(found) and found[i].start < block.end:
+            heading = found[i]
+            i += 1
+            if heading.start < pos:
+                continue
+            yield Span(pos, heading.start), False
+            yield Span(heading.start, heading.end), True
+            pos = heading.after
+        yield Span(pos, block.end), False
 
 
 def _strip(text: str, start: int, end: int) -> Span | None:
