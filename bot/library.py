@@ -1,5 +1,5 @@
 """Build the search engine from the configured collections: the one place that reads document
-folders and their `sources.yaml` labels, for the CLI and the bot alike."""
+folders and their `sources.yaml` labels (bot/labels.py), for the CLI and the bot alike."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from bot.config.yamlfile import ConfigFile, read_mapping
 from bot.core import store
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine
@@ -30,11 +29,10 @@ from bot.core.filedigests import FileDigests
 from bot.core.model import RetrievalSettings
 from bot.core.segments import Delta, DocKey, Segments, doc_key, loaded, present, updated
 from bot.core.segments import changes as segments_changes
-from bot.errors import ConfigProblem, UsageError
+from bot.errors import UsageError
+from bot.labels import read_labels
 from bot.messages import (
     FOLDER_NOT_FOUND,
-    LABELS_DOUBTFUL,
-    LABELS_NOT_READ,
     NO_DOCUMENTS,
     NO_SUCH_COLLECTION,
     NOT_A_FOLDER,
@@ -42,38 +40,12 @@ from bot.messages import (
 
 log = logging.getLogger(__name__)
 
-LABELS_FILE = "sources.yaml"
-LABELS_EXAMPLE = "`article.txt: {label: The capture of the town, source: BBC, date: 2024-05-01}`"
-
-
 @dataclass(frozen=True)
 class Library:
     engine: Engine
     skipped: tuple[Skipped, ...]
     # How the index is saved (None: it is not): what the next reload updates.
     segments: Segments | None = None
-
-
-def read_labels(folder: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]:
-    """Labels, sources and dates from folder/sources.yaml; a broken file is reported and the
-    documents keep their file names as labels."""
-    path = folder / LABELS_FILE
-    if not path.is_file():
-        return {}, []
-    problems: list[ConfigProblem] = []
-    # The config's hardened reader: size limit, no tags that run code, no alias bombs.
-    data = read_mapping(path, ConfigFile(LABELS_FILE, problems), LABELS_EXAMPLE)
-    found = "; ".join(str(p) for p in problems)
-    if data is None:
-        return {}, [Skipped(path, LABELS_NOT_READ.format(error=found))]
-    reported = [Skipped(path, LABELS_DOUBTFUL.format(error=found))] if problems else []
-    labels = {}
-    for name, fields in data.items():
-        if isinstance(fields, dict):
-            labels[str(name)] = {str(k): "" if v is None else str(v) for k, v in fields.items()}
-        elif isinstance(fields, str):
-            labels[str(name)] = {"label": fields}
-    return labels, reported
 
 
 def load_documents(

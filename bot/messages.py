@@ -247,3 +247,7 @@ NOT_A_FOLDER = "{folder} is a file, not a folder of documents: give its folder (
 NO_DOCUMENTS = "no documents to quote in {folders}: add .txt, .md, .pdf, .html or .docx files"
 LABELS_NOT_READ = "labels not read ({error}); documents keep file names"
 LABELS_DOUBTFUL = "labels read, but check them ({error})"
+LABEL_NOT_TEXT = (
+    "is {what}, not text: write one line of text (in quotes if it starts with [ or {{); "
+    "until then the file's own {field} is used"
+)

@@ -292,3 +292,20 @@ def test_a_date_that_is_no_date_is_text_not_a_crash(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["check-config", str(config)], out) == 1
     assert "123456789012345678.yaml:1: note: unknown key" in out.getvalue(), out.getvalue()
+
+
+def test_sources_yaml_labels_that_are_no_text_are_reported(tmp_path: Path) -> None:
+    """A list was shown as "['x', 'y']"; a block scalar broke the frame's line; a label of
+    10,000 characters was printed whole."""
+    for name, animal in [("a", "otter"), ("b", "heron"), ("c", "swan")]:
+        (tmp_path / f"{name}.txt").write_text(f"The {animal} lives by the water.\n")
+    (tmp_path / "sources.yaml").write_text(
+        "a.txt:\n  label: [x, y]\n  source: BBC\nb.txt:\n  label: |\n    Herons of\n"
+        f"    the pond\nc.txt: {'w' * 10_000}\n")
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(tmp_path)], out) == 0
+    text = out.getvalue()
+    assert text.startswith(f"a (BBC)\n    {tmp_path.name}/a.txt: "), text
+    assert "\nHerons of the pond\n" in text
+    assert f"\n{'w' * 200}\n" in text and "w" * 201 not in text
+    assert "sources.yaml:2: a.txt.label: is a list, not text" in text

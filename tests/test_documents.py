@@ -300,3 +300,20 @@ def test_markdown_setext_headings() -> None:
                           "- a list item\n---", "Second Part"]
     assert _markdown("Lines\n-----\nOne a line.\nAnother.\n")[1] == [
         "Lines", "One a line.", "Another."]
+
+
+@pytest.mark.parametrize(
+    ("front", "label"),
+    [
+        ("title: >-\n  Folded over\n  two lines", "Folded over two lines"),
+        ("title: |\n  Kept\n  lines", "Kept lines"),
+        ("title: 'It''s here'", "It's here"),
+        ('title: "Caf\\u00e9 \\"Nord\\""', 'Café "Nord"'),
+        ("title: A plain title # a comment", "A plain title"),
+        ("title: [x, y]", "Heading"),  # a list is no label: the first heading is
+        ("label: " + "long " * 100, ("long " * 40)[:200].rstrip()),
+    ],
+)
+def test_front_matter_scalars_read_as_yaml_reads_them(front: str, label: str) -> None:
+    text = f"---\n{front}\n---\n# Heading\n\nThe ferry leaves at noon.\n"
+    assert parse_document(text, "c", "a.md", Path("a.md")).label == label

@@ -27,14 +27,17 @@ from bot.core import extract
 from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
-from bot.core.markdown import markdown_headings
-from bot.core.textsplit import Span, front_matter, split_paragraphs, split_sentences
+from bot.core.markdown import front_matter, markdown_headings
+from bot.core.textsplit import Span, split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = TEXT_SUFFIXES + extract.SUFFIXES
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A label longer than this is cut: it heads every quote from its document (a sources.yaml
+# entry, a title or a first heading of 10,000 characters would bury the quote).
+MAX_LABEL = 200  # characters
 
 
 @dataclass(frozen=True)
@@ -334,13 +337,15 @@ def parse_document(
     sentences = Spans(Sentence, np.array(flat, dtype=np.int64).reshape(-1, 3))
     headings = _headings(text, paragraphs, extracted, markdown)
     # Without a label or title: a Markdown file's first heading, else its file name.
-    heading = " ".join(headings[0][2].split()) if markdown and headings else ""
+    heading = headings[0][2] if markdown and headings else ""
+    named = (fields.get("label"), fields.get("title"), heading, file_label(rel))
+    label = next((found for name in named if name and (found := clean_label(name))), rel)
     return Document(
         collection=collection,
         rel=rel,
         path=path,
         text=text,
-        label=fields.get("label") or fields.get("title") or heading or file_label(rel),
+        label=label,
         source=fields.get("source", ""),
         date=fields.get("date", ""),
         paragraphs=Spans(Span, span_rows(paragraphs, 2)),
@@ -356,6 +361,12 @@ def _headings(
     if extracted is not None:
         return extracted.headings
     return markdown_headings(text, paragraphs) if markdown else ()
+
+
+def clean_label(label: str) -> str:
+    """A label as it is shown: every run of whitespace one space (a label written over lines
+    would break the line that frames a quote), at most MAX_LABEL characters."""
+    return " ".join(label.split())[:MAX_LABEL].rstrip()
 
 
 def file_label(rel: str) -> str:

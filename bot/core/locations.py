@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.documents import span_rows
+from bot.core.documents import clean_label, span_rows
 from bot.core.links import quote_link, web_url
 from bot.core.model import Location
 from bot.core.visible import kind_of, visible
@@ -74,4 +74,4 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
 
 
 def _same(heading: Any, label: str) -> bool:
-    return " ".join(str(heading).split()) == " ".join(label.split())
+    return clean_label(str(heading)) == clean_label(label)

@@ -25,26 +25,6 @@ class Span:
     end: int
 
 
-_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_FRONT_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
-
-
-def front_matter(text: str) -> tuple[dict[str, str], int]:
-    """Simple ``key: value`` front matter of a Markdown file, and where the body starts."""
-    match = _FRONT.match(text)
-    if not match:
-        return {}, 0
-    fields: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        kv = _FRONT_LINE.match(line)
-        if kv:
-            value = kv.group(2)
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            fields[kv.group(1).lower()] = value
-    return fields, match.end()
-
-
 # --- paragraphs ----------------------------------------------------------------------------
 
 _BLANK = re.compile(r"\n[ \t]*\n\s*")

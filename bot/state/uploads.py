@@ -28,17 +28,16 @@ import yaml
 
 from bot import messages
 from bot.config.settings import CollectionSettings, Settings
-from bot.core.documents import SUFFIXES, load_folder
+from bot.core.documents import SUFFIXES, clean_label, load_folder
 from bot.core.extract import Limits, sniff
 from bot.errors import Refusal
-from bot.library import LABELS_FILE
+from bot.labels import LABELS_FILE
 from bot.state.store import Storage, Upload
 
 log = logging.getLogger(__name__)
 
 INCOMING = ".incoming"
 HOUR = 3600.0
-MAX_LABEL = 200  # characters
 # Letters and digits of any script are kept (names of documents in other languages stay
 # apart); separators, punctuation and control characters become "_".
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -201,7 +200,7 @@ class Uploads:
         self.check_size(settings, guild_id, len(data))
         if name.lower().endswith(TEXT_SUFFIXES) and (kind := mislabelled_text(data)):
             raise Refusal(messages.UPLOAD_MISLABELLED.format(name=name, kind=kind))
-        label = " ".join((label or "").split())[:MAX_LABEL]
+        label = clean_label(label or "")
         # Beside the uploads, so the move below is a rename (no half-copied file on shared
         # storage); the name is no guild id, so the library never reads it.
         scratch = upload_root(settings) / INCOMING
@@ -221,7 +220,7 @@ class Uploads:
             folder.mkdir(parents=True, exist_ok=True)
             if (folder / name).exists():  # another process's add of the name, under way
                 raise Refusal(messages.UPLOAD_NAME_BUSY.format(name=name))
-            label = label or docs[0].label[:MAX_LABEL]
+            label = label or docs[0].label  # (cleaned as every label is)
             upload = Upload(guild_id, collection, name, label, source, len(data), user_id,
                             self.clock())
             shutil.move(trial, folder / name)
