@@ -193,13 +193,25 @@ class _Walker:
     def __init__(self, builder: TextBuilder) -> None:
         self.builder = builder
         self.buffer: list[str] = []
-        self.heading = False
+        self.heading = self.visible = False
+        self.checked = 0  # buffer pieces has_text looked at
         self.joining = 0  # headings and cells of data rows open around the current element
+        # <tr> -> whether it is a row of data. Keyed by the element, not id(): lxml makes a
+        # new proxy for an element no one holds, and a freed proxy's id is reused.
+        self.rows: dict[object, bool] = {}
 
     def flush(self) -> None:
         if self.buffer:
             self.builder.add("".join(self.buffer), heading=self.heading)
         self.buffer, self.heading = [], False
+        self.visible, self.checked = False, 0
+
+    def has_text(self) -> bool:
+        """Whether the paragraph so far shows any text (looking at each piece once)."""
+        if not self.visible:
+            self.visible = any(p.strip() for p in self.buffer[self.checked:])
+            self.checked = len(self.buffer)
+        return self.visible
 
     def walk(self, top) -> None:
         # (element, None) to enter it; (element, whether it opened a joined paragraph) to leave.
@@ -217,9 +229,9 @@ class _Walker:
                 self.flush()
                 self.heading = opened = tag in HEADINGS
             elif tag in CELLS:
-                if el.getprevious() is not None and any(p.strip() for p in self.buffer):
+                if el.getprevious() is not None and self.has_text():
                     self.buffer.append(CELL_SEPARATOR)
-                opened = not self.joining and _data_row(el.getparent())
+                opened = not self.joining and self._data_row(el.getparent())
             elif tag == "br":
                 self.buffer.append("\n")
             self.joining += opened
@@ -240,9 +252,14 @@ class _Walker:
             self.buffer.append(el.tail)
 
 
-def _data_row(row) -> bool:
-    if row is None or not isinstance(row.tag, str) or row.tag.lower() != "tr":
-        return False
-    cells = [c for c in row if isinstance(c.tag, str) and c.tag.lower() in CELLS]
-    return all(len(c.text_content()) <= MAX_CELL_CHARS and not c.xpath(".//table")
-               for c in cells)
+    def _data_row(self, row) -> bool:
+        """Whether row is a <tr> of data; decided once a row (a row of 10,000 cells would
+        otherwise be measured 10,000 times)."""
+        if row is None or not isinstance(row.tag, str) or row.tag.lower() != "tr":
+            return False
+        if row not in self.rows:
+            cells = [c for c in row if isinstance(c.tag, str) and c.tag.lower() in CELLS]
+            self.rows[row] = all(
+                len(c.text_content()) <= MAX_CELL_CHARS and next(c.iter("table"), None) is None
+                for c in cells)
+        return self.rows[row]
