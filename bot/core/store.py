@@ -71,9 +71,7 @@ class NoSave(StoreError):
 # 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
 # sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
-# posting's paragraph (Corpus.posting_para); 8: Markdown headings as CommonMark reads them
-# (setext, none in fenced code, "C#"), HTML headings and table rows holding blocks; labels
-# on one line of at most 200 characters, front matter's values read as YAML reads them
+# posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels
 INDEX_FORMAT = 8
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
