@@ -27,7 +27,7 @@ from bot.core import extract
 from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
-from bot.core.markdown import front_matter, markdown_headings
+from bot.core.mdstructure import front_matter, markdown_headings
 from bot.core.textsplit import Span, split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.core.markdown import Heading, headings
+from bot.core.mdstructure import Heading, headings
 
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
