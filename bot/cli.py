@@ -1,5 +1,5 @@
-"""`quotebot ask | sources | text | eval | run | check-config`: arguments in, core calls, text
-out."""
+"""`quotebot ask | sources | text | eval | run | gaps | xapian-shards | check-config`:
+arguments in, core calls, text out."""
 
 from __future__ import annotations
 
@@ -377,7 +377,7 @@ def corpus_collections(paths: list[Path]) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     taken: set[str] = set()
     for folder in paths:
-        base = name = folder.name or str(folder)
+        base = name = folder.resolve().name or str(folder)  # (".": the folder's own name)
         n = 1
         while name in taken:
             n += 1

@@ -202,12 +202,14 @@ def test_stdin_with_a_byte_order_mark_and_a_file_for_a_folder(tmp_path: Path) ->
     assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
 
 
-def test_sources_counts_in_words_and_skips_front_matter_alone(tmp_path: Path) -> None:
+def test_sources_counts_in_words_and_skips_front_matter_alone(
+    tmp_path: Path, monkeypatch
+) -> None:
     (tmp_path / "a.md").write_text("---\ntitle: Only front matter\n---\n")
     (tmp_path / "b.txt").write_text("One sentence here.\n")
+    monkeypatch.chdir(tmp_path)  # --corpus .: the collection is still named after the folder
     out = io.StringIO()
-    assert main(["sources", "--corpus", str(tmp_path), "--index-dir",
-                 str(tmp_path / "cache")], out) == 0
+    assert main(["sources", "--corpus", ".", "--index-dir", str(tmp_path / "cache")], out) == 0
     text = out.getvalue()
     assert f"{tmp_path.name}/b.txt: 1 paragraph, 1 sentence\n" in text
     assert "a.md: empty: the file has no text to quote" in text
