@@ -8,12 +8,14 @@ the quote. Every split goes through bot.paginate; every word comes from bot.mess
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot import messages
 from bot.core.documents import Document
+from bot.core.links import web_url
 from bot.core.model import Answer, Location, Quote
 from bot.markdown import block_quote, escape, inline, link
 from bot.paginate import CONTENT_LIMIT, MAX_PAGES, Paginator, lines_to_pages, size
@@ -89,9 +91,22 @@ def render_sources(documents: Sequence[Document], limit: int = CONTENT_LIMIT) ->
         if several and doc.collection != current:
             current = doc.collection
             lines.append(f"**{inline(doc.collection)}**")
-        extra = ", ".join(inline(x) for x in (doc.source, doc.date) if x.strip())
+        extra = ", ".join(x for x in (_source(doc.source), inline(doc.date)) if x.strip())
         lines.append(f"- *{inline(doc.label)}*" + (f" ({extra})" if extra else ""))
     return _list_pages(lines, messages.MORE_SOURCES, limit)
+
+
+def _source(source: str) -> str:
+    """A document's source as /sources shows it: a name ("BBC") as text; an address only as a
+    link may show it (http or https, no credentials: a member reads /sources, and
+    "https://user:pw@intranet/..." is the operator's), else not at all."""
+    if not _ADDRESS.match(source.strip()):
+        return inline(source)
+    url = web_url(source)
+    return f"<{url}>" if url else ""
+
+
+_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*:(?://|[^\s]*$)", re.I)
 
 
 def render_reloaded(

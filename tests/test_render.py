@@ -192,6 +192,13 @@ def test_sources_list_labels_escaped_and_grouped() -> None:
     pages = render.render_sources([doc("b_doc", "x"), doc("A *doc*", "y", "BBC", "2024")])
     assert pages[0].content == "**x**\n- *b\\_doc*\n**y**\n- *A \\*doc\\** (BBC, 2024)"
     assert render.render_sources([]) == [render.Page(messages.NO_SOURCES)]
+    # An address is shown only as a link may be: never its credentials, never javascript:.
+    shown = render.render_sources([
+        doc("Safe", source="https://council.example.org/minutes?id=4"),
+        doc("Secret", source="https://alice:hunter2@intranet.example/beacon"),
+        doc("Script", source="javascript:alert(1)")])[0].content
+    assert shown.splitlines() == ["- *Safe* (<https://council.example.org/minutes?id=4>)",
+                                  "- *Script*", "- *Secret*"]
 
 
 def test_many_sources_are_paged_and_counted() -> None:
