@@ -83,6 +83,7 @@ EMPTY_QUESTION = "Write a question after the command, for example: {prefix}ask w
 EXPIRED = "This button has expired: ask the question again."
 HIDDEN = "That quote cannot be shown here."
 GONE = "That document is no longer in the library: ask the question again."
+CHANGED = "That document has changed since this answer: ask the question again."
 NO_SOURCES = "No documents can be quoted here."
 MORE_SOURCES = "… and {count:,} more documents."
 MORE_ITEMS = "… and {count:,} more."

@@ -134,6 +134,69 @@ async def test_more_shows_the_next_quotes(scene: Scene) -> None:
     assert more and not shown & {q.text for q in more}
 
 
+# --- buttons after the documents changed -----------------------------------------------------
+
+
+async def _reload(scene: Scene) -> None:
+    inter = await scene.server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+    (rec,) = await replies(scene, inter)
+    assert rec.content.startswith("Reloaded"), rec.content
+
+
+async def test_context_and_more_stay_true_after_the_documents_change(scene: Scene) -> None:
+    """Context finds the quote's own document (one of two files of one name in a collection)
+    and says so when the document changed under it; More never shows a quote again, also
+    after a reload reordered the answer."""
+    server, root = scene.server, scene.root
+    extra = root / "docs" / "extra"
+    extra.mkdir()
+    (extra / "lantern.txt").write_text(
+        "The lighthouse keeper counted the moth ships at dawn.\n\nNobody else counted them.\n",
+        encoding="utf-8")
+    (extra / "sources.yaml").write_text('lantern.txt: {label: "Keeper log"}\n', encoding="utf-8")
+    bot_yaml = root / "config" / "bot.yaml"
+    good = bot_yaml.read_text(encoding="utf-8")
+    both = good.replace("folders: [docs/public]", "folders: [docs/public, docs/extra]")
+    bot_yaml.write_text(both, encoding="utf-8")
+    lantern = root / "docs" / "public" / "lantern.txt"
+    notice = lantern.read_text(encoding="utf-8")
+    capture = root / "docs" / "public" / "capture.txt"
+    try:
+        await _reload(scene)
+        _, recs = await slash_ask(scene, scene.g2, scene.lobby, scene.carol,
+                                  "Who counted the moth ships at dawn?")
+        keeper = (extra / "lantern.txt").read_text(encoding="utf-8")
+        first = read_quotes(r.content for r in recs)[0]  # (check() knows the scene's own files)
+        assert first.label == "Keeper log" and first.text in keeper
+        click = await server.click(recs[-1], "qb:ctx:0", scene.carol)
+        (para,) = read_quotes(r.content for r in await replies(scene, click))
+        assert para.label == "Keeper log" and first.text in para.text and para.text in keeper
+
+        _, recs = await slash_ask(scene, scene.g2, scene.lobby, scene.carol,
+                                  "When do stalls close?")
+        shown = check(scene, recs)
+        n = [q.label for q in shown].index("Lantern notice")
+        lantern.write_text("A new opening paragraph about tides.\n\n" + notice, encoding="utf-8")
+        await _reload(scene)
+        click = await server.click(recs[-1], f"qb:ctx:{n}", scene.carol)
+        assert [r.content for r in await replies(scene, click)] == [messages.CHANGED]
+
+        _, recs = await slash_ask(scene, scene.g2, scene.lobby, scene.carol,
+                                  "Who captured Siversk?")
+        before = {q.text for q in check(scene, recs)}
+        capture.write_text("Russian forces captured Siversk, the Cossacks said.\n",
+                           encoding="utf-8")
+        await _reload(scene)
+        click = await server.click(recs[-1], "qb:more", scene.carol)
+        more = check(scene, await replies(scene, click))
+        assert more and not before & {q.text for q in more}
+    finally:
+        bot_yaml.write_text(good, encoding="utf-8")
+        lantern.write_text(notice, encoding="utf-8")
+        capture.unlink(missing_ok=True)
+        await _reload(scene)
+
+
 async def test_a_forgotten_answer_says_its_buttons_expired(scene: Scene) -> None:
     kept = scene.bot.state.asked
     scene.bot.state.asked = AskedMemory(1)
@@ -557,3 +620,4 @@ async def test_without_shard_settings_it_runs_discords_recommended_count(tmp_pat
 async def test_the_token_never_reaches_the_logs(scene: Scene) -> None:
     assert len(scene.logs) > 50  # discord.py logged at DEBUG all along
     assert not [r for r in scene.logs if scene.server.token in r.getMessage()]
+

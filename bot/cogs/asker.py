@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot import messages
-from bot.cogs.state import Asked, QuoteRef, State
+from bot.cogs.state import Asked, QuoteRef, State, text_crc
 from bot.config import GuildSettings
 from bot.core.model import NO_MATCH, NO_TERMS, Answer
 from bot.errors import Ignored, Refusal
@@ -121,19 +121,22 @@ class Asker:
 
     # --- what to send (slow: in a worker thread) -------------------------------------------
 
-    def answer(self, question: str, where: Where, offset: int = 0) -> Reply:
-        """Quotes from the collections that may be quoted here; `offset` skips those shown."""
+    def answer(self, question: str, where: Where, offset: int = 0,
+               seen: frozenset[tuple[str, str, int]] = frozenset()) -> Reply:
+        """Quotes from the collections that may be quoted here; for More, `seen` are those
+        shown so far (`offset` of them)."""
         snapshot = self.state.now
         guild = snapshot.settings.for_guild(where.guild_id)
         question = clean_question(question)
         answer = snapshot.library.engine.answer(
-            question, top_k=guild.top_k, offset=offset, collections=guild.collections
+            question, top_k=guild.top_k, offset=offset, collections=guild.collections,
+            exclude=seen,
         )
         answer = without(answer, self.state.removed)
         if not answer.quotes and answer.reason in (NO_MATCH, NO_TERMS) and offset == 0:
             self.record_gap(question, where)
         pages = render_answer(answer, feedback=self.storage is not None and guild.gaps.enabled)
-        return Reply(pages, Asked.of(answer, offset) if answer.quotes else None)
+        return Reply(pages, Asked.of(answer, offset, seen) if answer.quotes else None)
 
     def record_gap(self, question: str, where: Where) -> None:
         """Count a question the documents did not answer; the answer goes out regardless."""
@@ -147,9 +150,13 @@ class Asker:
 
     def context(self, ref: QuoteRef) -> Reply:
         engine = self.state.now.library.engine
-        quote = engine.paragraph(ref.collection, ref.document, ref.paragraph)
-        if quote is None or (ref.collection, ref.document) in self.state.removed:
+        if (ref.collection, ref.document) in self.state.removed or not engine.holds(
+                ref.collection, ref.document):
             raise Refusal(messages.GONE)
+        quote = engine.paragraph_around(ref.collection, ref.document, ref.start, ref.end,
+                                        lambda text: text_crc(text) == ref.crc)
+        if quote is None:
+            raise Refusal(messages.CHANGED)
         return Reply(render_context(quote))
 
     def sources(self, where: Where) -> Reply:

@@ -48,7 +48,8 @@ class Buttons(commands.Cog):
         asked = self.asker.clicked(self._asked(interaction), where)
         self.asker.take_turn(where)
         await interaction.response.defer(thinking=True)
-        reply = await asyncio.to_thread(self.asker.answer, asked.question, where, asked.shown)
+        reply = await asyncio.to_thread(self.asker.answer, asked.question, where, asked.shown,
+                                        asked.seen)
         message = await send_pages(followup(interaction), reply.pages)
         if message is not None:
             self.asker.remember(message.id, reply.asked)

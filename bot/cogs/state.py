@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Cooldown, Settings
-from bot.core.model import Answer
+from bot.core.model import Answer, Quote
 from bot.library import Library
 
 
@@ -118,9 +119,24 @@ class Cooldowns:
 
 @dataclass(frozen=True)
 class QuoteRef:
+    """Where a shown quote is, and a checksum of its text (not the text): Context finds its
+    paragraph in the document that still holds it there."""
+
     collection: str
     document: str
     paragraph: int
+    start: int
+    end: int
+    crc: int
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteRef:
+        return cls(quote.collection, quote.document, quote.paragraph, quote.start, quote.end,
+                   text_crc(quote.text))
+
+
+def text_crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -131,11 +147,16 @@ class Asked:
     question: str
     shown: int  # quotes shown so far for this question, across "More"
     quotes: tuple[QuoteRef, ...]
+    # (collection, document, start) of every quote shown so far: More shows none again,
+    # also after a reload reordered the answer.
+    seen: frozenset[tuple[str, str, int]] = frozenset()
 
     @classmethod
-    def of(cls, answer: Answer, shown_before: int = 0) -> Asked:
-        refs = tuple(QuoteRef(q.collection, q.document, q.paragraph) for q in answer.quotes)
-        return cls(answer.question, shown_before + len(refs), refs)
+    def of(cls, answer: Answer, shown_before: int = 0,
+           seen_before: frozenset[tuple[str, str, int]] = frozenset()) -> Asked:
+        refs = tuple(QuoteRef.of(q) for q in answer.quotes)
+        seen = seen_before | {(q.collection, q.document, q.start) for q in answer.quotes}
+        return cls(answer.question, shown_before + len(refs), refs, seen)
 
 
 class AskedMemory:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -90,10 +91,13 @@ class Engine:
         top_k: int | None = None,
         offset: int = 0,
         collections: Collection[str] | None = None,
+        exclude: Collection[tuple[str, str, int]] = (),
     ) -> Answer:
         """Up to top_k quotes for question (after skipping `offset` quotes, for "More"), drawn
-        only from the named collections (None: all). ValueError when top_k is outside
-        model.TOP_K_RANGE."""
+        only from the named collections (None: all). With exclude, the (collection, document,
+        start) of the quotes shown before: the top_k best of the others, `offset` saying only
+        how deep to look (the documents may have changed since, and the order with them).
+        ValueError when top_k is outside model.TOP_K_RANGE."""
         s = self.settings
         top_k = check_top_k(top_k or s.top_k)
         query = self.query.query(question)
@@ -135,6 +139,9 @@ class Engine:
         vocab = self.index.vocab
         asked = frozenset(query.weights).union(vocab[t] for t in query.weights if t in vocab)
         quotes = self.quoter.quotes(picked, asked, kind, texts)
+        if exclude:  # the quotes shown before, wherever they rank now: the next ones after them
+            quotes = [q for q in quotes if (q.collection, q.document, q.start) not in exclude]
+            offset = 0
         more = len(quotes) > offset + top_k
         shown = tuple(self._located(q) for q in quotes[offset : offset + top_k])
         return Answer(question, True, shown, None, confidence, more)
@@ -154,17 +161,33 @@ class Engine:
 
     def paragraph(self, collection: str, document: str, number: int) -> Quote | None:
         """The whole paragraph `number` of a document, as a quote (for "Context")."""
-        for doc in self.documents:
-            if (doc.collection, doc.rel) == (collection, document) and (
-                1 <= number <= len(doc.paragraphs)
-            ):
-                span = doc.paragraphs[number - 1]
-                return Quote(
-                    doc.text[span.start : span.end], doc.rel, doc.label, number,
-                    span.start, span.end, 0.0, doc.collection,
-                    location=locate(doc, span.start, span.end, number),
-                )
+        for doc in self._by_name.get((collection, document), ()):
+            if 1 <= number <= len(doc.paragraphs):
+                return _paragraph(doc, number)
         return None
+
+    def paragraph_around(
+        self, collection: str, document: str, start: int, end: int, holds: Callable[[str], bool]
+    ) -> Quote | None:
+        """The whole paragraph around text[start:end] of the document of that name whose text
+        there `holds` the quote ("Context" of a quote shown before): two folders of one
+        collection may each hold a file of the name, and a document changed since may hold
+        other text there (None then)."""
+        for doc in self._by_name.get((collection, document), ()):
+            if 0 <= start < end <= len(doc.text) and holds(doc.text[start:end]):
+                starts = [p.start for p in doc.paragraphs]
+                return _paragraph(doc, max(1, bisect_right(starts, start)))
+        return None
+
+    def holds(self, collection: str, document: str) -> bool:
+        """Whether a document of that name is in the library."""
+        return (collection, document) in self._by_name
 
     def sources(self, collections: Collection[str] | None = None) -> list[Document]:
         return [d for d in self.documents if collections is None or d.collection in collections]
+
+
+def _paragraph(doc: Document, number: int) -> Quote:
+    span = doc.paragraphs[number - 1]
+    return Quote(doc.text[span.start : span.end], doc.rel, doc.label, number, span.start,
+                 span.end, 0.0, doc.collection, location=locate(doc, span.start, span.end, number))
