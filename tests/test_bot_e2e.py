@@ -310,6 +310,23 @@ async def test_a_rate_limited_send_is_retried_and_answered_once(scene: Scene) ->
     check(scene, recs)
 
 
+async def test_a_channel_the_bot_may_not_post_in_is_one_warning_and_no_apology(
+    scene: Scene, caplog
+) -> None:
+    """A 403 (missing permissions) is the server's setting: a warning that says which, no
+    traceback, and no apology sent where it would be refused too."""
+    server = scene.server
+    server.fail_next("POST", "/channels/*/messages", status=403, times=2)
+    caplog.set_level("WARNING")
+    msg = await server.user_says(scene.general, scene.eve, f"{mention(scene)} {QUESTION}")
+    await server.wait_until(lambda: "may not reply there" in caplog.text, 5)
+    await asyncio.sleep(0.2)
+    assert "Send Messages" in caplog.text and "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert server.records(op="create", channel=scene.general, after=msg) == []
+    server.rest.faults.clear()
+
+
 async def test_hostile_input_gets_a_calm_reply(scene: Scene) -> None:
     errors = len(scene.server.http_errors)
     at = mention(scene)

@@ -74,6 +74,12 @@ class Reporter:
             log.warning("an interaction expired before quotebot acknowledged it (Discord allows "
                         "3 s); the host is too busy: give it more CPU or fewer guilds")
             return
+        if isinstance(error, discord.Forbidden):
+            # The bot may not post (or read history) where it was asked: a server's
+            # permissions, not a bug, and an apology there would be refused too.
+            log.warning("quotebot may not reply there (%s): give it Send Messages and Read "
+                        "Message History in that channel", error.text or error.status)
+            return
         if isinstance(error, QuotebotError):
             texts = [page.content for page in render_error(str(error))]
         else:
