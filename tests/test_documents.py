@@ -300,6 +300,8 @@ def test_markdown_setext_headings() -> None:
                           "- a list item\n---", "Second Part"]
     assert _markdown("Lines\n-----\nOne a line.\nAnother.\n")[1] == [
         "Lines", "One a line.", "Another."]
+    # Indented code under a `---` is no heading (a paragraph never starts 4 spaces in).
+    assert _markdown("Intro.\n\n    indented code line\n---\n\nThe cook makes soup.\n")[2] == []
 
 
 @pytest.mark.parametrize(
@@ -312,6 +314,8 @@ def test_markdown_setext_headings() -> None:
         ("title: A plain title # a comment", "A plain title"),
         ("title: [x, y]", "Heading"),  # a list is no label: the first heading is
         ("label: " + "long " * 100, ("long " * 40)[:200].rstrip()),
+        # escapes of no character, or of a lone surrogate, stay as written (they crashed)
+        ('title: "a \\UFFFFFFFF b \\uD800 c"', "a \\UFFFFFFFF b \\uD800 c"),
     ],
 )
 def test_front_matter_scalars_read_as_yaml_reads_them(front: str, label: str) -> None:

@@ -167,6 +167,7 @@ class SlowGaps:
         import time
 
         time.sleep(self.seconds)
+        question.encode("utf-8")  # as a database driver does: UnicodeEncodeError
         self.storage.record_gap(scope, question, now)
 
     def gaps(self, scope: str, keep_days: int, now: float | None = None):
@@ -189,3 +190,9 @@ def test_a_slow_database_holds_up_no_answer_and_gaps_list_what_was_asked(
     assert time.perf_counter() - started < 0.5  # not 20 x 0.05 s
     assert sorted(g.question for g in queued.gaps("1", 30)) == sorted(
         f"question number {n}" for n in range(20))
+    # A question the database cannot take with another error than StorageError (a lone
+    # surrogate: UnicodeEncodeError) is not recorded, and the next ones still are.
+    queued.storage.seconds = 0.0
+    queued.record_gap("2", "\ud800")
+    queued.record_gap("2", "where is the pier")
+    assert [g.question for g in queued.gaps("2", 30)] == ["where is the pier"]

@@ -112,8 +112,8 @@ def _setext_text(text: str, floor: int, line_start: int) -> tuple[int, int] | No
         if _NOT_TEXT.match(line):
             return None
         first = s
-    if first is None:
-        return None
+    if first is None or text.startswith(("    ", "\t"), first):
+        return None  # (a paragraph never starts indented 4 spaces: that is a code block)
     first += len(text[first:line_start]) - len(text[first:line_start].lstrip())
     return first, _rstrip(text, first, line_start)
 
@@ -232,5 +232,7 @@ def _fold(value: str) -> str:
 def _unescape(match: re.Match[str]) -> str:
     code = match.group(1)
     if len(code) > 1:
-        return chr(int(code[1:], 16))
+        point = int(code[1:], 16)
+        # (No character, or a lone surrogate no text may hold: kept as written.)
+        return match.group(0) if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF else chr(point)
     return _ESCAPES.get(code, match.group(0))

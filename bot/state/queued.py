@@ -75,4 +75,8 @@ class QueuedGaps:
 
     def _run(self) -> None:
         while True:
-            self._queue.get()()
+            job = self._queue.get()
+            try:
+                job()
+            except Exception:  # (one question's oddity, a lone surrogate, ends no recording)
+                log.exception("an unanswered question was not recorded")
