@@ -72,9 +72,17 @@ def sentences(text: str) -> list[str]:
             ["The mayor said no.", "The council voted.", "See No. 5 and Art. 12.",
              "It is modern art.", "Yes."],
         ),
-        # A spaced closing guillemet ends its sentence; CJK stops need no space after them.
-        ("Il a dit « Bonjour. » Puis il est parti.", ["Il a dit « Bonjour. » Puis il est parti."]),
+        ("Art. I, Sec. 8 gives Congress the power. See Vol. II. It is art. I like it.",
+         ["Art. I, Sec. 8 gives Congress the power.", "See Vol. II.", "It is art.", "I like it."]),
+        # A spaced closing guillemet stays with its sentence; an opening one starts the next
+        # (German, Swedish); CJK stops need no space after them, but end no sentence inside a
+        # quotation.
+        ("Il a dit « Bonjour. » Puis il est parti.",
+         ["Il a dit « Bonjour. »", "Puis il est parti."]),
+        ("Er ging hinaus. »Komm her«, sagte sie.", ["Er ging hinaus.", "»Komm her«, sagte sie."]),
+        ("Hon gick. ”Hej”, sa han.", ["Hon gick.", "”Hej”, sa han."]),
         ("我们去了北京。天气很好！你呢？", ["我们去了北京。", "天气很好！", "你呢？"]),
+        ("「はい。」と彼は言った。次に行った。", ["「はい。」と彼は言った。", "次に行った。"]),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:

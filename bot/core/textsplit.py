@@ -99,11 +99,15 @@ ABBREVIATIONS = frozenset(
 )
 # Abbreviations only before a number: each is also a word that ends sentences ("said no.").
 NUMBERED = frozenset("no nos art sec ch para vol vols fig figs pp op nr tel".split())
+_NUMBER_AFTER = re.compile(r"\s*(\w+)")
+_ROMAN_OR_LETTER = re.compile(r"[IVXLCDM]+|[A-Z]")
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
 # A full stop, question or exclamation mark before whitespace; or a CJK one (。！？), which
 # no space follows.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)|[。！？]+[」』”’）)]*")
+# A French closing guillemet after its space (« Bonjour. ») stays with its sentence; a CJK stop
+# inside a quotation (「はい。」と彼は言った。) ends none.
+_END = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?:[ \u00a0\u202f]»)?(?=\s)|[。！？]+(?![」』”’）)])")
 _VISIBLE = re.compile(r"\S")
 _WORD_BACK = re.compile(r"[^\s" + re.escape(_OPENERS) + "]*")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
@@ -153,10 +157,14 @@ def _items(text: str, start: int, end: int) -> list[re.Match[str]]:
     subscript on its own line, is none.)"""
     items: list[re.Match[str]] = []
     for m in _ITEM.finditer(text, start, end):
-        before = text[start : m.start()].rstrip()
-        line = before.rfind("\n") + 1
-        if (not before or before.rstrip(_CLOSERS)[-1:] in ":.!?;…"
-                or (items and items[-1].start() == start + line)):
+        k = m.start()  # the line before: back over the whitespace (not a copy: many items)
+        while k > start and text[k - 1].isspace():
+            k -= 1
+        j = k
+        while j > start and text[j - 1] in _CLOSERS:
+            j -= 1
+        if (k == start or text[j - 1 : j] in (":", ".", "!", "?", ";", "…")
+                or (items and items[-1].start() == max(start, text.rfind("\n", start, k) + 1))):
             items.append(m)
     return items
 
@@ -189,9 +197,8 @@ def _next_visible(text: str, pos: int, end: int) -> int | None:
 
 
 def _starts_sentence(char: str) -> bool:
-    """A sentence may start with anything but a lower-case letter or trailing punctuation
-    (a closing quote after a space: « Bonjour. » ends with its »)."""
-    return not char.islower() and char not in ",;:)]}-–—”»"
+    """A sentence may start with anything but a lower-case letter or trailing punctuation."""
+    return not char.islower() and char not in ",;:)]}-–—"
 
 
 def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
@@ -208,8 +215,10 @@ def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
     if not word:
         return False
     if word.lower() in NUMBERED:  # "No. 5", "Art. 12"; "he said no. The council..." ends
-        nxt = _next_visible(text, dot + 1, len(text))
-        return nxt is not None and text[nxt].isdigit()
+        after = _NUMBER_AFTER.match(text, dot + 1)
+        # A number, or (after a capitalised "Art.", "Sec.", "Vol.") a Roman one or a letter.
+        return after is not None and (after[1][0].isdigit() or (
+            word[0].isupper() and _ROMAN_OR_LETTER.fullmatch(after[1]) is not None))
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. R. R. Tolkien"
     if _ACRONYM.fullmatch(word):
