@@ -141,12 +141,16 @@ def test_html_inline_elements_named_like_boilerplate_stay_in_their_sentence(
 <div class="share-bar"><a class="share-link" href="/s">Share SHARETEXT</a></div>
 <div aria-hidden="true">Decoration ARIATEXT</div>
 <ul class="related-links"><li><a href="/r">More RELATEDTEXT</a></li></ul>
-</main></body></html>""")
+<p>The ferry now leaves at seven. <a class="share-link" href="/s">Share on Twitter</a></p>
+<p>Rated <span aria-hidden="true">STARS</span></p>
+</main><a class="skip-link" href="#c">Skip to content</a></body></html>""")
+    # ... and one beside no sentence (a share link after it, a skip link alone) still goes.
     assert text.split("\n\n") == [
         "The dean, Dr John Davies, leads services.",
         "The spa was opened by Mayor Green in 2003.",
         "The population was 12,000 (in 2021).",
-        "The quay reopens on Monday."]
+        "The quay reopens on Monday.",
+        "The ferry now leaves at seven.", "Rated"]
 
 
 def test_pdf_sentence_runs_on_over_a_page_break(tmp_path: Path) -> None:
@@ -172,6 +176,11 @@ def test_pdf_sentence_runs_on_over_a_page_break(tmp_path: Path) -> None:
     assert next(doc.text[s.start : s.end] for s in doc.sentences) == sentence
     assert page_of(doc, 0) == 1 and page_of(doc, text.index("traffic")) == 2
     assert [p for _, _, p in doc.pages] == [1, 2, 3, 4]
+    # A footer's page number on the page's last line ends the paragraph as before.
+    pages = [["The town's growing ferry traffic of the town and the", "Page 1 of 2"],
+             ["traffic crossing the estuary."]]
+    (tmp_path / "bridge.pdf").write_bytes(make_pdf(pages))
+    assert document_text(tmp_path / "bridge.pdf").endswith("2\n\ntraffic crossing the estuary.")
     tolls = text.index("Tolls")
     assert locate(doc, tolls, tolls + 5, 2).paragraph == 1  # page 2's first paragraph of its own
 

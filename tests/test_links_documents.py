@@ -147,3 +147,21 @@ def test_a_source_url_is_linked_only_when_valid(source: str, url: str | None) ->
     assert web_url(source) == url
     link = link_of("The pier was repaired in March.\n", "a.txt", "The pier", source)
     assert link == (None if url is None else f"{url}#:~:text=The%20pier")
+
+
+def test_a_very_large_document_links_by_its_quotes_own_words(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Past LINK_WHOLE_MAX characters the whole document is not read as rendered for each
+    quote (0.3 s a megabyte): the fragment is the quote's own words, Markdown aside."""
+    import bot.core.locations as locations
+
+    text = "---\nsource: https://example.com/harbour\n---\nThe **ferry company** sails at noon.\n"
+    doc = parse_document(text, "c", "a.md", tmp_path / "a.md")
+    start = text.index("The **ferry")
+    end = text.index("noon.") + len("noon.")
+    whole = locate(doc, start, end, 1).link
+    monkeypatch.setattr(locations, "LINK_WHOLE_MAX", 10)
+    alone = locate(doc, start, end, 1).link
+    assert alone == whole == ("https://example.com/harbour#:~:text="
+                              "The%20ferry%20company%20sails%20at%20noon.")

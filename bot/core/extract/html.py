@@ -134,7 +134,10 @@ def _drop_boilerplate(root) -> None:
         if tag in _KEPT:
             continue
         words = f"{el.get('class', '')} {el.get('id', '')}"
-        block = tag not in INLINE_TAGS
+        # An inline element named like boilerplate stays only inside a sentence, with text on
+        # both sides ("The dean, <span class=related-name>Anna Berg</span>, leads"); a "Share on
+        # Twitter" link after the text, or a skip link alone, is boilerplate.
+        block = tag not in INLINE_TAGS or not _within_text(el)
         if (
             tag in DROPPED_TAGS
             or (tag == "header" and not _inside(el, ("article", "main")))
@@ -150,6 +153,13 @@ def _drop_boilerplate(root) -> None:
         parent = el.getparent()
         if parent is not None:
             _remove_keep_tail(el)
+
+
+def _within_text(el) -> bool:
+    """Whether an element has text of its parent's on both sides of it."""
+    prev = el.getprevious()
+    before = prev.tail if prev is not None else el.getparent().text
+    return bool((before or "").strip()) and bool((el.tail or "").strip())
 
 
 def _inside(el, tags: tuple[str, ...]) -> bool:

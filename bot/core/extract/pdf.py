@@ -20,6 +20,8 @@ SHORT_LINE = 0.8
 _SENTENCE_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
 _BLANK = re.compile(r"\n[ \t]*\n")
 RUN_ON_WORDS = 4
+# A page number as a footer prints it: "12", "Page 1 of 2", "- 3 -", "4/10".
+_FOOTER = re.compile(r"(?i)\s*(?:page\s+)?[-–—]?\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*[-–—]?\s*")
 
 
 def extract_pdf(data: bytes, limits: Limits) -> Extracted:
@@ -82,8 +84,9 @@ def runs_on(last: str, first: str) -> bool:
     in a footer), and this one starts in lower case ("...opened in 1826 to" / "traffic
     crossing the estuary.")."""
     stripped = first.lstrip()
+    tail = last.rstrip().rsplit("\n", 1)[-1]  # a footer is the page's last line
     return (len(last.split()) >= RUN_ON_WORDS and not _SENTENCE_END.search(last.rstrip())
-            and stripped[:1].islower())
+            and not _FOOTER.fullmatch(tail) and stripped[:1].islower())
 
 
 def paragraphs(page_text: str) -> list[str]:
