@@ -83,6 +83,13 @@ def sentences(text: str) -> list[str]:
         ("Hon gick. ”Hej”, sa han.", ["Hon gick.", "”Hej”, sa han."]),
         ("我们去了北京。天气很好！你呢？", ["我们去了北京。", "天气很好！", "你呢？"]),
         ("「はい。」と彼は言った。次に行った。", ["「はい。」と彼は言った。", "次に行った。"]),
+        ("「本当！？」と彼は言った。「はい。そうです。」次。",
+         ["「本当！？」と彼は言った。", "「はい。そうです。」次。"]),
+        ("他说：“我来了。你呢？”她没回答。", ["他说：“我来了。你呢？”她没回答。"]),
+        # Other abbreviations stay abbreviations whatever follows.
+        ("See Fig. S1 and vol. II, ch. IV, sec. A of it. Tel. +44 20 7946 0958. Article 5 "
+         "para. (2) applies.", ["See Fig. S1 and vol. II, ch. IV, sec. A of it.",
+                               "Tel. +44 20 7946 0958.", "Article 5 para. (2) applies."]),
     ],
 )
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:
