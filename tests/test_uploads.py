@@ -266,3 +266,39 @@ def test_two_adds_of_one_name_at_once_store_one(settings, monkeypatch) -> None:
     assert [u.name for u in uploads.storage.uploads(GUILD)] == ["minutes_march.txt"]
     text = (upload_root(settings) / str(GUILD) / mine / "minutes_march.txt").read_bytes()
     assert text == (b"Minutes 0." if winner == "minutes march.txt" else b"Minutes 1.")
+
+
+def test_adds_at_once_each_get_their_label_and_none_fails(settings, monkeypatch) -> None:
+    """Each add rewrites the folder's sources.yaml: at once, one's rename took the shared
+    temporary file from under another ('Could not store that (FileNotFoundError)' for an add
+    that was stored), or wrote labels read before another's record."""
+    import threading
+    import time
+
+    replace = Path.replace
+
+    def slow_replace(self, target):  # the adds' writes meet, as they do under load
+        if self.name.startswith(".sources.yaml"):
+            time.sleep(0.05)
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", slow_replace)
+    uploads = Uploads(open_storage(settings.state_dir))
+    mine = uploads.target(settings, GUILD, None)
+    errors: list[BaseException] = []
+
+    def add(n: int) -> None:
+        try:
+            uploads.add(settings, GUILD, MOD, f"w{n}.txt", f"Wombat {n} sleeps.".encode(),
+                        f"Wombat {n}", mine)
+        except BaseException as exc:  # every failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    labels = (upload_root(settings) / str(GUILD) / mine / "sources.yaml").read_text()
+    assert all(f"label: Wombat {n}" in labels for n in range(2)), labels

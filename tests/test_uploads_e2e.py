@@ -147,8 +147,9 @@ async def test_refused_questions_show_in_gaps_with_counts(scene: Scene) -> None:
 
 
 async def test_mentions_are_no_words_and_no_user_id_reaches_the_gaps(scene: Scene) -> None:
-    _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, "<@&1> <#2> <@3>")
-    assert [r.content for r in recs] == [messages.EMPTY_QUESTION.format(prefix="!")]
+    for only in ("<@&1> <#2> <@3>", "<:smile:123> <a:dance:456> <t:1700000000:R>"):
+        _, recs = await slash_ask(scene, scene.g1, scene.general, scene.eve, only)
+        assert [r.content for r in recs] == [messages.EMPTY_QUESTION.format(prefix="!")]
     await slash_ask(scene, scene.g1, scene.general, scene.eve,
                     f"Where did <@{scene.alice.id}> park the zeppelin?")
     text = await command(scene, scene.bob, "quotebot gaps")

@@ -194,11 +194,13 @@ def without(answer: Answer, removed: set[tuple[str, str]]) -> Answer:
 
 def clean_question(text: str) -> str:
     """The question without invisible format characters (zero-width spaces and the like)
-    and without Discord's mentions by id (<@id>, <@&id>, <#id>, </command:id>): they are no
-    words of a document, and a user id must not reach the gaps' record. (@everyone and
-    @here are text: "everyone" may be a word of a document.)"""
+    and without Discord's mentions by id (<@id>, <@&id>, <#id>, </command:id>), custom
+    emoji and timestamps: they are no words of a document, and a user id must not reach the
+    gaps' record. (@everyone and @here are text: "everyone" may be a word of a document.)"""
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return " ".join(_MENTION.sub(" ", text).split())
 
 
-_MENTION = re.compile(r"<(?:@[!&]?|#|/[^:<>]{1,100}:)\d{1,20}>")
+# Mentions, custom emoji and timestamps: <@id>, <@!id>, <@&id>, <#id>, </cmd:id>,
+# <:name:id>, <a:name:id>, <t:1700000000:R>.
+_MENTION = re.compile(r"<(?:@[!&]?|#|/[^:<>]{1,100}:|a?:\w{1,32}:|t:)-?\d{1,20}(?::[tTdDfFR])?>")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -119,6 +120,7 @@ class Uploads:
         self._recent: dict[int, deque[float]] = defaultdict(deque)
         self._adding: set[tuple[int, str]] = set()  # (guild, name) of adds under way
         self._lock = threading.Lock()
+        self._labels_lock = threading.Lock()
 
     def target(self, settings: Settings, guild_id: int, collection: str | None) -> str:
         """The collection an upload goes to, if this guild may add to it."""
@@ -247,15 +249,19 @@ class Uploads:
         return upload
 
     def _write_labels(self, settings: Settings, guild_id: int, collection: str) -> None:
-        """The folder's sources.yaml, from the records: the library reads labels there."""
+        """The folder's sources.yaml, from the records: the library reads labels there. Adds
+        at once each write it: one at a time, each from the records as they are then (an
+        earlier read could drop a label written meanwhile), through a temporary file of its
+        own (or one's rename takes the file from under another's)."""
         folder = upload_root(settings) / str(guild_id) / collection
-        labels = {u.name: {"label": u.label, **({"source": u.source} if u.source else {})}
-                  for u in self.storage.uploads(guild_id) if u.collection == collection}
-        if folder.is_dir():
-            text = yaml.safe_dump(labels, allow_unicode=True, sort_keys=True)
-            tmp = folder / f".{LABELS_FILE}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(folder / LABELS_FILE)
+        with self._labels_lock:
+            labels = {u.name: {"label": u.label, **({"source": u.source} if u.source else {})}
+                      for u in self.storage.uploads(guild_id) if u.collection == collection}
+            if folder.is_dir():
+                text = yaml.safe_dump(labels, allow_unicode=True, sort_keys=True)
+                tmp = folder / f".{LABELS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(folder / LABELS_FILE)
 
 
 def max_upload(settings: Settings, guild_id: int) -> int:
