@@ -203,3 +203,13 @@ def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Pat
         "Menu", long.strip(), "The pier opens at dawn."]
     (doc,), _ = load_folder(tmp_path, "c")
     assert [h for _, _, h in doc.headings] == ["Fares and prices"]
+
+
+def test_html_text_after_the_last_block_and_noncharacters_are_kept(tmp_path: Path) -> None:
+    """Text straight in <body> after its last block was lost (a page of only such text was
+    'no quotable text'); a U+FFFF after a dropped element made lxml refuse the whole page."""
+    assert _html(tmp_path, "<html><body><p>The mayor spoke.</p>The ferry left at noon."
+                 "</body></html>") == "The mayor spoke.\n\nThe ferry left at noon."
+    assert _html(tmp_path, "<html><body>The ferry left.</body></html>") == "The ferry left."
+    assert _html(tmp_path, "<p>The mayor spoke <span hidden>x</span> about \uffff the bridge."
+                 "</p>") == "The mayor spoke about the bridge."

@@ -130,12 +130,18 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     markers = {m.end("number") for m in items if m["number"]}
     cuts = [(m.start("item"), m.start("item")) for m in items if m.start("item") > start]
     pos = start
+    opened = [-1, -1, 0]  # brackets open in the sentence from opened[0], counted to opened[1]
     for match in _END.finditer(text, start, end):
         nxt = _next_visible(text, match.end(), end)
         if nxt is None or not _starts_sentence(text[nxt]) or match.start() in markers:
             continue
-        if match.group(0)[0] in "。！？" and _quotation_open(text, pos, match.start()):
-            continue  # 「はい。そうです。」: a stop inside a quotation
+        if match.group(0)[0] in "。！？":  # 「はい。そうです。」: a stop inside a quotation
+            if opened[0] != pos:  # (counted on from the last stop, not from pos each time)
+                opened[:] = [pos, pos, 0]
+            opened[2] += _quotation_depth(text, opened[1], match.start())
+            opened[1] = match.start()
+            if opened[2] > 0:
+                continue
         lone_dot = text[match.start()] == "." and len(match.group(0)) - _closers(match) == 1
         if lone_dot and _is_abbreviation(text, pos, match.start()):
             continue
@@ -157,9 +163,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _quotation_open(text: str, start: int, end: int) -> bool:
+def _quotation_depth(text: str, start: int, end: int) -> int:
     piece = text[start:end]
-    return sum(map(piece.count, _CJK_OPEN)) > sum(map(piece.count, _CJK_CLOSE))
+    return sum(map(piece.count, _CJK_OPEN)) - sum(map(piece.count, _CJK_CLOSE))
 
 
 def _items(text: str, start: int, end: int) -> list[re.Match[str]]:

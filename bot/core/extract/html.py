@@ -166,9 +166,14 @@ def _inside(el, tags: tuple[str, ...]) -> bool:
     return any(isinstance(a.tag, str) and a.tag.lower() in tags for a in el.iterancestors())
 
 
+# Characters lxml reads in a page but refuses to set back (U+FFFE, U+FFFF, C0 controls): not
+# text, and left in, one dropped element's tail would lose the whole page.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _remove_keep_tail(el) -> None:
     # The text after an element (its tail) belongs to its parent, so it stays.
-    parent, tail = el.getparent(), el.tail
+    parent, tail = el.getparent(), _NOT_XML.sub("", el.tail or "")
     if tail:
         prev = el.getprevious()
         if prev is not None:
@@ -249,6 +254,7 @@ class _Walker:
                 self.buffer.append(el.text)
             stack.append((el, opened))
             stack.extend((child, None) for child in reversed(el))
+        self.flush()  # text after the last block in <body> ("<p>...</p>The ferry left.")
 
     def _leave(self, el, opened: bool) -> None:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
