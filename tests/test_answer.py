@@ -103,6 +103,40 @@ def test_identical_sentences_shown_once_with_both_labels(tmp_path: Path) -> None
     assert {top.document, *(s.document for s in top.also)} == {"a.txt", "b.txt"}
 
 
+FAQ = {
+    "faq.md": "# Server FAQ\n\n## When does the first ferry leave?\n\nAt seven every morning.\n\n"
+              "## Can I share invite links?\n\nNo. Invite links to other servers are removed.\n\n"
+              "## Where are the rules?\n\n### For voice channels\n\nBe kind.\n",
+    "faq.html": "<html><head><title>FAQ</title></head><body><h2>Who runs the weekly quiz?</h2>"
+                "<p>Marta and Jonas take turns hosting it on Fridays.</p></body></html>",
+}
+
+
+@pytest.mark.parametrize(("question", "heading", "quoted"), [
+    ("When does the first ferry leave?", "When does the first ferry leave?",
+     "At seven every morning."),
+    ("what time is the first ferry", "When does the first ferry leave?",
+     "At seven every morning."),
+    # A first sentence too short to stand alone takes the next of its paragraph.
+    ("Can I share invite links?", "Can I share invite links?",
+     "No. Invite links to other servers are removed."),
+    ("Who runs the weekly quiz?", "Who runs the weekly quiz?",
+     "Marta and Jonas take turns hosting it on Fridays."),
+])
+def test_a_heading_that_matches_is_answered_by_the_text_under_it(
+    tmp_path: Path, question: str, heading: str, quoted: str,
+) -> None:
+    """An FAQ's heading asks the question; what a reader needs is the answer below it, named
+    with its heading: not the heading quoted back."""
+    for name, text in FAQ.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    top = answer["quotes"][0]
+    assert (top["text"], top["heading"]) == (quoted, heading)
+    assert not any(q["text"].startswith("#") for q in answer["quotes"])
+
+
 def test_aliases_match_other_spellings() -> None:
     engine = build_library([("seeds", SEEDS)], aliases={"Siversk": ["Seversk"]}).engine
     answer = engine.answer("What did the Cossacks claim about Siversk?")

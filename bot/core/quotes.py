@@ -1,6 +1,7 @@
 """Chosen candidates -> quotes: which to quote (best first, a second document's close one
 promoted), the same text in other documents named as "also in" with their own offsets, and a
-neighbouring sentence added only where the chosen one needs it. Every Quote's text is
+neighbouring sentence added only where the chosen one needs it, and a chosen heading replaced
+by the sentences under it. Every Quote's text is
 ``document.text[start:end]``; every ``also`` source's text at its own offsets is the same but
 for whitespace and typographic quotes (see normal)."""
 
@@ -22,6 +23,9 @@ LEANS = re.compile(
     r"(?:it|its|this|that|these|those|he|she|they|his|her|their|him|them|such|there|"
     r"however|but|yet|also|thus|therefore|instead|meanwhile|moreover|furthermore|"
     r"nevertheless|still|then|afterwards|later)\b", re.I)
+# A heading chosen is quoted by the sentences under it, from the first until the quote holds
+# this many characters ("No." alone answers nothing; "No. Invite links are removed." does).
+BODY_MIN = 80
 # Typographic quotes and apostrophes read as their ASCII forms when texts are compared.
 _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
                               "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
@@ -42,6 +46,7 @@ class QuoteMaker:
     def __init__(self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings) -> None:
         self.analyzer, self.settings = analyzer, settings
         self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
+        self._headings: dict[int, frozenset[int]] = {}  # document -> _heading_starts
 
     def select(
         self, ids: np.ndarray, scores: np.ndarray, cover: np.ndarray, count: int,
@@ -117,6 +122,15 @@ class QuoteMaker:
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own. texts: the answer's passage texts."""
         p = self.passages
+        # A chosen heading is quoted by what it heads: its section's first sentences.
+        bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
+        moved = []
+        for pid, score in picked:
+            if (body := self._under_heading(pid)) is not None:
+                bodies.setdefault(body[0], body)
+                pid = body[0]
+            moved.append((pid, score))
+        picked = moved
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
         chosen = [pid for pid, _ in picked]
@@ -154,7 +168,7 @@ class QuoteMaker:
                     break
             if joined:
                 continue
-            run = [pid]
+            run = list(bodies.get(pid, [pid]))
             if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
                 run.insert(0, pid - 1)
             runs.append(run)
@@ -177,6 +191,31 @@ class QuoteMaker:
             int(p.start[first]), int(p.end[last]), score, doc.collection,
             tuple(self._sources(run, others, texts)),
         )
+
+    def _under_heading(self, pid: int) -> list[int] | None:
+        """The passages that quote the section passage pid heads, if it is (part of) a
+        heading: the first sentences of the paragraph after it, as many as reach BODY_MIN
+        characters; None for any other passage, or a heading with no text before the next
+        (a heading quoted alone says what a section is about, not what it says)."""
+        p = self.passages
+        para = int(p.para_id[pid])
+        head, after = int(p.para_start[para]), int(p.para_start[para + 1])
+        doc = int(p.doc[pid])
+        if after >= len(p) or int(p.doc[after]) != doc:
+            return None
+        starts = self._heading_starts(doc)
+        if int(p.start[head]) not in starts or int(p.start[after]) in starts:
+            return None
+        run, end = [after], int(p.para_start[para + 2])
+        while run[-1] + 1 < end and p.end[run[-1]] - p.start[after] < BODY_MIN:
+            run.append(run[-1] + 1)
+        return run
+
+    def _heading_starts(self, doc: int) -> frozenset[int]:
+        """Where document doc's headings start."""
+        if doc not in self._headings:
+            self._headings[doc] = frozenset(r[0] for r in self.documents[doc].headings)
+        return self._headings[doc]
 
     def _leans(self, pid: int, kind: KindTest | None, texts: PassageTexts) -> bool:
         """Whether passage pid needs the sentence before it: it opens leaning on it, and the
