@@ -1,9 +1,9 @@
 """Chosen candidates -> quotes: which to quote (best first, a second document's close one
-promoted), the same text in other documents named as "also in" with their own offsets, and a
+promoted), the same text in other documents named as "also in" with their own offsets, a
 neighbouring sentence added only where the chosen one needs it, and a chosen heading replaced
-by the sentences under it. Every Quote's text is
-``document.text[start:end]``; every ``also`` source's text at its own offsets is the same but
-for whitespace and typographic quotes (see normal)."""
+by the sentences under it. Every Quote's text is ``document.text[start:end]``; every ``also``
+source's text at its own offsets is the same but for whitespace and typographic quotes (see
+normal)."""
 
 from __future__ import annotations
 
