@@ -198,13 +198,14 @@ class QuoteMaker:
         characters; None for any other passage, or a heading with no text before the next
         (a heading quoted alone says what a section is about, not what it says)."""
         p = self.passages
+        doc = int(p.doc[pid])
+        starts = self._heading_starts(doc)
+        if not starts:
+            return None
         para = int(p.para_id[pid])
         head, after = int(p.para_start[para]), int(p.para_start[para + 1])
-        doc = int(p.doc[pid])
-        if after >= len(p) or int(p.doc[after]) != doc:
-            return None
-        starts = self._heading_starts(doc)
-        if int(p.start[head]) not in starts or int(p.start[after]) in starts:
+        if (after >= len(p) or int(p.doc[after]) != doc or int(p.start[head]) not in starts
+                or int(p.start[after]) in starts):
             return None
         run, end = [after], int(p.para_start[para + 2])
         while run[-1] + 1 < end and p.end[run[-1]] - p.start[after] < BODY_MIN:
