@@ -109,6 +109,9 @@ FAQ = {
               "## Where are the rules?\n\n### For voice channels\n\nBe kind.\n",
     "faq.html": "<html><head><title>FAQ</title></head><body><h2>Who runs the weekly quiz?</h2>"
                 "<p>Marta and Jonas take turns hosting it on Fridays.</p></body></html>",
+    "faq.txt": "Q: How do I get the member role?\nA: Post an introduction in the welcome channel."
+               "\n\nQ: Where do I report a bug?\n\nA: In the bugs channel, with the steps that "
+               "show it.\n",
 }
 
 
@@ -135,6 +138,26 @@ def test_a_heading_that_matches_is_answered_by_the_text_under_it(
     top = answer["quotes"][0]
     assert (top["text"], top["heading"]) == (quoted, heading)
     assert not any(q["text"].startswith("#") for q in answer["quotes"])
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("How do I get the member role?",
+     "Q: How do I get the member role?\nA: Post an introduction in the welcome channel."),
+    ("where do i report a bug",
+     "Q: Where do I report a bug?\n\nA: In the bugs channel, with the steps that show it."),
+])
+def test_a_question_in_a_document_is_quoted_with_its_answer(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """An FAQ written as "Q: ...?" and "A: ...": the question matches, the answer after it is
+    what the reader needs; each is quoted once."""
+    for name, text in FAQ.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    texts = [q["text"] for q in answer["quotes"]]
+    assert texts[0] == quoted
+    assert not any(quoted.endswith(t) for t in texts[1:])
 
 
 def test_aliases_match_other_spellings() -> None:

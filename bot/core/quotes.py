@@ -26,6 +26,8 @@ LEANS = re.compile(
 # A heading chosen is quoted by the sentences under it, from the first until the quote holds
 # this many characters ("No." alone answers nothing; "No. Invite links are removed." does).
 BODY_MIN = 80
+# A sentence that asks: a question mark at its end, before any closing marks.
+ASKS = re.compile(r"\?[\s\"'*_)\]\u2019\u201d\u00bb]*$")
 # Typographic quotes and apostrophes read as their ASCII forms when texts are compared.
 _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
                               "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
@@ -122,19 +124,23 @@ class QuoteMaker:
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own. texts: the answer's passage texts."""
         p = self.passages
-        # A chosen heading is quoted by what it heads: its section's first sentences.
+        # A chosen heading is quoted by what it heads, a chosen question (an FAQ's "Q: ...?")
+        # with what answers it: the sentences after it.
         bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
         moved = []
         for pid, score in picked:
             if (body := self._under_heading(pid)) is not None:
                 bodies.setdefault(body[0], body)
                 pid = body[0]
+            elif (body := self._answer_after(pid, texts)) is not None:
+                bodies.setdefault(pid, body)
             moved.append((pid, score))
         picked = moved
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
         chosen = [pid for pid, _ in picked]
-        at = np.array(list({*chosen, *(max(pid - 1, 0) for pid in chosen)}), dtype=np.int64)
+        at = np.array(list({*chosen, *(max(pid - 1, 0) for pid in chosen),
+                            *(b for body in bodies.values() for b in body)}), dtype=np.int64)
         facts = dict(zip(at.tolist(), zip(p.doc[at].tolist(), (p.end[at] - p.start[at]).tolist(),
                                           strict=True), strict=True))
         runs: list[list[int]] = []  # the passages of each quote, in order
@@ -169,6 +175,9 @@ class QuoteMaker:
             if joined:
                 continue
             run = list(bodies.get(pid, [pid]))
+            if quoted.intersection(run):  # a question whose answer is quoted already
+                quoted.add(pid)
+                continue
             if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
                 run.insert(0, pid - 1)
             runs.append(run)
@@ -207,8 +216,28 @@ class QuoteMaker:
         if (after >= len(p) or int(p.doc[after]) != doc or int(p.start[head]) not in starts
                 or int(p.start[after]) in starts):
             return None
-        run, end = [after], int(p.para_start[para + 2])
-        while run[-1] + 1 < end and p.end[run[-1]] - p.start[after] < BODY_MIN:
+        return self._body([], after)
+
+    def _answer_after(self, pid: int, texts: PassageTexts) -> list[int] | None:
+        """The passages that quote passage pid if it asks a question and the text after it
+        (in its paragraph, else the next, in its section) does not: pid and as many of the
+        sentences after it as reach BODY_MIN characters. None for any other passage."""
+        if not ASKS.search(texts(pid, pid)):
+            return None
+        p, after = self.passages, pid + 1
+        doc = int(p.doc[pid])
+        if (after >= len(p) or int(p.doc[after]) != doc
+                or int(p.start[after]) in self._heading_starts(doc)
+                or ASKS.search(texts(after, after))):
+            return None
+        return self._body([pid], after)
+
+    def _body(self, run: list[int], first: int) -> list[int]:
+        """run followed by passage first and the next of its paragraph, until those from
+        first on hold BODY_MIN characters."""
+        p = self.passages
+        run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
+        while run[-1] + 1 < end and p.end[run[-1]] - p.start[first] < BODY_MIN:
             run.append(run[-1] + 1)
         return run
 
