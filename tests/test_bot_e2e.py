@@ -292,6 +292,27 @@ async def test_cooldown_says_slow_down_once_and_queues_nothing(scene: Scene) -> 
     assert rec.ephemeral and rec.content.startswith("Slow down")
 
 
+async def test_help_sources_and_a_bare_ask_count_against_the_cooldown(scene: Scene) -> None:
+    """`!help`, `!sources` and `!ask` with no question post in the channel: each counts like a
+    question, so repeating one cannot make the bot post without limit."""
+    kept = scene.bot.state.cooldowns
+    try:
+        for text in ("!help", "!sources", "!ask"):
+            scene.bot.state.cooldowns = Cooldowns()  # g3 allows 1 question per 30 s
+            (first, *_) = await say(scene, scene.hall, scene.dave, text)
+            assert not first.content.startswith("Slow down"), first.content
+            (note,) = await say(scene, scene.hall, scene.dave, text)
+            assert note.content.startswith("Slow down: try again in "), (text, note.content)
+            msg = await scene.server.user_says(scene.hall, scene.dave, text)
+            await silence(scene, msg)  # one note per window
+        for command in ("sources", "help"):
+            inter = await scene.server.slash(scene.g3, scene.hall, scene.dave, command)
+            (rec,) = await replies(scene, inter)
+            assert rec.ephemeral and rec.content.startswith("Slow down"), rec.content
+    finally:
+        scene.bot.state.cooldowns = kept
+
+
 async def test_a_rate_limited_send_is_retried_and_answered_once(scene: Scene) -> None:
     server = scene.server
     server.fail_next("POST", "/channels/*/messages", status=429, retry_after=0.3)

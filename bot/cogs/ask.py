@@ -45,6 +45,7 @@ class Ask(commands.Cog):
     async def sources(self, ctx: commands.Context) -> None:
         """List the documents I can quote here, with their labels."""
         where = Surface.from_ctx(ctx).where
+        self.asker.take_turn(where)  # `!sources` posts in the channel: not without limit
         await ctx.defer(ephemeral=True)
         reply = await asyncio.to_thread(self.asker.sources, where)
         await send_pages(ctx.send, reply.pages, ephemeral=True)
@@ -52,7 +53,9 @@ class Ask(commands.Cog):
     @commands.hybrid_command(name="help")
     async def help_(self, ctx: commands.Context) -> None:
         """How to ask me a question."""
-        text = self.asker.help(Surface.from_ctx(ctx).where)
+        where = Surface.from_ctx(ctx).where
+        self.asker.take_turn(where)
+        text = self.asker.help(where)
         await ctx.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @commands.Cog.listener()

@@ -44,7 +44,15 @@ class Reporter:
         if isinstance(error, commands.CommandNotFound):
             return
         if isinstance(error, commands.UserInputError):
-            await context_note(ctx)(self.asker.help(Surface.from_ctx(ctx).where))
+            # (`!ask` with nothing after it: the help, counted like a question, so that
+            # repeating it cannot make the bot post without limit)
+            where = Surface.from_ctx(ctx).where
+            try:
+                self.asker.take_turn(where)
+            except QuotebotError as exc:
+                await self.report(context_note(ctx), exc)
+                return
+            await context_note(ctx)(self.asker.help(where))
             return
         await self.report(context_note(ctx), error)
 
