@@ -101,6 +101,10 @@ RELOADED = (
 )
 SKIPPED = "Skipped {count:,} files:"
 RELOAD_FAILED = "Reload failed; the previous configuration and documents are still in use. Fix:"
+OTHER_GUILDS_PROBLEMS = (
+    "... and {count:,} problem(s) in other servers' files in config/guilds/, which only the "
+    "bot's operator sees (in the log, or with `quotebot check-config`)."
+)
 CONFIG_TITLE = "Effective settings here (secrets hidden):"
 
 # --- uploads, gaps and feedback (moderators) --------------------------------------------------

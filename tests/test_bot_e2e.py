@@ -26,7 +26,7 @@ from e2e.harness import (
 )
 from e2e.quotes import read_quotes
 from e2e.talk import QUESTION, check, final, mention, replies, say, silence, slash_ask
-from fakediscord import Intent, MessageFlag, skip_identify_delay
+from fakediscord import Intent, MessageFlag, Perm, skip_identify_delay
 
 from bot import markdown, messages
 from bot.app import Redact, build_bot, run
@@ -490,6 +490,50 @@ async def test_reload_swaps_in_new_documents_and_a_broken_config_keeps_serving(
         assert check(scene, after)[0].text == NEW_DOC  # still the last good config
     finally:
         (scene.root / "config" / "bot.yaml").write_text(good, encoding="utf-8")
+
+
+async def test_a_reload_shows_a_guilds_moderators_nothing_of_another_guilds(
+    scene: Scene,
+) -> None:
+    """Like /quotebot config, a reload's reply keeps to the moderator's guild: another guild's
+    file's problems are only counted, and skipped files are listed (relative to the project)
+    only from collections this guild may quote."""
+    server, root = scene.server, scene.root
+    guilds = root / "config" / "guilds"
+    g1_file, g2_file = guilds / f"{scene.g1.id}.yaml", guilds / f"{scene.g2.id}.yaml"
+    g1_good, g2_good = g1_file.read_text(encoding="utf-8"), g2_file.read_text(encoding="utf-8")
+    admins = server.add_role(scene.g2, "Admins", permissions=Perm.MANAGE_GUILD)
+    server.set_member_roles(scene.g2, scene.carol, [admins])
+    secret_empty = root / "docs" / "secret" / "merger plans.txt"
+    public_empty = root / "docs" / "public" / "blank.txt"
+    try:
+        g2_file.write_text(g2_good + "channels: [12]\n", encoding="utf-8")
+        g1_file.write_text(g1_good + "top_k: 99\n", encoding="utf-8")
+        inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot reload")
+        text = "\n".join(r.content for r in await replies(scene, inter))
+        assert text.startswith(messages.RELOAD_FAILED)
+        assert f"config/guilds/{scene.g1.id}.yaml:" in text and "top_k" in text
+        assert str(scene.g2.id) not in text and "channels" not in text
+        assert "1 problem(s) in other servers' files" in text
+
+        g1_file.write_text(g1_good, encoding="utf-8")
+        g2_file.write_text(g2_good, encoding="utf-8")
+        secret_empty.write_text("", encoding="utf-8")
+        public_empty.write_text("", encoding="utf-8")
+        for guild, channel, user in [(scene.g1, scene.general, scene.bob),
+                                     (scene.g2, scene.lobby, scene.carol)]:
+            inter = await server.slash(guild, channel, user, "quotebot reload")
+            text = "\n".join(r.content for r in await replies(scene, inter))
+            assert text.startswith("Reloaded") and str(root) not in text, text
+            assert "docs/public/blank.txt: empty" in text, text
+            assert ("merger plans" in text) == (guild is scene.g1), text
+    finally:
+        g1_file.write_text(g1_good, encoding="utf-8")
+        g2_file.write_text(g2_good, encoding="utf-8")
+        secret_empty.unlink(missing_ok=True)
+        public_empty.unlink(missing_ok=True)
+        server.set_member_roles(scene.g2, scene.carol, [])
+        await _reload(scene)
 
 
 async def test_a_quote_links_to_its_source_without_a_preview(scene: Scene) -> None:

@@ -5,6 +5,7 @@ cogs/uploads.py (add, remove, documents) and cogs/gaps.py (gaps), mixed in."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path, PurePosixPath
 
 import discord
 from discord import app_commands
@@ -12,8 +13,8 @@ from discord.ext import commands
 
 from bot import messages
 from bot.cogs.gaps import GapCommands
-from bot.cogs.shared import followup, send_pages
-from bot.cogs.state import State
+from bot.cogs.shared import followup, problems_for, send_pages
+from bot.cogs.state import Snapshot, State
 from bot.cogs.uploads import UploadCommands
 from bot.errors import QuotebotError, Refusal
 from bot.render import render_config, render_problem, render_reloaded
@@ -44,13 +45,13 @@ class Moderation(
             snapshot = await self.state.reload()
         except QuotebotError as exc:
             log.warning("reload refused, still serving the previous config: %s", exc)
-            pages = render_problem(str(exc))
+            pages = render_problem(problems_for(exc, interaction.guild_id))
         else:
             engine = snapshot.library.engine
             log.info("reloaded by %s in guild %s", interaction.user.id, interaction.guild_id)
             pages = render_reloaded(
                 len(engine.documents), len(snapshot.settings.collections),
-                engine.index.n_docs, snapshot.library.skipped,
+                engine.index.n_docs, skipped_for(snapshot, interaction.guild_id),
             )
         await send_pages(followup(interaction, ephemeral=True), pages)
 
@@ -71,3 +72,23 @@ class Moderation(
         roles = self.state.now.settings.for_guild(interaction.guild_id).moderator_roles
         if not any(role.id in roles for role in interaction.user.roles):
             raise Refusal(messages.NOT_MODERATOR)
+
+
+# A reload re-reads every guild's file and every collection, but its reply goes to one guild's
+# moderators: like /quotebot config, it shows them nothing of another guild's (its file's
+# problems, its private collections' or uploads' file names). The log has everything.
+
+
+def skipped_for(snapshot: Snapshot, guild_id: int | None) -> list[str]:
+    """The skipped files of the collections this guild may quote, relative to the project."""
+    settings = snapshot.settings
+    folders = [f for name in settings.for_guild(guild_id).collections
+               for f in settings.collections[name].folders]
+    shown = []
+    for s in snapshot.library.skipped:
+        path = Path(s.path)
+        if any(path.is_relative_to(f) for f in folders):
+            where = path.relative_to(settings.root) if path.is_relative_to(settings.root) \
+                else path.name
+            shown.append(f"{PurePosixPath(where)}: {s.reason}")
+    return shown

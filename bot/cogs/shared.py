@@ -6,12 +6,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import discord
 from discord.ext import commands
 
+from bot import messages
 from bot.cogs.asker import Where
 from bot.cogs.views import make_view
+from bot.errors import ConfigError, QuotebotError
 from bot.render import Page
 
 # Every send passes this explicitly as well: a quoted "@everyone" must never ping.
@@ -94,3 +97,21 @@ class Surface:
 
 def context_note(ctx: commands.Context) -> Note:
     return lambda text: ctx.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+def problems_for(error: QuotebotError, guild_id: int | None) -> str:
+    """A failed reload's problems as this guild's moderators may see them: other guilds'
+    files' problems only counted."""
+    if not isinstance(error, ConfigError):
+        return str(error)
+    mine = [p for p in error.problems if not _other_guilds(p.file, guild_id)]
+    hidden = len(error.problems) - len(mine)
+    lines = [str(p) for p in mine]
+    if hidden:
+        lines.append(messages.OTHER_GUILDS_PROBLEMS.format(count=hidden))
+    return "\n".join(lines)
+
+
+def _other_guilds(file: str, guild_id: int | None) -> bool:
+    path = PurePosixPath(file)
+    return path.parent.name == "guilds" and path.stem.isdigit() and path.stem != str(guild_id)

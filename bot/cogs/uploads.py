@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot import messages
-from bot.cogs.shared import followup, send_pages
+from bot.cogs.shared import followup, problems_for, send_pages
 from bot.config import Settings
 from bot.errors import QuotebotError, Refusal
 from bot.markdown import inline
@@ -181,7 +181,8 @@ class UploadCommands:
             lines = [f"{text} {done}".strip()]
         except QuotebotError as exc:
             log.warning("library not rebuilt after an upload change: %s", exc)
-            lines.append(messages.UPLOAD_RELOAD.format(error=inline(str(exc), 300)))
+            lines.append(messages.UPLOAD_RELOAD.format(
+                error=inline(problems_for(exc, interaction.guild_id), 300)))
         await send_pages(followup(interaction, ephemeral=True), [Page("\n".join(lines))])
 
 
