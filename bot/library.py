@@ -261,7 +261,7 @@ def _scan(
     for collection, folder in folders:
         labels, found = read_labels(folder)
         problems += found
-        for path, rel, stat in walk_files(folder, private):
+        for path, rel, stat in walk_files(folder, private, problems):
             entry = labels.get(rel) or {}
             digest = store.document_digest(path, max_bytes, entry, known, stat)
             files[(collection, str(path))] = _Found(

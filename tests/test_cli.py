@@ -311,3 +311,25 @@ def test_sources_yaml_labels_that_are_no_text_are_reported(tmp_path: Path) -> No
     assert "\nHerons of the pond\n" in text
     assert f"\n{'w' * 200}\n" in text and "w" * 201 not in text
     assert "sources.yaml:2: a.txt.label: is a list, not text" in text
+
+
+def test_a_symlinked_file_is_quoted_only_from_inside_its_folder(tmp_path: Path) -> None:
+    """A link in a documents folder (a synced repository may hold one) to a file elsewhere on
+    the machine is skipped and said, never quoted; one to a file of the folder is read."""
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    (docs / "uploads").mkdir(parents=True)
+    outside.mkdir()
+    (docs / "a.txt").write_text("The harbour opens at dawn. The market closes at noon.")
+    (outside / "secret.txt").write_text("The vault code is kept under the lighthouse stairs.")
+    (docs / "uploads" / "guild.txt").write_text("The quarry floods every spring, they say.")
+    (docs / "pw.txt").symlink_to(outside / "secret.txt")
+    (docs / "same.txt").symlink_to(docs / "a.txt")
+    (docs / "quarry.txt").symlink_to(docs / "uploads" / "guild.txt")  # a guild's upload
+    library = build_library([("docs", docs)], private=[docs / "uploads"])
+    assert {d.rel for d in library.engine.documents} == {"a.txt", "same.txt"}
+    assert sorted(s.path.name for s in library.skipped) == ["pw.txt", "quarry.txt"]
+    assert all("outside its collection's folder" in s.reason for s in library.skipped)
+    out = io.StringIO()
+    assert main(["ask", "--json", "--corpus", str(docs), "--index-dir", str(tmp_path / "i"),
+                 "Where is the vault code kept?"], out) == 0
+    assert not json.loads(out.getvalue())["answered"]

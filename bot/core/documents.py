@@ -128,19 +128,30 @@ class FoundFile(NamedTuple):
     stat: os.stat_result
 
 
-def walk_files(folder: Path, skip: Collection[Path] = ()) -> Iterator[FoundFile]:
+def walk_files(
+    folder: Path, skip: Collection[Path] = (), refused: list[Skipped] | None = None,
+) -> Iterator[FoundFile]:
     """Every document (SUFFIXES) under folder, recursively, with its path relative to folder
     and its stat: in the order of their paths sorted (a name's folder's files before the next
     name), hidden paths skipped, symlinked folders not entered, as sorted(folder.rglob("*"))
     gives them, but one os.scandir a folder and one stat a file (rglob, is_file and
     relative_to took 0.2 s of a start for 5,000 files). The folders in skip are not entered
-    (the bot's uploads and state inside a collection's folder: another collection's files)."""
+    (the bot's uploads and state inside a collection's folder: another collection's files).
+    A symlinked file is followed only to a file in folder and in none of skip: one to
+    anything else on the machine (/etc/passwd, another guild's uploads) is added to refused."""
+    root = os.path.realpath(folder)
     below = {os.path.realpath(p) for p in skip}
-    below = {p for p in below if p != os.path.realpath(folder)}
-    return _walk(str(folder), "", below)
+    below = {p for p in below if p != root}
+    return _walk(str(folder), "", below, root, refused)
 
 
-def _walk(top: str, prefix: str, skip: set[str]) -> Iterator[FoundFile]:
+LINK_OUTSIDE = ("a symbolic link to a file outside its collection's folder: copy the file into "
+                "the folder instead")
+
+
+def _walk(
+    top: str, prefix: str, skip: set[str], root: str, refused: list[Skipped] | None,
+) -> Iterator[FoundFile]:
     try:
         with os.scandir(top) as found:
             entries = sorted(found, key=lambda e: e.name)
@@ -152,11 +163,22 @@ def _walk(top: str, prefix: str, skip: set[str]) -> Iterator[FoundFile]:
         try:
             if entry.is_dir() and not entry.is_symlink():
                 if not (skip and os.path.realpath(entry.path) in skip):
-                    yield from _walk(entry.path, f"{prefix}{entry.name}/", skip)
+                    yield from _walk(entry.path, f"{prefix}{entry.name}/", skip, root, refused)
             elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
+                if entry.is_symlink() and not _within(os.path.realpath(entry.path), root, skip):
+                    if refused is not None:
+                        refused.append(Skipped(Path(entry.path), LINK_OUTSIDE))
+                    continue
                 yield FoundFile(Path(entry.path), prefix + entry.name, entry.stat())
         except OSError:
             continue
+
+
+def _within(path: str, root: str, skip: set[str]) -> bool:
+    """Whether path lies under root and under none of the folders in skip."""
+    def under(folder: str) -> bool:
+        return path.startswith(folder.rstrip(os.sep) + os.sep)
+    return under(root) and not any(under(s) for s in skip)
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -207,10 +229,11 @@ def load_folder(
     cannot be used is reported and skipped. PDF, HTML and DOCX files are extracted within
     limits, through the cache in cache_dir."""
     metadata = metadata or {}
-    files = []
-    for found in walk_files(folder, skip):
+    files, refused = [], []
+    for found in walk_files(folder, skip, refused):
         files.append(DocumentFile(collection, found.rel, found.path, metadata.get(found.rel, {})))
-    return load_files(files, max_bytes, limits, cache_dir)
+    documents, skipped = load_files(files, max_bytes, limits, cache_dir)
+    return documents, refused + skipped
 
 
 def load_files(
