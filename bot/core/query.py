@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.analysis import Analyzer, find_words
+from bot.core.analysis import STOPWORDS, Analyzer, find_words
 from bot.core.corpus import Corpus
 from bot.core.irregular import OTHER_FORMS
 from bot.core.model import AnswerSettings
@@ -20,6 +20,14 @@ from bot.core.spelling import NearSpellings
 _QUESTION_PHRASES = re.compile(
     r"\bhow\s+(?:long|many|much|often|far|old|big|large|soon|late|early)\b", re.I
 )
+
+
+# The stopwords' contractions typed without their apostrophe, as chat writes them ("whats",
+# "dont", "im"): in a question they are the stopwords they stand for, not words the corpus
+# lacks, which count as its rarest (the 'll and 'd forms are left alone: "well", "ill" and
+# "shed" are words of their own).
+_BARE = sorted(w.replace("'", "") for w in STOPWORDS if re.search(r"'(?:s|t|m|ve|re)$", w))
+_BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 
 # A name and the word derived from it differ, as Snowball stems, by one of these endings
@@ -133,6 +141,7 @@ class QueryBuilder:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);
         moderator aliases add the other spellings at full weight, near spellings of a rare
         term (unless near=False) at spelling_weight of its weight."""
+        question = _BARE_CONTRACTIONS.sub(" ", question)
         terms = self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
         weights: dict[str, float] = dict(Counter(terms))
         for term in list(weights):
