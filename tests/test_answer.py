@@ -181,6 +181,23 @@ def test_a_contraction_typed_without_its_apostrophe_is_a_stopword(
     assert answer["answered"]
 
 
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("how old do i have to be", "You must be at least 13 years old."),
+    ("how long is it", "Each match is long: it lasts an hour."),
+])
+def test_a_question_that_is_only_its_how_phrase_searches_the_phrase(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"How old" asks for an age, so "old" is no topic; but when the question holds nothing
+    else, "old" is what there is to search, not "no words to search for"."""
+    (tmp_path / "faq.txt").write_text(
+        "Who can join?\n\nYou must be at least 13 years old.\n\n"
+        "Each match is long: it lasts an hour. Matches start at noon.\n")
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+
+
 def test_aliases_match_other_spellings() -> None:
     engine = build_library([("seeds", SEEDS)], aliases={"Siversk": ["Seversk"]}).engine
     answer = engine.answer("What did the Cossacks claim about Siversk?")

@@ -142,7 +142,9 @@ class QueryBuilder:
         moderator aliases add the other spellings at full weight, near spellings of a rare
         term (unless near=False) at spelling_weight of its weight."""
         question = _BARE_CONTRACTIONS.sub(" ", question)
-        terms = self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
+        # ("how old do i have to be": with nothing but the phrase to search, its word is.)
+        terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
+                 or self.analyzer.terms(question))
         weights: dict[str, float] = dict(Counter(terms))
         for term in list(weights):
             for other in self.aliases.get(term, ()):
