@@ -198,6 +198,30 @@ def test_a_question_that_is_only_its_how_phrase_searches_the_phrase(
     assert answer["quotes"][0]["text"] == quoted
 
 
+CHANGELOG = ("# Patch notes\n\n## Version 2.2.1 (April 2)\n\n### Fixes\n\n"
+             "- Fixed a bug that let players duplicate coins by logging out.\n"
+             "- Fixed the guild door not opening at level 60.\n\n"
+             "## Version 2.2.0 (March 20)\n\n### Fixes\n\n"
+             "- Fixed a crash when opening the bank with 800 items.\n"
+             "- Fixed audio cutting out in the marketplace.\n")
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("was the coin dupe fixed", "- Fixed a bug that let players duplicate coins by logging out."),
+    ("was the bank crash fixed", "- Fixed a crash when opening the bank with 800 items."),
+])
+def test_a_heading_over_a_list_is_answered_by_its_first_item_alone(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """A heading's body stops at the next list item: each bullet of a changelog is a change
+    of its own, and one quote holding two reads as one."""
+    (tmp_path / "notes.md").write_text(CHANGELOG)
+    answer = build_library([("notes", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+    assert not any("\n- " in q["text"] for q in answer["quotes"])
+
+
 def test_aliases_match_other_spellings() -> None:
     engine = build_library([("seeds", SEEDS)], aliases={"Siversk": ["Seversk"]}).engine
     answer = engine.answer("What did the Cossacks claim about Siversk?")

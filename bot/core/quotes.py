@@ -26,6 +26,9 @@ LEANS = re.compile(
 # A heading chosen is quoted by the sentences under it, from the first until the quote holds
 # this many characters ("No." alone answers nothing; "No. Invite links are removed." does).
 BODY_MIN = 80
+# A list item opens its line with a bullet or a number ("- Fixed the door.", "2. No spam."):
+# a body that reaches one has ended, for the item is not more of what went before.
+LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
 # A sentence that asks: a question mark at its end, before any closing marks.
 ASKS = re.compile(r"\?[\s\"'*_)\]\u2019\u201d\u00bb]*$")
 # Typographic quotes and apostrophes read as their ASCII forms when texts are compared.
@@ -234,12 +237,22 @@ class QuoteMaker:
 
     def _body(self, run: list[int], first: int) -> list[int]:
         """run followed by passage first and the next of its paragraph, until those from
-        first on hold BODY_MIN characters."""
+        first on hold BODY_MIN characters or the next opens a list item (a changelog's
+        "- Fixed a bug that let players duplicate coins." is quoted without the item under
+        it)."""
         p = self.passages
         run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
-        while run[-1] + 1 < end and p.end[run[-1]] - p.start[first] < BODY_MIN:
+        while (run[-1] + 1 < end and p.end[run[-1]] - p.start[first] < BODY_MIN
+               and not self._opens_item(run[-1] + 1)):
             run.append(run[-1] + 1)
         return run
+
+    def _opens_item(self, pid: int) -> bool:
+        """Whether passage pid starts a line with a list item's bullet or number."""
+        p = self.passages
+        text, start = self.documents[int(p.doc[pid])].text, int(p.start[pid])
+        return (LIST_ITEM.match(text, start) is not None
+                and text[max(0, start - 80) : start].rstrip(" \t")[-1:] in ("", "\n", "\r"))
 
     def _heading_starts(self, doc: int) -> frozenset[int]:
         """Where document doc's headings start."""
