@@ -250,9 +250,11 @@ class QuoteMaker:
     def _opens_item(self, pid: int) -> bool:
         """Whether passage pid starts a line with a list item's bullet or number."""
         p = self.passages
-        text, start = self.documents[int(p.doc[pid])].text, int(p.start[pid])
-        return (LIST_ITEM.match(text, start) is not None
-                and text[max(0, start - 80) : start].rstrip(" \t")[-1:] in ("", "\n", "\r"))
+        start = int(p.start[pid])
+        lo = max(0, start - 80)
+        text = self.documents[int(p.doc[pid])].span(lo, start + 8)  # (not the whole text)
+        return (LIST_ITEM.match(text, start - lo) is not None
+                and text[: start - lo].rstrip(" \t")[-1:] in ("", "\n", "\r"))
 
     def _heading_starts(self, doc: int) -> frozenset[int]:
         """Where document doc's headings start."""
