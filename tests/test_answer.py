@@ -440,3 +440,30 @@ def test_answer_kind_tests_equal_their_patterns(text: str) -> None:
 
     assert kinds.has_kind("date", text, set()) == bool(kinds.DATE_PATTERN.search(text))
     assert kinds.has_kind("number", text, set()) == bool(kinds.NUMBER_PATTERN.search(text))
+
+
+RULES = ("# Server Rules\n\nBreaking these rules may result in a warning or a ban.\n\n"
+         "1. Be respectful. Harassment is not tolerated.\n"
+         "2. No spam. This includes repeated messages and mass pinging.\n"
+         "3. No advertising. Do not post invite links to other servers.\n")
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    # The title heading, short, matches "rules"; the rule that speaks comes first, and its
+    # two-word sentence brings the next of its item (not the next item).
+    ("rules on spam?", "2. No spam. This includes repeated messages and mass pinging."),
+    # A short sentence whose next is quoted already is quoted alone, not dropped.
+    ("can i post discord invites", "Do not post invite links to other servers."),
+])
+def test_a_short_rule_brings_its_next_sentence_and_the_title_goes_last(
+    tmp_path: Path, question: str, first: str,
+) -> None:
+    (tmp_path / "rules.md").write_text(RULES)
+    (tmp_path / "other.txt").write_text(" ".join(f"Filler sentence number {i}." for i in range(9)))
+    answer = build_library([("r", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    texts = [q["text"] for q in answer["quotes"]]
+    assert texts[0] == first
+    assert "# Server Rules" not in texts[:2]
+    assert len(texts) == len(set(texts))
+    assert "invites" not in question or "3. No advertising." in texts

@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
+from bot.core.documents import clean_label
 from bot.core.kinds import KindTest
 from bot.core.model import AnswerSettings, Quote, Source
 
@@ -26,6 +27,9 @@ LEANS = re.compile(
 # A heading chosen is quoted by the sentences under it, from the first until the quote holds
 # this many characters ("No." alone answers nothing; "No. Invite links are removed." does).
 BODY_MIN = 80
+# A chosen sentence shorter than this ("Yes.", "A: No.") is quoted with the next of its
+# paragraph, as many as reach BODY_MIN characters.
+SHORT = 20
 # A list item opens its line with a bullet or a number ("- Fixed the door.", "2. No spam."):
 # a body that reaches one has ended, for the item is not more of what went before.
 LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
@@ -51,7 +55,7 @@ class QuoteMaker:
     def __init__(self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings) -> None:
         self.analyzer, self.settings = analyzer, settings
         self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
-        self._headings: dict[int, frozenset[int]] = {}  # document -> _heading_starts
+        self._heading_cache: dict[int, tuple[frozenset[int], int]] = {}  # see _headings
 
     def select(
         self, ids: np.ndarray, scores: np.ndarray, cover: np.ndarray, count: int,
@@ -129,16 +133,25 @@ class QuoteMaker:
         p = self.passages
         # A chosen heading is quoted by what it heads, a chosen question (an FAQ's "Q: ...?")
         # with what answers it: the sentences after it.
+        # So is a sentence too short to say anything alone ("Yes."). A heading that repeats
+        # its document's label (its title, which every quote of it names) goes last: short,
+        # it outscores the sentences that speak to the question.
         bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
-        moved = []
+        moved, late = [], []
+        questions: set[int] = set()  # the chosen sentences that ask
         for pid, score in picked:
+            label_heading = self._headings(int(self.passages.doc[pid]))[1] == int(
+                self.passages.start[pid])
             if (body := self._under_heading(pid)) is not None:
                 bodies.setdefault(body[0], body)
                 pid = body[0]
             elif (body := self._answer_after(pid, texts)) is not None:
                 bodies.setdefault(pid, body)
-            moved.append((pid, score))
-        picked = moved
+                questions.add(pid)
+            elif len(texts(pid, pid)) < SHORT:
+                bodies.setdefault(pid, self._body([], pid))
+            (late if label_heading else moved).append((pid, score))
+        picked = moved + late
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
         chosen = [pid for pid, _ in picked]
@@ -178,9 +191,11 @@ class QuoteMaker:
             if joined:
                 continue
             run = list(bodies.get(pid, [pid]))
-            if quoted.intersection(run):  # a question whose answer is quoted already
-                quoted.add(pid)
-                continue
+            if quoted.intersection(run):
+                if pid in questions:  # its answer is quoted already
+                    quoted.add(pid)
+                    continue
+                run = [pid]  # (a short sentence whose next is quoted: alone)
             if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
                 run.insert(0, pid - 1)
             runs.append(run)
@@ -211,7 +226,7 @@ class QuoteMaker:
         (a heading quoted alone says what a section is about, not what it says)."""
         p = self.passages
         doc = int(p.doc[pid])
-        starts = self._heading_starts(doc)
+        starts = self._headings(doc)[0]
         if not starts:
             return None
         para = int(p.para_id[pid])
@@ -230,7 +245,7 @@ class QuoteMaker:
         p, after = self.passages, pid + 1
         doc = int(p.doc[pid])
         if (after >= len(p) or int(p.doc[after]) != doc
-                or int(p.start[after]) in self._heading_starts(doc)
+                or int(p.start[after]) in self._headings(doc)[0]
                 or ASKS.search(texts(after, after))):
             return None
         return self._body([pid], after)
@@ -256,11 +271,16 @@ class QuoteMaker:
         return (LIST_ITEM.match(text, start - lo) is not None
                 and text[: start - lo].rstrip(" \t")[-1:] in ("", "\n", "\r"))
 
-    def _heading_starts(self, doc: int) -> frozenset[int]:
-        """Where document doc's headings start."""
-        if doc not in self._headings:
-            self._headings[doc] = frozenset(r[0] for r in self.documents[doc].headings)
-        return self._headings[doc]
+    def _headings(self, doc: int) -> tuple[frozenset[int], int]:
+        """Where document doc's headings start, and where the one that repeats its label does
+        (-1 if none does)."""
+        if doc not in self._heading_cache:
+            document = self.documents[doc]
+            label = clean_label(document.label)
+            self._heading_cache[doc] = (
+                frozenset(r[0] for r in document.headings),
+                next((r[0] for r in document.headings if clean_label(str(r[2])) == label), -1))
+        return self._heading_cache[doc]
 
     def _leans(self, pid: int, kind: KindTest | None, texts: PassageTexts) -> bool:
         """Whether passage pid needs the sentence before it: it opens leaning on it, and the
