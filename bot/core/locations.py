@@ -14,7 +14,7 @@ import numpy as np
 from bot.core.documents import clean_label, span_rows
 from bot.core.links import quote_link, web_url
 from bot.core.model import Location
-from bot.core.visible import kind_of, visible
+from bot.core.visible import MARKDOWN, kind_of, visible
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
     url = web_url(document.source)
     return Location(
         page=None if page is None else int(page[2]),
-        heading=None if heading is None else str(heading[2]),
+        heading=None if heading is None else _named(document, heading),
         paragraph=number,
         url=url,
         link=_link(document, url, start, end) if url else None,
@@ -83,6 +83,32 @@ def _link(document: Any, url: str, start: int, end: int) -> str | None:
         return quote_link(url, visible(document.text, kind), start, end)
     text = document.text[start:end]
     return quote_link(url, visible(text, kind), 0, len(text))
+
+
+def _named(document: Any, section: tuple[int, int, Any]) -> str:
+    """The section's heading as a quote names it: with its parent's ("Version 2.2.1 › Fixes")
+    where the document has other sections of that heading (a changelog's "Fixes" under each
+    version), so that it says which one. Markdown only: other formats keep no levels."""
+    title = str(section[2])
+    regions = document.headings
+    if kind_of(document.rel) != MARKDOWN or sum(r[2] == section[2] for r in regions) < 2:
+        return title
+    level = _level(document, section)
+    i = bisect_right([r[0] for r in regions], section[0]) - 1
+    for r in reversed(regions[:i]):
+        if _level(document, r) < level:
+            return f"{r[2]} \u203a {title}"
+    return title
+
+
+def _level(document: Any, section: tuple[int, int, Any]) -> int:
+    """A Markdown heading's level: its #s, or 1 and 2 for a setext heading's = and -."""
+    head = document.span(section[0], min(section[1], section[0] + 400))
+    marks = len(head) - len(head.lstrip("#"))
+    if marks:
+        return marks
+    line = head.find("\n")
+    return 1 if line >= 0 and head[line + 1 :].lstrip(" ").startswith("=") else 2
 
 
 def _same(heading: Any, label: str) -> bool:

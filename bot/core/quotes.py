@@ -17,6 +17,7 @@ from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import clean_label
 from bot.core.kinds import KindTest
 from bot.core.model import AnswerSettings, Quote, Source
+from bot.core.visible import MARKDOWN, kind_of
 
 # A sentence that opens with one of these leans on the sentence before it ("He resigned in
 # 1990.", "However, the figure was disputed."): quoted alone, it does not say who or what.
@@ -33,6 +34,8 @@ SHORT = 20
 # A list item opens its line with a bullet or a number ("- Fixed the door.", "2. No spam."):
 # a body that reaches one has ended, for the item is not more of what went before.
 LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+# A Markdown (ATX) heading: its opening #s, its words, any closing #s.
+ATX = re.compile(r"#{1,6}[ \t]+(.*?\S)(?:[ \t]+#+)?[ \t]*", re.S)
 # A sentence that asks: a question mark at its end, before any closing marks.
 ASKS = re.compile(r"\?[\s\"'*_)\]\u2019\u201d\u00bb]*$")
 # Typographic quotes and apostrophes read as their ASCII forms when texts are compared.
@@ -212,11 +215,19 @@ class QuoteMaker:
         """The quote of consecutive passages run, and the other documents holding its text."""
         p = self.passages
         first, last = run[0], run[-1]
-        doc = self.documents[int(p.doc[first])]
+        d = int(p.doc[first])
+        doc, text = self.documents[d], texts(first, last)
+        start, end = int(p.start[first]), int(p.end[last])
+        if (start in self._headings(d)[0] and kind_of(doc.rel) == MARKDOWN
+                and (marks := ATX.fullmatch(text))):
+            # A Markdown heading quoted alone (no text under it): its words, not its #s.
+            # (Another document's heading of the same words is not named: its offsets
+            # would hold the #s.)
+            start, end, others = start + marks.start(1), start + marks.end(1), []
+            text = marks[1]
         return Quote(
-            texts(first, last), doc.rel, doc.label, int(p.paragraph[first]),
-            int(p.start[first]), int(p.end[last]), score, doc.collection,
-            tuple(self._sources(run, others, texts)),
+            text, doc.rel, doc.label, int(p.paragraph[first]), start, end, score,
+            doc.collection, tuple(self._sources(run, others, texts)),
         )
 
     def _under_heading(self, pid: int) -> list[int] | None:

@@ -1,0 +1,165 @@
+"""Documents as a community writes them (FAQs with their questions as headings or "Q:"
+lines, numbered rules, changelogs): the quote a member needs is the text that answers, named
+with the section it is in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from verbatim import assert_answer_verbatim
+
+from bot.library import build_library
+
+FAQ = {
+    "faq.md": "# Server FAQ\n\n## When does the first ferry leave?\n\nAt seven every morning.\n\n"
+              "## Can I share invite links?\n\nNo. Invite links to other servers are removed.\n\n"
+              "## Where are the rules?\n\n### For voice channels\n\nBe kind.\n",
+    "faq.html": "<html><head><title>FAQ</title></head><body><h2>Who runs the weekly quiz?</h2>"
+                "<p>Marta and Jonas take turns hosting it on Fridays.</p></body></html>",
+    "faq.txt": "Q: How do I get the member role?\nA: Post an introduction in the welcome channel."
+               "\n\nQ: Where do I report a bug?\n\nA: In the bugs channel, with the steps that "
+               "show it.\n",
+}
+
+
+@pytest.mark.parametrize(("question", "heading", "quoted"), [
+    ("When does the first ferry leave?", "When does the first ferry leave?",
+     "At seven every morning."),
+    ("what time is the first ferry", "When does the first ferry leave?",
+     "At seven every morning."),
+    # A first sentence too short to stand alone takes the next of its paragraph.
+    ("Can I share invite links?", "Can I share invite links?",
+     "No. Invite links to other servers are removed."),
+    ("Who runs the weekly quiz?", "Who runs the weekly quiz?",
+     "Marta and Jonas take turns hosting it on Fridays."),
+])
+def test_a_heading_that_matches_is_answered_by_the_text_under_it(
+    tmp_path: Path, question: str, heading: str, quoted: str,
+) -> None:
+    """An FAQ's heading asks the question; what a reader needs is the answer below it, named
+    with its heading: not the heading quoted back."""
+    for name, text in FAQ.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    top = answer["quotes"][0]
+    assert (top["text"], top["heading"]) == (quoted, heading)
+    assert not any(q["text"].startswith("#") for q in answer["quotes"])
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("How do I get the member role?",
+     "Q: How do I get the member role?\nA: Post an introduction in the welcome channel."),
+    ("where do i report a bug",
+     "Q: Where do I report a bug?\n\nA: In the bugs channel, with the steps that show it."),
+])
+def test_a_question_in_a_document_is_quoted_with_its_answer(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """An FAQ written as "Q: ...?" and "A: ...": the question matches, the answer after it is
+    what the reader needs; each is quoted once."""
+    for name, text in FAQ.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    texts = [q["text"] for q in answer["quotes"]]
+    assert texts[0] == quoted
+    assert not any(quoted.endswith(t) for t in texts[1:])
+
+
+RULES = ("# Server Rules\n\n"
+         "Breaking these rules may result in a warning, a mute, or a ban.\n\n"
+         "1. Be respectful. Harassment and personal attacks are not tolerated.\n"
+         "2. No spam. This includes repeated messages and mass pinging.\n"
+         "3. No advertising. Do not post invite links to other servers.\n")
+
+
+@pytest.mark.parametrize("question", ["whats rule 2", "Whats rule 2?", "dont i get rule 2"])
+def test_a_contraction_typed_without_its_apostrophe_is_a_stopword(
+    tmp_path: Path, question: str,
+) -> None:
+    """Chat drops apostrophes: "whats" is "what's", a stopword, not a word the corpus lacks
+    (counted as its rarest, it halved the question's coverage and refused the answer)."""
+    (tmp_path / "rules.md").write_text(RULES)
+    engine = build_library([("rules", tmp_path)]).engine
+    assert engine.query_terms(question) == engine.query_terms("what's rule 2")
+    answer = engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["answered"]
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("how old do i have to be", "You must be at least 13 years old."),
+    ("how long is it", "Each match is long: it lasts an hour."),
+])
+def test_a_question_that_is_only_its_how_phrase_searches_the_phrase(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"How old" asks for an age, so "old" is no topic; but when the question holds nothing
+    else, "old" is what there is to search, not "no words to search for"."""
+    (tmp_path / "faq.txt").write_text(
+        "Who can join?\n\nYou must be at least 13 years old.\n\n"
+        "Each match is long: it lasts an hour. Matches start at noon.\n")
+    answer = build_library([("faq", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+
+
+CHANGELOG = ("# Patch notes\n\n## Version 2.2.1 (April 2)\n\n### Fixes\n\n"
+             "- Fixed a bug that let players duplicate coins by logging out.\n"
+             "- Fixed the guild door not opening at level 60.\n\n"
+             "## Version 2.2.0 (March 20)\n\n### Fixes\n\n"
+             "- Fixed a crash when opening the bank with 800 items.\n"
+             "- Fixed audio cutting out in the marketplace.\n")
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("was the coin dupe fixed", "- Fixed a bug that let players duplicate coins by logging out."),
+    ("was the bank crash fixed", "- Fixed a crash when opening the bank with 800 items."),
+])
+def test_a_heading_over_a_list_is_answered_by_its_first_item_alone(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """A heading's body stops at the next list item: each bullet of a changelog is a change
+    of its own, and one quote holding two reads as one."""
+    (tmp_path / "notes.md").write_text(CHANGELOG)
+    answer = build_library([("notes", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+    assert not any("\n- " in q["text"] for q in answer["quotes"])
+
+
+def test_a_changelogs_heading_names_its_version_and_loses_its_marks(tmp_path: Path) -> None:
+    """"Fixes" under every version says nothing alone: the quote names its version too. A
+    heading quoted alone (a section that opens with a sub-heading) is its words, no #s."""
+    (tmp_path / "notes.md").write_text(CHANGELOG)
+    engine = build_library([("notes", tmp_path)]).engine
+    answer = engine.answer("was the coin dupe fixed").to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["heading"] == "Version 2.2.1 (April 2) \u203a Fixes"
+    answer = engine.answer("when was version 2.2.0 released").to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == "Version 2.2.0 (March 20)"
+    assert not any(q["text"].startswith("#") for q in answer["quotes"])
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    # The title heading, short, matches "rules"; the rule that speaks comes first, and its
+    # two-word sentence brings the next of its item (not the next item).
+    ("rules on spam?", "2. No spam. This includes repeated messages and mass pinging."),
+    # A short sentence whose next is quoted already is quoted alone, not dropped.
+    ("can i post discord invites", "Do not post invite links to other servers."),
+])
+def test_a_short_rule_brings_its_next_sentence_and_the_title_goes_last(
+    tmp_path: Path, question: str, first: str,
+) -> None:
+    (tmp_path / "rules.md").write_text(RULES)
+    (tmp_path / "other.txt").write_text(" ".join(f"Filler sentence number {i}." for i in range(9)))
+    answer = build_library([("r", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    texts = [q["text"] for q in answer["quotes"]]
+    assert texts[0] == first
+    assert "# Server Rules" not in texts[:2]
+    assert len(texts) == len(set(texts))
+    assert "invites" not in question or "3. No advertising." in texts
