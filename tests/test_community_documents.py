@@ -163,3 +163,13 @@ def test_a_short_rule_brings_its_next_sentence_and_the_title_goes_last(
     assert "# Server Rules" not in texts[:2]
     assert len(texts) == len(set(texts))
     assert "invites" not in question or "3. No advertising." in texts
+
+
+@pytest.mark.parametrize("question", ["what happens after 3 warnings", "after three warnings?"])
+def test_a_small_number_matches_it_written_out(tmp_path: Path, question: str) -> None:
+    (tmp_path / "rules.md").write_text(
+        RULES + "\n## Warnings\n\nThree warnings within a month result in a mute. Appeals go "
+        "to the moderators.\n\n## Events\n\nThe 3 winners of each quiz get a role.\n")
+    answer = build_library([("rules", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"].startswith("Three warnings within a month")

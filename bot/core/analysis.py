@@ -115,6 +115,12 @@ def _combining_marks() -> dict[int, None]:
     return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
 
 
+# A small number written out is its digits: "three warnings" answers "after 3 warnings?"
+# ("one" is left alone: "no one", "one of the", "the one who" are no number).
+_NUMBERS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split()) if i > 1}
+
+
 class Analyzer:
     """Turns text into a list of terms. Instances are cheap to share and thread-safe."""
 
@@ -161,7 +167,7 @@ class Analyzer:
         if self._stemmer is None:
             return word
         if not word[0].isdigit():
-            return self._stemmer.stemWord(word)
+            return _NUMBERS.get(word) or self._stemmer.stemWord(word)
         # A number's plural is the number: "the 1950s" answers "in 1950...", "in the 1950s?"
         return word[:-1] if word[-1] == "s" and word[:-1].isdigit() else word
 
