@@ -185,6 +185,46 @@ def test_pdf_sentence_runs_on_over_a_page_break(tmp_path: Path) -> None:
     assert locate(doc, tolls, tolls + 5, 2).paragraph == 1  # page 2's first paragraph of its own
 
 
+def test_pdf_running_header_and_footer_join_no_sentence(tmp_path: Path) -> None:
+    """A header and a page-number footer on every page were read into the text: the first
+    sentence of each page began "Harbour Committee Minutes 2 a contractor from Bodø", and
+    the one running on over the break was quoted as "...will be built by Page 1"."""
+    import json
+
+    from docmaker import make_pdf
+
+    from bot.cli import main
+    from bot.core.locations import page_of
+    from bot.library import build_library
+
+    header = "Skarvøy Municipal Council  Harbour Committee Minutes"
+    pages = [[header, "The harbour committee met on 4 March to discuss the timetable.",
+              "The new breakwater at Nordvika, approved last year, will be built by", "Page 1"],
+             [header, "a contractor from Bodø before the winter storms.",
+              "The mayor said the project was the largest in the island's history.", "Page 2"],
+             [header, "The ferry fares stay as they are.", "Page 3"]]
+    (tmp_path / "minutes.pdf").write_bytes(make_pdf(pages))
+    (tmp_path / "note.txt").write_text("The bakery sells buns.\n\nGulls nest in spring.\n")
+    text = document_text(tmp_path / "minutes.pdf")
+    assert "Minutes" not in text and "Page" not in text, text
+    sentence = ("The new breakwater at Nordvika, approved last year, will be built by a "
+                "contractor from Bodø before the winter storms.")
+    assert text.startswith("The harbour committee met on 4 March")
+    doc = next(d for d in build_library([("c", tmp_path)], aliases={}).engine.documents
+               if d.rel == "minutes.pdf")
+    assert sentence in [doc.text[s.start : s.end] for s in doc.sentences]
+    assert page_of(doc, text.index(sentence)) == 1 and page_of(doc, text.index("The mayor")) == 2
+    assert page_of(doc, text.index("The ferry fares")) == 3
+    out = io.StringIO()
+    assert main(["ask", "--json", "--corpus", str(tmp_path), "--index-dir",
+                 str(tmp_path / "index"), "Who will build the breakwater at Nordvika?"], out) == 0
+    quote = json.loads(out.getvalue())["quotes"][0]
+    assert quote["text"] == sentence and text[quote["start"] : quote["end"]] == sentence
+    # Pages that hold nothing but the same lines (a form repeated) keep them.
+    (tmp_path / "forms.pdf").write_bytes(make_pdf([["Name of the boat owner:", "Signed."]] * 3))
+    assert document_text(tmp_path / "forms.pdf").count("Name of the boat owner:") == 3
+
+
 def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Path) -> None:
     """<h2><div>...</div></h2> is still a heading; a row of cells that hold <p> elements is
     one paragraph, as a row of bare cells is (it was "Island route", "|", "Eighteen kroner").

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections import Counter
 
 from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
 
@@ -40,9 +41,10 @@ def extract_pdf(data: bytes, limits: Limits) -> Extracted:
             )
         builder = TextBuilder()
         last = ""  # the previous page's last paragraph
-        for number, page in enumerate(reader.pages, start=1):
+        texts = without_running_lines([page.extract_text() or "" for page in reader.pages])
+        for number, page_text in enumerate(texts, start=1):
             builder.page(number)
-            found = paragraphs(page.extract_text() or "")
+            found = paragraphs(page_text)
             for i, paragraph in enumerate(found):
                 builder.add(paragraph, continues=i == 0 and runs_on(last, paragraph))
             last = found[-1] if found else ""
@@ -87,6 +89,47 @@ def runs_on(last: str, first: str) -> bool:
     tail = last.rstrip().rsplit("\n", 1)[-1]  # a footer is the page's last line
     return (len(last.split()) >= RUN_ON_WORDS and not _SENTENCE_END.search(last.rstrip())
             and not _FOOTER.fullmatch(tail) and stripped[:1].islower())
+
+
+# A running header or footer: a line among a page's first or last EDGE_LINES lines that stands
+# there, its digits aside ("Minutes, page 3"), on at least half the pages (two at least).
+EDGE_LINES = 3
+_DIGITS = re.compile(r"\d+")
+
+
+def _masked(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.split()))
+
+
+def without_running_lines(pages: list[str]) -> list[str]:
+    """Each page's text without the running header and footer lines at its top and bottom:
+    left in, they would join the first and last sentence of every page ("Harbour Committee
+    Minutes 2 a contractor from Bodø...") and keep a sentence that runs on over the page
+    break apart. A page that holds nothing else is kept whole (a form repeated page after
+    page is text, not a header)."""
+    if len(pages) < 2:
+        return pages
+    lines = [[line for line in page.splitlines() if line.strip()] for page in pages]
+    seen: Counter[str] = Counter()
+    for page in lines:
+        seen.update({_masked(line) for line in page[:EDGE_LINES] + page[-EDGE_LINES:]})
+    running = {m for m, n in seen.items() if n >= max(2, (len(pages) + 1) // 2)}
+    if not running:
+        return pages
+    out = []
+    for page, page_lines in zip(pages, lines, strict=True):
+        top = 0
+        while top < min(EDGE_LINES, len(page_lines)) and _masked(page_lines[top]) in running:
+            top += 1
+        bottom = len(page_lines)
+        while (bottom > max(top, len(page_lines) - EDGE_LINES)
+               and _masked(page_lines[bottom - 1]) in running):
+            bottom -= 1
+        if (top == 0 and bottom == len(page_lines)) or top >= bottom:
+            out.append(page)  # nothing running, or nothing else on the page
+        else:
+            out.append("\n".join(page_lines[top:bottom]))
+    return out
 
 
 def paragraphs(page_text: str) -> list[str]:
