@@ -107,6 +107,32 @@ def _html(tmp_path: Path, page: str) -> str:
     return document_text(tmp_path / "p.html")
 
 
+def test_html_forum_thread_of_comment_blocks_is_read(tmp_path: Path) -> None:
+    """A forum thread whose posts are each a <div class="comment"> was read as its title
+    alone: each post, under half the page, was dropped as a comment section. Posts that make
+    up the page together are its text; an article's own comment section still goes."""
+    posts = [("olsen77", "Does anyone know why the morning ferry was cancelled today?"),
+             ("harbourlady", "The engine broke down at Nordvika, and repairs take two days."),
+             ("kari_h", "They put on a replacement boat from Bodø at noon.")]
+    thread = "".join(f'<div class="comment" id="p{n}"><div class="author">{who}</div>'
+                     f'<div class="comment-body"><p>{post}</p></div></div>'
+                     for n, (who, post) in enumerate(posts))
+    text = _html(tmp_path, '<html><head><title>Ferry cancelled?</title></head><body>'
+                 '<div class="navbar">Home NAVTEXT</div><h1>Ferry to Skarvøy cancelled?</h1>'
+                 f'<div class="comments">{thread}</div><div class="footer">FOOTERTEXT</div>'
+                 '</body></html>')
+    for _, post in posts:
+        assert post in text, text
+    assert "NAVTEXT" not in text and "FOOTERTEXT" not in text
+    article = "".join(f"<p>Paragraph {n} of the story tells how the ferry was rebuilt in the "
+                      "yard at Bodø over the long winter.</p>" for n in range(6))
+    comments = "".join(f'<div class="comment"><p>Comment {n}: COMMENTTEXT.</p></div>'
+                       for n in range(4))
+    text = _html(tmp_path, f'<html><body><div class="story">{article}</div>'
+                 f'<section class="comments">{comments}</section></body></html>')
+    assert "Paragraph 5 of the story" in text and "COMMENTTEXT" not in text
+
+
 def test_html_page_inside_a_form_is_read(tmp_path: Path) -> None:
     # An ASP.NET WebForms page: the whole body is one <form>; its chrome still goes.
     text = _html(tmp_path, """<html><head><title>Notice</title></head><body>

@@ -125,7 +125,7 @@ MAX_BOILERPLATE_SHARE = 0.5
 
 
 def _drop_boilerplate(root) -> None:
-    doomed = []
+    doomed, named = [], []
     total = len(root.text_content())
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -133,7 +133,6 @@ def _drop_boilerplate(root) -> None:
         tag = el.tag.lower()
         if tag in _KEPT:
             continue
-        words = f"{el.get('class', '')} {el.get('id', '')}"
         # An inline element named like boilerplate stays only inside a sentence, with text on
         # both sides ("The dean, <span class=related-name>Anna Berg</span>, leads"); a "Share on
         # Twitter" link after the text, or a skip link alone, is boilerplate.
@@ -145,14 +144,49 @@ def _drop_boilerplate(root) -> None:
             or el.get("hidden") is not None
             or _HIDDEN_STYLE.search(el.get("style") or "")
             or (block and el.get("aria-hidden") == "true")
-            or (block and _BOILERPLATE.search(words)
-                and len(el.text_content()) <= MAX_BOILERPLATE_SHARE * total)
         ):
             doomed.append(el)
+        elif block and (words := _boilerplate_words(el)):
+            named.append((el, words))
+    doomed += _named_boilerplate(named, total)
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
             _remove_keep_tail(el)
+
+
+def _boilerplate_words(el) -> set[str]:
+    """The boilerplate words an element's class and id hold, singular ("comments" is
+    "comment")."""
+    tokens = re.split(r"[\s_-]+", f"{el.get('class', '')} {el.get('id', '')}".lower())
+    return {t.removesuffix("s") for t in tokens if t and _BOILERPLATE.fullmatch(t)}
+
+
+def _named_boilerplate(named: list, total: int) -> list:
+    """The elements named like boilerplate that are boilerplate. Beside one holding more than
+    MAX_BOILERPLATE_SHARE of the page's text (a wrapper named "layout has-sidebar"), the
+    elements a word names that hold no other it names (a thread's posts, not the "comments"
+    around them) and together hold that share name the page's content, not its chrome: a
+    forum thread's posts, each a <div class="comment"> under half the page, were dropped
+    one by one, the thread read as its title alone."""
+    outer: set = set()  # (element, word): holds another element the word names
+    words_of = dict(named)
+    for el, words in named:
+        missing = set(words)  # the nearest ancestor of a word is enough: it marks its own
+        for a in el.iterancestors():
+            if a in words_of and (found := missing & words_of[a]):
+                outer.update((a, w) for w in found)
+                missing -= found
+                if not missing:
+                    break
+    share: dict[str, int] = {}
+    for el, words in named:
+        for word in words:
+            if (el, word) not in outer:
+                share[word] = share.get(word, 0) + len(el.text_content())
+    limit = MAX_BOILERPLATE_SHARE * total
+    return [el for el, words in named
+            if len(el.text_content()) <= limit and any(share.get(w, 0) <= limit for w in words)]
 
 
 def _within_text(el) -> bool:
