@@ -336,3 +336,35 @@ def test_markdown_setext_headings() -> None:
 def test_front_matter_scalars_read_as_yaml_reads_them(front: str, label: str) -> None:
     text = f"---\n{front}\n---\n# Heading\n\nThe ferry leaves at noon.\n"
     assert parse_document(text, "c", "a.md", Path("a.md")).label == label
+
+
+def test_a_citation_mark_after_a_full_stop_ends_the_sentence(tmp_path: Path) -> None:
+    """"Norway.[1] It had a population of 412" (a Wikipedia or Google Docs page) and "in
+    2024.[^1] Pensioners pay half" (a Markdown footnote) were quoted as one sentence: the
+    mark stays with the sentence it follows, and the next one is quoted alone."""
+    import io
+    import json
+
+    from verbatim import assert_answer_verbatim
+
+    from bot.cli import main
+
+    (tmp_path / "island.html").write_text(
+        "<html><body><p>Skarvøy is an island in Nordland, Norway.<sup>[1]</sup> It had a "
+        "population of 412 in 2020.</p><p>A church was built in 1750.[citation needed] The "
+        "bells were cast in Bergen.</p></body></html>", encoding="utf-8")
+    (tmp_path / "fares.md").write_text(
+        "The fare was raised in 2024.[^1] Pensioners pay half.\n\nGulls nest in spring.\n\n"
+        "[^1]: The council approved the rise in May.\n", encoding="utf-8")
+    for question, expected in [
+        ("What was the population of Skarvøy in 2020?", "It had a population of 412 in 2020."),
+        ("Where were the bells cast?", "The bells were cast in Bergen."),
+        ("Who pays half the fare?", "Pensioners pay half."),
+        ("When was the fare raised?", "The fare was raised in 2024.[^1]"),
+    ]:
+        out = io.StringIO()
+        assert main(["ask", "--json", "--corpus", str(tmp_path), "--index-dir",
+                     str(tmp_path / "index"), question], out) == 0
+        answer = json.loads(out.getvalue())
+        assert_answer_verbatim(answer, tmp_path)
+        assert answer["quotes"][0]["text"] == expected, (question, answer["quotes"])

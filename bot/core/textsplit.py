@@ -109,7 +109,10 @@ _OPENERS = "\"'“‘«([{"
 # A French closing guillemet after its space (« Bonjour. ») stays with its sentence; a CJK stop
 # inside a quotation (「はい。」と彼は言った。) ends none.
 # (A run is matched from its first mark, and whole: a run of 20,000 dots took seconds.)
-_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]}]*+(?:[ \u00a0\u202f]»)?(?=\s)"
+# A citation mark after the stop stays with its sentence ("Norway.[1] It had...", a
+# Wikipedia or Google Docs page; "in 2024.[^1] Pensioners", a Markdown footnote).
+_CITATION = r"(?P<cite>(?:\[(?:\d{1,4}(?:[,–-]\d{1,4})*|[a-z]|\^[\w-]{1,20}|citation needed)\])++)?"
+_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]}]*+" + _CITATION + r"(?:[ \u00a0\u202f]»)?(?=\s)"
                   r"|(?<![。！？])[。！？]++(?![」』”’）)])")
 _CJK_OPEN, _CJK_CLOSE = "「『“（", "」』”）"
 _VISIBLE = re.compile(r"\S")
@@ -142,7 +145,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             opened[1] = match.start()
             if opened[2] > 0:
                 continue
-        lone_dot = text[match.start()] == "." and len(match.group(0)) - _closers(match) == 1
+        lone_dot = text[match.start()] == "." and _stop_length(match) == 1
         if lone_dot and _is_abbreviation(text, pos, match.start()):
             continue
         cuts.append((match.end(), nxt))
@@ -203,9 +206,14 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _closers(match: re.Match[str]) -> int:
+def _stop_length(match: re.Match[str]) -> int:
+    """The length of a sentence end's marks and whatever follows them but closers and a
+    citation mark ("." of '."' and ".[1]": 1)."""
     token = match.group(0)
-    return len(token) - len(token.rstrip(_CLOSERS))
+    if match["cite"]:
+        at = match.start()
+        token = token[: match.start("cite") - at] + token[match.end("cite") - at :]
+    return len(token.rstrip(_CLOSERS))
 
 
 def _next_visible(text: str, pos: int, end: int) -> int | None:
