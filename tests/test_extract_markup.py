@@ -88,6 +88,35 @@ def test_docx_keeps_block_controls_and_nested_tables(tmp_path: Path) -> None:
                           "Conwy mussels | harvested by hand", "Season | September to April"]
 
 
+def test_docx_text_box_is_read_once_after_its_paragraph(tmp_path: Path) -> None:
+    """A text box (a callout or sidebar: a drawing, with its VML copy as the fallback) was
+    never read: its words could not be quoted. It is read once, after the paragraph it is
+    anchored in, a box inside it after its own paragraph."""
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+
+    def box(*paragraphs: str) -> str:
+        return "<w:txbxContent>" + "".join(f"<w:p>{p}</w:p>" for p in paragraphs) + (
+            "</w:txbxContent>")
+
+    inner = box(_run("The inner box names the architect, Ada Holm."))
+    sidebar = box(_run("The toll bridge closed in 1999."),
+                  f"<w:r><mc:AlternateContent {mc}><mc:Choice Requires='wps'><w:drawing>"
+                  f"{inner}</w:drawing></mc:Choice></mc:AlternateContent></w:r>"
+                  + _run("Tolls ended with it."))
+
+    def build(document) -> None:
+        _paragraph(document, _run("The bridge opened in 1826."),
+                   f"<w:r><mc:AlternateContent {mc}><mc:Choice Requires='wps'><w:drawing>"
+                   f"{sidebar}</w:drawing></mc:Choice><mc:Fallback><w:pict>{sidebar}"
+                   "</w:pict></mc:Fallback></mc:AlternateContent></w:r>")
+        document.add_paragraph("The museum keeps the old toll board.")
+
+    paragraphs = document_text(_docx(tmp_path, build)).split("\n\n")
+    assert paragraphs == ["The bridge opened in 1826.", "The toll bridge closed in 1999.",
+                          "Tolls ended with it.", "The inner box names the architect, Ada Holm.",
+                          "The museum keeps the old toll board."]
+
+
 def test_docx_merged_cells_read_as_before(tmp_path: Path) -> None:
     def build(document) -> None:
         table = document.add_table(rows=3, cols=3)

@@ -61,6 +61,8 @@ def extract_docx(data: bytes, limits: Limits) -> Extracted:
                 style = Paragraph(block, document).style
                 heading = style is not None and (style.name or "").startswith(HEADING_STYLES)
                 builder.add(_text(block), heading=heading)
+                for box in _text_boxes(block):  # after the paragraph they are anchored in
+                    builder.add(box)
         props = document.core_properties
         meta = {"label": (props.title or "").strip(), "date": iso_date(props.created)}
     except (KeyError, ValueError, zipfile.BadZipFile, OSError, AttributeError) as exc:
@@ -78,7 +80,8 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARAGRAPH, _TABLE, _ROW, _CELL, _RUN = (_W + n for n in ("p", "tbl", "tr", "tc", "r"))
 # Wrappers whose content Word shows in their place: content controls, custom XML, smart tags,
 # hyperlinks, simple fields, tracked insertions and moved-here text. Anything else is not
-# entered: properties, deletions (w:del, w:moveFrom), bookmarks, drawings' alternate content.
+# entered: properties, deletions (w:del, w:moveFrom), bookmarks, drawings (a text box's
+# paragraphs are read apart, after the paragraph holding it: _text_boxes).
 _SHOWN = frozenset(_W + n for n in (
     "sdt sdtContent customXml smartTag hyperlink fldSimple ins moveTo dir bdo".split()))
 
@@ -101,6 +104,32 @@ def _blocks(parent):
 def _text(paragraph) -> str:
     # python-docx's CT_R.text renders a run's w:t, w:tab, w:br, w:cr as Paragraph.text does.
     return "".join(run.text for run in _within(paragraph, (_RUN,)))
+
+
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_TEXT_BOX, _FALLBACK = _W + "txbxContent", _MC + "Fallback"
+
+
+def _text_boxes(paragraph) -> list[str]:
+    """The paragraphs of the text boxes (a callout, a sidebar, a pull quote) anchored in a
+    paragraph's runs, once each: Word writes a box twice, as a drawing and as its VML
+    fallback, and only the drawing is read. A box's own tables are read row by row."""
+    out = []
+    for box in paragraph.iter(_TEXT_BOX):
+        between = []  # box's ancestors up to the paragraph
+        for a in box.iterancestors():
+            if a is paragraph:
+                break
+            between.append(a.tag)
+        if _FALLBACK in between or _TEXT_BOX in between:
+            continue  # the VML copy; a box inside a box is read with that box
+        for block in _blocks(box):
+            if block.tag == _TABLE:
+                out += _rows(block)
+            else:
+                out.append(_text(block))
+                out += _text_boxes(block)
+    return out
 
 
 def _rows(table) -> list[str]:
