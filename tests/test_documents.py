@@ -368,3 +368,23 @@ def test_a_citation_mark_after_a_full_stop_ends_the_sentence(tmp_path: Path) -> 
         answer = json.loads(out.getvalue())
         assert_answer_verbatim(answer, tmp_path)
         assert answer["quotes"][0]["text"] == expected, (question, answer["quotes"])
+
+
+def test_utf16_text_is_named_as_such_not_binary(tmp_path: Path) -> None:
+    """A .txt saved as Windows "Unicode" (UTF-16, with or without its byte-order mark) was
+    skipped as "binary file (it contains NUL bytes)"; the reason now says what to do."""
+    import io
+
+    from bot.cli import main
+
+    (tmp_path / "bom.txt").write_bytes("The ferry leaves at seven.\r\n".encode("utf-16"))
+    (tmp_path / "bare.txt").write_bytes("The ferry leaves at nine.\n".encode("utf-16-le"))
+    (tmp_path / "ok.txt").write_text("The bakery sells buns. Gulls nest in spring.\n")
+    (tmp_path / "blob.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(tmp_path), "--index-dir",
+                 str(tmp_path / "index")], out) == 0
+    listing = out.getvalue()
+    for name in ("bom.txt", "bare.txt"):
+        assert f"{name}: UTF-16 text (Windows \"Unicode\"): re-save the file as UTF-8" in listing
+    assert "blob.txt: binary file (it contains NUL bytes)" in listing

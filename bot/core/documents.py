@@ -191,6 +191,8 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         )
     with path.open("rb") as fh:
         head = fh.read(8192)
+    if _utf16(head):
+        raise ValueError("UTF-16 text (Windows \"Unicode\"): re-save the file as UTF-8")
     if b"\x00" in head:
         raise ValueError("binary file (it contains NUL bytes): only UTF-8 text can be quoted")
     try:
@@ -204,6 +206,17 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if not text.strip():
         raise ValueError("empty: the file has no text to quote")
     return text
+
+
+def _utf16(head: bytes) -> bool:
+    """Whether a file's first bytes are UTF-16 text: a byte-order mark, or (without one)
+    every other byte NUL, as Latin letters are in UTF-16 (its NULs once read it as binary)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    even, odd = head[0::2], head[1::2]
+    return len(head) >= 16 and any(
+        half.count(0) >= 0.9 * len(half) and not other.count(0) for half, other in
+        ((even, odd), (odd, even)))
 
 
 class DocumentFile(NamedTuple):
