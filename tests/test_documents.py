@@ -388,3 +388,25 @@ def test_utf16_text_is_named_as_such_not_binary(tmp_path: Path) -> None:
     for name in ("bom.txt", "bare.txt"):
         assert f"{name}: UTF-16 text (Windows \"Unicode\"): re-save the file as UTF-8" in listing
     assert "blob.txt: binary file (it contains NUL bytes)" in listing
+
+
+def test_a_symlinked_folder_is_listed_as_skipped(tmp_path: Path) -> None:
+    """A symlinked folder is not entered (a loop, or a way out of the collection); its
+    documents were left out without a word, in answers and in `quotebot sources` alike."""
+    import io
+
+    from bot.cli import main
+
+    corpus, other = tmp_path / "docs", tmp_path / "other"
+    corpus.mkdir()
+    other.mkdir()
+    (corpus / "a.txt").write_text("The bakery sells buns. Gulls nest in spring.\n")
+    (other / "l.txt").write_text("The lighthouse on Flesa was built in 1871.\n")
+    (corpus / "linked").symlink_to(other, target_is_directory=True)
+    (corpus / "loop").symlink_to(corpus / "loop")  # a loop: no folder, nothing to say
+    out = io.StringIO()
+    assert main(["sources", "--corpus", str(corpus), "--index-dir",
+                 str(tmp_path / "index")], out) == 0
+    listing = out.getvalue()
+    assert f"skipped {corpus / 'linked'}: a symlinked folder is not entered" in listing
+    assert "l.txt" not in listing and "loop" not in listing

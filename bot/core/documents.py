@@ -138,7 +138,9 @@ def walk_files(
     relative_to took 0.2 s of a start for 5,000 files). The folders in skip are not entered
     (the bot's uploads and state inside a collection's folder: another collection's files).
     A symlinked file is followed only to a file in folder and in none of skip: one to
-    anything else on the machine (/etc/passwd, another guild's uploads) is added to refused."""
+    anything else on the machine (/etc/passwd, another guild's uploads) is added to refused,
+    with a folder that cannot be read and a symlinked one (neither is entered): left out
+    without a word, their documents went missing from answers and from `sources`."""
     root = os.path.realpath(folder)
     below = {os.path.realpath(p) for p in skip}
     below = {p for p in below if p != root}
@@ -147,6 +149,8 @@ def walk_files(
 
 LINK_OUTSIDE = ("a symbolic link to a file outside its collection's folder: copy the file into "
                 "the folder instead")
+LINKED_FOLDER = ("a symlinked folder is not entered: its documents are left out; list its "
+                 "target as a folder of the collection instead")
 
 
 def _walk(
@@ -155,8 +159,10 @@ def _walk(
     try:
         with os.scandir(top) as found:
             entries = sorted(found, key=lambda e: e.name)
-    except OSError:
-        return  # unreadable: skipped, as rglob skips it
+    except OSError as exc:
+        _refuse(refused, top, f"folder not read ({exc.strerror}): its documents are left out; "
+                "let the bot's user read it")
+        return
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -164,10 +170,11 @@ def _walk(
             if entry.is_dir() and not entry.is_symlink():
                 if not (skip and os.path.realpath(entry.path) in skip):
                     yield from _walk(entry.path, f"{prefix}{entry.name}/", skip, root, refused)
+            elif entry.is_symlink() and entry.is_dir():
+                _refuse(refused, entry.path, LINKED_FOLDER)
             elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
                 if entry.is_symlink() and not _within(os.path.realpath(entry.path), root, skip):
-                    if refused is not None:
-                        refused.append(Skipped(Path(entry.path), LINK_OUTSIDE))
+                    _refuse(refused, entry.path, LINK_OUTSIDE)
                     continue
                 yield FoundFile(Path(entry.path), prefix + entry.name, entry.stat())
         except OSError:
@@ -179,6 +186,12 @@ def _within(path: str, root: str, skip: set[str]) -> bool:
     def under(folder: str) -> bool:
         return path.startswith(folder.rstrip(os.sep) + os.sep)
     return under(root) and not any(under(s) for s in skip)
+
+
+def _refuse(refused: list[Skipped] | None, path: str, reason: str) -> None:
+    if refused is not None:
+        refused.append(Skipped(Path(path), reason))
+        log.warning("skipped %s: %s", path, reason)
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
