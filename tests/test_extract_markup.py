@@ -280,6 +280,28 @@ def test_pdf_running_header_and_footer_join_no_sentence(tmp_path: Path) -> None:
     assert document_text(tmp_path / "forms.pdf").count("Name of the boat owner:") == 3
 
 
+def test_pdf_heading_line_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
+    """A heading line over a section's text was read into its first sentence: "Harbour
+    finances The harbour fund received 4.2 million kroner from the state in March." A
+    table's short cells stay in one paragraph with the text after them, as before (the text
+    layer has no cells to tell)."""
+    from docmaker import make_pdf
+
+    pages = [["Harbour finances",
+              "The harbour fund received 4.2 million kroner from the state in March, and",
+              "the council set aside half of it.",
+              "Fares",
+              "Route", "Fare", "Skarvøy to Nordvika", "45 kr",
+              "The fares were last raised in 2024, by the council's decision of 3 May."]]
+    (tmp_path / "report.pdf").write_bytes(make_pdf(pages))
+    paragraphs = document_text(tmp_path / "report.pdf").split("\n\n")
+    assert paragraphs[:2] == ["Harbour finances", "The harbour fund received 4.2 million "
+                              "kroner from the state in March, and the council set aside half "
+                              "of it."]
+    assert paragraphs[2:] == ["Fares Route Fare Skarvøy to Nordvika 45 kr The fares were last "
+                              "raised in 2024, by the council's decision of 3 May."]
+
+
 def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Path) -> None:
     """<h2><div>...</div></h2> is still a heading; a row of cells that hold <p> elements is
     one paragraph, as a row of bare cells is (it was "Island route", "|", "Eighteen kroner").

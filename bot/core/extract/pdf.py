@@ -133,8 +133,11 @@ def without_running_lines(pages: list[str]) -> list[str]:
 
 
 def paragraphs(page_text: str) -> list[str]:
-    """A page's text layer cut into paragraphs: at blank lines, and after a short line that
-    ends a sentence. Lines stay joined by newlines; normalising turns them into spaces."""
+    """A page's text layer cut into paragraphs: at blank lines, after a short line that
+    ends a sentence, and after a heading: a short line that starts a paragraph, before a
+    full line that starts with a capital or a digit ("Harbour finances" / "The harbour fund
+    received..." was one sentence; a table's short cells stay together). Lines stay joined
+    by newlines; normalising turns them into spaces."""
     out: list[str] = []
     for block in _BLANK.split(page_text):
         lines = [line for line in block.splitlines() if line.strip()]
@@ -142,12 +145,22 @@ def paragraphs(page_text: str) -> list[str]:
             continue
         longest = max(len(line.strip()) for line in lines)
         current: list[str] = []
-        for line in lines:
-            current.append(line)
+        for i, line in enumerate(lines):
             stripped = line.strip()
-            if _SENTENCE_END.search(stripped) and len(stripped) < SHORT_LINE * longest:
+            short = len(stripped) < SHORT_LINE * longest
+            after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            heading = (not current and short and len(after) >= SHORT_LINE * longest
+                       and _STARTS_PARAGRAPH.match(after) is not None
+                       and _NOT_HEADING_END.search(stripped) is None)
+            current.append(line)
+            if heading or (short and _SENTENCE_END.search(stripped)):
                 out.append("\n".join(current))
                 current = []
         if current:
             out.append("\n".join(current))
     return out
+
+
+_STARTS_PARAGRAPH = re.compile(r"[A-ZÀ-Þ0-9]")
+# A line that ends so runs on into the next: a comma, a hyphen, an opening bracket or quote.
+_NOT_HEADING_END = re.compile(r"[,;\-–—(\[“‘\"']$")
