@@ -18,7 +18,7 @@ from bot.core.documents import DEFAULT_MAX_BYTES, document_text
 from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
-from bot.terminal import format_answer, json_line
+from bot.terminal import format_answer, json_line, shown
 
 if TYPE_CHECKING:
     from bot.config import Shards
@@ -206,9 +206,9 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
             paragraphs=messages.counted(len(doc.paragraphs), "paragraph"),
             sentences=messages.counted(len(doc.sentences), "sentence"),
         )
-        out.write(line + "\n")
+        out.write(shown(line) + "\n")
     for skipped in library.skipped:
-        out.write(messages.SKIPPED_FILE.format(skipped=skipped) + "\n")
+        out.write(shown(messages.SKIPPED_FILE.format(skipped=skipped)) + "\n")
     return 0
 
 

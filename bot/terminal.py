@@ -9,12 +9,23 @@ from bot import messages
 from bot.core.model import Answer, Location
 
 
+def shown(text: str) -> str:
+    """text with the control characters a terminal would act on (an escape sequence that
+    retitles the window or colours what follows, a backspace) written as \\xNN: a document or
+    a file name holding one cannot rewrite what the reader sees. Newlines and tabs stay."""
+    return text.translate(_CONTROLS)
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10)}
+
+
 def format_answer(answer: Answer) -> str:
-    """An answer for a terminal: each quote under its frame line, indented with '> '."""
+    """An answer for a terminal: each quote under its frame line, indented with '> '; no
+    control character reaches the terminal (see shown)."""
     lines = [messages.CLI_QUESTION.format(question=answer.question), ""]
     if not answer.answered:
         lines.append(messages.abstention(answer.reason, see_sources=False))
-        return "\n".join(lines) + "\n"
+        return shown("\n".join(lines)) + "\n"
     for quote in answer.quotes:
         where = quote.location or Location(paragraph=quote.paragraph)
         lines.append(messages.frame(
@@ -32,7 +43,7 @@ def format_answer(answer: Answer) -> str:
         if where.link:
             lines.append(messages.CLI_LINK.format(link=where.link))
         lines.append("")
-    return "\n".join(lines)
+    return shown("\n".join(lines))
 
 
 def json_line(answer: Answer) -> str:

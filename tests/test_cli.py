@@ -333,3 +333,25 @@ def test_a_symlinked_file_is_quoted_only_from_inside_its_folder(tmp_path: Path) 
     assert main(["ask", "--json", "--corpus", str(docs), "--index-dir", str(tmp_path / "i"),
                  "Where is the vault code kept?"], out) == 0
     assert not json.loads(out.getvalue())["answered"]
+
+
+def test_no_control_character_reaches_the_terminal(tmp_path: Path) -> None:
+    """A document (or a file name) holding an escape sequence would retitle the reader's
+    terminal or colour what follows: the terminal shows it as \\xNN; JSON keeps the text."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The ferry leaves at noon.\x1b]0;pwned\x07 Gulls nest here.\n\n"
+                                "The market opens at dawn.\n\nSheep graze on the hill.\n")
+    (docs / "b\x1b[31m.txt").write_text("The harbour rules are strict.\n")
+    for command in (["ask", "When does the ferry leave?"], ["sources"]):
+        out = io.StringIO()
+        assert main([command[0], "--corpus", str(docs), "--index-dir", str(tmp_path / "i"),
+                     *command[1:]], out) == 0
+        assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+        assert "\\x1b" in out.getvalue()
+    out = io.StringIO()
+    assert main(["ask", "--json", "--corpus", str(docs), "--index-dir", str(tmp_path / "i"),
+                 "When does the ferry leave?"], out) == 0
+    answer = json.loads(out.getvalue())
+    assert_answer_verbatim(answer, docs)
+    assert "\x1b]0;pwned\x07" in answer["quotes"][0]["text"]
