@@ -102,6 +102,7 @@ def build_library(
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
     key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
                             retrieval.index, max_bytes, limits)
+    store.tidy_saves(index_dir)
     known = FileDigests.load(index_dir, key)
     files, skipped = _scan(folders, max_bytes, known, private)
     known.save(index_dir, key)

@@ -478,3 +478,61 @@ def test_cli_corpus_index_is_saved_and_reused(docs: Path, tmp_path: Path) -> Non
     default = _ask("--corpus", str(docs), "harbour", cwd=tmp_path)
     assert default.returncode == 0, default.stderr
     assert list((tmp_path / ".quotebot-cache").glob(f"{store.PREFIX}*"))
+
+
+def test_updates_leave_no_superseded_saves_behind(docs: Path, tmp_path: Path) -> None:
+    """Each update saves a new delta in place of the last: the one it replaces is removed,
+    not left beside it (one `.old-` folder a reload or upload grew the disk until a merge)."""
+    cache = tmp_path / "cache"
+    library = build(docs, cache)
+    for n in range(5):
+        (docs / f"note{n}.txt").write_text(f"The zephyrine quokkas counted {n} boats.\n")
+        library = build(docs, cache, previous=library if n % 2 else None)
+    names = sorted(p.name for p in cache.iterdir())
+    assert not [n for n in names if n.startswith((".old-", ".tmp-"))], names
+    assert len(library.engine.answer("zephyrine quokkas boats", top_k=5).quotes) == 5
+
+
+def test_a_save_killed_midway_is_cleared_at_the_next_start(docs: Path, tmp_path: Path) -> None:
+    """A process killed while it saves leaves a temporary folder of up to a whole index; the
+    next start removes it (its writer is gone: the folder's lock is free), rather than only
+    a later whole save an hour on; a save under way elsewhere is left alone."""
+    cache = tmp_path / "cache"
+    script = f"""
+import os, sys, time
+from pathlib import Path
+from bot.core import checkedfiles
+from bot.library import build_library
+real, n = checkedfiles.Writer.write, [0]
+def slow(self, name, data):
+    real(self, name, data)
+    n[0] += 1
+    if n[0] == 3:
+        print("writing", flush=True)
+        time.sleep(60)
+checkedfiles.Writer.write = slow
+build_library([("docs", Path({str(docs)!r}))], aliases={{}}, index_dir=Path({str(cache)!r}))
+"""
+    killed = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    writing = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert killed.stdout.readline().strip() == "writing"
+        os.kill(killed.pid, 9)
+        killed.wait()
+        assert writing.stdout.readline().strip() == "writing"
+        temps = list(cache.glob(".tmp-*"))
+        assert len(temps) == 2
+        old = os.stat(cache).st_mtime - 10
+        for temp in temps:  # (older than the moment a new save takes to lock its folder)
+            os.utime(temp, (old, old))
+        library = build(docs, cache)
+        assert_verbatim(library, docs)
+        left = list(cache.glob(".tmp-*"))
+        assert len(left) == 1 and (left[0] / "manifest.json").exists() is False
+        assert any(left[0].iterdir())  # the live writer's folder
+    finally:
+        for proc in (killed, writing):
+            if proc.poll() is None:
+                os.kill(proc.pid, 9)
+                proc.wait()
+

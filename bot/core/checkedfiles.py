@@ -3,11 +3,14 @@ checks out: the reader and writer under bot/core/store.py's saves.
 
 A folder holds files and a manifest.json listing each file's size and SHA-256 checksum,
 with a checksum of its own. It is written under a temporary name and renamed into place
-when complete, so a process killed mid-write leaves no half folder under the final name.
+when complete, so a process killed mid-write leaves no half folder under the final name;
+the writer holds a lock on the temporary folder, so that `tidy` removes a killed writer's
+leftovers at once and never a living writer's.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -16,7 +19,9 @@ import math
 import mmap
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -29,6 +34,10 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CHECKSUM = "sha256"  # the manifest's name for a file's checksum (digest below)
 _HEADER_MAX = 65_536  # an .npy header is far shorter: only this much is parsed as a stream
+TEMP = ".tmp-"  # a folder being written (or a killed writer's)
+OLD = ".old-"  # a folder replaced by a newer one, removed once the newer one is in place
+# A temporary folder younger than this may not hold its writer's lock yet: tidy keeps it.
+LOCK_GRACE_SECONDS = 5.0
 
 
 class StoreError(Exception):
@@ -37,10 +46,14 @@ class StoreError(Exception):
 
 def save_folder(root: Path, name: str, write: Callable[[Writer], dict[str, Any]]) -> Path:
     """Write a folder of checksummed files, and its manifest last, under a temporary name
-    renamed to root/name when complete."""
+    renamed to root/name when complete; the folder it replaces is removed (a process that
+    mapped its files keeps reading them)."""
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP, dir=root))
+    lock = os.open(tmp, os.O_RDONLY)
+    old = None
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held while writing: tidy() leaves the folder alone
         writer = Writer(tmp)
         body = write(writer)
         body["files"] = writer.files
@@ -48,13 +61,63 @@ def save_folder(root: Path, name: str, write: Callable[[Writer], dict[str, Any]]
         fsync_dir(tmp)
         final = root / name
         if final.exists():  # a damaged or superseded save: move it out of the way
-            os.rename(final, root / f".old-{tmp.name[5:]}")
+            old = root / f"{OLD}{tmp.name[len(TEMP):]}"
+            os.rename(final, old)
         os.rename(tmp, final)
         fsync_dir(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        os.close(lock)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def tidy(root: Path, stale_seconds: float) -> None:
+    """Remove what killed or interrupted writers left in root: replaced folders (OLD),
+    temporary folders whose writer is gone (its lock is free), and any temporary file or
+    folder older than stale_seconds. Errors are ignored (another process may tidy too, or
+    the folder is read-only)."""
+    now = time.time()
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name.startswith(OLD):
+                _remove(entry)
+            elif entry.name.startswith(TEMP):
+                st = entry.lstat()
+                age = now - st.st_mtime
+                if age > stale_seconds:
+                    _remove(entry)
+                elif age > LOCK_GRACE_SECONDS and stat.S_ISDIR(st.st_mode):
+                    _remove_unlocked(entry)
+        except OSError:
+            continue  # another process removed it first, or it cannot be removed
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink()
+
+
+def _remove_unlocked(folder: Path) -> None:
+    """Remove a temporary folder if no writer holds its lock."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a save under way
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 class Writer:

@@ -6,7 +6,9 @@ allow_pickle=False, everything else is JSON. Every file's size and SHA-256 check
 in manifest.json, which carries a checksum of its own, so a damaged, truncated or missing
 file is detected and the corpus rebuilt, never trusted. A save writes into a temporary
 folder that is renamed into place when complete: a process killed mid-save leaves the
-previous saves whole and a temporary folder that the next save removes.
+previous saves whole and a temporary folder that the next start or save removes (its
+writer's lock is free: bot/core/checkedfiles.py); a save replaced by a newer one (a delta
+by the next update) is removed once the newer one is in place.
 
 Document texts are read from the files at load (a PDF, HTML or DOCX file's extracted text
 from the extraction cache in EXTRACTED beside the saves) and checked against the checksum of
@@ -28,7 +30,6 @@ import json
 import logging
 import os
 import shutil
-import time
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ from bot.core.checkedfiles import (
     canonical,
     digest,
     save_folder,
+    tidy,
 )
 from bot.core.corpus import Corpus, posting_paragraphs
 from bot.core.extract.model import Limits
@@ -79,7 +81,7 @@ EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
 DELTA_PREFIX = "delta-"  # the update segment saved beside corpus-<key> (see save_delta)
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
-STALE_TEMP_SECONDS = 3600  # an older temporary folder is a killed save, not one under way
+STALE_TEMP_SECONDS = 3600  # an older temporary file is a killed writer's, not one under way
 
 
 # --- key ------------------------------------------------------------------------------------
@@ -177,7 +179,9 @@ def save_delta(
             [lengths for _, _, lengths in delta.analysed] or [np.zeros(0, np.int32)]))
         return {"format": INDEX_FORMAT, "key": key, "main": main, "extra": extra or {}}
 
-    return save_folder(root, f"{DELTA_PREFIX}{key}", write)
+    final = save_folder(root, f"{DELTA_PREFIX}{key}", write)
+    tidy(root, STALE_TEMP_SECONDS)
+    return final
 
 
 def main_id(root: Path, key: str) -> str:
@@ -222,17 +226,19 @@ def _array_fields(value: Any) -> list[str]:
     return names if ok else []
 
 
+def tidy_saves(root: Path) -> None:
+    """Remove killed saves' leftovers and replaced saves from root (a start calls it: a
+    process killed while it saved leaves a temporary folder of up to a whole index)."""
+    tidy(root, STALE_TEMP_SECONDS)
+
+
 def _prune(root: Path, keep: Path) -> None:
     """Remove old saves beyond KEEP, set-aside damaged ones and killed saves' leftovers."""
-    now = time.time()
+    tidy(root, STALE_TEMP_SECONDS)
     saved = []
     for entry in root.iterdir():
         try:
-            if entry.name.startswith(".old-") or (
-                entry.name.startswith(".tmp-") and now - entry.stat().st_mtime > STALE_TEMP_SECONDS
-            ):
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith(PREFIX) and entry != keep:
+            if entry.name.startswith(PREFIX) and entry != keep:
                 saved.append((entry.stat().st_mtime, entry))
         except OSError:
             continue  # another process removed it first

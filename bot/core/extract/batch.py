@@ -9,6 +9,7 @@ entry unused for CACHE_KEEP_DAYS (an old version of a file, a removed file) is d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -271,6 +272,7 @@ def _cache_put(cache_dir: Path | None, key: str | None, outcome: Extracted | str
     if cache_dir is None or key is None:
         return
     value = {"error": outcome} if isinstance(outcome, str) else {"ok": outcome.to_json()}
+    tmp = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=cache_dir)
@@ -278,6 +280,9 @@ def _cache_put(cache_dir: Path | None, key: str | None, outcome: Extracted | str
             fh.write(json.dumps(value, ensure_ascii=False).encode())
         os.replace(tmp, cache_dir / f"{key}.json")  # whole or absent, never half-written
     except OSError as exc:
+        if tmp is not None:  # (a full disk: the part written is not left behind)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         log.warning("extraction cache not written in %s (%s)", cache_dir, exc)
 
 
