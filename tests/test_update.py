@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -536,3 +537,28 @@ build_library([("docs", Path({str(docs)!r}))], aliases={{}}, index_dir=Path({str
                 os.kill(proc.pid, 9)
                 proc.wait()
 
+
+def test_a_saved_index_on_a_read_only_folder_is_used(docs: Path, tmp_path: Path, caplog) -> None:
+    """An index folder the process cannot write (a read-only mount, another user's folder)
+    holds a good save and extraction cache: they are used, not called damaged and rebuilt
+    (or extracted again) at every start. The folder is made immutable (chattr +i, as root),
+    which refuses writes and timestamps as a read-only mount does."""
+    if os.geteuid() != 0 or not shutil.which("chattr"):
+        pytest.skip("needs root and chattr to make a folder immutable")
+    cache = tmp_path / "cache"
+    first = build(docs, cache)
+    (docs / "page.html").write_text(
+        "<html><head><title>Ferry</title></head><body><main><p>The zephyrine quokkas sail "
+        "at dawn.</p></main></body></html>")
+    first = build(docs, cache, previous=first)
+    paths = [str(p) for p in [cache, *cache.rglob("*")]]
+    subprocess.run(["chattr", "+i", *paths], check=True)
+    try:
+        caplog.clear()
+        caplog.set_level("INFO")
+        again = build(docs, cache)
+        assert not rebuilt(caplog) and not logged(caplog, "damaged")
+        assert not logged(caplog, "extracting again")
+        assert places(again) == places(first)
+    finally:
+        subprocess.run(["chattr", "-i", *paths], check=True)

@@ -316,7 +316,9 @@ def load(
             for i in stale:
                 digests[i] = STALE
             corpus = dataclasses.replace(corpus, digests=tuple(digests))
-        os.utime(folder / MANIFEST)  # most recently used: pruned last
+        # Most recently used: pruned last (not on a read-only folder, where nothing is).
+        with contextlib.suppress(OSError):
+            os.utime(folder / MANIFEST)
     return corpus, body["extra"]
 
 

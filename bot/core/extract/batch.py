@@ -259,13 +259,14 @@ def _cache_get(cache_dir: Path | None, key: str) -> Extracted | str | None:
     entry = cache_dir / f"{key}.json"
     try:
         outcome = _outcome(json.loads(entry.read_bytes()))
-        os.utime(entry)  # used: kept by _cache_prune
-        return outcome
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("extraction cache entry %s unusable (%s): extracting again", key, exc)
         return None
+    with contextlib.suppress(OSError):  # (a read-only cache is used as it is)
+        os.utime(entry)  # used: kept by _cache_prune
+    return outcome
 
 
 def _cache_put(cache_dir: Path | None, key: str | None, outcome: Extracted | str) -> None:
