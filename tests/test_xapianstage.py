@@ -143,12 +143,21 @@ def test_a_killed_shard_server_makes_answers_unavailable_until_it_returns(
 
 
 def test_a_connection_the_server_dropped_when_idle_is_made_again(
-    project: Path, xapian_tcpsrv: str
+    project: Path, xapian_tcpsrv: str, tmp_path: Path
 ) -> None:
-    shard = project / "shards" / "seeds" / "shard-0"
+    # The seeds alone in one shard: a bot must be given every shard of its collections.
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copytree(project / "seeds", tmp_path / "seeds")
+    (config / "bot.yaml").write_text(
+        "collections:\n  seeds: {folders: [seeds], visibility: public}\n", encoding="utf-8")
+    assert main(["xapian-shards", "build", "--config", str(config), "--collection", "seeds",
+                 "--count", "1", "--out", str(tmp_path / "one")], io.StringIO()) == 0
+    shard = tmp_path / "one" / "shard-0"
     server = ShardServer(xapian_tcpsrv, shard, "--idle-timeout", "200").start()
     try:
-        engine = Engine(_engine(project).corpus, shard_servers=[server.address])
+        corpus = build_library([("seeds", tmp_path / "seeds")]).engine.corpus
+        engine = Engine(corpus, shard_servers=[server.address])
         assert engine.answer(SEED_QUESTIONS[1]).answered
         time.sleep(0.6)  # the server closes the idle connection
         again = engine.answer(SEED_QUESTIONS[1])
@@ -246,3 +255,29 @@ def test_shards_built_after_an_update_number_passages_as_the_bot_does(
             assert_answer_verbatim(got.to_json(), tmp_path / "seeds")
     finally:
         server.kill()
+
+
+def test_a_shard_missing_from_the_config_or_listed_twice_is_refused(
+    project: Path, servers: list[ShardServer], xapian_tcpsrv: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A collection's shards must all be listed, each once: with one left out its documents
+    were silently never found ("The documents do not answer this", nothing in the log), and
+    a second server of the same shard counted its passages twice. Both are refused, the
+    log saying which shard of which collection and what to write."""
+    seeds0, seeds1, synth0, synth1 = servers
+    question = SEED_QUESTIONS[0]
+    assert _engine(project, servers).answer(question).answered
+    copy = ShardServer(xapian_tcpsrv, project / "shards" / "seeds" / "shard-0").start()
+    try:
+        for listed, says in (
+            ([seeds0, synth0, synth1], "shard 1 of collection 'seeds'"),
+            ([seeds0, seeds1, synth0, synth1, copy], "shard 0 of collection 'seeds'"),
+        ):
+            caplog.clear()
+            with caplog.at_level(logging.ERROR, logger="bot.core.xapianstage"):
+                answer = _engine(project, listed).answer(question)
+            assert (answer.answered, answer.reason) == (False, UNAVAILABLE), listed
+            assert says in caplog.text and "shard_servers" in caplog.text, caplog.text
+    finally:
+        copy.kill()

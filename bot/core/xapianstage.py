@@ -265,6 +265,8 @@ class ShardFirstStage(FirstStage):
         xapian = _xapian()
         combined = xapian.Database()
         passages_of = []
+        # collection -> (its shard count, shard number -> the address serving it)
+        served: dict[str, tuple[int, dict[int, str]]] = {}
         for address in self.addresses:
             host, port = parse_address(address)
             shard = xapian.remote_open(host, port, TIMEOUT_MS, TIMEOUT_MS)
@@ -278,13 +280,48 @@ class ShardFirstStage(FirstStage):
                 problem = (f"holds collection {layout.get('collection')!r} as it was when the "
                            "shard was built, not the documents this bot has")
             else:
+                self._check_served(served, layout["collection"], address,
+                                   shard.get_metadata("shard").decode(errors="replace"))
                 combined.add_database(shard)
                 passages_of.append(local)
                 continue
             message = f"shard {address} {problem}: rebuild it with `quotebot xapian-shards build`"
             log.error("%s", message)
             raise SearchUnavailable(message)
+        for name, (_, local) in self._layout.items():
+            count, numbers = served.get(name, (1, {}))
+            missing = [n for n in range(count) if n not in numbers]
+            if len(local) and missing:
+                self._refuse(
+                    f"shard {missing[0]} of collection {name!r} ({count} shards) is served by "
+                    f"none of {', '.join(self.addresses)}: list every shard's server under "
+                    "shard_servers in bot.yaml (its documents would never be found)")
         return combined, passages_of
+
+    def _check_served(self, served: dict[str, tuple[int, dict[int, str]]], name: str,
+                      address: str, which: str) -> None:
+        """Record that address serves shard `which` ("i/count") of collection name; a shard
+        served twice, or shards of a collection built apart, are refused."""
+        number, _, count = which.partition("/")
+        if not (number.isdigit() and count.isdigit() and int(number) < int(count)):
+            self._refuse(f"shard {address} does not say which shard of collection {name!r} "
+                         "it is: rebuild it with `quotebot xapian-shards build`")
+        number_, count_ = int(number), int(count)
+        known, numbers = served.setdefault(name, (count_, {}))
+        if known != count_:
+            self._refuse(f"shard {address} is one of {count_} shards of collection {name!r}, "
+                         f"another listed one of {known}: list one build's shards under "
+                         "shard_servers in bot.yaml, or rebuild them together")
+        if number_ in numbers:
+            self._refuse(f"shard {number_} of collection {name!r} is served by both "
+                         f"{numbers[number_]} and {address}: list each shard once under "
+                         "shard_servers in bot.yaml (its passages would count twice)")
+        numbers[number_] = address
+
+    @staticmethod
+    def _refuse(message: str) -> None:
+        log.error("%s", message)
+        raise SearchUnavailable(message)
 
     # --- context, for the returned passages ---------------------------------------------------
 
