@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from e2e.talk import slash_ask
 
 from bot.app import load_from_disk
 from bot.cogs.asker import Asker, Where
@@ -160,3 +161,44 @@ def test_a_wrong_password_or_a_bad_url_is_reported_without_the_secret(
             open_storage(tmp_path, {DATABASE_URL_ENV: url})
         assert "libpq cannot read it" in str(failed.value), url
         assert not any(s in str(failed.value) for s in secrets), str(failed.value)
+
+
+async def test_a_hung_database_holds_up_no_answer(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot over the fake Discord with PostgreSQL: another session holds the tables locked
+    (a hung database: each call waits without end). Members' "Not helpful" clicks each wait on
+    the database; a question asked meanwhile is still answered at once (the clicks' threads
+    held every worker thread, so no answer came until the lock was released), and the
+    clicks are told that storage failed once the statement times out."""
+    import psycopg
+    from e2e.harness import close_scene, open_scene, start_bot
+    from e2e.talk import check, replies
+
+    from bot import messages
+    from bot.state import postgres
+
+    monkeypatch.setenv(DATABASE_URL_ENV, pg_url)
+    monkeypatch.setattr(postgres, "STATEMENT_SECONDS", 3, raising=False)
+    scene = await open_scene(tmp_path)
+    try:
+        await start_bot(scene)
+        server = scene.server
+        _, answer = await slash_ask(scene, scene.g1, scene.general, scene.eve)
+        members = [server.add_user(f"m{n}") for n in range(12)]
+        for user in members:
+            server.add_member(scene.g1, user)
+        with psycopg.connect(pg_url) as locker:
+            locker.execute("LOCK TABLE voters, votes, gaps, uploads IN ACCESS EXCLUSIVE MODE")
+            clicks = [await server.click(answer[-1], "qb:bad", user) for user in members]
+            await asyncio.sleep(0.5)
+            started = time.monotonic()
+            _, again = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+            check(scene, again)
+            assert time.monotonic() - started < 3
+            for click in clicks:  # each told, once the statement times out
+                (reply,) = await replies(scene, click)
+                assert reply.ephemeral and reply.content == messages.FEEDBACK_FAILED
+            locker.rollback()
+    finally:
+        await close_scene(scene)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 
@@ -11,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.asker import Asker
-from bot.cogs.shared import NO_PINGS, Surface, send_pages
+from bot.cogs.shared import NO_PINGS, Surface, answering, send_pages
 from bot.errors import Refusal
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ class Ask(commands.Cog):
         where = Surface.from_ctx(ctx).where
         self.asker.take_turn(where)  # `!sources` posts in the channel: not without limit
         await ctx.defer(ephemeral=True)
-        reply = await asyncio.to_thread(self.asker.sources, where)
+        reply = await answering(self.asker.sources, where)
         await send_pages(ctx.send, reply.pages, ephemeral=True)
 
     @commands.hybrid_command(name="help")
@@ -74,7 +73,7 @@ class Ask(commands.Cog):
         """Check, call the core off the event loop, render, send."""
         self.asker.check_question(question, surface.where)
         await surface.working()
-        reply = await asyncio.to_thread(self.asker.answer, question, surface.where)
+        reply = await answering(self.asker.answer, question, surface.where)
         message = await send_pages(surface.send, reply.pages)
         if message is not None:
             self.asker.remember(message.id, reply.asked)

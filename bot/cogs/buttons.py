@@ -8,14 +8,13 @@ refused, and More searches only what may be quoted there.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import discord
 from discord.ext import commands
 
 from bot.cogs.asker import Asker
-from bot.cogs.shared import followup, interaction_where, send_pages
+from bot.cogs.shared import answering, followup, interaction_where, send_pages
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class Buttons(commands.Cog):
         """The whole paragraph around quote n, for the clicker's eyes only."""
         ref = self.asker.quote_ref(self._asked(interaction), n, interaction_where(interaction))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await asyncio.to_thread(self.asker.context, ref)
+        reply = await answering(self.asker.context, ref)
         await send_pages(followup(interaction, ephemeral=True), reply.pages)
 
     async def more(self, interaction: discord.Interaction) -> None:
@@ -48,7 +47,7 @@ class Buttons(commands.Cog):
         asked = self.asker.clicked(self._asked(interaction), where)
         self.asker.take_turn(where)
         await interaction.response.defer(thinking=True)
-        reply = await asyncio.to_thread(self.asker.answer, asked.question, where, asked.shown,
+        reply = await answering(self.asker.answer, asked.question, where, asked.shown,
                                         asked.seen)
         message = await send_pages(followup(interaction), reply.pages)
         if message is not None:

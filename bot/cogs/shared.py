@@ -3,10 +3,15 @@ surfaces a question comes from (a command, a mention or DM) with where each was 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
+import os
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 import discord
 from discord.ext import commands
@@ -19,6 +24,23 @@ from bot.render import Page
 
 # Every send passes this explicitly as well: a quoted "@everyone" must never ping.
 NO_PINGS = discord.AllowedMentions.none()
+
+T = TypeVar("T")
+
+# Answers (the engine alone, no database) run on threads of their own. Storage calls run on
+# the loop's default executor, where a database that stopped answering holds each call's
+# thread until its statement times out: members' "Not helpful" clicks then took every thread,
+# and no question was answered until the database was back.
+_ANSWERING = ThreadPoolExecutor(min(32, (os.cpu_count() or 1) + 4),
+                                thread_name_prefix="quotebot-answer")
+
+
+async def answering(func: Callable[..., T], /, *args: object) -> T:
+    """func(*args) on the answering threads (as asyncio.to_thread runs it on the default
+    executor's)."""
+    call = functools.partial(contextvars.copy_context().run, func, *args)
+    return await asyncio.get_running_loop().run_in_executor(_ANSWERING, call)
+
 
 Send = Callable[..., Awaitable["discord.Message | None"]]
 Note = Callable[[str], Awaitable[object]]  # a short notice, ephemeral where Discord allows

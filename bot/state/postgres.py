@@ -19,6 +19,9 @@ from bot.state.store import SqlStorage, StorageError
 log = logging.getLogger(__name__)
 
 CONNECT_SECONDS = 5  # a call waits this long for a database that does not answer
+# ...and this long for a statement (a lock held elsewhere, a server that stopped answering):
+# without it a call waited without end, holding a worker thread.
+STATEMENT_SECONDS = 10
 SCHEMA_LOCK = 0x51_75_6F_74  # advisory lock key: one process migrates at a time
 HIDDEN = "***"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -57,9 +60,11 @@ class PostgresStorage(SqlStorage):
             raise StorageError(UNUSABLE + " (an '@' in the user name or password must be "
                                "written %40)")
         try:
-            self._password = conninfo_to_dict(url).get("password")
+            params = conninfo_to_dict(url)
         except psycopg.Error:
             raise StorageError(UNUSABLE) from None
+        self._password = params.get("password")
+        self._options = str(params.get("options") or "")  # the URL's own, kept
         self._open()
 
     def __str__(self) -> str:
@@ -74,10 +79,15 @@ class PostgresStorage(SqlStorage):
     def _write(self) -> Iterator[_Connection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         try:
-            with psycopg.connect(self._url, connect_timeout=CONNECT_SECONDS) as conn:
+            with psycopg.connect(self._url, connect_timeout=CONNECT_SECONDS,
+                                 options=self._session_options()) as conn:
                 yield _Connection(conn)
         except psycopg.Error as exc:
             raise self._fail(exc) from None
+
+    def _session_options(self) -> str:
+        timeout = f"-c statement_timeout={int(STATEMENT_SECONDS * 1000)}"
+        return f"{self._options} {timeout}".strip()
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._write() as db:
