@@ -302,3 +302,58 @@ def test_adds_at_once_each_get_their_label_and_none_fails(settings, monkeypatch)
     assert errors == []
     labels = (upload_root(settings) / str(GUILD) / mine / "sources.yaml").read_text()
     assert all(f"label: Wombat {n}" in labels for n in range(2)), labels
+
+
+def test_an_add_killed_while_its_record_waits_leaves_no_unlisted_document(settings) -> None:
+    """A process killed while it writes an upload's record (the database busy: here another
+    connection holds SQLite's write lock) left the file in the guild's folder without a
+    record: quoted there, yet missing from /quotebot documents, never removable, and its
+    name refused forever as "being added right now". Now the file is in place under its
+    name only once its record is written."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from bot.library import library_from_settings
+    from bot.state.store import DB_FILE
+    from bot.state.uploads import with_uploads
+
+    mine = f"uploads-{GUILD}"
+    script = f"""
+from pathlib import Path
+from bot.config import load_settings
+from bot.state import open_storage
+from bot.state.uploads import Uploads
+import sys
+settings = load_settings(Path({str(settings.config_dir)!r}))
+uploads = Uploads(open_storage(settings.state_dir))
+print("ready", flush=True)
+sys.stdin.readline()
+uploads.add(settings, {GUILD}, {MOD}, "quay.txt", b"The quay bell rings at dawn.", None, {mine!r})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    blocker = sqlite3.connect(settings.state_dir / DB_FILE, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        folder = upload_root(settings) / str(GUILD) / mine
+        deadline = time.monotonic() + 30
+        while not (folder.is_dir() and any(folder.iterdir())):  # the file is moved in...
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        time.sleep(0.3)  # ...and its record waits for the lock
+    finally:
+        proc.kill()
+        proc.wait()
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    library = library_from_settings(with_uploads(settings))
+    answer = library.engine.answer("When does the quay bell ring?", collections={mine})
+    assert not answer.quotes  # no document quoted that moderators cannot see or remove
+    uploads = Uploads(open_storage(settings.state_dir))
+    uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", None, mine)
+    assert [u.name for u in uploads.storage.uploads(GUILD)] == ["quay.txt"]

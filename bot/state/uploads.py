@@ -225,12 +225,17 @@ class Uploads:
             label = label or docs[0].label  # (cleaned as every label is)
             upload = Upload(guild_id, collection, name, label, source, len(data), user_id,
                             self.clock())
-            shutil.move(trial, folder / name)
+            # Hidden (the library reads no hidden file) until its record is written: a
+            # process killed meanwhile leaves no document quoted that moderators can neither
+            # see nor remove, its name refused as one being added.
+            adding = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.adding"
+            shutil.move(trial, adding)
         try:
             self.storage.add_upload(upload)
-        except Exception:
-            (folder / name).unlink(missing_ok=True)  # no file without its record
+        except BaseException:
+            adding.unlink(missing_ok=True)  # no file without its record
             raise
+        os.replace(adding, folder / name)
         self._write_labels(settings, guild_id, collection)
         doc = docs[0]
         log.info("upload added: guild %s, moderator %s, document %s/%s (%d bytes)",
