@@ -184,3 +184,37 @@ def test_no_answer_is_a_reply_without_buttons(asker: Asker) -> None:
     reply = asker.answer("What is the boiling point of mercury?", in_guild())
     assert reply.asked is None
     assert [p.content for p in reply.pages] == [messages.abstention("no_match")]
+
+
+def test_unanswered_questions_past_keep_days_are_dropped_without_a_listing(
+    state: State, tmp_path
+) -> None:
+    """`gaps.keep_days` drops a gap not asked for that long; it was dropped only when a
+    moderator listed that guild's gaps (and DMs' only by `quotebot gaps --dms`), so a
+    scope nobody lists kept every question in the database for good. Recording one drops
+    them."""
+    import sqlite3
+    import time
+
+    from bot.state import open_storage
+    from bot.state.queued import QueuedGaps
+    from bot.state.store import DB_FILE
+
+    storage = QueuedGaps(open_storage(tmp_path))  # as build_bot wires it
+    long_ago = time.time() - 200 * 86400  # the default keep_days is 90
+    for n in range(3):
+        storage.storage.record_gap(str(OWNER), f"old question {n}", now=long_ago)
+    storage.storage.record_gap(str(OWNER), "recent question", now=time.time() - 80 * 86400)
+    asker = Asker(state, storage)
+    state.cooldowns = Cooldowns(clock=Clock())
+    asker.answer("Where do the zeppelins of Quuxburg moor?", in_guild())
+
+    def rows() -> list[tuple[str, str]]:
+        with sqlite3.connect(tmp_path / DB_FILE) as db:
+            return sorted(db.execute("SELECT scope, question FROM gaps").fetchall())
+
+    deadline = time.monotonic() + 10
+    while len(rows()) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rows() == [(str(OWNER), "recent question"),
+                      (str(OWNER), "where do the zeppelins of quuxburg moor")]

@@ -140,11 +140,12 @@ class Asker:
 
     def record_gap(self, question: str, where: Where) -> None:
         """Count a question the documents did not answer; the answer goes out regardless."""
-        if self.storage is None or not self.guild(where).gaps.enabled:
+        gaps = self.guild(where).gaps
+        if self.storage is None or not gaps.enabled:
             return
         scope = DMS if where.guild_id is None else str(where.guild_id)
         try:
-            self.storage.record_gap(scope, question)
+            self.storage.record_gap(scope, question, keep_days=gaps.keep_days)
         except StorageError as exc:
             log.warning("an unanswered question was not recorded: %s", exc)
 

@@ -28,8 +28,10 @@ class QueuedGaps:
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def record_gap(self, scope: str, question: str, now: float | None = None) -> None:
-        self._submit(lambda: self._write(scope, question, now), dropped=True)
+    def record_gap(self, scope: str, question: str, now: float | None = None,
+                   keep_days: int | None = None) -> None:
+        more = {} if keep_days is None else {"keep_days": keep_days}
+        self._submit(lambda: self._write(scope, question, now, more), dropped=True)
 
     def gaps(self, scope: str, keep_days: int, now: float | None = None) -> list[Gap]:
         written = threading.Event()
@@ -67,9 +69,9 @@ class QueuedGaps:
             return False
         return True
 
-    def _write(self, scope: str, question: str, now: float | None) -> None:
+    def _write(self, scope: str, question: str, now: float | None, more: dict) -> None:
         try:
-            self.storage.record_gap(scope, question, now)
+            self.storage.record_gap(scope, question, now, **more)
         except StorageError as exc:
             log.warning("an unanswered question was not recorded: %s", exc)
 

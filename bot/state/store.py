@@ -30,6 +30,7 @@ DATABASE_URL_ENV = "QUOTEBOT_DATABASE_URL"
 BUSY_SECONDS = 10.0  # how long a writer waits for another process's transaction
 DMS = "dms"  # the gaps scope of direct messages
 MAX_GAP_CHARS = 300  # a recorded question is cut to this many characters
+FORGET_EVERY_SECONDS = 3600.0  # a scope's gaps past keep_days are dropped this often at most
 _SPACE = re.compile(r"\s+")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -63,7 +64,8 @@ class Storage(Protocol):
     def add_upload(self, upload: Upload) -> None: ...
     def remove_upload(self, guild_id: int, name: str) -> Upload | None: ...
     def uploads(self, guild_id: int | None = None) -> list[Upload]: ...
-    def record_gap(self, scope: str, question: str, now: float | None = None) -> None: ...
+    def record_gap(self, scope: str, question: str, now: float | None = None,
+                   keep_days: int | None = None) -> None: ...
     def gaps(self, scope: str, keep_days: int, now: float | None = None) -> list[Gap]: ...
     def vote(self, answer_id: int, user_id: int, documents: Iterable[tuple[str, str]]) -> bool: ...
     def votes(self, documents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
@@ -165,11 +167,18 @@ class SqlStorage:
 
     # --- gaps ---------------------------------------------------------------------------------
 
-    def record_gap(self, scope: str, question: str, now: float | None = None) -> None:
+    def record_gap(self, scope: str, question: str, now: float | None = None,
+                   keep_days: int | None = None) -> None:
+        """Count an unanswered question; with keep_days, the scope's gaps not asked for that
+        long are dropped too (at most once in FORGET_EVERY_SECONDS a scope): otherwise only
+        listing them drops them, and a scope nobody lists grows for good."""
         text = normalise_question(question)
         if not text:
             return
         now = time.time() if now is None else now
+        forgotten = self.__dict__.setdefault("_forgotten", {})  # scope -> when last dropped
+        forget = keep_days is not None and (
+            now - forgotten.get(scope, float("-inf")) >= FORGET_EVERY_SECONDS)
         with self._write() as db:
             db.execute(
                 "INSERT INTO gaps (scope, question, asked, first_asked, last_asked)"
@@ -177,6 +186,11 @@ class SqlStorage:
                 " asked = gaps.asked + 1, last_asked = excluded.last_asked",
                 (scope, text, now, now),
             )
+            if forget:
+                db.execute("DELETE FROM gaps WHERE scope = ? AND last_asked < ?",
+                           (scope, now - keep_days * 86400))
+        if forget:
+            forgotten[scope] = now
 
     def gaps(self, scope: str, keep_days: int, now: float | None = None) -> list[Gap]:
         """The scope's questions asked within keep_days, most asked first; its older ones are
