@@ -10,6 +10,7 @@ leftovers at once and never a living writer's.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -53,7 +54,10 @@ def save_folder(root: Path, name: str, write: Callable[[Writer], dict[str, Any]]
     lock = os.open(tmp, os.O_RDONLY)
     old = None
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # held while writing: tidy() leaves the folder alone
+        # Held while writing: tidy() leaves the folder alone. (A file system without locks
+        # refuses it: the save goes on, and tidy, refused too, leaves the folder to its age.)
+        with contextlib.suppress(OSError):
+            fcntl.flock(lock, fcntl.LOCK_EX)
         writer = Writer(tmp)
         body = write(writer)
         body["files"] = writer.files
