@@ -330,3 +330,19 @@ def test_html_text_after_the_last_block_and_noncharacters_are_kept(tmp_path: Pat
     assert _html(tmp_path, "<html><body>The ferry left.</body></html>") == "The ferry left."
     assert _html(tmp_path, "<p>The mayor spoke <span hidden>x</span> about \uffff the bridge."
                  "</p>") == "The mayor spoke about the bridge."
+
+
+def test_html_wiki_headings_lose_their_edit_links(tmp_path: Path) -> None:
+    """A page saved from a wiki (MediaWiki, old and new markup) framed its quotes with the
+    heading "History[edit]"."""
+    edit = ('<span class="mw-editsection"><span class="mw-editsection-bracket">[</span>'
+            '<a href="/w/index.php?action=edit&amp;section=1">edit</a>'
+            '<span class="mw-editsection-bracket">]</span></span>')
+    text = _html(tmp_path, '<html><body><h1>Skarvøy</h1><p>Skarvøy is an island.</p>'
+                 f'<h2><span class="mw-headline" id="History">History</span>{edit}</h2>'
+                 '<p>A church was built in 1750.</p>'
+                 f'<div class="mw-heading mw-heading2"><h2 id="Economy">Economy</h2>{edit}</div>'
+                 '<p>Fishing is the main trade.</p></body></html>')
+    assert text.split("\n\n") == ["Skarvøy", "Skarvøy is an island.", "History",
+                                  "A church was built in 1750.", "Economy",
+                                  "Fishing is the main trade."]

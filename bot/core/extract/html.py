@@ -22,11 +22,12 @@ DROPPED_ROLES = frozenset(
     "navigation banner contentinfo complementary search dialog alertdialog menu menubar "
     "toolbar".split()
 )
-# Class or id words of boilerplate blocks (cookie banners, share bars, related links...).
+# Class or id words of boilerplate blocks (cookie banners, share bars, related links, a wiki's
+# "[edit]" links beside its headings...).
 _BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(cookie|cookies|consent|gdpr|banner|newsletter|subscribe|share|sharing|"
     r"social|related|breadcrumbs?|menu|navbar|nav|sidebar|footer|advert|ads|promo|popup|"
-    r"modal|comments?|paywall|skip-link)(?:$|[\s_-])",
+    r"modal|comments?|paywall|skip-link|editsection)(?:$|[\s_-])",
     re.I,
 )
 _KEPT = frozenset(("html", "body", "main", "article"))
