@@ -125,13 +125,14 @@ def build_library(
                                     index_dir / store.EXTRACTED)
         skipped += bad
         digests = [files[doc_key(d)].digest for d in documents]
-        # Announced as a warning when it replaces a save (the settings, the folders or the
-        # format changed, or the save is damaged), as news when it is the folder's first.
-        replaces = index_dir.is_dir() and any(
-            e.name.startswith(store.PREFIX) for e in index_dir.iterdir())
-        level = logging.WARNING if replaces else logging.INFO
-        corpus = _build(documents, folders, retrieval, digests, announce=level)
-        segments = _save_main(corpus, index_dir, key)
+        # Announced as a warning when it replaces a save of these folders (the settings or
+        # the format changed, or the save is damaged), as news when it is their first (other
+        # folders' saves beside it are theirs: `quotebot ask --corpus` in one folder after
+        # another).
+        made = [[c, str(f.resolve())] for c, f in key_folders or folders]
+        replaces = any(f is None or f == made for f in store.made_for(index_dir))
+        corpus = _build(documents, folders, retrieval, digests, replaces=replaces)
+        segments = _save_main(corpus, index_dir, key, {"folders": made})
         return _library(corpus, skipped, retrieval, aliases, segments, shard_servers)
     # A start: the saved delta and the changes since are applied to the main segment in one
     # splice of its postings (not one for the delta and another for the changes).
@@ -228,14 +229,20 @@ def _library(
 
 def _build(
     documents: Sequence[Document], folders: Sequence[tuple[str, Path]],
-    retrieval: RetrievalSettings, digests: Sequence[str] = (), announce: int | None = None,
+    retrieval: RetrievalSettings, digests: Sequence[str] = (), replaces: bool | None = None,
 ) -> Corpus:
+    """The corpus of documents; replaces (None: not said) whether it replaces a save of
+    these folders, which the log says why."""
     if not documents:
         where = ", ".join(str(f) for _, f in folders)
         raise UsageError(NO_DOCUMENTS.format(folders=where))
-    if announce is not None:
-        log.log(announce, "building the whole index of %d documents (a progress bar follows "
-                "on a terminal)", len(documents))
+    if replaces:
+        log.warning("rebuilding the whole index of %d documents: the saved one was made with "
+                    "other settings or by another version of quotebot, or is damaged (a "
+                    "progress bar follows on a terminal)", len(documents))
+    elif replaces is not None:
+        log.info("building the whole index of %d documents (a progress bar follows on a "
+                 "terminal)", len(documents))
     started = time.perf_counter()
     with ProgressBar("indexing", "passages") as bar:
         corpus = Corpus.build(documents, DEFAULT_ANALYZER, retrieval.index, progress=bar,
@@ -311,9 +318,11 @@ def _still_saved(segments: Segments, index_dir: Path, key: str) -> bool:
         return False
 
 
-def _save_main(corpus: Corpus, index_dir: Path, key: str) -> Segments | None:
+def _save_main(
+    corpus: Corpus, index_dir: Path, key: str, extra: dict | None = None,
+) -> Segments | None:
     try:
-        store.save(corpus, index_dir, key)
+        store.save(corpus, index_dir, key, extra)
         main_id = store.main_id(index_dir, key)
     except (OSError, TypeError, ValueError, store.StoreError) as exc:
         log.warning("index not saved in %s (%s): the next start rebuilds it", index_dir, exc)

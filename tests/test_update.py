@@ -456,7 +456,16 @@ def test_a_first_build_is_news_and_a_rebuild_a_warning(docs: Path, tmp_path: Pat
     other = ask("--config", str(config))
     assert other.returncode == 0, other.stderr
     assert "WARNING" in other.stderr and "building the whole index" in other.stderr
-    assert "cannot be used" not in other.stderr
+    assert "other settings" in other.stderr and "cannot be used" not in other.stderr
+    # Another folder's first build beside those saves replaces none of them: news, not a
+    # warning (`quotebot ask --corpus` in one folder after another).
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(docs, elsewhere)
+    third = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--corpus", str(elsewhere), "--index-dir",
+         str(tmp_path / "cache"), "harbour"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120)
+    assert third.returncode == 0 and third.stderr == "", third.stderr
 
 
 def test_cli_corpus_index_is_saved_and_reused(docs: Path, tmp_path: Path) -> None:

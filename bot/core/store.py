@@ -141,8 +141,11 @@ def analyzer_identity(analyzer: Analyzer) -> str:
 
 def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = None) -> Path:
     """Write corpus under root for key, atomically; `extra` is JSON kept alongside (e.g. the
-    skipped files). TypeError when a Corpus field has a type this module cannot save. The
-    delta segment saved for key, if any, is removed: it was relative to the previous save."""
+    folders it was made for: see made_for), by default the extra of the save it replaces.
+    TypeError when a Corpus field has a type this module cannot save. The delta segment
+    saved for key, if any, is removed: it was relative to the previous save."""
+    if extra is None:
+        extra = _manifest(root / f"{PREFIX}{key}").get("extra") or {}
 
     if corpus.posting_para is None:  # (an updated corpus, merged: the save carries it)
         corpus = dataclasses.replace(
@@ -182,6 +185,25 @@ def save_delta(
     final = save_folder(root, f"{DELTA_PREFIX}{key}", write)
     tidy(root, STALE_TEMP_SECONDS)
     return final
+
+
+def made_for(root: Path) -> list[Any]:
+    """The `folders` extra of each save in root: None for a save that does not say (one made
+    by quotebot before it did, or one without a readable manifest)."""
+    try:
+        saves = [e for e in root.iterdir() if e.name.startswith(PREFIX)]
+    except OSError:
+        return []
+    return [(_manifest(e).get("extra") or {}).get("folders") for e in saves]
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    """The body of a save's manifest, or {} when it has none that can be read."""
+    try:
+        body = json.loads((folder / MANIFEST).read_bytes())["body"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def main_id(root: Path, key: str) -> str:
