@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config.yamlfile import ConfigFile, read_mapping
-from bot.core.documents import Skipped
+from bot.core.walk import Skipped
 from bot.errors import ConfigProblem
 from bot.messages import LABEL_NOT_TEXT, LABELS_DOUBTFUL, LABELS_NOT_READ
 

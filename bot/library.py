@@ -19,16 +19,15 @@ from bot.core.documents import (
     DEFAULT_MAX_BYTES,
     Document,
     DocumentFile,
-    Skipped,
     load_files,
     load_folder,
-    walk_files,
 )
 from bot.core.extract.model import Limits
 from bot.core.filedigests import FileDigests
 from bot.core.model import RetrievalSettings
 from bot.core.segments import Delta, DocKey, Segments, doc_key, loaded, present, updated
 from bot.core.segments import changes as segments_changes
+from bot.core.walk import Skipped, walk_files
 from bot.errors import UsageError
 from bot.labels import read_labels
 from bot.messages import (

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import documents
-from bot.core.documents import DocumentFile, load_files, load_folder, parse_document, walk_files
+from bot.core.documents import DocumentFile, load_files, load_folder, parse_document
+from bot.core.walk import walk_files
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

@@ -29,8 +29,9 @@ import yaml
 
 from bot import messages
 from bot.config.settings import CollectionSettings, Settings
-from bot.core.documents import SUFFIXES, clean_label, load_folder
+from bot.core.documents import clean_label, load_folder
 from bot.core.extract import Limits, sniff
+from bot.core.walk import SUFFIXES, TEXT_SUFFIXES
 from bot.errors import Refusal
 from bot.labels import LABELS_FILE
 from bot.state.store import Storage, Upload
@@ -45,7 +46,6 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 MAX_STEM, MAX_STEM_BYTES = 80, 200
 _PAGE_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
                          re.I | re.S)
-TEXT_SUFFIXES = (".txt", ".md")
 UNPACK_RATIO = 50
 EXTRACT_SECONDS = 30.0  # a moderator waits for the reply; the library's own limit is 60 s
 
