@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.core.documents import clean_label, span_rows
 from bot.core.links import quote_link, web_url
+from bot.core.mdstructure import LEVEL_SPAN, heading_level
 from bot.core.model import Location
 from bot.core.visible import MARKDOWN, kind_of, visible
 
@@ -102,13 +103,7 @@ def _named(document: Any, section: tuple[int, int, Any]) -> str:
 
 
 def _level(document: Any, section: tuple[int, int, Any]) -> int:
-    """A Markdown heading's level: its #s, or 1 and 2 for a setext heading's = and -."""
-    head = document.span(section[0], min(section[1], section[0] + 400))
-    marks = len(head) - len(head.lstrip("#"))
-    if marks:
-        return marks
-    line = head.find("\n")
-    return 1 if line >= 0 and head[line + 1 :].lstrip(" ").startswith("=") else 2
+    return heading_level(document.span(section[0], min(section[1], section[0] + LEVEL_SPAN)))
 
 
 def _same(heading: Any, label: str) -> bool:

@@ -129,6 +129,20 @@ def _after_item(text: str, floor: int, line_start: int) -> bool:
     return False
 
 
+def heading_level(head: str) -> int:
+    """The level of the Markdown heading that head (the text from its start on, its next line
+    included) opens: its #s, or 1 and 2 for a setext heading's = and - underline."""
+    marks = len(head) - len(head.lstrip("#"))
+    if marks:
+        return marks
+    line = head.find("\n")
+    return 1 if line >= 0 and head[line + 1 :].lstrip(" ").startswith("=") else 2
+
+
+# The heading's start and this much after it hold its level (see heading_level).
+LEVEL_SPAN = 400
+
+
 def markdown_headings(text: str, paragraphs: Sequence[_Spanned]) -> tuple[Region, ...]:
     """(start, end, heading text) of each Markdown section: from its heading to the end of
     the paragraph before the next heading, or of the text. paragraphs are split_paragraphs'

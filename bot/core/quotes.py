@@ -16,6 +16,7 @@ from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import clean_label
 from bot.core.kinds import KindTest
+from bot.core.mdstructure import LEVEL_SPAN, heading_level
 from bot.core.model import AnswerSettings, Quote, Source
 from bot.core.visible import MARKDOWN, kind_of
 
@@ -195,10 +196,17 @@ class QuoteMaker:
                 continue
             run = list(bodies.get(pid, [pid]))
             if quoted.intersection(run):
-                if pid in questions:  # its answer is quoted already
+                # What follows it is quoted already ("A: Yes." before "We ship to Canada.",
+                # "Q: ...?" before its answer): it opens that quote. A question is not
+                # shown otherwise; a short sentence alone.
+                after = next((r for r, o in zip(runs, also, strict=True)
+                              if len(run) > 1 and r[0] == run[1] and not o), None)
+                if after is not None:
+                    after.insert(0, pid)
+                if after is not None or pid in questions:
                     quoted.add(pid)
                     continue
-                run = [pid]  # (a short sentence whose next is quoted: alone)
+                run = [pid]
             if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
                 run.insert(0, pid - 1)
             runs.append(run)
@@ -233,8 +241,10 @@ class QuoteMaker:
     def _under_heading(self, pid: int) -> list[int] | None:
         """The passages that quote the section passage pid heads, if it is (part of) a
         heading: the first sentences of the paragraph after it, as many as reach BODY_MIN
-        characters; None for any other passage, or a heading with no text before the next
-        (a heading quoted alone says what a section is about, not what it says)."""
+        characters; None for any other passage (a heading quoted alone says what a section
+        is about, not what it says). A Markdown heading followed by deeper ones ("## Version
+        2.3.0", "### New") is quoted by the text under the first of them; a heading followed
+        by one of its own level or higher has no text to quote: None."""
         p = self.passages
         doc = int(p.doc[pid])
         starts = self._headings(doc)[0]
@@ -242,10 +252,26 @@ class QuoteMaker:
             return None
         para = int(p.para_id[pid])
         head, after = int(p.para_start[para]), int(p.para_start[para + 1])
-        if (after >= len(p) or int(p.doc[after]) != doc or int(p.start[head]) not in starts
-                or int(p.start[after]) in starts):
+        if int(p.start[head]) not in starts:
+            return None
+        level = None
+        while after < len(p) and int(p.doc[after]) == doc and int(p.start[after]) in starts:
+            if level is None:
+                level = self._level(doc, int(p.start[head]))
+            if level is None or self._level(doc, int(p.start[after])) <= level:
+                return None
+            after = int(p.para_start[int(p.para_id[after]) + 1])
+        if after >= len(p) or int(p.doc[after]) != doc:
             return None
         return self._body([], after)
+
+    def _level(self, doc: int, start: int) -> int | None:
+        """The level of document doc's heading at start (Markdown only: other formats keep
+        no levels)."""
+        document = self.documents[doc]
+        if kind_of(document.rel) != MARKDOWN:
+            return None
+        return heading_level(document.span(start, start + LEVEL_SPAN))
 
     def _answer_after(self, pid: int, texts: PassageTexts) -> list[int] | None:
         """The passages that quote passage pid if it asks a question and the text after it
