@@ -297,6 +297,9 @@ def test_markdown_lines_in_fenced_code_are_never_headings() -> None:
     last = doc.sentences[-1]
     assert text[last.start : last.end] == "The wombat digs burrows at night."
     assert locate(doc, last.start, last.end, last.paragraph).heading == "Setup"
+    # The fences' own lines are in no paragraph (nor any quote): the code between them is.
+    assert _markdown(text)[1][3:6] == ["# Install the compiler", "# and the linker",
+                                       "# A tilde fence\n```"]
 
 
 def test_markdown_setext_headings() -> None:

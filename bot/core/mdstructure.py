@@ -41,8 +41,11 @@ _BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def headings(text: str, start: int = 0) -> list[Heading]:
-    """Every heading of text[start:] (start at a line's start), in order."""
+def headings(
+    text: str, start: int = 0, fences: list[tuple[int, int]] | None = None,
+) -> list[Heading]:
+    """Every heading of text[start:] (start at a line's start), in order; the (start, end) of
+    each code fence's line (opening and closing) added to fences if given."""
     found: list[Heading] = []
     fence: tuple[str, int] | None = None  # the open fence's character and length
     floor = start  # a setext heading's text starts at or after this
@@ -55,11 +58,15 @@ def headings(text: str, start: int = 0) -> list[Heading]:
                 text[m.end() : line_end].strip()
             ):
                 fence, floor, lazy = None, line_end, -1
+                if fences is not None:
+                    fences.append((m.start(), line_end))
             continue
         if mark:
             # A backtick fence's info string holds no backtick ("```a``` b" is inline code).
             if mark[0] == "~" or "`" not in text[m.end() : line_end]:
                 fence = (mark[0], len(mark))
+                if fences is not None:
+                    fences.append((m.start(), line_end))
             continue
         if m["atx"]:
             title = _CLOSING.sub("", text[m.end() : line_end].strip(" \t")).strip(" \t")

@@ -74,8 +74,9 @@ class NoSave(StoreError):
 # 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
 # sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
 # posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels;
-# 9: "two" to "twelve" are analysed as their digits
-INDEX_FORMAT = 9
+# 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
+# paragraph
+INDEX_FORMAT = 10
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

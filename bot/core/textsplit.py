@@ -40,9 +40,12 @@ def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple
     if not markdown:
         pieces = _lines(text, start, len(text)) if one_a_line else blocks
     else:
-        found = headings(text, start)
+        fences: list[tuple[int, int]] = []
+        found = headings(text, start, fences)
+        # A code fence's lines are in no paragraph: the code between them is one of its own.
+        marks = sorted([*found, *(Heading(s, e, e, "") for s, e in fences)])
         pieces = []
-        for piece, heading in _cut(blocks, found):
+        for piece, heading in _cut(blocks, marks):
             lines = one_a_line and not heading
             pieces += _lines(text, piece.start, piece.end) if lines else [piece]
     return tuple(s for b in pieces if (s := _strip(text, b.start, b.end)) is not None)
@@ -62,8 +65,9 @@ def _lines(text: str, start: int, end: int) -> list[Span]:
 
 
 def _cut(blocks: Sequence[Span], found: Sequence[Heading]) -> Iterator[tuple[Span, bool]]:
-    """The blocks cut at the headings found, each piece with whether it is a heading. (A
-    heading and its underline hold no blank line, so each lies within one block.)"""
+    """The blocks cut at the headings found, each piece with whether it is a heading; a mark
+    without a title (a code fence's line, an empty "#") cuts but is no piece. (A heading and
+    its underline hold no blank line, so each lies within one block.)"""
     i = 0
     for block in blocks:
         pos = block.start
@@ -73,7 +77,8 @@ def _cut(blocks: Sequence[Span], found: Sequence[Heading]) -> Iterator[tuple[Spa
             if heading.start < pos:
                 continue
             yield Span(pos, heading.start), False
-            yield Span(heading.start, heading.end), True
+            if heading.title:
+                yield Span(heading.start, heading.end), True
             pos = heading.after
         yield Span(pos, block.end), False
 
