@@ -183,3 +183,25 @@ def test_a_small_number_matches_it_written_out(tmp_path: Path, question: str) ->
     answer = build_library([("rules", tmp_path)]).engine.answer(question).to_json()
     assert_answer_verbatim(answer, tmp_path)
     assert answer["quotes"][0]["text"].startswith("Three warnings within a month")
+
+
+STREAM_FAQ = ("# Stream FAQ\n\n## Can I stream games?\n\nYes. You can stream games in the Stream "
+              "channels.\n\n## Where?\n\nIn Stream one or Stream two. Games with mature ratings "
+              "may not be streamed.\n\n## Rules for streams\n\nStreams of pirated games are "
+              "removed. Streams must be tagged with the game's name.\n")
+
+
+def test_picks_a_quote_takes_in_still_leave_a_full_page_and_more(tmp_path: Path) -> None:
+    """A heading's body, a short sentence's next and a copy's "also in" each take in picks:
+    the first page still holds top_k quotes, and "More" is offered while more remain (it
+    was not: 8 picks made 3 quotes, and the page said there were no more)."""
+    (tmp_path / "faq.md").write_text(STREAM_FAQ)
+    (tmp_path / "faq-copy.md").write_text(STREAM_FAQ)
+    engine = build_library([("faq", tmp_path)]).engine
+    first, wide = (engine.answer("can i stream games", top_k=k) for k in (3, 6))
+    assert len(wide.quotes) > 3
+    assert len(first.quotes) == 3 and first.more
+    assert [q.text for q in first.quotes] == [q.text for q in wide.quotes[:3]]
+    shown = {(q.collection, q.document, q.start) for q in first.quotes}
+    after = engine.answer("can i stream games", top_k=3, offset=3, exclude=shown)
+    assert after.quotes and not shown & {(q.collection, q.document, q.start) for q in after.quotes}

@@ -134,13 +134,22 @@ class Engine:
             rivals = {i: c for i, c, text in zip(ids[:m].tolist(), cover[:m].tolist(),
                                                  texts.of(ids[:m]), strict=True)
                       if kind[1](text)}
-        picked = self.quoter.select(ids, scores, cover[:close], 2 * (offset + top_k) + 2,
-                                    rivals, m)
         vocab = self.index.vocab
         asked = frozenset(query.weights).union(vocab[t] for t in query.weights if t in vocab)
-        quotes = self.quoter.quotes(picked, asked, kind, texts)
-        if exclude:  # the quotes shown before, wherever they rank now: the next ones after them
-            quotes = [q for q in quotes if (q.collection, q.document, q.start) not in exclude]
+        count = 2 * (offset + top_k) + 2
+        while True:
+            picked = self.quoter.select(ids, scores, cover[:close], count, rivals, m)
+            quotes = self.quoter.quotes(picked, asked, kind, texts)
+            if exclude:  # the quotes shown before, wherever they rank now: the next after them
+                quotes = [q for q in quotes if (q.collection, q.document, q.start) not in exclude]
+            # Picks a quote takes in (a heading's body, a question's answer, copies named
+            # "also in") leave fewer quotes than picks: pick more while there are more to
+            # pick, so that a page is full and "More" is offered when more remain.
+            if (len(quotes) > (0 if exclude else offset) + top_k or len(picked) < count
+                    or count >= len(ids)):
+                break
+            count *= 2
+        if exclude:
             offset = 0
         more = len(quotes) > offset + top_k
         shown = tuple(self._located(q) for q in quotes[offset : offset + top_k])
