@@ -226,3 +226,20 @@ def test_naming_a_shared_heading_reads_each_heading_once(
         assert quotes[0].text == "Meeting 1999 was about the harbour."
         assert quotes[0].location.heading == "Notes"
     assert len(levels) <= sections + 1
+
+
+def test_the_context_of_a_question_quoted_with_its_answer_holds_both(tmp_path: Path) -> None:
+    """ "Q: ...?" and its "A: ..." in two paragraphs are one quote; its Context button
+    showed the question's paragraph alone, less than the quote it was pressed under."""
+    (tmp_path / "faq.txt").write_text(FAQ["faq.txt"])
+    engine = build_library([("faq", tmp_path)]).engine
+    quote = engine.answer("where do i report a bug").quotes[0]
+    assert quote.text.startswith("Q: Where do I report a bug?\n\nA: ")
+    context = engine.paragraph_around("faq", "faq.txt", quote.start, quote.end,
+                                      lambda text: text == quote.text)
+    assert context is not None and quote.text in context.text
+    assert context.start <= quote.start and quote.end <= context.end
+    one = engine.answer("how do i get the member role").quotes[0]
+    alone = engine.paragraph_around("faq", "faq.txt", one.start, one.end,
+                                    lambda text: text == one.text)
+    assert alone is not None and alone.text == one.text  # a paragraph of its own: itself

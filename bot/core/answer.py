@@ -185,7 +185,9 @@ class Engine:
         for doc in self._by_name.get((collection, document), ()):
             if 0 <= start < end <= len(doc.text) and holds(doc.text[start:end]):
                 starts = [p.start for p in doc.paragraphs]
-                return _paragraph(doc, max(1, bisect_right(starts, start)))
+                first = max(1, bisect_right(starts, start))
+                # (A question's quote runs on into the paragraph of its answer: both.)
+                return _paragraph(doc, first, max(first, bisect_right(starts, end - 1)))
         return None
 
     def holds(self, collection: str, document: str) -> bool:
@@ -196,7 +198,8 @@ class Engine:
         return [d for d in self.documents if collections is None or d.collection in collections]
 
 
-def _paragraph(doc: Document, number: int) -> Quote:
-    span = doc.paragraphs[number - 1]
-    return Quote(doc.text[span.start : span.end], doc.rel, doc.label, number, span.start,
-                 span.end, 0.0, doc.collection, location=locate(doc, span.start, span.end, number))
+def _paragraph(doc: Document, number: int, last: int | None = None) -> Quote:
+    """Paragraph number (1-based) of doc as a quote, through paragraph last if given."""
+    start, end = doc.paragraphs[number - 1].start, doc.paragraphs[(last or number) - 1].end
+    return Quote(doc.text[start:end], doc.rel, doc.label, number, start, end, 0.0,
+                 doc.collection, location=locate(doc, start, end, number))
