@@ -357,3 +357,38 @@ uploads.add(settings, {GUILD}, {MOD}, "quay.txt", b"The quay bell rings at dawn.
     uploads = Uploads(open_storage(settings.state_dir))
     uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", None, mine)
     assert [u.name for u in uploads.storage.uploads(GUILD)] == ["quay.txt"]
+
+
+def test_uploads_stay_quotable_in_their_guild_after_the_collection_stem_changes(
+    settings, tmp_path: Path
+) -> None:
+    """A moderator renames `uploads: collection:`; the files added before stay in the folder
+    named by the old stem. They were dropped from the library with a log line only: every
+    earlier upload stopped answering in Discord. They stay the guild's own collection (never
+    another guild's, never DMs), new uploads go to the new one, and both can be removed."""
+    from bot.library import library_from_settings
+    from bot.state.uploads import with_uploads
+
+    uploads = Uploads(open_storage(settings.state_dir))
+    uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", None,
+                uploads.target(settings, GUILD, None))
+    config = tmp_path / "config" / "bot.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "per_hour: 2}", "per_hour: 2, collection: docs}"), encoding="utf-8")
+    renamed = load_settings(tmp_path / "config")
+    assert uploads.target(renamed, GUILD, None) == f"docs-{GUILD}"
+    uploads.add(renamed, GUILD, MOD, "pier.txt", b"The pier lamp is lit at dusk.", None,
+                uploads.target(renamed, GUILD, None))
+    loaded = with_uploads(renamed)
+    engine = library_from_settings(loaded, index_dir=tmp_path / "cache").engine
+    mine = loaded.for_guild(GUILD).collections
+    assert {f"uploads-{GUILD}", f"docs-{GUILD}"} <= mine
+    others = loaded.for_guild(OTHER).collections | loaded.for_guild(None).collections
+    assert not others & {f"uploads-{GUILD}", f"docs-{GUILD}"}
+    for question, text in [("When does the quay bell ring?", "The quay bell rings at dawn."),
+                           ("When is the pier lamp lit?", "The pier lamp is lit at dusk.")]:
+        assert [q.text for q in engine.answer(question, collections=mine).quotes] == [text]
+        assert text not in [q.text for q in engine.answer(question, collections=others).quotes]
+    for name in ("quay.txt", "pier.txt"):
+        uploads.remove(renamed, GUILD, MOD, name)
+    assert not uploads.storage.uploads(GUILD)

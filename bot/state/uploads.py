@@ -81,7 +81,9 @@ def with_uploads(settings: Settings) -> Settings:
             continue
         gid, name = int(folder.parent.name), folder.name
         known = collections.get(name)
-        if known is None and name == settings.for_guild(gid).uploads.private_collection(gid):
+        # A guild's own collection by its name, "<stem>-<guild id>": the stem today's, or
+        # one the config named before (uploads made then stay this guild's alone).
+        if known is None and name.endswith(f"-{gid}"):
             collections[name] = CollectionSettings(name, (folder,), frozenset({gid}), dms=False)
         elif known is not None and private_to(known, gid):
             collections[name] = dataclasses.replace(known, folders=(*known.folders, folder))
