@@ -191,6 +191,34 @@ def test_a_sentence_its_document_repeats_is_quoted_once(tmp_path: Path) -> None:
     assert_answer_verbatim(answer, tmp_path)
 
 
+@pytest.mark.parametrize("texts", [
+    ["The wifi password is hunter2.\n"],
+    ["The wifi password is hunter2.\n\nThe library opens at 9am on weekdays.\n"],
+    ["The wifi password is hunter2.\n", "The library opens at 9am on weekdays.\n"],
+])
+def test_a_collection_of_one_or_two_sentences_answers(tmp_path: Path, texts: list[str]) -> None:
+    """BM25's IDF is 0 or less for every term of one or two sentences: such a collection (a
+    newcomer's first try) answered nothing, "The documents do not answer this." to all."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n, text in enumerate(texts):
+        (docs / f"{n}.txt").write_text(text)
+    for question, expected in [("What is the wifi password?", "The wifi password is hunter2."),
+                               ("When does the library open?", None),
+                               ("What is the capital of France?", None)]:
+        out = io.StringIO()
+        assert main(["ask", "--json", "--corpus", str(docs), "--index-dir",
+                     str(tmp_path / "cache"), question], out) == 0
+        answer = json.loads(out.getvalue())
+        assert_answer_verbatim(answer, docs)
+        first = answer["quotes"][0]["text"] if answer["quotes"] else None
+        if expected or "library" in "".join(texts) and "library" in question:
+            assert answer["answered"] and first == (
+                expected or "The library opens at 9am on weekdays."), question
+        else:
+            assert not answer["answered"] and not answer["quotes"], question
+
+
 def test_stdin_with_a_byte_order_mark_and_a_file_for_a_folder(tmp_path: Path) -> None:
     proc = run("ask", "--json", "--corpus", str(SEEDS), "-",
                stdin="\ufeffWho announced the withdrawal from Siversk?\r\nSeversk\r\n")

@@ -10,6 +10,7 @@ import numpy as np
 
 from bot.core import kernels
 from bot.core.corpus import Corpus
+from bot.core.index import IDF_MIN_PASSAGES
 from bot.core.model import AnswerSettings
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)
@@ -110,8 +111,8 @@ class Confidence:
         start and end in index.doc_ids), the term's own at weight 1, then its near
         spellings' at spelling_weight."""
         index, share = self.index, self.settings.spelling_weight
-        n = index.n_docs
-        ceiling = np.log(n + 0.5) - np.log(1.5) if n else 1.0
+        n = max(index.n_docs, IDF_MIN_PASSAGES)
+        ceiling = np.log(n + 0.5) - np.log(1.5)
         mass: list[float] = []
         rows: list[tuple[int, float, int, int]] = []
         for k, (term, qw) in enumerate(query.items()):

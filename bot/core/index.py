@@ -384,9 +384,15 @@ def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
     return keys[starts] // n, keys[starts] % n, tf
 
 
+# Below 3 passages, log((N-n+0.5)/(n+0.5)) is 0 or less for every term: a collection of one
+# or two sentences ("The wifi password is hunter2.") could answer nothing. Its IDF is taken as
+# if it had 3 (rank_bm25's from 3 passages on).
+IDF_MIN_PASSAGES = 3
+
+
 def _okapi_idf(df: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
     """BM25Okapi._calc_idf, vectorised: log((N-n+0.5)/(n+0.5)), negatives -> eps*mean."""
-    idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
+    idf = np.log(max(n_docs, IDF_MIN_PASSAGES) - df + 0.5) - np.log(df + 0.5)
     present = idf[df > 0]  # (an update leaves the terms of removed passages at df 0)
     if len(present):
         # rank_bm25 sums the raw IDFs term by term; math.fsum keeps that sum exact enough.
