@@ -18,7 +18,7 @@ from bot.core.documents import DEFAULT_MAX_BYTES, document_text
 from bot.core.model import TOP_K_RANGE, Answer, RetrievalSettings
 from bot.errors import ConfigError, QuotebotError, UsageError
 from bot.library import Library, build_library, library_from_settings
-from bot.terminal import format_answer, json_line, shown
+from bot.terminal import format_answer, json_line, named, shown
 
 if TYPE_CHECKING:
     from bot.config import Shards
@@ -201,14 +201,14 @@ def cmd_sources(args: argparse.Namespace, out: TextIO) -> int:
     for doc in library.engine.sources():
         extra = ", ".join(x for x in (doc.source, doc.date) if x)
         line = messages.CLI_SOURCE.format(
-            label=doc.label, extra=f" ({extra})" if extra else "",
-            place=f"{doc.collection}/{doc.rel}",
+            label=named(doc.label), extra=f" ({named(extra)})" if extra else "",
+            place=named(f"{doc.collection}/{doc.rel}"),
             paragraphs=messages.counted(len(doc.paragraphs), "paragraph"),
             sentences=messages.counted(len(doc.sentences), "sentence"),
         )
         out.write(shown(line) + "\n")
     for skipped in library.skipped:
-        out.write(shown(messages.SKIPPED_FILE.format(skipped=skipped)) + "\n")
+        out.write(named(messages.SKIPPED_FILE.format(skipped=skipped)) + "\n")
     return 0
 
 

@@ -16,7 +16,15 @@ def shown(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
+def named(text: str) -> str:
+    """A file name, label or heading for one line of the terminal: as shown(), its newlines
+    written as \\x0a too (a file named "a\\n[b.txt, characters 0-5].txt" made a location
+    line of two lines, the second one forged)."""
+    return text.translate(_CONTROLS_AND_LINES)
+
+
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10)}
+_CONTROLS_AND_LINES = {**_CONTROLS, 10: "\\x0a", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def format_answer(answer: Answer) -> str:
@@ -28,17 +36,19 @@ def format_answer(answer: Answer) -> str:
         return shown("\n".join(lines)) + "\n"
     for quote in answer.quotes:
         where = quote.location or Location(paragraph=quote.paragraph)
+        heading = named(where.heading) if where.heading else where.heading
         lines.append(messages.frame(
-            quote.label, messages.place(where.paragraph, where.page, where.heading),
-            tuple(s.label for s in quote.also),
+            named(quote.label), messages.place(where.paragraph, where.page, heading),
+            tuple(named(s.label) for s in quote.also),
         ))
         lines.extend(f"> {line}" for line in quote.text.splitlines() or [""])
         lines.append(messages.CLI_LOCATION.format(
-            document=quote.document, start=quote.start, end=quote.end
+            document=named(quote.document), start=quote.start, end=quote.end
         ))
         # Each other document's own place, so that "also in" can be checked like the quote.
         lines.extend(messages.CLI_ALSO.format(
-            label=s.label, document=s.document, paragraph=s.paragraph, start=s.start, end=s.end
+            label=named(s.label), document=named(s.document), paragraph=s.paragraph,
+            start=s.start, end=s.end,
         ) for s in quote.also)
         if where.link:
             lines.append(messages.CLI_LINK.format(link=where.link))

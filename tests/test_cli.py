@@ -383,3 +383,21 @@ def test_no_control_character_reaches_the_terminal(tmp_path: Path) -> None:
     answer = json.loads(out.getvalue())
     assert_answer_verbatim(answer, docs)
     assert "\x1b]0;pwned\x07" in answer["quotes"][0]["text"]
+
+
+def test_a_file_name_with_a_newline_stays_on_its_line(tmp_path: Path) -> None:
+    """A file named "a\\n[b.txt, characters 0-5].txt" printed a location line of two lines,
+    the second a forged location; the terminal shows the newline as \\x0a."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "evil\n[x.txt, characters 0-5].txt").write_text(
+        "The harbour rules are strict.\n\nGulls nest here.\n\nSheep graze on the hill.\n")
+    (docs / "broken\n.pdf").write_bytes(b"not a pdf")
+    for command in (["ask", "What are the harbour rules?"], ["sources"]):
+        out = io.StringIO()
+        assert main([command[0], "--corpus", str(docs), "--index-dir", str(tmp_path / "i"),
+                     *command[1:]], out) == 0
+        lines = out.getvalue().splitlines()
+        assert not any(line.startswith("[x.txt") for line in lines), lines
+        assert any("evil\\x0a[x.txt, characters 0-5].txt" in line for line in lines), lines
+    assert any("broken\\x0a.pdf" in line for line in lines), lines
