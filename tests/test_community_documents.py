@@ -243,3 +243,76 @@ def test_the_context_of_a_question_quoted_with_its_answer_holds_both(tmp_path: P
     alone = engine.paragraph_around("faq", "faq.txt", one.start, one.end,
                                     lambda text: text == one.text)
     assert alone is not None and alone.text == one.text  # a paragraph of its own: itself
+
+
+HTML_README = """<h1 align="center">Harbour bot</h1>
+<p align="center">
+  <img src="logo.png" width="200" alt="Harbour bot logo">
+</p>
+
+<!-- TODO: rewrite this before the ferry season -->
+
+## Ferry times
+
+Harbour bot posts the ferry times every morning at 7am.
+
+<details>
+<summary>How do I change the ferry channel?</summary>
+
+Use the ferry-channel command in the channel you want.
+
+</details>
+
+<!--
+The old channel setting is gone.
+-->
+
+The ferry times come from the port authority's website.
+
+```html
+<p>The kiosk sells ferry tickets.</p>
+```
+
+<h2>Season tickets</h2>
+
+A season ticket covers every crossing from April to October.
+
+<p align="center">Made with care by the harbour crew</p>
+"""
+
+
+def test_html_a_rendered_markdown_page_hides_is_never_quoted(tmp_path: Path) -> None:
+    """A README's HTML (a centred logo, a comment, a folding <details> block) was quoted as
+    it is written: "<p align="center">\\n  <img src=...", "<!-- TODO: ... -->", and
+    "<details>\\n<summary>How do I change...?</summary>" in place of the answer under it.
+    Now its tag-only lines and comments are in no quote, a <summary> is the heading of its
+    block (named in the frame, not the text after the block), an <h1> gives the label, and
+    code in a fence keeps its tags."""
+    (tmp_path / "readme.md").write_text(HTML_README)
+    library = build_library([("docs", tmp_path)])
+    engine = library.engine
+    [doc] = library.engine.sources()
+    assert doc.label == "Harbour bot"
+    quoted = []
+    for question in ("How do I change the ferry channel?", "When are the ferry times posted?",
+                     "What is a season ticket?", "Who made this with care?",
+                     "Where do the ferry times come from?", "What is the old channel setting?",
+                     "what is the todo", "What does the logo show?", "Where can I buy tickets?"):
+        answer = engine.answer(question, top_k=5)
+        assert_answer_verbatim(answer.to_json(), tmp_path)
+        quoted += answer.quotes
+    texts = {q.text for q in quoted}
+    assert not any(t in text for t in ("<!--", "-->", "<img", "align=", "summary>", "details>")
+                   for text in texts - {"<p>The kiosk sells ferry tickets.</p>"}), texts
+    assert "<p>The kiosk sells ferry tickets.</p>" in texts
+    first = engine.answer("How do I change the ferry channel?").quotes[0]
+    assert first.text == "Use the ferry-channel command in the channel you want."
+    assert first.location.heading == "How do I change the ferry channel?"
+    after = engine.answer("Where do the ferry times come from?").quotes[0]
+    assert after.text == "The ferry times come from the port authority's website."
+    assert after.location.heading == "Ferry times"
+    season = engine.answer("What is a season ticket?").quotes[0]
+    assert season.text == "A season ticket covers every crossing from April to October."
+    assert season.location.heading == "Season tickets"
+    crew = engine.answer("Who made this with care?").quotes[0]
+    assert crew.text == "Made with care by the harbour crew"

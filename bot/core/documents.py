@@ -27,7 +27,7 @@ from bot.core import extract
 from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
-from bot.core.mdstructure import front_matter, markdown_headings
+from bot.core.mdstructure import front_matter, markdown_headings, summary_at
 from bot.core.textsplit import Span, split_paragraphs, split_sentences
 from bot.core.walk import Skipped, walk_files
 
@@ -303,8 +303,10 @@ def parse_document(
             flat += (s, e, number)
     sentences = Spans(Sentence, np.array(flat, dtype=np.int64).reshape(-1, 3))
     headings = _headings(text, paragraphs, extracted, markdown)
-    # Without a label or title: a Markdown file's first heading, else its file name.
-    heading = headings[0][2] if markdown and headings else ""
+    # Without a label or title: a Markdown file's first heading (not a folding block's
+    # <summary>), else its file name.
+    heading = next((str(r[2]) for r in headings if not summary_at(text, r[0])), "") if (
+        markdown) else ""
     named = (fields.get("label"), fields.get("title"), heading, file_label(rel))
     label = next((found for name in named if name and (found := clean_label(name))), rel)
     return Document(

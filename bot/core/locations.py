@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.core.documents import clean_label, span_rows
 from bot.core.links import quote_link, web_url
-from bot.core.mdstructure import LEVEL_SPAN, heading_level
+from bot.core.mdstructure import level_at
 from bot.core.model import Location
 from bot.core.visible import MARKDOWN, kind_of, visible
 
@@ -29,10 +29,18 @@ def region_at(regions: Sequence[tuple[int, int, Any]], offset: int) -> Any | Non
 
 
 def _region(regions: Sequence[tuple[int, int, Any]], offset: int) -> tuple[int, int, Any] | None:
+    """The last region by start that holds offset: a Markdown section's, or a <details>
+    block's within it (mdstructure.markdown_headings)."""
     i = bisect_right([r[0] for r in regions], offset) - 1
-    if i >= 0 and regions[i][0] <= offset < regions[i][1]:
-        return regions[i]
+    for region in regions[max(0, i - _NESTED) : i + 1][::-1]:
+        if offset < region[1]:
+            return region
     return None
+
+
+# How many regions back the one holding an offset may start: a section's <details> blocks
+# lie within it (an FAQ of a few dozen folded questions); other regions never overlap.
+_NESTED = 256
 
 
 def page_of(document: Any, offset: int) -> int | None:
@@ -136,7 +144,7 @@ def _sections(document: Any) -> tuple[list[int], Counter[Any], list[int]]:
 
 
 def _level(text: str, section: tuple[int, int, Any]) -> int:
-    return heading_level(text[section[0] : min(section[1], section[0] + LEVEL_SPAN)])
+    return level_at(lambda a, b: text[a:b], section[0])
 
 
 def _same(heading: Any, label: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, Protocol
 
 from bot.core.extract.model import Region
@@ -28,9 +28,23 @@ class Heading(NamedTuple):
 # The lines that may be structure (at most three spaces in: four are code): a fence, an ATX
 # heading's opening sequence, a setext underline.
 _MARK = re.compile(
-    r"^ {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$)",
+    r"^ {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$"
+    r"|(?P<html><[!/A-Za-z]))",
     re.M,
 )
+# HTML in Markdown, which a reader of the rendered page never sees: a line of tags and
+# comments only ('<p align="center">', '</details>', '<!-- TODO -->'), a comment over several
+# lines, and the tags around a block element's text on its own line ('<summary>How do I
+# ...?</summary>', '<h1 align="center">Harbour bot</h1>').
+_TAG = r"<(?:/?[A-Za-z][\w-]*(?:\s[^<>]*)?/?|!--.*?--)>"
+_TAGS_ONLY = re.compile(rf"[ \t]*(?:{_TAG}[ \t]*)+$")
+_COMMENT_OPEN = re.compile(r"<!--(?:(?!-->).)*$")
+_COMMENT_CLOSE = re.compile(r"-->[ \t]*$", re.M)
+_BLOCK_TAGS = "summary|h[1-6]|p|div|center|li|td|th|dt|dd|figcaption|caption|blockquote"
+_WRAPPED = re.compile(
+    rf"(?P<open>[ \t]*(?:<(?:{_BLOCK_TAGS})(?:\s[^<>]*)?>[ \t]*)+)(?P<inner>[^<>]*?\S[^<>]*?)"
+    rf"(?P<close>[ \t]*(?:</(?:{_BLOCK_TAGS})>[ \t]*)+)$", re.I)
+_HEADING_TAG = re.compile(r"</(?:summary|h[1-6])>", re.I)
 # An ATX heading's optional closing sequence: #s after a space, or alone ("# Learning C#"
 # keeps its #).
 _CLOSING = re.compile(r"(?:^|[ \t]+)#+$")
@@ -42,31 +56,46 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def headings(
-    text: str, start: int = 0, fences: list[tuple[int, int]] | None = None,
+    text: str, start: int = 0, unquoted: list[tuple[int, int]] | None = None,
 ) -> list[Heading]:
-    """Every heading of text[start:] (start at a line's start), in order; the (start, end) of
-    each code fence's line (opening and closing) added to fences if given."""
+    """Every heading of text[start:] (start at a line's start), in order; the (start, end)
+    of what is in no paragraph added to unquoted if given: each code fence's line (opening
+    and closing) and the HTML a rendered page does not show (_TAGS_ONLY, _WRAPPED)."""
     found: list[Heading] = []
     fence: tuple[str, int] | None = None  # the open fence's character and length
     floor = start  # a setext heading's text starts at or after this
     lazy = -1  # end of an underline read as a list item's text: its paragraph has no heading
+    past = start  # a comment over several lines ends here
     for m in _MARK.finditer(text, start):
+        if m.start() < past:
+            continue
         line_end = _line_end(text, m.end())
+        if m["html"]:
+            if fence is None:
+                hidden, heading = _html(text, m.start(), line_end)
+                if unquoted is not None:
+                    unquoted.extend(hidden)
+                if heading is not None:
+                    found.append(heading)
+                if hidden:
+                    past = floor = max(line_end, hidden[-1][1])
+                    lazy = -1
+            continue
         mark = m["fence"]
         if fence is not None:
             if mark and mark[0] == fence[0] and len(mark) >= fence[1] and not (
                 text[m.end() : line_end].strip()
             ):
                 fence, floor, lazy = None, line_end, -1
-                if fences is not None:
-                    fences.append((m.start(), line_end))
+                if unquoted is not None:
+                    unquoted.append((m.start(), line_end))
             continue
         if mark:
             # A backtick fence's info string holds no backtick ("```a``` b" is inline code).
             if mark[0] == "~" or "`" not in text[m.end() : line_end]:
                 fence = (mark[0], len(mark))
-                if fences is not None:
-                    fences.append((m.start(), line_end))
+                if unquoted is not None:
+                    unquoted.append((m.start(), line_end))
             continue
         if m["atx"]:
             title = _CLOSING.sub("", text[m.end() : line_end].strip(" \t")).strip(" \t")
@@ -86,6 +115,31 @@ def headings(
         found.append(Heading(s, e, line_end, title))
         floor = line_end
     return found
+
+
+def _html(
+    text: str, line_start: int, line_end: int,
+) -> tuple[list[tuple[int, int]], Heading | None]:
+    """The spans of the HTML line at line_start that a rendered page does not show: the whole
+    line (tags and comments only; a comment that goes on over later lines, through the line
+    that closes it), or the tags around a block element's text; and that text as a heading
+    where the element is one (<h1>...<h6>, and <summary>, the visible title of a <details>
+    block, an FAQ's question)."""
+    line = text[line_start:line_end]
+    if _TAGS_ONLY.match(line):
+        return [(line_start, line_end)], None
+    if _COMMENT_OPEN.match(line.lstrip(" ")):
+        close = _COMMENT_CLOSE.search(text, line_end)
+        return ([] if close is None else [(line_start, _line_end(text, close.end()))]), None
+    wrapped = _WRAPPED.match(line)
+    if wrapped is None:
+        return [], None
+    inner_start, inner_end = line_start + wrapped.start("inner"), line_start + wrapped.end("inner")
+    hidden = [(line_start, inner_start)]
+    if _HEADING_TAG.search(wrapped["close"]):
+        title = " ".join(wrapped["inner"].split())
+        return hidden, Heading(inner_start, inner_end, line_end, title)
+    return [*hidden, (inner_end, line_end)], None
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -148,24 +202,63 @@ def heading_level(head: str) -> int:
 
 # The heading's start and this much after it hold its level (see heading_level).
 LEVEL_SPAN = 400
+# A <details> block's <summary> is deeper than any heading: it heads its block alone.
+SUMMARY_LEVEL = 7
+
+
+def level_at(span: Callable[[int, int], str], start: int) -> int:
+    """The level of the Markdown heading at start of a text that span(a, b) slices: its #s,
+    1 or 2 for a setext underline, SUMMARY_LEVEL for a <summary>."""
+    before = span(max(0, start - LEVEL_SPAN), start)
+    tag = _OPENING_BEFORE.search(before, before.rfind("\n") + 1)
+    if tag is not None:
+        return SUMMARY_LEVEL if tag[1].lower() == "summary" else int(tag[1][1])
+    return heading_level(span(start, start + LEVEL_SPAN))
 
 
 def markdown_headings(text: str, paragraphs: Sequence[_Spanned]) -> tuple[Region, ...]:
     """(start, end, heading text) of each Markdown section: from its heading to the end of
-    the paragraph before the next heading, or of the text. paragraphs are split_paragraphs'
-    of the text, each heading a paragraph of its own."""
+    the paragraph before the next heading, or of the text; a <details> block's <summary>
+    to the end of the block, where it closes first. paragraphs are split_paragraphs' of the
+    text, each heading a paragraph of its own."""
     if not paragraphs:
         return ()
     first = text.rfind("\n", 0, paragraphs[0].start) + 1
     para_starts = {p.start for p in paragraphs}
-    starts = [(h.start, h.title) for h in headings(text, first)
-              if h.title and h.start in para_starts]
-    if not starts:
+    hidden: list[tuple[int, int]] = []
+    found = [h for h in headings(text, first, hidden) if h.title and h.start in para_starts]
+    if not found:
         return ()
+    closes = sorted(s for s, e in hidden if _DETAILS_CLOSE.fullmatch(text, s, e))
+    folded = [summary_at(text, h.start) for h in found]
     para_ends = [p.end for p in paragraphs]
-    ends = [para_ends[bisect_right(para_ends, s) - 1] for s, _ in starts[1:]]
-    ends.append(para_ends[-1])
-    return tuple((s, e, title) for (s, title), e in zip(starts, ends, strict=True))
+    regions = []
+    unfolded = len(text)  # the start of the next heading that is no summary
+    for i in range(len(found) - 1, -1, -1):
+        h = found[i]
+        # A section runs to the next heading; a <details> block's summary to the next
+        # heading or the block's end, the section it lies in going on around it.
+        if folded[i]:
+            stop = found[i + 1].start if i + 1 < len(found) else len(text)
+            if (c := bisect_right(closes, h.start)) < len(closes):
+                stop = min(stop, closes[c])
+        else:
+            stop = unfolded
+            unfolded = h.start
+        regions.append((h.start, para_ends[bisect_right(para_ends, stop) - 1], h.title))
+    return tuple(regions[::-1])
+
+
+_DETAILS_CLOSE = re.compile(r"[ \t]*</details>[ \t]*", re.I)
+# The tag that opens an HTML heading's text (_WRAPPED), just before it on its line.
+_OPENING_BEFORE = re.compile(r"<(summary|h[1-6])(?:\s[^<>]*)?>[ \t]*$", re.I)
+
+
+def summary_at(text: str, start: int) -> bool:
+    """Whether the heading at start is a <details> block's <summary>: the visible title of a
+    block that folds (an FAQ's question), not a heading of the document's own."""
+    tag = _OPENING_BEFORE.search(text, text.rfind("\n", 0, start) + 1, start)
+    return tag is not None and tag[1].lower() == "summary"
 
 
 # --- front matter ----------------------------------------------------------------------------

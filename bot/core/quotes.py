@@ -16,7 +16,7 @@ from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import clean_label
 from bot.core.kinds import KindTest
-from bot.core.mdstructure import LEVEL_SPAN, heading_level
+from bot.core.mdstructure import level_at
 from bot.core.model import AnswerSettings, Quote, Source
 from bot.core.visible import MARKDOWN, kind_of
 
@@ -271,7 +271,7 @@ class QuoteMaker:
         document = self.documents[doc]
         if kind_of(document.rel) != MARKDOWN:
             return None
-        return heading_level(document.span(start, start + LEVEL_SPAN))
+        return level_at(document.span, start)
 
     def _answer_after(self, pid: int, texts: PassageTexts) -> list[int] | None:
         """The passages that quote passage pid if it asks a question and the text after it

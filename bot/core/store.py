@@ -75,8 +75,9 @@ class NoSave(StoreError):
 # sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
 # posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels;
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
-# paragraph; 11: the IDF of a collection of one or two sentences (index.IDF_MIN_PASSAGES)
-INDEX_FORMAT = 11
+# paragraph; 11: the IDF of a collection of one or two sentences (index.IDF_MIN_PASSAGES);
+# 12: the HTML in Markdown that a rendered page hides, in no paragraph
+INDEX_FORMAT = 12
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

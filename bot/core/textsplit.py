@@ -40,10 +40,11 @@ def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple
     if not markdown:
         pieces = _lines(text, start, len(text)) if one_a_line else blocks
     else:
-        fences: list[tuple[int, int]] = []
-        found = headings(text, start, fences)
-        # A code fence's lines are in no paragraph: the code between them is one of its own.
-        marks = sorted([*found, *(Heading(s, e, e, "") for s, e in fences)])
+        unquoted: list[tuple[int, int]] = []
+        found = headings(text, start, unquoted)
+        # A code fence's lines are in no paragraph (the code between them is one of its own),
+        # nor is the HTML a rendered page hides.
+        marks = sorted([*found, *(Heading(s, e, e, "") for s, e in unquoted)])
         pieces = []
         for piece, heading in _cut(blocks, marks):
             lines = one_a_line and not heading
