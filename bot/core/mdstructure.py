@@ -66,13 +66,16 @@ def headings(
     floor = start  # a setext heading's text starts at or after this
     lazy = -1  # end of an underline read as a list item's text: its paragraph has no heading
     past = start  # a comment over several lines ends here
+    closes: list[int] | None = None  # where each line that closes a comment ends, once needed
     for m in _MARK.finditer(text, start):
         if m.start() < past:
             continue
         line_end = _line_end(text, m.end())
         if m["html"]:
             if fence is None:
-                hidden, heading = _html(text, m.start(), line_end)
+                if closes is None and "<!--" in text[m.start() : line_end]:
+                    closes = [c.end() for c in _COMMENT_CLOSE.finditer(text, start)]
+                hidden, heading = _html(text, m.start(), line_end, closes or [])
                 if unquoted is not None:
                     unquoted.extend(hidden)
                 if heading is not None:
@@ -118,7 +121,7 @@ def headings(
 
 
 def _html(
-    text: str, line_start: int, line_end: int,
+    text: str, line_start: int, line_end: int, closes: list[int],
 ) -> tuple[list[tuple[int, int]], Heading | None]:
     """The spans of the HTML line at line_start that a rendered page does not show: the whole
     line (tags and comments only; a comment that goes on over later lines, through the line
@@ -129,8 +132,10 @@ def _html(
     if _TAGS_ONLY.match(line):
         return [(line_start, line_end)], None
     if _COMMENT_OPEN.match(line.lstrip(" ")):
-        close = _COMMENT_CLOSE.search(text, line_end)
-        return ([] if close is None else [(line_start, _line_end(text, close.end()))]), None
+        # (closes: found once for the text; a search from each opening line was quadratic
+        # in a file of unclosed "<!--" lines.)
+        c = bisect_right(closes, line_end)
+        return ([] if c == len(closes) else [(line_start, _line_end(text, closes[c]))]), None
     wrapped = _WRAPPED.match(line)
     if wrapped is None:
         return [], None
