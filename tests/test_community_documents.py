@@ -316,3 +316,14 @@ def test_html_a_rendered_markdown_page_hides_is_never_quoted(tmp_path: Path) -> 
     assert season.location.heading == "Season tickets"
     crew = engine.answer("Who made this with care?").quotes[0]
     assert crew.text == "Made with care by the harbour crew"
+
+
+def test_a_file_of_unclosed_html_comments_is_split_in_linear_time(tmp_path: Path) -> None:
+    """Each '<!--' line looked for its '-->' to the end of the file: 200,000 unclosed ones
+    would take minutes (0.6 s now; the bound leaves room for a slow machine)."""
+    import time
+    (tmp_path / "notes.md").write_text("<!--a\n" * 200_000 + "\nThe gate opens at dawn.\n")
+    started = time.perf_counter()
+    engine = build_library([("n", tmp_path)]).engine
+    assert time.perf_counter() - started < 10
+    assert engine.answer("when does the gate open").quotes[0].text == "The gate opens at dawn."
