@@ -263,6 +263,11 @@ Use the ferry-channel command in the channel you want.
 
 </details>
 
+<details><summary><strong>Can I bring a bike on board?</strong></summary>
+
+Bikes ride free on the lower deck.
+</p></details>
+
 <!--
 The old channel setting is gone.
 -->
@@ -295,7 +300,7 @@ def test_html_a_rendered_markdown_page_hides_is_never_quoted(tmp_path: Path) -> 
     assert doc.label == "Harbour bot"
     quoted = []
     for question in ("How do I change the ferry channel?", "When are the ferry times posted?",
-                     "What is a season ticket?", "Who made this with care?",
+                     "What is a season ticket?", "Who made this with care?", "can i bring my bike",
                      "Where do the ferry times come from?", "What is the old channel setting?",
                      "what is the todo", "What does the logo show?", "Where can I buy tickets?"):
         answer = engine.answer(question, top_k=5)
@@ -308,6 +313,9 @@ def test_html_a_rendered_markdown_page_hides_is_never_quoted(tmp_path: Path) -> 
     first = engine.answer("How do I change the ferry channel?").quotes[0]
     assert first.text == "Use the ferry-channel command in the channel you want."
     assert first.location.heading == "How do I change the ferry channel?"
+    bike = engine.answer("can i bring my bike").quotes[0]
+    assert bike.text == "Bikes ride free on the lower deck."
+    assert bike.location.heading == "Can I bring a bike on board?"
     after = engine.answer("Where do the ferry times come from?").quotes[0]
     assert after.text == "The ferry times come from the port authority's website."
     assert after.location.heading == "Ferry times"

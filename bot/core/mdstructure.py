@@ -40,10 +40,13 @@ _TAG = r"<(?:/?[A-Za-z][\w-]*(?:\s[^<>]*)?/?|!--.*?--)>"
 _TAGS_ONLY = re.compile(rf"[ \t]*(?:{_TAG}[ \t]*)+$")
 _COMMENT_OPEN = re.compile(r"<!--(?:(?!-->).)*$")
 _COMMENT_CLOSE = re.compile(r"-->[ \t]*$", re.M)
-_BLOCK_TAGS = "summary|h[1-6]|p|div|center|li|td|th|dt|dd|figcaption|caption|blockquote"
+_BLOCK_TAGS = "details|summary|h[1-6]|p|div|center|li|td|th|dt|dd|figcaption|caption|blockquote"
+_INLINE_TAGS = "b|strong|i|em|u|span|code|small|big|font"
 _WRAPPED = re.compile(
-    rf"(?P<open>[ \t]*(?:<(?:{_BLOCK_TAGS})(?:\s[^<>]*)?>[ \t]*)+)(?P<inner>[^<>]*?\S[^<>]*?)"
-    rf"(?P<close>[ \t]*(?:</(?:{_BLOCK_TAGS})>[ \t]*)+)$", re.I)
+    rf"(?P<open>[ \t]*<(?:{_BLOCK_TAGS})(?:\s[^<>]*)?>[ \t]*"
+    rf"(?:<(?:{_BLOCK_TAGS}|{_INLINE_TAGS})(?:\s[^<>]*)?>[ \t]*)*)(?P<inner>[^<>]*?\S[^<>]*?)"
+    rf"(?P<close>[ \t]*(?:</(?:{_BLOCK_TAGS}|{_INLINE_TAGS})>[ \t]*)*"
+    rf"</(?:{_BLOCK_TAGS})>[ \t]*)$", re.I)
 _HEADING_TAG = re.compile(r"</(?:summary|h[1-6])>", re.I)
 # An ATX heading's optional closing sequence: #s after a space, or alone ("# Learning C#"
 # keeps its #).
@@ -234,7 +237,7 @@ def markdown_headings(text: str, paragraphs: Sequence[_Spanned]) -> tuple[Region
     found = [h for h in headings(text, first, hidden) if h.title and h.start in para_starts]
     if not found:
         return ()
-    closes = sorted(s for s, e in hidden if _DETAILS_CLOSE.fullmatch(text, s, e))
+    closes = sorted(s for s, e in hidden if _DETAILS_CLOSE.search(text, s, e))
     folded = [summary_at(text, h.start) for h in found]
     para_ends = [p.end for p in paragraphs]
     regions = []
@@ -254,9 +257,10 @@ def markdown_headings(text: str, paragraphs: Sequence[_Spanned]) -> tuple[Region
     return tuple(regions[::-1])
 
 
-_DETAILS_CLOSE = re.compile(r"[ \t]*</details>[ \t]*", re.I)
+_DETAILS_CLOSE = re.compile(r"</details>", re.I)
 # The tag that opens an HTML heading's text (_WRAPPED), just before it on its line.
-_OPENING_BEFORE = re.compile(r"<(summary|h[1-6])(?:\s[^<>]*)?>[ \t]*$", re.I)
+_OPENING_BEFORE = re.compile(
+    rf"<(summary|h[1-6])(?:\s[^<>]*)?>[ \t]*(?:<(?:{_INLINE_TAGS})(?:\s[^<>]*)?>[ \t]*)*$", re.I)
 
 
 def summary_at(text: str, start: int) -> bool:
