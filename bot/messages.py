@@ -154,6 +154,10 @@ UPLOAD_STORAGE = (
     "Could not store that ({error}): nothing was changed. Tell the bot's operator "
     "(the disk may be full)."
 )
+STORAGE_READ = (
+    "Could not read the records ({error}): nothing was changed. Tell the bot's operator (the "
+    "database may be down); try again later."
+)
 UPLOAD_RELOAD = (
     "The library could not be rebuilt yet ({error}): the previous one keeps answering until "
     "/quotebot reload succeeds."

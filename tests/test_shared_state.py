@@ -202,3 +202,35 @@ async def test_a_hung_database_holds_up_no_answer(
             locker.rollback()
     finally:
         await close_scene(scene)
+
+
+async def test_a_listing_the_database_cannot_give_says_it_could_not_read(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/quotebot gaps and /quotebot documents while the database hangs: the moderator was
+    told "Could not store that ... (the disk may be full)", for a listing that stores
+    nothing. They are told the records could not be read, and that nothing changed."""
+    import psycopg
+    from e2e.harness import close_scene, open_scene, start_bot
+    from e2e.talk import replies
+
+    from bot.state import postgres
+
+    monkeypatch.setenv(DATABASE_URL_ENV, pg_url)
+    monkeypatch.setattr(postgres, "STATEMENT_SECONDS", 2, raising=False)
+    scene = await open_scene(tmp_path)
+    try:
+        await start_bot(scene)
+        server = scene.server
+        with psycopg.connect(pg_url) as locker:
+            locker.execute("LOCK TABLE voters, votes, gaps, uploads IN ACCESS EXCLUSIVE MODE")
+            for name in ("quotebot gaps", "quotebot documents"):
+                inter = await server.slash(scene.g1, scene.general, scene.bob, name)
+                text = "\n".join(r.content for r in await replies(scene, inter))
+                assert text.startswith("Could not read the records"), (name, text)
+                assert "store" not in text and "disk" not in text, (name, text)
+            locker.rollback()
+        inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot gaps")
+        assert "Could not" not in "\n".join(r.content for r in await replies(scene, inter))
+    finally:
+        await close_scene(scene)

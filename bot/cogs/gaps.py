@@ -31,7 +31,7 @@ class GapCommands:
         if not gaps.enabled:
             raise Refusal(messages.GAPS_OFF)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        with storage_errors():
+        with storage_errors(messages.STORAGE_READ):
             found = await asyncio.to_thread(
                 self.storage.gaps, str(interaction.guild_id), gaps.keep_days  # type: ignore[attr-defined]
             )

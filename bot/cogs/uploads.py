@@ -34,13 +34,15 @@ SAVE_MENU = "Save to quotebot"
 
 
 @contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
-    """A full disk or a database error becomes a reply to the moderator; the bot serves on."""
+def storage_errors(message: str = messages.UPLOAD_STORAGE) -> Iterator[None]:
+    """A full disk or a database error becomes a reply to the moderator (message: what
+    could not be done, UPLOAD_STORAGE for a change, STORAGE_READ for a listing); the bot
+    serves on."""
     try:
         yield
     except (StorageError, OSError, sqlite3.Error) as exc:
         log.error("storage failed: %s", exc)
-        raise Refusal(messages.UPLOAD_STORAGE.format(error=type(exc).__name__)) from exc
+        raise Refusal(message.format(error=type(exc).__name__)) from exc
 
 
 async def download(url: str, limit: int, timeout: float = DOWNLOAD_SECONDS) -> bytes:
@@ -167,7 +169,7 @@ class UploadCommands:
         self.check_moderator(interaction)  # type: ignore[attr-defined]
         await interaction.response.defer(ephemeral=True, thinking=True)
         storage = self.storage  # type: ignore[attr-defined]
-        with storage_errors():
+        with storage_errors(messages.STORAGE_READ):
             found = await asyncio.to_thread(storage.uploads, interaction.guild_id)
             votes = await asyncio.to_thread(storage.votes, [(u.collection, u.name) for u in found])
         await send_pages(followup(interaction, ephemeral=True), render_documents(found, votes))
