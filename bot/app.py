@@ -220,6 +220,8 @@ def run(settings: Settings, token: str, *, log_level: int | None = None) -> None
     except StorageError as exc:
         log.warning("uploads' records not read at startup: %s", exc)
         seen = None
+    else:
+        Uploads(storage).recover(settings, seen)
     library = library_from_settings(settings)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C before the loop runs
         asyncio.run(_serve(settings, library, token, storage, seen))

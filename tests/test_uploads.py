@@ -3,6 +3,7 @@ when the database fails."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -321,6 +322,7 @@ def test_an_add_killed_while_its_record_waits_leaves_no_unlisted_document(settin
 
     mine = f"uploads-{GUILD}"
     script = f"""
+import os
 from pathlib import Path
 from bot.config import load_settings
 from bot.state import open_storage
@@ -392,3 +394,35 @@ def test_uploads_stay_quotable_in_their_guild_after_the_collection_stem_changes(
     for name in ("quay.txt", "pier.txt"):
         uploads.remove(renamed, GUILD, MOD, name)
     assert not uploads.storage.uploads(GUILD)
+
+
+def test_an_add_a_killed_process_left_is_finished_or_cleared_at_startup(settings) -> None:
+    """A process killed between writing an upload's record and putting its file in place
+    left a hidden '.name.pid.thread.adding' file: the document was listed by /quotebot
+    documents and never quoted. One killed before the record left the file for ever. At
+    startup the first is put in place with its label, the second deleted once an hour old."""
+    from bot.library import library_from_settings
+    from bot.state.uploads import with_uploads
+
+    now = [1_000_000.0]
+    uploads = Uploads(open_storage(settings.state_dir), clock=lambda: now[0])
+    target = uploads.target(settings, GUILD, None)
+    uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", "Quay log",
+                target)
+    folder = upload_root(settings) / str(GUILD) / target
+    # The states a kill leaves: the record written, the file not yet in place; and a file
+    # whose record was never written.
+    (folder / "quay.txt").rename(folder / ".quay.txt.4242.99.adding")
+    (folder / "sources.yaml").unlink()
+    orphan = folder / ".pier.txt.4243.99.adding"
+    orphan.write_text("The pier lamp is lit at dusk.")
+    os.utime(orphan, (now[0] - 60, now[0] - 60))
+    records = [(u.collection, u.name) for u in uploads.storage.uploads()]
+    uploads.recover(settings, records)
+    assert orphan.exists()  # (an add of another process may still be writing its record)
+    engine = library_from_settings(with_uploads(settings)).engine
+    quote = engine.answer("When does the quay bell ring?", collections={target}).quotes[0]
+    assert (quote.text, quote.label) == ("The quay bell rings at dawn.", "Quay log")
+    now[0] += 2 * 3600
+    uploads.recover(settings, records)
+    assert sorted(p.name for p in folder.iterdir()) == ["quay.txt", "sources.yaml"]

@@ -11,6 +11,7 @@ collection is private to the same guild and closed to DMs (rule 5).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -21,6 +22,7 @@ import threading
 import time
 import unicodedata
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import MappingProxyType
@@ -39,6 +41,8 @@ from bot.state.store import Storage, Upload
 log = logging.getLogger(__name__)
 
 INCOMING = ".incoming"
+ADDING = ".adding"  # an add's file, hidden until its record is written
+_ADDING = re.compile(rf"\.(?P<name>.+)\.\d+\.\d+{re.escape(ADDING)}", re.S)
 HOUR = 3600.0
 # Letters and digits of any script are kept (names of documents in other languages stay
 # apart); separators, punctuation and control characters become "_".
@@ -123,6 +127,30 @@ class Uploads:
         self._adding: set[tuple[int, str]] = set()  # (guild, name) of adds under way
         self._lock = threading.Lock()
         self._labels_lock = threading.Lock()
+
+    def recover(self, settings: Settings, records: Iterable[tuple[str, str]]) -> None:
+        """Finish or clear the adds a killed process left (a hidden ".<name>.<pid>.<thread>
+        .adding" file): one whose record was written is put in place, as the add would
+        have (it was listed by /quotebot documents and never quoted); one without a record,
+        an hour old, is deleted. records: the (collection, name) of every upload, as read
+        at startup (call it only when they could be read)."""
+        recorded = set(records)
+        base = upload_root(settings)
+        for adding in base.glob(f"*/*/.*{ADDING}"):
+            match = _ADDING.fullmatch(adding.name)
+            guild = adding.parent.parent.name
+            if match is None or not guild.isdigit():
+                continue
+            collection, name = adding.parent.name, match["name"]
+            with contextlib.suppress(OSError):
+                if (collection, name) in recorded and not (adding.parent / name).exists():
+                    os.replace(adding, adding.parent / name)
+                    self._write_labels(settings, int(guild), collection)
+                    log.info("upload recovered: %s/%s, added by a process that stopped before "
+                             "putting it in place", collection, name)
+                elif self.clock() - adding.stat().st_mtime > HOUR:
+                    adding.unlink()
+                    log.info("removed %s: the unfinished add of a process that stopped", adding)
 
     def target(self, settings: Settings, guild_id: int, collection: str | None) -> str:
         """The collection an upload goes to, if this guild may add to it."""
@@ -230,14 +258,18 @@ class Uploads:
             # Hidden (the library reads no hidden file) until its record is written: a
             # process killed meanwhile leaves no document quoted that moderators can neither
             # see nor remove, its name refused as one being added.
-            adding = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.adding"
+            adding = folder / f".{name}.{os.getpid()}.{threading.get_ident()}{ADDING}"
             shutil.move(trial, adding)
         try:
             self.storage.add_upload(upload)
         except BaseException:
             adding.unlink(missing_ok=True)  # no file without its record
             raise
-        os.replace(adding, folder / name)
+        try:
+            os.replace(adding, folder / name)
+        except FileNotFoundError:  # put in place by another process's recover(), or gone
+            if not (folder / name).exists():
+                raise
         self._write_labels(settings, guild_id, collection)
         doc = docs[0]
         log.info("upload added: guild %s, moderator %s, document %s/%s (%d bytes)",
