@@ -399,30 +399,37 @@ def test_uploads_stay_quotable_in_their_guild_after_the_collection_stem_changes(
 def test_an_add_a_killed_process_left_is_finished_or_cleared_at_startup(settings) -> None:
     """A process killed between writing an upload's record and putting its file in place
     left a hidden '.name.pid.thread.adding' file: the document was listed by /quotebot
-    documents and never quoted. One killed before the record left the file for ever. At
-    startup the first is put in place with its label, the second deleted once an hour old."""
+    documents and never quoted. One killed before the record left the file for ever. When
+    the bot starts (`quotebot run`, here with Discord unreachable), the first is put in place
+    with its label, the second deleted once an hour old."""
+    import subprocess
+    import sys
+    import time
+
     from bot.library import library_from_settings
     from bot.state.uploads import with_uploads
 
-    now = [1_000_000.0]
-    uploads = Uploads(open_storage(settings.state_dir), clock=lambda: now[0])
+    uploads = Uploads(open_storage(settings.state_dir))
     target = uploads.target(settings, GUILD, None)
     uploads.add(settings, GUILD, MOD, "quay.txt", b"The quay bell rings at dawn.", "Quay log",
                 target)
     folder = upload_root(settings) / str(GUILD) / target
-    # The states a kill leaves: the record written, the file not yet in place; and a file
-    # whose record was never written.
+    # The states a kill leaves: the record written, the file not yet in place; and files
+    # whose record was never written, one of an add that may still be under way.
     (folder / "quay.txt").rename(folder / ".quay.txt.4242.99.adding")
     (folder / "sources.yaml").unlink()
-    orphan = folder / ".pier.txt.4243.99.adding"
-    orphan.write_text("The pier lamp is lit at dusk.")
-    os.utime(orphan, (now[0] - 60, now[0] - 60))
-    records = [(u.collection, u.name) for u in uploads.storage.uploads()]
-    uploads.recover(settings, records)
-    assert orphan.exists()  # (an add of another process may still be writing its record)
+    for name, age in ((".pier.txt.4243.99.adding", 2 * 3600), (".mill.txt.4244.99.adding", 60)):
+        (folder / name).write_text("The pier lamp is lit at dusk.")
+        os.utime(folder / name, (time.time() - age, time.time() - age))
+    env = {**os.environ, "DISCORD_TOKEN": "MTIz.unreachable-test-token.abc",
+           "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10",
+           "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/"}
+    proc = subprocess.run([sys.executable, "-m", "bot", "run", "--config",
+                           str(settings.config_dir)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 2 and "cannot reach Discord" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".mill.txt.4244.99.adding", "quay.txt", "sources.yaml"]
     engine = library_from_settings(with_uploads(settings)).engine
     quote = engine.answer("When does the quay bell ring?", collections={target}).quotes[0]
     assert (quote.text, quote.label) == ("The quay bell rings at dawn.", "Quay log")
-    now[0] += 2 * 3600
-    uploads.recover(settings, records)
-    assert sorted(p.name for p in folder.iterdir()) == ["quay.txt", "sources.yaml"]
