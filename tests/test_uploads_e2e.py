@@ -453,7 +453,7 @@ async def test_a_database_error_tells_the_moderator_and_the_bot_keeps_answering(
         text = await add(scene, "late.txt", b"The late ferry waits for nobody.")
         assert text == messages.UPLOAD_STORAGE.format(error="StorageError")
         text = await command(scene, scene.bob, "quotebot documents")
-        assert text == messages.UPLOAD_STORAGE.format(error="StorageError")
+        assert text == messages.STORAGE_READ.format(error="StorageError")
     finally:
         cog.storage, cog.uploads.storage = kept
     assert "late.txt" not in upload_files(scene)
