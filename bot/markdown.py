@@ -21,11 +21,29 @@ _URL = re.compile(r"(?:https?|steam)://(?:(?!@everyone|@here)[^\s<\\])*[^\s<\\.,
 _UNESCAPE = re.compile(r"\\([\\*_~|`<\[\]>#+\-.@])")
 
 
-def escape(text: str, line_start: bool = True) -> str:
+# What a quote keeps as the document wrote it, to show as its writer meant (emphasis=True):
+# a pair of "**" or "~~" around text on one line (bold, strike-through; not "__", which is
+# Markdown's bold but Discord's underline, and Python's "__init__"), and an inline code span
+# on one line holding nothing that could mention or escape.
+_PAIRED = re.compile(r"(\*\*|~~)(?=[^\s*~])[^\n]*?(?<=[^\s\\])\1")
+_CODE = re.compile(r"(?<![`\\])`[^`\n<@\\]+`(?!`)")
+
+
+def escape(text: str, line_start: bool = True, emphasis: bool = False) -> str:
     """text with a backslash before every character Discord would read as Markdown or a
     mention, so the message shows exactly text. (discord.utils.escape_markdown writes "\\ "
     before an indented "-" and leaves "<@123>", "1." lists and "<link>" brackets alone, which
-    would show different characters.) `unescape` is its exact inverse."""
+    would show different characters.) With emphasis, the document's own bold,
+    strike-through and inline code are left to show as such (_PAIRED, _CODE): "**Q:**" is
+    shown as a bold "Q:", not as asterisks. `unescape` is its exact inverse."""
+    kept: set[int] = set()
+    if emphasis:
+        for m in _CODE.finditer(text):
+            kept.update(range(*m.span()))
+        for m in _PAIRED.finditer(text):
+            ends = (m.start(), m.start() + 1, m.end() - 2, m.end() - 1)
+            if not kept.intersection(ends):
+                kept.update(ends)
     links = [m.span() for m in _URL.finditer(text)]
     starts = [a for a, _ in links]
 
@@ -38,6 +56,7 @@ def escape(text: str, line_start: bool = True) -> str:
         if m.start() > 0 or line_start:
             marks.add(m.start("mark") if m["mark"] else m.start("dot"))
     marks.update(m.start() for m in _AT.finditer(text))
+    marks -= kept
     if not marks:
         return text
     out, last = [], 0
@@ -66,7 +85,7 @@ def inline(text: str, limit: int = 100) -> str:
 
 def block_quote(piece: str) -> str:
     """A piece of a quote as Markdown block-quote lines."""
-    return "\n".join("> " + line for line in escape(piece).split("\n"))
+    return "\n".join("> " + line for line in escape(piece, emphasis=True).split("\n"))
 
 
 def link(text: str, url: str) -> str:

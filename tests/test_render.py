@@ -70,6 +70,23 @@ def test_escaped_text_has_no_live_markdown_or_mentions(text: str) -> None:
         assert not line.startswith(tuple(">#+-")) and not re.match(r"\d+\.(\s|$)", line)
 
 
+@given(MARKDOWN)
+@example("**Q:** Can I?\n**A:** Yes, `IG-403` ~~no~~ **<@1>** `<@2>` **a\\**")
+def test_a_quote_keeps_its_own_bold_and_code_and_reads_back_exactly(text: str) -> None:
+    """A document's "**Q:**", "~~old~~" and "`code`" show as bold, struck and code (members
+    saw literal asterisks); what is shown still reads back to the exact text and nothing in
+    it can mention anyone."""
+    out = markdown.block_quote(text)
+    assert markdown.unescape("\n".join(line[2:] for line in out.split("\n"))) == text
+    assert not re.search(r"(?<!\\)(?:@everyone|@here|<[@#])", out), out
+
+
+def test_a_quotes_emphasis_is_shown_as_emphasis_and_the_rest_as_written() -> None:
+    shown = markdown.block_quote("**Q:** Can I use `IG-403` in a __main__ or a * b ** c?")
+    assert shown == "> **Q:** Can I use `IG-403` in a \\_\\_main\\_\\_ or a \\* b \\*\\* c?"
+    assert markdown.escape("**Q:**") == "\\*\\*Q:\\*\\*"  # a label or a question: as written
+
+
 def test_mentions_are_escaped() -> None:
     assert markdown.escape("hi @everyone and <@123>") == "hi \\@everyone and \\<@123>"
 
