@@ -335,3 +335,41 @@ def test_a_file_of_unclosed_html_comments_is_split_in_linear_time(tmp_path: Path
     engine = build_library([("n", tmp_path)]).engine
     assert time.perf_counter() - started < 10
     assert engine.answer("when does the gate open").quotes[0].text == "The gate opens at dawn."
+
+
+WIKI = """# Pinecrest Wiki
+
+## Contents
+1. [Joining](#joining)
+2. [Claims and land](#claims-and-land)
+   - [Sub-claims](#sub-claims)
+
+## Joining
+
+Apply on our [Discord][discord] with your username.
+
+## Claims and land
+
+Use a golden shovel to claim land.
+
+[discord]: https://discord.gg/pinecrest "Our Discord"
+[^1]: A footnote on land claims is text.
+"""
+
+
+def test_a_table_of_contents_and_link_definitions_are_never_quoted(tmp_path: Path) -> None:
+    """A wiki's table of contents ('2. [Claims and land](#claims-and-land)') filled the
+    second and third quotes of "how do i claim land", and a link reference definition
+    ('[discord]: https://...') came back as a quote: a rendered page shows the first as
+    navigation and the second not at all."""
+    (tmp_path / "wiki.md").write_text(WIKI)
+    engine = build_library([("wiki", tmp_path)]).engine
+    texts = []
+    for question in ("how do i claim land", "how do i join the discord", "sub claims",
+                     "what is the footnote on land claims"):
+        answer = engine.answer(question, top_k=5)
+        assert_answer_verbatim(answer.to_json(), tmp_path)
+        texts += [q.text for q in answer.quotes]
+    assert not any("](#" in t or "]: http" in t for t in texts), texts
+    assert "Use a golden shovel to claim land." in texts
+    assert "[^1]: A footnote on land claims is text." in texts

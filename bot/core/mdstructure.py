@@ -26,12 +26,21 @@ class Heading(NamedTuple):
 
 
 # The lines that may be structure (at most three spaces in: four are code): a fence, an ATX
-# heading's opening sequence, a setext underline.
+# heading's opening sequence, a setext underline, HTML, a link reference definition; and a
+# list item that opens with a link (a table of contents' line, at any depth).
 _MARK = re.compile(
-    r"^ {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$"
-    r"|(?P<html><[!/A-Za-z]))",
+    r"^(?: {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$"
+    r"|(?P<html><[!/A-Za-z])|(?P<ref>\[(?!\^)))|[ \t]*(?P<toc>(?:[-*+]|\d{1,9}[.)])[ \t]+\[))",
     re.M,
 )
+# Lines a rendered page does not show, or shows as navigation only: a link reference
+# definition ('[discord]: https://discord.gg/x "Our server"'; a footnote's "[^1]: ..." is
+# text), and a table of contents' line, a list item that is only a link within the page
+# ('2. [Claims and land](#claims-and-land)').
+_REFERENCE = re.compile(
+    r"[ \t]*\[(?!\^)[^\]\n]+\]:[ \t]*(?:<[^<>\n]*>|\S+)"
+    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*")
+_CONTENTS = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]+\]\(#[^()\s]*\)[ \t]*")
 # HTML in Markdown, which a reader of the rendered page never sees: a line of tags and
 # comments only ('<p align="center">', '</details>', '<!-- TODO -->'), a comment over several
 # lines, and the tags around a block element's text on its own line ('<summary>How do I
@@ -74,6 +83,13 @@ def headings(
         if m.start() < past:
             continue
         line_end = _line_end(text, m.end())
+        if m["ref"] or m["toc"]:
+            if fence is None and (_REFERENCE if m["ref"] else _CONTENTS).fullmatch(
+                    text, m.start(), line_end):
+                if unquoted is not None:
+                    unquoted.append((m.start(), line_end))
+                floor, lazy = line_end, -1
+            continue
         if m["html"]:
             if fence is None:
                 if closes is None and "<!--" in text[m.start() : line_end]:
