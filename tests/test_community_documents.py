@@ -373,3 +373,44 @@ def test_a_table_of_contents_and_link_definitions_are_never_quoted(tmp_path: Pat
     assert not any("](#" in t or "]: http" in t for t in texts), texts
     assert "Use a golden shovel to claim land." in texts
     assert "[^1]: A footnote on land claims is text." in texts
+
+
+LISTS = {
+    "patch.md": "# Patch 1.4\n\n## Balance changes\n\n- Stamina regen increased from 8/s to 10/s.\n"
+                "- Dodge roll:\n  - i-frames reduced from 12 to 9.\n  - Cost lowered to 15 "
+                "stamina.\n- Parry window widened.\n",
+    "rules.txt": "5. Loot and XP\n5.1 We use milestone levelling. No XP is tracked.\n5.2 Gold found"
+                 " is split evenly.\n5.3 Selling magic items: half the listed price, only in "
+                 "cities.\n",
+    "billing.html": "<html><head><title>Billing</title></head><body><main><h1>Billing</h1>"
+                    "<h2>How do I cancel my subscription?</h2><ol><li>Open Settings.</li><li>Tap "
+                    "Billing.</li><li>Tap Cancel plan and confirm.</li></ol><h2>How do I get a "
+                    "receipt?</h2><p>Receipts are emailed after each payment.</p></main></body>"
+                    "</html>",
+}
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    # An item that leads in to the items under it is quoted with them, not its sibling.
+    ("dodge roll iframes", "- Dodge roll:\n  - i-frames reduced from 12 to 9.\n"
+                           "  - Cost lowered to 15 stamina."),
+    # "5.2" is a rule of its own: a short sentence before it does not take it...
+    ("is xp tracked", "No XP is tracked."),
+    # ...and a rule's title takes the rules under it (a line each: a paragraph each).
+    ("loot and xp rules", "5. Loot and XP\n5.1 We use milestone levelling. No XP is tracked.\n"
+                          "5.2 Gold found is split evenly."),
+    # An HTML page's steps, a paragraph each, are the answer under their heading together.
+    ("how do i cancel my subscription", "Open Settings.\n\nTap Billing.\n\nTap Cancel plan and "
+                                        "confirm."),
+])
+def test_a_list_is_quoted_with_what_belongs_to_its_item(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """Found by an outside pass: "- Dodge roll:" was quoted alone, its sub-items apart; "No
+    XP is tracked." took the next rules "5.2 ..." and "5.3 ..." along; "How do I cancel my
+    subscription?" was answered by "Open Settings." alone, step 2 never shown."""
+    for name, text in LISTS.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("docs", tmp_path)]).engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.quotes[0].text == quoted

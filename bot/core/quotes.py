@@ -18,6 +18,7 @@ from bot.core.documents import clean_label
 from bot.core.kinds import KindTest
 from bot.core.mdstructure import level_at
 from bot.core.model import AnswerSettings, Quote, Source
+from bot.core.textsplit import item_depth
 from bot.core.visible import MARKDOWN, kind_of
 
 # A sentence that opens with one of these leans on the sentence before it ("He resigned in
@@ -32,9 +33,9 @@ BODY_MIN = 80
 # A chosen sentence shorter than this ("Yes.", "A: No.") is quoted with the next of its
 # paragraph, as many as reach BODY_MIN characters.
 SHORT = 20
-# A list item opens its line with a bullet or a number ("- Fixed the door.", "2. No spam."):
-# a body that reaches one has ended, for the item is not more of what went before.
-LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+# A sentence that leads in to what follows it ("Steps:", "- Dodge roll:"): the list items
+# after it are its own.
+LEADS_IN = re.compile(r":\s*$")
 # A Markdown (ATX) heading: its opening #s, its words, any closing #s.
 ATX = re.compile(r"#{1,6}[ \t]+(.*?\S)(?:[ \t]+#+)?[ \t]*", re.S)
 # A sentence that asks: a question mark at its end, before any closing marks.
@@ -146,14 +147,14 @@ class QuoteMaker:
         for pid, score in picked:
             label_heading = self._headings(int(self.passages.doc[pid]))[1] == int(
                 self.passages.start[pid])
-            if (body := self._under_heading(pid)) is not None:
+            if (body := self._under_heading(pid, texts)) is not None:
                 bodies.setdefault(body[0], body)
                 pid = body[0]
             elif (body := self._answer_after(pid, texts)) is not None:
                 bodies.setdefault(pid, body)
                 questions.add(pid)
-            elif len(texts(pid, pid)) < SHORT:
-                bodies.setdefault(pid, self._body([], pid))
+            elif len(text := texts(pid, pid)) < SHORT or LEADS_IN.search(text):
+                bodies.setdefault(pid, self._body([], pid, texts))
             (late if label_heading else moved).append((pid, score))
         picked = moved + late
         # The document and length of each chosen passage and the one before it (a quote's
@@ -238,7 +239,7 @@ class QuoteMaker:
             doc.collection, tuple(self._sources(run, others, texts)),
         )
 
-    def _under_heading(self, pid: int) -> list[int] | None:
+    def _under_heading(self, pid: int, texts: PassageTexts) -> list[int] | None:
         """The passages that quote the section passage pid heads, if it is (part of) a
         heading: the first sentences of the paragraph after it, as many as reach BODY_MIN
         characters; None for any other passage (a heading quoted alone says what a section
@@ -263,7 +264,7 @@ class QuoteMaker:
             after = int(p.para_start[int(p.para_id[after]) + 1])
         if after >= len(p) or int(p.doc[after]) != doc:
             return None
-        return self._body([], after)
+        return self._body([], after, texts, section=True)
 
     def _level(self, doc: int, start: int) -> int | None:
         """The level of document doc's heading at start (Markdown only: other formats keep
@@ -283,30 +284,65 @@ class QuoteMaker:
         doc = int(p.doc[pid])
         if (after >= len(p) or int(p.doc[after]) != doc
                 or int(p.start[after]) in self._headings(doc)[0]
-                or ASKS.search(texts(after, after))):
+                or ASKS.search(texts(after, after)) or not self._adjoins(pid)):
             return None
-        return self._body([pid], after)
+        return self._body([pid], after, texts)
 
-    def _body(self, run: list[int], first: int) -> list[int]:
-        """run followed by passage first and the next of its paragraph, until those from
-        first on hold BODY_MIN characters or the next opens a list item (a changelog's
-        "- Fixed a bug that let players duplicate coins." is quoted without the item under
-        it)."""
+    def _body(
+        self, run: list[int], first: int, texts: PassageTexts, section: bool = False,
+    ) -> list[int]:
+        """run followed by passage first and the next of its paragraph (with section, of its
+        section: the next paragraphs' sentences too, while they keep the whole within twice
+        BODY_MIN and nothing hidden lies between them; so too a paragraph that opens an item
+        under first's), until those from first on
+        hold BODY_MIN characters or the next opens a list item that is not first's own: one
+        no deeper than first's (a changelog's "- Fixed a bug that let players duplicate
+        coins." is quoted without the item after it), or, after a sentence that is no item,
+        any item unless that sentence leads in to it ("Steps:", "- Dodge roll:" takes
+        "  - i-frames reduced from 12 to 9.")."""
         p = self.passages
         run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
-        while (run[-1] + 1 < end and p.end[run[-1]] - p.start[first] < BODY_MIN
-               and not self._opens_item(run[-1] + 1)):
+        doc, headings = int(p.doc[first]), self._headings(int(p.doc[first]))[0]
+        depth = self._item_depth(first)
+        while p.end[run[-1]] - p.start[first] < BODY_MIN:
+            if run[-1] + 1 == end:  # (an HTML page's steps, "<li>Tap Billing.</li>", are a
+                # paragraph each: a section's body goes on into its next paragraph)
+                if not (end < len(p) and int(p.doc[end]) == doc
+                        and int(p.start[end]) not in headings and self._adjoins(end - 1)
+                        and p.end[end] - p.start[first] <= 2 * BODY_MIN
+                        and (section or self._deeper(end, depth))):
+                    break
+                end = int(p.para_start[int(p.para_id[end]) + 1])
+            item = self._item_depth(run[-1] + 1)
+            if item is not None and (item <= depth if depth is not None
+                                     else not LEADS_IN.search(texts(run[-1], run[-1]))):
+                break
             run.append(run[-1] + 1)
         return run
 
-    def _opens_item(self, pid: int) -> bool:
-        """Whether passage pid starts a line with a list item's bullet or number."""
+    def _deeper(self, pid: int, depth: tuple[int, int] | None) -> bool:
+        """Whether passage pid opens a list item deeper than depth (an item's; None for no
+        item): "5.1 ..." on the line after "5. Loot and XP", a paragraph each in a file of
+        one paragraph a line."""
+        item = self._item_depth(pid)
+        return depth is not None and item is not None and item > depth
+
+    def _adjoins(self, pid: int) -> bool:
+        """Whether only whitespace lies between passage pid and the next: a quote of both
+        shows nothing the document hides (a code fence's line, an HTML comment)."""
+        p = self.passages
+        return not self.documents[int(p.doc[pid])].span(
+            int(p.end[pid]), int(p.start[pid + 1])).strip()
+
+    def _item_depth(self, pid: int) -> tuple[int, int] | None:
+        """How deep the list item passage pid opens lies (textsplit.item_depth), or None."""
         p = self.passages
         start = int(p.start[pid])
         lo = max(0, start - 80)
-        text = self.documents[int(p.doc[pid])].span(lo, start + 8)  # (not the whole text)
-        return (LIST_ITEM.match(text, start - lo) is not None
-                and text[: start - lo].rstrip(" \t")[-1:] in ("", "\n", "\r"))
+        text = self.documents[int(p.doc[pid])].span(lo, start + 12)  # (not the whole text)
+        if "\n" not in text[: start - lo] and lo > 0:
+            return None  # (more than 80 characters of its line before it: no item's indent)
+        return item_depth(text, start - lo)
 
     def _headings(self, doc: int) -> tuple[frozenset[int], int]:
         """Where document doc's headings start, and where the one that repeats its label does

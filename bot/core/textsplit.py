@@ -125,8 +125,24 @@ _VISIBLE = re.compile(r"\S")
 _WORD_BACK = re.compile(r"[^\s" + re.escape(_OPENERS) + "]*")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _WINDOW = 32
-# A list item on a line of its own: "1. ", "2) ", "- ", "* ", "• ".
-_ITEM = re.compile(r"^[ \t]*(?P<item>(?:(?P<number>\d{1,3})[.)]|[-*+•‣◦])[ \t]+)(?=\S)", re.M)
+# A list item on a line of its own: "1. ", "2) ", "- ", "* ", "• ", and a rule under a rule,
+# "5.2 " or "5.2. " (its number is "number", with the dot or bracket that closes it).
+_ITEM = re.compile(
+    r"^[ \t]*(?P<item>(?:(?P<number>\d{1,3}(?:\.\d{1,3})+[.)]?|\d{1,3}[.)])|[-*+•‣◦])[ \t]+)(?=\S)",
+    re.M)
+_ITEM_HERE = re.compile(_ITEM.pattern[1:])
+
+
+def item_depth(text: str, start: int) -> tuple[int, int] | None:
+    """How deep the list item that text[start:] opens lies: its indent in columns (a tab is
+    4) and its number's levels ("5.2" is 2; a bullet or "5." is 1); None when text[start:]
+    opens no item on a line of its own."""
+    line = text.rfind("\n", 0, start) + 1
+    m = _ITEM_HERE.match(text, line)
+    if m is None or m.start("item") != start:
+        return None
+    number = m["number"] or ""
+    return len(text[line:start].expandtabs(4)), number.rstrip(".)").count(".") + 1
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -136,7 +152,8 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     # A list item's number is no sentence ("1." alone, or "Steps:\n1." of the line before):
     # each item on a line of its own starts a sentence, its marker with it.
     items = _items(text, start, end)
-    markers = {m.end("number") for m in items if m["number"]}
+    # (Where a number closes with its dot: "1." is no sentence.)
+    markers = {m.end("number") - 1 for m in items if m["number"] and m["number"][-1] in ".)"}
     cuts = [(m.start("item"), m.start("item")) for m in items if m.start("item") > start]
     pos = start
     opened = [-1, -1, 0]  # brackets open in the sentence from opened[0], counted to opened[1]
