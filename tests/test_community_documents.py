@@ -310,20 +310,20 @@ def test_html_a_rendered_markdown_page_hides_is_never_quoted(tmp_path: Path) -> 
     assert not any(t in text for t in ("<!--", "-->", "<img", "align=", "summary>", "details>")
                    for text in texts - {"<p>The kiosk sells ferry tickets.</p>"}), texts
     assert "<p>The kiosk sells ferry tickets.</p>" in texts
-    first = engine.answer("How do I change the ferry channel?").quotes[0]
-    assert first.text == "Use the ferry-channel command in the channel you want."
-    assert first.location.heading == "How do I change the ferry channel?"
-    bike = engine.answer("can i bring my bike").quotes[0]
-    assert bike.text == "Bikes ride free on the lower deck."
-    assert bike.location.heading == "Can I bring a bike on board?"
-    after = engine.answer("Where do the ferry times come from?").quotes[0]
-    assert after.text == "The ferry times come from the port authority's website."
-    assert after.location.heading == "Ferry times"
-    season = engine.answer("What is a season ticket?").quotes[0]
-    assert season.text == "A season ticket covers every crossing from April to October."
-    assert season.location.heading == "Season tickets"
-    crew = engine.answer("Who made this with care?").quotes[0]
-    assert crew.text == "Made with care by the harbour crew"
+    for question, text, heading in [
+        ("How do I change the ferry channel?",
+         "Use the ferry-channel command in the channel you want.",
+         "How do I change the ferry channel?"),
+        ("can i bring my bike", "Bikes ride free on the lower deck.",
+         "Can I bring a bike on board?"),
+        ("Where do the ferry times come from?",
+         "The ferry times come from the port authority's website.", "Ferry times"),
+        ("What is a season ticket?",
+         "A season ticket covers every crossing from April to October.", "Season tickets"),
+        ("Who made this with care?", "Made with care by the harbour crew", "Season tickets"),
+    ]:
+        first = engine.answer(question).quotes[0]
+        assert (first.text, first.location.heading) == (text, heading), question
 
 
 def test_a_file_of_unclosed_html_comments_is_split_in_linear_time(tmp_path: Path) -> None:

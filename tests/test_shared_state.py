@@ -6,12 +6,16 @@ failures, never shows its password, and serves again when it is back."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from e2e.harness import Scene
 from e2e.talk import slash_ask
 
 from bot.app import load_from_disk
@@ -163,45 +167,62 @@ def test_a_wrong_password_or_a_bad_url_is_reported_without_the_secret(
         assert not any(s in str(failed.value) for s in secrets), str(failed.value)
 
 
-async def test_a_hung_database_holds_up_no_answer(
-    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The bot over the fake Discord with PostgreSQL: another session holds the tables locked
-    (a hung database: each call waits without end). Members' "Not helpful" clicks each wait on
-    the database; a question asked meanwhile is still answered at once (the clicks' threads
-    held every worker thread, so no answer came until the lock was released), and the
-    clicks are told that storage failed once the statement times out."""
+@contextlib.asynccontextmanager
+async def bot_with_locked_tables(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, seconds: float,
+    before: Callable[[Scene], Awaitable[Any]] | None = None,
+) -> AsyncIterator[tuple[Scene, Any]]:
+    """The bot over the fake Discord with PostgreSQL (statements time out after seconds),
+    and another session holding every table locked, as a hung database does: each call
+    waits without end. before(scene) runs first, with the tables free; the lock is let go
+    on leaving."""
     import psycopg
     from e2e.harness import close_scene, open_scene, start_bot
-    from e2e.talk import check, replies
 
-    from bot import messages
     from bot.state import postgres
 
     monkeypatch.setenv(DATABASE_URL_ENV, pg_url)
-    monkeypatch.setattr(postgres, "STATEMENT_SECONDS", 3, raising=False)
+    monkeypatch.setattr(postgres, "STATEMENT_SECONDS", seconds, raising=False)
     scene = await open_scene(tmp_path)
     try:
         await start_bot(scene)
-        server = scene.server
-        _, answer = await slash_ask(scene, scene.g1, scene.general, scene.eve)
-        members = [server.add_user(f"m{n}") for n in range(12)]
-        for user in members:
-            server.add_member(scene.g1, user)
+        ready = await before(scene) if before else None
         with psycopg.connect(pg_url) as locker:
             locker.execute("LOCK TABLE voters, votes, gaps, uploads IN ACCESS EXCLUSIVE MODE")
-            clicks = [await server.click(answer[-1], "qb:bad", user) for user in members]
-            await asyncio.sleep(0.5)
-            started = time.monotonic()
-            _, again = await slash_ask(scene, scene.g1, scene.general, scene.alice)
-            check(scene, again)
-            assert time.monotonic() - started < 3
-            for click in clicks:  # each told, once the statement times out
-                (reply,) = await replies(scene, click)
-                assert reply.ephemeral and reply.content == messages.FEEDBACK_FAILED
+            yield scene, ready
             locker.rollback()
     finally:
         await close_scene(scene)
+
+
+async def test_a_hung_database_holds_up_no_answer(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members' "Not helpful" clicks each wait on a hung database; a question asked
+    meanwhile is still answered at once (the clicks' threads held every worker thread, so no
+    answer came until the lock was released), and the clicks are told that storage failed
+    once the statement times out."""
+    from e2e.talk import check, replies
+
+    from bot import messages
+
+    async def asked(scene: Scene) -> Any:
+        return (await slash_ask(scene, scene.g1, scene.general, scene.eve))[1]
+
+    async with bot_with_locked_tables(tmp_path, pg_url, monkeypatch, 3, asked) as (scene, answer):
+        server = scene.server
+        members = [server.add_user(f"m{n}") for n in range(12)]
+        for user in members:
+            server.add_member(scene.g1, user)
+        clicks = [await server.click(answer[-1], "qb:bad", user) for user in members]
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        _, again = await slash_ask(scene, scene.g1, scene.general, scene.alice)
+        check(scene, again)
+        assert time.monotonic() - started < 3
+        for click in clicks:  # each told, once the statement times out
+            (reply,) = await replies(scene, click)
+            assert reply.ephemeral and reply.content == messages.FEEDBACK_FAILED
 
 
 async def test_a_listing_the_database_cannot_give_says_it_could_not_read(
@@ -210,27 +231,18 @@ async def test_a_listing_the_database_cannot_give_says_it_could_not_read(
     """/quotebot gaps and /quotebot documents while the database hangs: the moderator was
     told "Could not store that ... (the disk may be full)", for a listing that stores
     nothing. They are told the records could not be read, and that nothing changed."""
-    import psycopg
-    from e2e.harness import close_scene, open_scene, start_bot
     from e2e.talk import replies
 
-    from bot.state import postgres
+    async def listing(scene: Scene, name: str) -> str:
+        inter = await scene.server.slash(scene.g1, scene.general, scene.bob, name)
+        return "\n".join(r.content for r in await replies(scene, inter))
 
-    monkeypatch.setenv(DATABASE_URL_ENV, pg_url)
-    monkeypatch.setattr(postgres, "STATEMENT_SECONDS", 2, raising=False)
-    scene = await open_scene(tmp_path)
-    try:
-        await start_bot(scene)
-        server = scene.server
-        with psycopg.connect(pg_url) as locker:
-            locker.execute("LOCK TABLE voters, votes, gaps, uploads IN ACCESS EXCLUSIVE MODE")
-            for name in ("quotebot gaps", "quotebot documents"):
-                inter = await server.slash(scene.g1, scene.general, scene.bob, name)
-                text = "\n".join(r.content for r in await replies(scene, inter))
-                assert text.startswith("Could not read the records"), (name, text)
-                assert "store" not in text and "disk" not in text, (name, text)
-            locker.rollback()
-        inter = await server.slash(scene.g1, scene.general, scene.bob, "quotebot gaps")
-        assert "Could not" not in "\n".join(r.content for r in await replies(scene, inter))
-    finally:
-        await close_scene(scene)
+    async with bot_with_locked_tables(tmp_path, pg_url, monkeypatch, 2) as (scene, _):
+        for name in ("quotebot gaps", "quotebot documents"):
+            text = await listing(scene, name)
+            assert text.startswith("Could not read the records"), (name, text)
+            assert "store" not in text and "disk" not in text, (name, text)
+    # (The scene is closed: a new one on the same database lists calmly again.)
+    async with bot_with_locked_tables(tmp_path / "again", pg_url, monkeypatch, 2,
+                                      lambda scene: listing(scene, "quotebot gaps")) as (_, text):
+        assert "Could not" not in text
