@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from killable import PAUSE_AT_THIRD_WRITE
 
 from bot.core import checkedfiles, store
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
@@ -266,14 +267,7 @@ from bot.core.model import IndexSettings
 docs, _ = load_folder(Path({str(corpus_dir)!r}), "docs")
 corpus = Corpus.build(docs, DEFAULT_ANALYZER, IndexSettings(k1=1.2, b=0.75, epsilon=0.25))
 if sys.argv[1] == "pause":
-    real, n = checkedfiles.Writer.write, [0]
-    def slow(self, name, data):
-        real(self, name, data)
-        n[0] += 1
-        if n[0] == 3:
-            print("writing", flush=True)
-            time.sleep(60)
-    checkedfiles.Writer.write = slow
+    exec({PAUSE_AT_THIRD_WRITE!r})
 store.save(corpus, Path({str(cache)!r}), "key")
 print("saved", flush=True)
 """

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from docmaker import make_pdf
+from killable import PAUSE_AT_THIRD_WRITE
 from verbatim import document_text
 
 from bot.core import store
@@ -508,19 +509,9 @@ def test_a_save_killed_midway_is_cleared_at_the_next_start(docs: Path, tmp_path:
     next start removes it (its writer is gone: the folder's lock is free), rather than only
     a later whole save an hour on; a save under way elsewhere is left alone."""
     cache = tmp_path / "cache"
-    script = f"""
-import os, sys, time
+    script = PAUSE_AT_THIRD_WRITE + f"""
 from pathlib import Path
-from bot.core import checkedfiles
 from bot.library import build_library
-real, n = checkedfiles.Writer.write, [0]
-def slow(self, name, data):
-    real(self, name, data)
-    n[0] += 1
-    if n[0] == 3:
-        print("writing", flush=True)
-        time.sleep(60)
-checkedfiles.Writer.write = slow
 build_library([("docs", Path({str(docs)!r}))], aliases={{}}, index_dir=Path({str(cache)!r}))
 """
     killed = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
