@@ -362,6 +362,52 @@ def test_pdf_heading_line_heads_its_section(tmp_path: Path) -> None:
     assert doc.text.startswith("Chapter 4: Finances 12\n\nThe harbour fund")
 
 
+def test_pdf_heading_after_a_full_last_line_or_over_a_one_line_paragraph(
+    tmp_path: Path,
+) -> None:
+    """A heading after a paragraph whose last line is full ("...keep it somewhere handy.")
+    or over a paragraph of one short line was read into the prose: "...somewhere handy.
+    Plot fees A full plot costs £45". A paragraph's last line that ends no sentence, after a
+    line that ends none either, stays in its paragraph."""
+    from docmaker import make_pdf
+
+    from bot.library import build_library
+
+    pages = [["Welcome to the garden. This handbook sets out what we expect of every plot",
+              "holder. Please read it before you start digging, and keep it somewhere handy.",
+              "Plot fees",
+              "A full plot costs £45 per year and a half plot costs £25, and fees are due by",
+              "the end of March.",
+              "Waiting list",
+              "Expect to wait a year or more.",
+              "Open day",
+              "The open day is on 7 June, when the committee shows visitors round the plots",
+              "from ten until four"]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    text = document_text(tmp_path / "handbook.pdf")
+    assert text.split("\n\n") == [
+        "Welcome to the garden. This handbook sets out what we expect of every plot holder. "
+        "Please read it before you start digging, and keep it somewhere handy.",
+        "Plot fees",
+        "A full plot costs £45 per year and a half plot costs £25, and fees are due by the end "
+        "of March.",
+        "Waiting list", "Expect to wait a year or more.", "Open day",
+        "The open day is on 7 June, when the committee shows visitors round the plots from ten "
+        "until four"]
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert [title for _, _, title in doc.headings] == ["Plot fees", "Waiting list", "Open day"]
+    # On a page whose longest line is far longer than its text's, a line broken in the middle
+    # of a sentence is short too: the end of that sentence, shorter, is no paragraph under it.
+    pages = [["The committee agreed the rules on 3 March 2025 (see https://greenway.example/"
+              "minutes/2025-03-03/rules-and-fees).",
+              "The gate is locked at dusk.",
+              "Keys are kept by the warden, Mr",
+              "Patel, at plot 12."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    assert document_text(tmp_path / "handbook.pdf").endswith(
+        "\n\nKeys are kept by the warden, Mr Patel, at plot 12.")
+
+
 def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Path) -> None:
     """<h2><div>...</div></h2> is still a heading; a row of cells that hold <p> elements is
     one paragraph, as a row of bare cells is (it was "Island route", "|", "Eighteen kroner").

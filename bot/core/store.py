@@ -77,7 +77,7 @@ class NoSave(StoreError):
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
 # paragraph; 11: the IDF of a collection of one or two sentences (index.IDF_MIN_PASSAGES);
 # 12: the HTML in Markdown that a rendered page hides, in no paragraph; 13: PDF heading
-# lines head their sections (documents' headings)
+# lines head their sections (documents' headings), also after a full line or over one line
 INDEX_FORMAT = 13
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder

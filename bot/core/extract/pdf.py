@@ -146,11 +146,11 @@ def repeated_tops(pages: list[str]) -> set[str]:
 
 def paragraphs(page_text: str) -> list[tuple[str, bool]]:
     """A page's text layer cut into paragraphs, each with whether it is a heading: at blank
-    lines, after a short line that ends a sentence, and around a line set apart: a short
-    line that starts a paragraph, before a full line that starts with a capital or a digit
-    ("Harbour finances" / "The harbour fund received..." was one sentence; a table's short
-    cells stay together). Such a line is a heading unless it reads as a sentence or a list
-    item (see _heading). Lines stay joined by newlines; normalising turns them into spaces."""
+    lines, after a short line that ends a sentence, and around a line set apart (see
+    _apart: "Harbour finances" / "The harbour fund received..." was one sentence; a table's
+    short cells stay together). Such a line is a heading unless it reads as a sentence or a
+    list item (see _heading). Lines stay joined by newlines; normalising turns them into
+    spaces."""
     out: list[tuple[str, bool]] = []
     for block in _BLANK.split(page_text):
         lines = [line for line in block.splitlines() if line.strip()]
@@ -159,19 +159,35 @@ def paragraphs(page_text: str) -> list[tuple[str, bool]]:
         longest = max(len(line.strip()) for line in lines)
         current: list[str] = []
         for i, line in enumerate(lines):
-            stripped = line.strip()
-            short = len(stripped) < SHORT_LINE * longest
-            after = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            apart = (not current and short and len(after) >= SHORT_LINE * longest
-                     and _STARTS_PARAGRAPH.match(after) is not None
-                     and _NOT_HEADING_END.search(stripped) is None)
+            apart = _apart(lines, i, longest, opening=not current)
+            if apart and current:
+                out.append(("\n".join(current), False))
+                current = []
             current.append(line)
-            if apart or (short and _SENTENCE_END.search(stripped)):
+            stripped = line.strip()
+            if apart or (len(stripped) < SHORT_LINE * longest and _SENTENCE_END.search(stripped)):
                 out.append(("\n".join(current), apart and _heading(lines, i)))
                 current = []
         if current:
             out.append(("\n".join(current), False))
     return out
+
+
+def _apart(lines: list[str], i: int, longest: int, opening: bool) -> bool:
+    """Whether line i is a paragraph of its own, where a heading stands: a short line that
+    opens a paragraph (the one before ended, or the line before ends a sentence: a full last
+    line, "...keep it somewhere handy." / "Plot fees"), ends in no comma or bracket, and
+    stands over text that starts with a capital or a digit: a full line, or a paragraph of
+    one shorter line that ends a sentence and is longer than this one ("Waiting list" /
+    "Expect to wait a year.")."""
+    line = lines[i].strip()
+    after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    if (len(line) >= SHORT_LINE * longest or _NOT_HEADING_END.search(line)
+            or not _STARTS_PARAGRAPH.match(after)
+            or not (opening or _SENTENCE_END.search(lines[i - 1].strip()))):
+        return False
+    return len(after) >= SHORT_LINE * longest or (
+        _SENTENCE_END.search(after) is not None and len(after) > len(line))
 
 
 def _heading(lines: list[str], i: int) -> bool:
