@@ -360,6 +360,14 @@ def test_pdf_heading_line_heads_its_section(tmp_path: Path) -> None:
     doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
     assert [title for _, _, title in doc.headings] == ["Ferry fares"]
     assert doc.text.startswith("Chapter 4: Finances 12\n\nThe harbour fund")
+    # A line of code over the text that explains it heads nothing (a manual read "LEN =
+    # strlen(VALUE)+1" as the heading of the next value's description).
+    pages = [["The length of a value is set as follows for every string type of the library:",
+              "LEN = strlen(VALUE)+1",
+              "UTCTime: VALUE will be a null terminated string in one of these two formats."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert doc.text.split("\n\n")[1] == "LEN = strlen(VALUE)+1" and not doc.headings
 
 
 def test_pdf_heading_after_a_full_last_line_or_over_a_one_line_paragraph(

@@ -193,11 +193,13 @@ def _apart(lines: list[str], i: int, longest: int, opening: bool) -> bool:
 def _heading(lines: list[str], i: int) -> bool:
     """Whether line i, set apart as a paragraph of its own, heads the text under it: it
     starts with a capital or a digit (no bullet, no sentence running on), does not end a
-    sentence (a question may: an FAQ's), and is no numbered item of a list (its number
-    after the line before opens with one too: "2. No dogs" after "1. Be kind.")."""
+    sentence (a question may: an FAQ's), holds no "=" (a line of code or a formula, "LEN =
+    strlen(VALUE)+1"), and is no numbered item of a list (its number after the line before
+    opens with one too: "2. No dogs" after "1. Be kind.")."""
     line = lines[i].strip()
     end = _SENTENCE_END.search(line)
-    if _STARTS_PARAGRAPH.match(line) is None or (end is not None and "?" not in end[0]):
+    if (_STARTS_PARAGRAPH.match(line) is None or (end is not None and "?" not in end[0])
+            or "=" in line):
         return False
     return not (_NUMBERED.match(line) and i > 0 and _NUMBERED.match(lines[i - 1].strip()))
 
