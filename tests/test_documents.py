@@ -254,8 +254,9 @@ def test_first_paragraph_under_a_heading_that_repeats_the_label_is_paragraph_1(
     tmp_path: Path,
 ) -> None:
     """The heading is hidden (it would repeat the label), yet paragraphs are counted from it
-    as under any other heading; it was "paragraph 2"."""
-    from docmaker import make_docx
+    as under any other heading (a PDF's too, over a paragraph of one line); it was
+    "paragraph 2"."""
+    from docmaker import make_docx, make_pdf
 
     from bot.core.locations import locate
 
@@ -267,8 +268,11 @@ def test_first_paragraph_under_a_heading_that_repeats_the_label_is_paragraph_1(
         ("p", "The last ferry leaves at nine.")]))
     (tmp_path / "c.md").write_text(
         "# Ferry Times\n\nThe ferry leaves at noon.\n\nThe last ferry leaves at nine.\n")
+    (tmp_path / "d.pdf").write_bytes(make_pdf(
+        [["Ferry Times", "The ferry leaves at noon.",
+          "The last ferry of the day leaves the harbour at nine."]], title="Ferry Times"))
     docs, _ = load_folder(tmp_path, "c")
-    assert len(docs) == 3
+    assert len(docs) == 4
     for doc in docs:
         assert doc.label == "Ferry Times"
         places = [locate(doc, s.start, s.end, s.paragraph) for s in doc.sentences[1:]]

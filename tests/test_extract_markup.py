@@ -302,6 +302,120 @@ def test_pdf_heading_line_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
                               "raised in 2024, by the council's decision of 3 May."]
 
 
+def test_pdf_heading_line_heads_its_section(tmp_path: Path) -> None:
+    """A PDF's heading line was a paragraph of its own but headed nothing: the text under it
+    named no section, and a question that matched the heading was answered by the heading.
+    It heads its section now, to the paragraph before the next heading, as in Markdown;
+    short lines that are no headings stay as they were: a sentence, a list's items, a
+    chapter's running header over the page."""
+    from docmaker import make_pdf
+
+    from bot.library import build_library
+
+    pages = [["Sheds and structures",
+              "You may put up one shed no larger than 6 ft by 4 ft, and one greenhouse or",
+              "polytunnel, with written permission from the committee.",
+              "Please read this page before you start digging.",
+              "Tools are kept in the shed, which the warden locks at dusk and opens again at",
+              "eight in the morning.",
+              "- Gloves.",
+              "- A spade",
+              "Green waste goes in the compost bays behind the shed, bay 1 for fresh waste and",
+              "bay 3 for finished compost.",
+              "1. Be kind to your neighbours.",
+              "2. No bonfires",
+              "Hosepipes are not allowed at any time, as the garden pays for its water by the",
+              "litre."],
+             ["Animals",
+              "Dogs must be kept on a lead and are not allowed on other people's plots, and",
+              "chickens may be kept on full plots only."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    text = document_text(tmp_path / "handbook.pdf")
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert [(text[s:e], title) for s, e, title in doc.headings] == [
+        (text[: text.index("\n\nAnimals")], "Sheds and structures"),
+        (text[text.index("Animals") :], "Animals")]
+    paragraphs = [text[p.start : p.end] for p in doc.paragraphs]
+    assert paragraphs[2:] == [
+        "Please read this page before you start digging.",
+        "Tools are kept in the shed, which the warden locks at dusk and opens again at eight "
+        "in the morning.", "- Gloves.", "- A spade",
+        "Green waste goes in the compost bays behind the shed, bay 1 for fresh waste and bay 3 "
+        "for finished compost.", "1. Be kind to your neighbours.", "2. No bonfires",
+        "Hosepipes are not allowed at any time, as the garden pays for its water by the litre.",
+        "Animals",
+        "Dogs must be kept on a lead and are not allowed on other people's plots, and chickens "
+        "may be kept on full plots only."]
+
+    def body(month: str, part: str) -> list[str]:
+        return [f"The harbour fund received 4.2 million kroner from the state in {month}, and",
+                f"the council set aside {part} of it for the new pier."]
+
+    # A chapter's header over two of five pages (too few to be left out as running) heads
+    # nothing; a heading that stands first on one page heads its section.
+    pages = [["Chapter 4: Finances 12", *body("March", "half")],
+             ["Chapter 4: Finances 13", *body("May", "a third")],
+             ["Ferry fares", *body("June", "a quarter")], ["Notes:"], ["The end."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert [title for _, _, title in doc.headings] == ["Ferry fares"]
+    assert doc.text.startswith("Chapter 4: Finances 12\n\nThe harbour fund")
+    # A line of code over the text that explains it heads nothing (a manual read "LEN =
+    # strlen(VALUE)+1" as the heading of the next value's description).
+    pages = [["The length of a value is set as follows for every string type of the library:",
+              "LEN = strlen(VALUE)+1",
+              "UTCTime: VALUE will be a null terminated string in one of these two formats."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert doc.text.split("\n\n")[1] == "LEN = strlen(VALUE)+1" and not doc.headings
+
+
+def test_pdf_heading_after_a_full_last_line_or_over_a_one_line_paragraph(
+    tmp_path: Path,
+) -> None:
+    """A heading after a paragraph whose last line is full ("...keep it somewhere handy.")
+    or over a paragraph of one short line was read into the prose: "...somewhere handy.
+    Plot fees A full plot costs £45". A paragraph's last line that ends no sentence, after a
+    line that ends none either, stays in its paragraph."""
+    from docmaker import make_pdf
+
+    from bot.library import build_library
+
+    pages = [["Welcome to the garden. This handbook sets out what we expect of every plot",
+              "holder. Please read it before you start digging, and keep it somewhere handy.",
+              "Plot fees",
+              "A full plot costs £45 per year and a half plot costs £25, and fees are due by",
+              "the end of March.",
+              "Waiting list",
+              "Expect to wait a year or more.",
+              "Open day",
+              "The open day is on 7 June, when the committee shows visitors round the plots",
+              "from ten until four"]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    text = document_text(tmp_path / "handbook.pdf")
+    assert text.split("\n\n") == [
+        "Welcome to the garden. This handbook sets out what we expect of every plot holder. "
+        "Please read it before you start digging, and keep it somewhere handy.",
+        "Plot fees",
+        "A full plot costs £45 per year and a half plot costs £25, and fees are due by the end "
+        "of March.",
+        "Waiting list", "Expect to wait a year or more.", "Open day",
+        "The open day is on 7 June, when the committee shows visitors round the plots from ten "
+        "until four"]
+    doc = build_library([("c", tmp_path)], aliases={}).engine.documents[0]
+    assert [title for _, _, title in doc.headings] == ["Plot fees", "Waiting list", "Open day"]
+    # On a page whose longest line is far longer than its text's, a line broken in the middle
+    # of a sentence is short too: the end of that sentence, shorter, is no paragraph under it.
+    pages = [["The committee agreed the rules on 3 March 2025 (see https://greenway.example/"
+              "minutes/2025-03-03/rules-and-fees).",
+              "The gate is locked at dusk.",
+              "Keys are kept by the warden, Mr",
+              "Patel, at plot 12."]]
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(pages))
+    assert document_text(tmp_path / "handbook.pdf").endswith(
+        "\n\nKeys are kept by the warden, Mr Patel, at plot 12.")
+
+
 def test_html_heading_holding_a_block_and_cells_holding_paragraphs(tmp_path: Path) -> None:
     """<h2><div>...</div></h2> is still a heading; a row of cells that hold <p> elements is
     one paragraph, as a row of bare cells is (it was "Island route", "|", "Eighteen kroner").

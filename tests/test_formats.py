@@ -330,7 +330,7 @@ def ask_json(corpus: Path, question: str, *extra: str) -> dict:
 def test_json_names_the_page_of_a_pdf_quote(corpus: Path) -> None:
     top = ask_json(corpus, "What winds did the lighthouse keeper record?")["quotes"][0]
     assert top["document"] == "storm.pdf" and top["page"] == 2
-    assert "heading" not in top and "link" not in top  # a PDF has no headings, this no source
+    assert "heading" not in top and "link" not in top  # no heading line here, no source
     out = io.StringIO()
     assert main(["ask", "--corpus", str(corpus), "What winds did the lighthouse keeper record?"],
                 out) == 0
@@ -349,6 +349,46 @@ def test_json_names_the_heading_and_links_an_html_quote_to_its_place(corpus: Pat
     assert ('From The harbour reopens after the storm, "What the ferry company said", '
             "paragraph 1:\n> Nordline") in out.getvalue()
     assert f"\n  {top['link']}\n" in out.getvalue()
+
+
+HANDBOOK_PAGES = [
+    ["Keeping your plot",
+     "At least two-thirds of your plot must be cultivated from April to October, or the",
+     "committee sends a first warning.",
+     "Sheds and structures",
+     "You may put up one shed no larger than 6 ft by 4 ft, and one greenhouse or",
+     "polytunnel, with written permission from the committee."],
+    ["Bonfires are not permitted, and green waste goes in the compost bays behind the",
+     "shed, bay 1 for fresh material and bay 3 for finished compost.",
+     "Animals",
+     "Dogs must be kept on a lead and are not allowed on other people's plots. Chickens",
+     "may be kept on full plots only."],
+]
+
+
+@pytest.mark.parametrize(("question", "quoted", "page", "heading"), [
+    # The heading matches best: it is answered by the text under it, named with it.
+    ("How big can my shed be?", "You may put up one shed no larger than 6 ft by 4 ft, and one "
+     "greenhouse or polytunnel, with written permission from the committee.",
+     1, "Sheds and structures"),
+    # A section that runs on over the page break: counted from the page's top.
+    ("Can I have a bonfire?", "Bonfires are not permitted, and green waste goes in the compost "
+     "bays behind the shed, bay 1 for fresh material and bay 3 for finished compost.",
+     2, "Sheds and structures"),
+])
+def test_a_pdf_heading_names_its_section_and_answers_with_the_text_under_it(
+    tmp_path: Path, question: str, quoted: str, page: int, heading: str,
+) -> None:
+    """A PDF's heading line was quoted as the answer ("Sheds and structures" for "How big can
+    my shed be?"), and the text under it named no section, as an HTML, DOCX or Markdown
+    heading's does."""
+    (tmp_path / "handbook.pdf").write_bytes(make_pdf(HANDBOOK_PAGES, title="Handbook"))
+    top = ask_json(tmp_path, question)["quotes"][0]
+    assert (top["text"], top["page"], top["heading"], top["paragraph"]) == (
+        quoted, page, heading, 3 + page)  # counted from the document's start
+    out = io.StringIO()
+    assert main(["ask", "--corpus", str(tmp_path), question], out) == 0
+    assert f'From Handbook, page {page}, "{heading}", paragraph 1:\n> {quoted}' in out.getvalue()
 
 
 def test_markdown_heading_and_front_matter_source(tmp_path: Path) -> None:

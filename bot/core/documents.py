@@ -58,7 +58,7 @@ class Document:
     paragraphs: Sequence[Span] = field(default=(), repr=False)
     sentences: Sequence[Sentence] = field(default=(), repr=False)  # Spans after parsing
     # (start, end, page number) of a PDF; (start, end, heading text) of the section a heading
-    # opens (HTML, DOCX, Markdown). Offsets into text, like every other.
+    # opens (HTML, DOCX, Markdown, PDF). Offsets into text, like every other.
     pages: Sequence[Region] = field(default=(), repr=False)
     headings: Sequence[Region] = field(default=(), repr=False)
 

@@ -1,5 +1,5 @@
 """Where in its document an offset is: the page (PDF) and the section heading (HTML, DOCX,
-Markdown), from the document's (start, end, value) region tables, and the link to its
+Markdown, PDF), from the document's (start, end, value) region tables, and the link to its
 source. Pure functions, for answers, JSON and rendering to name a quote's location."""
 
 from __future__ import annotations
@@ -63,12 +63,14 @@ def locate(document: Any, start: int, end: int, paragraph: int) -> Location:
     # from it, as under any other heading: the first after it is paragraph 1.
     heading = None if section is not None and _same(section[2], document.label) else section
     number: int | None = paragraph
-    place = page or section
+    # Paragraphs are counted from the page's first, or from the first after the heading
+    # (itself a paragraph, numbered None) where it stands on the page: that is where a
+    # reader counts from ("page 2, "Animals", paragraph 1").
+    under = section is not None and (page is None or section[0] >= page[0])
+    place = section if under else page
     if place is not None:
-        # Paragraphs are counted from the page's first, or from the first after the
-        # heading (itself a paragraph, numbered None): that is where a reader counts from.
         starts = span_rows(document.paragraphs, 2)[:paragraph, 0]
-        first = int(np.searchsorted(starts, place[0])) + (1 if page is None else 0)
+        first = int(np.searchsorted(starts, place[0])) + (1 if under else 0)
         number = paragraph - first if paragraph > first else None
     url = web_url(document.source)
     return Location(

@@ -120,11 +120,12 @@ class Source:
 
 @dataclass(frozen=True)
 class Location:
-    """Where a reader finds a quote: its page (PDF) or the heading of its section (HTML,
-    DOCX, Markdown), the paragraph counted from that page's or section's start (from the
-    document's start where neither is known; None for the heading itself), and a link that
-    opens the document's http(s) source at the quote (`url` is that source alone). A
-    heading that is the document's label (a page's title) is not named twice: None."""
+    """Where a reader finds a quote: its page (PDF) and the heading of its section (HTML,
+    DOCX, Markdown, PDF), the paragraph counted from the later of that page's and section's
+    start (from the document's start where neither is known; None for the heading itself),
+    and a link that opens the document's http(s) source at the quote (`url` is that source
+    alone). A heading that is the document's label (a page's title) is not named twice:
+    None."""
 
     page: int | None = None
     heading: str | None = None

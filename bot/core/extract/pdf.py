@@ -42,12 +42,15 @@ def extract_pdf(data: bytes, limits: Limits) -> Extracted:
         builder = TextBuilder()
         last = ""  # the previous page's last paragraph
         texts = without_running_lines([page.extract_text() or "" for page in reader.pages])
+        tops = repeated_tops(texts)
         for number, page_text in enumerate(texts, start=1):
             builder.page(number)
             found = paragraphs(page_text)
-            for i, paragraph in enumerate(found):
-                builder.add(paragraph, continues=i == 0 and runs_on(last, paragraph))
-            last = found[-1] if found else ""
+            for i, (paragraph, heading) in enumerate(found):
+                running = i == 0 and _masked(paragraph) in tops
+                builder.add(paragraph, heading=heading and not running,
+                            continues=i == 0 and runs_on(last, paragraph))
+            last = found[-1][0] if found else ""
         meta = _meta(reader)
     except (FileNotDecryptedError, DependencyError) as exc:
         raise ExtractError(f"encrypted ({exc}): save an unencrypted copy") from None
@@ -132,13 +135,23 @@ def without_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-def paragraphs(page_text: str) -> list[str]:
-    """A page's text layer cut into paragraphs: at blank lines, after a short line that
-    ends a sentence, and after a heading: a short line that starts a paragraph, before a
-    full line that starts with a capital or a digit ("Harbour finances" / "The harbour fund
-    received..." was one sentence; a table's short cells stay together). Lines stay joined
-    by newlines; normalising turns them into spaces."""
-    out: list[str] = []
+def repeated_tops(pages: list[str]) -> set[str]:
+    """The first lines, digits aside, that stand first on more than one page: a chapter's
+    running header ("Chapter 4: Function reference 13") that too few pages share to be left
+    out (see without_running_lines) heads no section."""
+    firsts = Counter(_masked(next((line for line in page.splitlines() if line.strip()), ""))
+                     for page in pages)
+    return {line for line, n in firsts.items() if n > 1 and line}
+
+
+def paragraphs(page_text: str) -> list[tuple[str, bool]]:
+    """A page's text layer cut into paragraphs, each with whether it is a heading: at blank
+    lines, after a short line that ends a sentence, and around a line set apart (see
+    _apart: "Harbour finances" / "The harbour fund received..." was one sentence; a table's
+    short cells stay together). Such a line is a heading unless it reads as a sentence or a
+    list item (see _heading). Lines stay joined by newlines; normalising turns them into
+    spaces."""
+    out: list[tuple[str, bool]] = []
     for block in _BLANK.split(page_text):
         lines = [line for line in block.splitlines() if line.strip()]
         if not lines:
@@ -146,21 +159,53 @@ def paragraphs(page_text: str) -> list[str]:
         longest = max(len(line.strip()) for line in lines)
         current: list[str] = []
         for i, line in enumerate(lines):
-            stripped = line.strip()
-            short = len(stripped) < SHORT_LINE * longest
-            after = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            heading = (not current and short and len(after) >= SHORT_LINE * longest
-                       and _STARTS_PARAGRAPH.match(after) is not None
-                       and _NOT_HEADING_END.search(stripped) is None)
+            apart = _apart(lines, i, longest, opening=not current)
+            if apart and current:
+                out.append(("\n".join(current), False))
+                current = []
             current.append(line)
-            if heading or (short and _SENTENCE_END.search(stripped)):
-                out.append("\n".join(current))
+            stripped = line.strip()
+            if apart or (len(stripped) < SHORT_LINE * longest and _SENTENCE_END.search(stripped)):
+                out.append(("\n".join(current), apart and _heading(lines, i)))
                 current = []
         if current:
-            out.append("\n".join(current))
+            out.append(("\n".join(current), False))
     return out
+
+
+def _apart(lines: list[str], i: int, longest: int, opening: bool) -> bool:
+    """Whether line i is a paragraph of its own, where a heading stands: a short line that
+    opens a paragraph (the one before ended, or the line before ends a sentence: a full last
+    line, "...keep it somewhere handy." / "Plot fees"), ends in no comma or bracket, and
+    stands over text that starts with a capital or a digit: a full line, or a paragraph of
+    one shorter line that ends a sentence and is longer than this one ("Waiting list" /
+    "Expect to wait a year.")."""
+    line = lines[i].strip()
+    after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    if (len(line) >= SHORT_LINE * longest or _NOT_HEADING_END.search(line)
+            or not _STARTS_PARAGRAPH.match(after)
+            or not (opening or _SENTENCE_END.search(lines[i - 1].strip()))):
+        return False
+    return len(after) >= SHORT_LINE * longest or (
+        _SENTENCE_END.search(after) is not None and len(after) > len(line))
+
+
+def _heading(lines: list[str], i: int) -> bool:
+    """Whether line i, set apart as a paragraph of its own, heads the text under it: it
+    starts with a capital or a digit (no bullet, no sentence running on), does not end a
+    sentence (a question may: an FAQ's), holds no "=" (a line of code or a formula, "LEN =
+    strlen(VALUE)+1"), and is no numbered item of a list (its number after the line before
+    opens with one too: "2. No dogs" after "1. Be kind.")."""
+    line = lines[i].strip()
+    end = _SENTENCE_END.search(line)
+    if (_STARTS_PARAGRAPH.match(line) is None or (end is not None and "?" not in end[0])
+            or "=" in line):
+        return False
+    return not (_NUMBERED.match(line) and i > 0 and _NUMBERED.match(lines[i - 1].strip()))
 
 
 _STARTS_PARAGRAPH = re.compile(r"[A-ZÀ-Þ0-9]")
 # A line that ends so runs on into the next: a comma, a hyphen, an opening bracket or quote.
 _NOT_HEADING_END = re.compile(r"[,;\-–—(\[“‘\"']$")
+# A numbered item's opening: "2. ", "3) ", "(b) ".
+_NUMBERED = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z])[.)][ \t]")
