@@ -335,3 +335,60 @@ def test_a_file_of_unclosed_html_comments_is_split_in_linear_time(tmp_path: Path
     engine = build_library([("n", tmp_path)]).engine
     assert time.perf_counter() - started < 10
     assert engine.answer("when does the gate open").quotes[0].text == "The gate opens at dawn."
+
+
+EPISODES = ("# Bytesized\n\nNew episodes drop every Monday.\n\n## Episode guide\n\n"
+            "| # | Title | Guest | Length |\n"
+            "|---|-------|-------|--------|\n"
+            "| 101 | The death of the password | Dr. Lena Fisch | 58 min |\n"
+            "| 102 | Phishing. A field guide for families | — | 41 min |\n"
+            "| 103 | Inside a ransomware negotiation | Marcus Reed | 1 h 12 min |\n\n"
+            "Episode 100 was a live show recorded at the Brooklyn Bell House.\n")
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("who was the guest on the ransomware episode",
+     "| 103 | Inside a ransomware negotiation | Marcus Reed | 1 h 12 min |"),
+    ("which episode is the field guide to phishing for families",
+     "| 102 | Phishing. A field guide for families | — | 41 min |"),
+])
+def test_a_markdown_tables_row_is_quoted_alone(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """A table was one sentence: a question about one row quoted the whole table, its
+    '|---|' delimiter row included, the answer in row 3. Each row is a sentence now (a full
+    stop in a cell ends none), the table one paragraph, so its header's "Guest" counts for
+    the row."""
+    (tmp_path / "episodes.md").write_text(EPISODES)
+    answer = build_library([("pod", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+
+
+@pytest.mark.parametrize("question", [
+    "what is the title and length of the password one",  # the header row, then row 101
+    "whats in the episode guide",  # the heading, quoted by the text under it
+])
+def test_a_markdown_tables_delimiter_row_is_in_no_quote(tmp_path: Path, question: str) -> None:
+    """The delimiter row is in no sentence: no quote joins the header row to the row under
+    it, whether both were chosen or the header row is what a heading's quote starts with."""
+    (tmp_path / "episodes.md").write_text(EPISODES)
+    answer = build_library([("pod", tmp_path)]).engine.answer(question, top_k=5).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"]
+    assert not any("---" in q["text"] for q in answer["quotes"]), answer["quotes"]
+
+def test_a_megabyte_table_is_split_in_linear_time(tmp_path: Path) -> None:
+    """Rows that look like delimiter rows open no table of their own: each would scan the
+    rows after it, 30,000 of them among 60,000 rows in a 1 MB file (under a second to build
+    the index now; the bound leaves room for a slow machine)."""
+    import time
+    (tmp_path / "log.md").write_text("| Pass | Note |\n|---|---|\n" + "|---|---|\n"
+                                     "| 7 | The tide is low |\n" * 30_000
+                                     + "| 8 | The gate opens at dawn |\n")
+    started = time.perf_counter()
+    engine = build_library([("n", tmp_path)]).engine
+    assert time.perf_counter() - started < 10
+    quote = engine.answer("when does the gate open").quotes[0]
+    assert quote.text == "| 8 | The gate opens at dawn |"
+

@@ -186,7 +186,7 @@ class QuoteMaker:
             joined = False
             for i, run in enumerate(runs):
                 if (pid == run[-1] + 1 and p.same_para[pid] and not also[i]
-                        and (self._terms(pid, terms) & asked)
+                        and self._adjoins(pid) and (self._terms(pid, terms) & asked)
                         - frozenset().union(*(self._terms(r, terms) for r in run))):
                     run.append(pid)
                     quoted.add(pid)
@@ -207,7 +207,8 @@ class QuoteMaker:
                     quoted.add(pid)
                     continue
                 run = [pid]
-            if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
+            if (p.same_para[pid] and pid - 1 not in quoted and self._adjoins(pid)
+                    and self._leans(pid, kind, texts)):
                 run.insert(0, pid - 1)
             runs.append(run)
             scores.append(score)
@@ -283,6 +284,7 @@ class QuoteMaker:
         doc = int(p.doc[pid])
         if (after >= len(p) or int(p.doc[after]) != doc
                 or int(p.start[after]) in self._headings(doc)[0]
+                or (p.same_para[after] and not self._adjoins(after))
                 or ASKS.search(texts(after, after))):
             return None
         return self._body([pid], after)
@@ -295,7 +297,7 @@ class QuoteMaker:
         p = self.passages
         run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
         while (run[-1] + 1 < end and p.end[run[-1]] - p.start[first] < BODY_MIN
-               and not self._opens_item(run[-1] + 1)):
+               and not self._opens_item(run[-1] + 1) and self._adjoins(run[-1] + 1)):
             run.append(run[-1] + 1)
         return run
 
@@ -307,6 +309,14 @@ class QuoteMaker:
         text = self.documents[int(p.doc[pid])].span(lo, start + 8)  # (not the whole text)
         return (LIST_ITEM.match(text, start - lo) is not None
                 and text[: start - lo].rstrip(" \t")[-1:] in ("", "\n", "\r"))
+
+    def _adjoins(self, pid: int) -> bool:
+        """Whether passage pid may be quoted with the one before it in its paragraph: only
+        whitespace lies between them, not a Markdown table's delimiter row (in no
+        sentence, so in no quote)."""
+        p = self.passages
+        gap = self.documents[int(p.doc[pid])].span(int(p.end[pid - 1]), int(p.start[pid]))
+        return not gap.strip()
 
     def _headings(self, doc: int) -> tuple[frozenset[int], int]:
         """Where document doc's headings start, and where the one that repeats its label does

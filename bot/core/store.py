@@ -76,8 +76,9 @@ class NoSave(StoreError):
 # posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels;
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
 # paragraph; 11: the IDF of a collection of one or two sentences (index.IDF_MIN_PASSAGES);
-# 12: the HTML in Markdown that a rendered page hides, in no paragraph
-INDEX_FORMAT = 12
+# 12: the HTML in Markdown that a rendered page hides, in no paragraph;
+# 13: a Markdown table's rows, each a sentence (its delimiter row in none)
+INDEX_FORMAT = 13
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
