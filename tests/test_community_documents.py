@@ -392,3 +392,17 @@ def test_a_megabyte_table_is_split_in_linear_time(tmp_path: Path) -> None:
     quote = engine.answer("when does the gate open").quotes[0]
     assert quote.text == "| 8 | The gate opens at dawn |"
 
+
+HOURS = ("# Harbour café\n\nThe café on the pier serves coffee and cake.\n\n## Opening hours\n\n"
+         "| Day | Hours |\n|---|---|\n| Monday | shut |\n| Tuesday | 9–17 |\n"
+         "| Wednesday | 9–17 |\n| Thursday | 9–21 |\n")
+
+
+def test_a_short_table_row_is_quoted_without_the_rows_under_it(tmp_path: Path) -> None:
+    """A sentence of fewer than 20 characters takes the next of its paragraph: a short row
+    took the rows under it, "| Monday | shut |" all four days. A row, like a list item, is
+    no more of the row before it."""
+    (tmp_path / "hours.md").write_text(HOURS)
+    answer = build_library([("cafe", tmp_path)]).engine.answer("is the cafe shut on monday")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.quotes[0].text == "| Monday | shut |"

@@ -33,8 +33,11 @@ BODY_MIN = 80
 # paragraph, as many as reach BODY_MIN characters.
 SHORT = 20
 # A list item opens its line with a bullet or a number ("- Fixed the door.", "2. No spam."):
-# a body that reaches one has ended, for the item is not more of what went before.
+# a body that reaches one has ended, for the item is not more of what went before. So has
+# one that reaches a Markdown table's row: a sentence that fills its line and holds a cell
+# border ("| 103 | Marcus Reed |").
 LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+CELL_BORDER = "|"
 # A Markdown (ATX) heading: its opening #s, its words, any closing #s.
 ATX = re.compile(r"#{1,6}[ \t]+(.*?\S)(?:[ \t]+#+)?[ \t]*", re.S)
 # A sentence that asks: a question mark at its end, before any closing marks.
@@ -302,13 +305,17 @@ class QuoteMaker:
         return run
 
     def _opens_item(self, pid: int) -> bool:
-        """Whether passage pid starts a line with a list item's bullet or number."""
+        """Whether passage pid starts a line with a list item's bullet or number, or is a
+        table's row: it fills its line and holds a cell border."""
         p = self.passages
-        start = int(p.start[pid])
+        start, end = int(p.start[pid]), int(p.end[pid])
         lo = max(0, start - 80)
-        text = self.documents[int(p.doc[pid])].span(lo, start + 8)  # (not the whole text)
-        return (LIST_ITEM.match(text, start - lo) is not None
-                and text[: start - lo].rstrip(" \t")[-1:] in ("", "\n", "\r"))
+        document = self.documents[int(p.doc[pid])]
+        if document.span(lo, start).rstrip(" \t")[-1:] not in ("", "\n", "\r"):
+            return False
+        text = document.span(start, end + 1)  # (a passage holds at most MAX_PASSAGE_CHARS)
+        return LIST_ITEM.match(text) is not None or (
+            CELL_BORDER in text and text[end - start :] in ("", "\n", "\r"))
 
     def _adjoins(self, pid: int) -> bool:
         """Whether passage pid may be quoted with the one before it in its paragraph: only
