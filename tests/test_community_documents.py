@@ -406,3 +406,30 @@ def test_a_short_table_row_is_quoted_without_the_rows_under_it(tmp_path: Path) -
     answer = build_library([("cafe", tmp_path)]).engine.answer("is the cafe shut on monday")
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.quotes[0].text == "| Monday | shut |"
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("what is the title and length of the password one",
+     "| 101 | The death of the password | Dr. Lena Fisch | 58 min |"),
+    ("title guest and length of 103",
+     "| 103 | Inside a ransomware negotiation | Marcus Reed | 1 h 12 min |"),
+])
+def test_a_question_naming_columns_is_answered_by_the_row_not_the_header(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """A question that names two columns ("title and length") matched the header row
+    best, and the reader got "| # | Title | Guest | Length |" first: it names every column
+    and says nothing of any row, so it goes after the rows that speak to the question."""
+    (tmp_path / "episodes.md").write_text(EPISODES)
+    answer = build_library([("pod", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    assert answer["quotes"][0]["text"] == quoted
+
+
+def test_a_heading_over_a_table_is_not_answered_by_its_header_row(tmp_path: Path) -> None:
+    """ "is it open on tuesday" matches "## Opening hours", whose text is the table: its
+    header row "| Day | Hours |" answers nothing and goes after the row that does."""
+    (tmp_path / "hours.md").write_text(HOURS)
+    answer = build_library([("cafe", tmp_path)]).engine.answer("is it open on tuesday")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.quotes[0].text == "| Tuesday | 9–17 |"

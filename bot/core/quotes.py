@@ -142,7 +142,9 @@ class QuoteMaker:
         # with what answers it: the sentences after it.
         # So is a sentence too short to say anything alone ("Yes."). A heading that repeats
         # its document's label (its title, which every quote of it names) goes last: short,
-        # it outscores the sentences that speak to the question.
+        # it outscores the sentences that speak to the question. So does a table's header
+        # row, which holds every column's name ("| # | Title | Guest | Length |") and says
+        # nothing of any row.
         bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
         moved, late = [], []
         questions: set[int] = set()  # the chosen sentences that ask
@@ -157,7 +159,7 @@ class QuoteMaker:
                 questions.add(pid)
             elif len(texts(pid, pid)) < SHORT:
                 bodies.setdefault(pid, self._body([], pid))
-            (late if label_heading else moved).append((pid, score))
+            (late if label_heading or self._heads_table(pid) else moved).append((pid, score))
         picked = moved + late
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
@@ -316,6 +318,11 @@ class QuoteMaker:
         text = document.span(start, end + 1)  # (a passage holds at most MAX_PASSAGE_CHARS)
         return LIST_ITEM.match(text) is not None or (
             CELL_BORDER in text and text[end - start :] in ("", "\n", "\r"))
+
+    def _heads_table(self, pid: int) -> bool:
+        """Whether passage pid is a Markdown table's header row: a table's delimiter row
+        follows it in its paragraph (see _adjoins)."""
+        return bool(self.passages.same_para[pid + 1]) and not self._adjoins(pid + 1)
 
     def _adjoins(self, pid: int) -> bool:
         """Whether passage pid may be quoted with the one before it in its paragraph: only
