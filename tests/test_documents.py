@@ -418,3 +418,24 @@ def test_a_symlinked_folder_is_listed_as_skipped(tmp_path: Path) -> None:
     listing = out.getvalue()
     assert f"skipped {corpus / 'linked'}: a symlinked folder is not entered" in listing
     assert "l.txt" not in listing and "loop" not in listing
+
+
+def test_a_markdown_tables_rows_are_its_sentences() -> None:
+    """A GFM table (pipes at the ends optional) is a paragraph of its own, cut from the text
+    around it, each row a sentence but the delimiter row, which is in none; a full stop in a
+    cell ends no sentence. Cells that do not match the delimiter's, or a fence around it,
+    make no table."""
+    text = ("Prices below.\n| Item | Price |\n|:-----|------:|\n| Tea. Green | 2.50 |\n"
+            "Coffee | 3.00\n- A list item after it.\n\n"
+            "Size | Cups\n--- | ---\nLarge | 3\n\n"
+            "One | two | three\n--|--\n\n"
+            "```\n| x | y |\n|---|---|\n| 1 | 2 |\n```\n")
+    doc, paragraphs, _ = _markdown(text)
+    assert paragraphs == [
+        "Prices below.", "| Item | Price |\n|:-----|------:|\n| Tea. Green | 2.50 |\nCoffee | 3.00",
+        "- A list item after it.", "Size | Cups\n--- | ---\nLarge | 3", "One | two | three\n--|--",
+        "| x | y |\n|---|---|\n| 1 | 2 |"]
+    assert [text[s.start : s.end] for s in doc.sentences] == [
+        "Prices below.", "| Item | Price |", "| Tea. Green | 2.50 |", "Coffee | 3.00",
+        "- A list item after it.", "Size | Cups", "Large | 3", "One | two | three\n--|--",
+        "| x | y |\n|---|---|\n| 1 | 2 |"]

@@ -28,7 +28,7 @@ from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
 from bot.core.mdstructure import front_matter, markdown_headings, summary_at
-from bot.core.textsplit import Span, split_paragraphs, split_sentences
+from bot.core.textsplit import Span, split_paragraphs, split_rows, split_sentences
 from bot.core.walk import Skipped, walk_files
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,8 @@ def parse_document(
         paragraphs = split_paragraphs(text, body_start, markdown=markdown)
     flat: list[int] = []
     for number, para in enumerate(paragraphs, start=1):
-        for s, e in split_sentences(text, para.start, para.end):
+        split = split_rows if para.rows else split_sentences
+        for s, e in split(text, para.start, para.end):
             flat += (s, e, number)
     sentences = Spans(Sentence, np.array(flat, dtype=np.int64).reshape(-1, 3))
     headings = _headings(text, paragraphs, extracted, markdown)

@@ -1,7 +1,8 @@
 """A Markdown file's structure: its headings, with exact offsets: ATX (`# Title`,
 `### x ###`) and setext (a line of text over a line of `===` or `---`), as CommonMark reads
-them; a line inside a fenced code block (``` or ~~~) is never one. And its front matter's
-`key: value` scalars, read as YAML reads them (the core never imports yaml)."""
+them; a line inside a fenced code block (``` or ~~~) is never one. Its tables (GFM: a header
+row, a delimiter row, body rows). And its front matter's `key: value` scalars, read as YAML
+reads them (the core never imports yaml)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,21 @@ class Heading(NamedTuple):
     title: str
 
 
+class Table(NamedTuple):
+    header: int  # where its header row's line starts; its delimiter row is the next line
+    end: int  # where its last row's line ends (the delimiter row's, if it has no body)
+
+
 # The lines that may be structure (at most three spaces in: four are code): a fence, an ATX
-# heading's opening sequence, a setext underline, HTML, a link reference definition; and a
-# list item that opens with a link (a table of contents' line, at any depth).
+# heading's opening sequence, a setext underline, HTML, a link reference definition, a
+# table's delimiter row (cells of "-" with an optional ":" at either end, a "|" between them:
+# "|---|:--:|", "--- | ---"); and a list item that opens with a link (a table of contents'
+# line, at any depth).
 _MARK = re.compile(
     r"^(?: {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$"
-    r"|(?P<html><[!/A-Za-z])|(?P<ref>\[(?!\^)))|[ \t]*(?P<toc>(?:[-*+]|\d{1,9}[.)])[ \t]+\[))",
+    r"|(?P<html><[!/A-Za-z])|(?P<ref>\[(?!\^))"
+    r"|(?P<delim>(?=[^\n]*\|)\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$))"
+    r"|[ \t]*(?P<toc>(?:[-*+]|\d{1,9}[.)])[ \t]+\[))",
     re.M,
 )
 # Lines a rendered page does not show, or shows as navigation only: a link reference
@@ -41,6 +51,12 @@ _REFERENCE = re.compile(
     r"[ \t]*\[(?!\^)[^\]\n]+\]:[ \t]*(?:<[^<>\n]*>|\S+)"
     r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*")
 _CONTENTS = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]+\]\(#[^()\s]*\)[ \t]*")
+# A cell border: a pipe not escaped ("a \\| b" is one cell).
+_PIPE = re.compile(r"(?<!\\)\|")
+# A line that ends a table's body (GFM: another block starts): a heading, a fence, HTML, a
+# block quote, a list item (a thematic break: _BREAK).
+_AFTER_TABLE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|<[!/A-Za-z]|>|[-*+](?:[ \t]|$)"
+                          r"|\d{1,9}[.)](?:[ \t]|$))")
 # HTML in Markdown, which a reader of the rendered page never sees: a line of tags and
 # comments only ('<p align="center">', '</details>', '<!-- TODO -->'), a comment over several
 # lines, and the tags around a block element's text on its own line ('<summary>How do I
@@ -69,10 +85,12 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 def headings(
     text: str, start: int = 0, unquoted: list[tuple[int, int]] | None = None,
+    tables: list[Table] | None = None,
 ) -> list[Heading]:
     """Every heading of text[start:] (start at a line's start), in order; the (start, end)
     of what is in no paragraph added to unquoted if given: each code fence's line (opening
-    and closing) and the HTML a rendered page does not show (_TAGS_ONLY, _WRAPPED)."""
+    and closing) and the HTML a rendered page does not show (_TAGS_ONLY, _WRAPPED); each
+    table added to tables if given."""
     found: list[Heading] = []
     fence: tuple[str, int] | None = None  # the open fence's character and length
     floor = start  # a setext heading's text starts at or after this
@@ -125,6 +143,14 @@ def headings(
             found.append(Heading(s, _rstrip(text, s, line_end), line_end, title))
             floor, lazy = line_end, -1
             continue
+        if m["delim"]:  # (never a setext underline: it holds a "|")
+            if (table := _table(text, floor, m.start(), line_end)) is not None:
+                if tables is not None:
+                    tables.append(table)
+                # (A body row that looks like a delimiter row opens no second table.)
+                past = floor = table.end
+                lazy = -1
+            continue
         if lazy >= 0 and not _BLANK_LINE.search(text, lazy, m.start()):
             lazy = line_end
             continue
@@ -164,6 +190,35 @@ def _html(
         title = " ".join(wrapped["inner"].split())
         return hidden, Heading(inner_start, inner_end, line_end, title)
     return [*hidden, (inner_end, line_end)], None
+
+
+def _table(text: str, floor: int, line_start: int, line_end: int) -> Table | None:
+    """The table whose delimiter row is the line at line_start: under a header row of as
+    many cells (the line above, in the same block of text; a "|" in it), its body rows down
+    to a blank line or another block (_AFTER_TABLE, _BREAK). None where the line above is
+    no header row: the line is then text."""
+    if line_start == 0 or (header := text.rfind("\n", 0, line_start - 1) + 1) < floor:
+        return None
+    row = text[header : line_start - 1]
+    if (not row.strip() or "|" not in row or text.startswith(("    ", "\t"), header)
+            or _NOT_TEXT.match(row) or _BREAK.match(row)
+            or _cells(row) != _cells(text[line_start:line_end])):
+        return None
+    end, pos = line_end, line_end + 1  # the last row's line end, the next line's start
+    while pos < len(text):
+        next_end = _line_end(text, pos)
+        line = text[pos:next_end]
+        if not line.strip() or _AFTER_TABLE.match(line) or _BREAK.match(line):
+            break
+        end, pos = next_end, next_end + 1
+    return Table(header, end)
+
+
+def _cells(row: str) -> int:
+    """How many cells a table's row holds: its borders, but for one at either end."""
+    row = row.strip()
+    ends = row.startswith("|") + (len(row) > 1 and row.endswith("|") and not row.endswith("\\|"))
+    return len(_PIPE.findall(row)) + 1 - ends
 
 
 def _line_end(text: str, pos: int) -> int:

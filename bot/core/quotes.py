@@ -36,6 +36,9 @@ SHORT = 20
 # A sentence that leads in to what follows it ("Steps:", "- Dodge roll:"): the list items
 # after it are its own.
 LEADS_IN = re.compile(r":\s*$")
+# A Markdown table's row: a sentence that fills its line and holds a cell border ("| 103 |
+# Marcus Reed |"); a body that reaches one has ended, as at a list item.
+CELL_BORDER = "|"
 # A Markdown (ATX) heading: its opening #s, its words, any closing #s.
 ATX = re.compile(r"#{1,6}[ \t]+(.*?\S)(?:[ \t]+#+)?[ \t]*", re.S)
 # A sentence that asks: a question mark at its end, before any closing marks.
@@ -140,7 +143,9 @@ class QuoteMaker:
         # with what answers it: the sentences after it.
         # So is a sentence too short to say anything alone ("Yes."). A heading that repeats
         # its document's label (its title, which every quote of it names) goes last: short,
-        # it outscores the sentences that speak to the question.
+        # it outscores the sentences that speak to the question. So does a table's header
+        # row, which holds every column's name ("| # | Title | Guest | Length |") and says
+        # nothing of any row.
         bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
         moved, late = [], []
         questions: set[int] = set()  # the chosen sentences that ask
@@ -155,7 +160,7 @@ class QuoteMaker:
                 questions.add(pid)
             elif len(text := texts(pid, pid)) < SHORT or LEADS_IN.search(text):
                 bodies.setdefault(pid, self._body([], pid, texts))
-            (late if label_heading else moved).append((pid, score))
+            (late if label_heading or self._heads_table(pid) else moved).append((pid, score))
         picked = moved + late
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
@@ -187,7 +192,7 @@ class QuoteMaker:
             joined = False
             for i, run in enumerate(runs):
                 if (pid == run[-1] + 1 and p.same_para[pid] and not also[i]
-                        and (self._terms(pid, terms) & asked)
+                        and self._adjoins(pid - 1) and (self._terms(pid, terms) & asked)
                         - frozenset().union(*(self._terms(r, terms) for r in run))):
                     run.append(pid)
                     quoted.add(pid)
@@ -208,7 +213,8 @@ class QuoteMaker:
                     quoted.add(pid)
                     continue
                 run = [pid]
-            if p.same_para[pid] and pid - 1 not in quoted and self._leans(pid, kind, texts):
+            if (p.same_para[pid] and pid - 1 not in quoted and self._adjoins(pid - 1)
+                    and self._leans(pid, kind, texts)):
                 run.insert(0, pid - 1)
             runs.append(run)
             scores.append(score)
@@ -313,6 +319,8 @@ class QuoteMaker:
                         and (section or self._deeper(end, depth))):
                     break
                 end = int(p.para_start[int(p.para_id[end]) + 1])
+            if not self._adjoins(run[-1]) or self._is_row(run[-1] + 1):
+                break
             item = self._item_depth(run[-1] + 1)
             if item is not None and (item <= depth if depth is not None
                                      else not LEADS_IN.search(texts(run[-1], run[-1]))):
@@ -329,7 +337,8 @@ class QuoteMaker:
 
     def _adjoins(self, pid: int) -> bool:
         """Whether only whitespace lies between passage pid and the next: a quote of both
-        shows nothing the document hides (a code fence's line, an HTML comment)."""
+        shows nothing the document hides (a code fence's line, an HTML comment, a Markdown
+        table's delimiter row: in no sentence, so in no quote)."""
         p = self.passages
         return not self.documents[int(p.doc[pid])].span(
             int(p.end[pid]), int(p.start[pid + 1])).strip()
@@ -343,6 +352,21 @@ class QuoteMaker:
         if "\n" not in text[: start - lo] and lo > 0:
             return None  # (more than 80 characters of its line before it: no item's indent)
         return item_depth(text, start - lo)
+
+    def _is_row(self, pid: int) -> bool:
+        """Whether passage pid is a table's row: it fills its line and holds a cell border."""
+        p = self.passages
+        start, end = int(p.start[pid]), int(p.end[pid])
+        document = self.documents[int(p.doc[pid])]
+        text = document.span(start, end + 1)  # (a passage holds at most MAX_PASSAGE_CHARS)
+        return (CELL_BORDER in text and text[end - start :] in ("", "\n", "\r")
+                and document.span(max(0, start - 80), start).rstrip(" \t")[-1:] in ("", "\n"))
+
+    def _heads_table(self, pid: int) -> bool:
+        """Whether passage pid is a Markdown table's header row: a table's delimiter row
+        follows it in its paragraph (see _adjoins)."""
+        p = self.passages
+        return pid + 1 < len(p) and bool(p.same_para[pid + 1]) and not self._adjoins(pid)
 
     def _headings(self, doc: int) -> tuple[frozenset[int], int]:
         """Where document doc's headings start, and where the one that repeats its label does

@@ -5,10 +5,11 @@ verbatim slice."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.core.mdstructure import Heading, headings
+from bot.core.mdstructure import Heading, Table, headings
 
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
@@ -23,6 +24,7 @@ MIN_CLAUSE_CHARS = 80
 class Span:
     start: int
     end: int
+    rows: bool = False  # a Markdown table: its rows are its sentences (see split_rows)
 
 
 # --- paragraphs ----------------------------------------------------------------------------
@@ -34,22 +36,30 @@ _LINE = re.compile(r"[^\n]+")
 def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple[Span, ...]:
     """Blocks separated by blank lines; in a file with no blank line between its blocks of text,
     each line is a paragraph (one paragraph a line is the common shape of plain-text dumps).
-    Markdown headings are paragraphs of their own (a setext heading's underline is in none)."""
+    Markdown headings are paragraphs of their own (a setext heading's underline is in none),
+    and so is a table, flagged `rows` (see split_rows)."""
     blocks = _blocks(text, start)
     one_a_line = len(blocks) == 1
     if not markdown:
         pieces = _lines(text, start, len(text)) if one_a_line else blocks
-    else:
-        unquoted: list[tuple[int, int]] = []
-        found = headings(text, start, unquoted)
-        # A code fence's lines are in no paragraph (the code between them is one of its own),
-        # nor is the HTML a rendered page hides.
-        marks = sorted([*found, *(Heading(s, e, e, "") for s, e in unquoted)])
-        pieces = []
-        for piece, heading in _cut(blocks, marks):
-            lines = one_a_line and not heading
-            pieces += _lines(text, piece.start, piece.end) if lines else [piece]
-    return tuple(s for b in pieces if (s := _strip(text, b.start, b.end)) is not None)
+        return tuple(s for b in pieces if (s := _strip(text, b.start, b.end)) is not None)
+    unquoted: list[tuple[int, int]] = []
+    tables: list[Table] = []
+    found = headings(text, start, unquoted, tables)
+    # A code fence's lines are in no paragraph (the code between them is one of its own), nor
+    # is the HTML a rendered page hides; a table is cut from the text around it.
+    cuts = (Heading(at, at, at, "") for t in tables for at in (t.header, t.end))
+    marks = sorted([*found, *(Heading(s, e, e, "") for s, e in unquoted), *cuts])
+    table_starts, table_ends = [t.header for t in tables], [t.end for t in tables]
+    out = []
+    for piece, heading in _cut(blocks, marks):
+        t = bisect_right(table_starts, piece.start) - 1
+        rows = t >= 0 and piece.end <= table_ends[t]
+        lines = one_a_line and not heading and not rows
+        for b in _lines(text, piece.start, piece.end) if lines else [piece]:
+            if (s := _strip(text, b.start, b.end)) is not None:
+                out.append(Span(s.start, s.end, rows))
+    return tuple(out)
 
 
 def _blocks(text: str, start: int) -> list[Span]:
@@ -186,6 +196,18 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if stripped is not None:
             for cs, ce in _clauses(text, stripped.start, stripped.end):
                 out.extend(_cap_length(text, cs, ce))
+    return out
+
+
+def split_rows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The rows of text[start:end], a Markdown table (its header row, its delimiter row, its
+    body rows, a line each), as sentences: each row but the delimiter, which is in no
+    sentence and so in no quote. A row is one passage whatever its cells hold ("| 2 | Ice
+    fishing. Craft an auger. |"), cut only past MAX_PASSAGE_CHARS."""
+    out = []
+    for n, line in enumerate(_lines(text, start, end)):
+        if n != 1 and (row := _strip(text, line.start, line.end)) is not None:
+            out.extend(_cap_length(text, row.start, row.end))
     return out
 
 
