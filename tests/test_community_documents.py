@@ -512,3 +512,19 @@ def test_a_heading_over_a_table_is_not_answered_by_its_header_row(tmp_path: Path
     answer = build_library([("cafe", tmp_path)]).engine.answer("is it open on tuesday")
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.quotes[0].text == "| Tuesday | 9–17 |"
+
+
+def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path) -> None:
+    """'> **Server IP:** ...' was quoted with its '>' (shown as a literal '>' inside the
+    bot's own block quote), and a GitHub alert's '> [!NOTE]' line with the text under it."""
+    (tmp_path / "server.md").write_text(
+        "# Server\n\n> **Server IP:** `play.pinecrest.gg` (Java 1.20)\n\n> [!NOTE]\n> Do not "
+        "share the IP outside the server.\n\n>> Nested: the map resets in June.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    for question, text in [("server ip for java", "**Server IP:** `play.pinecrest.gg` "
+                                                      "(Java 1.20)"),
+                           ("can i share the ip", "Do not share the IP outside the server."),
+                           ("when does the map reset", "Nested: the map resets in June.")]:
+        answer = engine.answer(question)
+        assert_answer_verbatim(answer.to_json(), tmp_path)
+        assert answer.quotes[0].text == text, question

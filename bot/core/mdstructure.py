@@ -39,6 +39,7 @@ class Table(NamedTuple):
 _MARK = re.compile(
     r"^(?: {0,3}(?:(?P<fence>`{3,}|~{3,})|(?P<atx>#{1,6})(?=[ \t]|$)|(?P<under>=+|-+)[ \t]*$"
     r"|(?P<html><[!/A-Za-z])|(?P<ref>\[(?!\^))"
+    r"|(?P<alert>>[ \t]*\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$)"
     r"|(?P<delim>(?=[^\n]*\|)\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$))"
     r"|[ \t]*(?P<toc>(?:[-*+]|\d{1,9}[.)])[ \t]+\[))",
     re.M,
@@ -101,6 +102,10 @@ def headings(
         if m.start() < past:
             continue
         line_end = _line_end(text, m.end())
+        if m["alert"]:  # (a GitHub alert's "> [!NOTE]" line shows as an icon and a word)
+            if fence is None and unquoted is not None:
+                unquoted.append((m.start(), line_end))
+            continue
         if m["ref"] or m["toc"]:
             if fence is None and (_REFERENCE if m["ref"] else _CONTENTS).fullmatch(
                     text, m.start(), line_end):

@@ -57,9 +57,23 @@ def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple
         rows = t >= 0 and piece.end <= table_ends[t]
         lines = one_a_line and not heading and not rows
         for b in _lines(text, piece.start, piece.end) if lines else [piece]:
-            if (s := _strip(text, b.start, b.end)) is not None:
+            if (s := _strip(text, b.start, b.end)) is not None and (
+                    s := _unquoted(text, s)) is not None:
                 out.append(Span(s.start, s.end, rows))
     return tuple(out)
+
+
+# A Markdown block quote's marker at a paragraph's start ("> **Server IP:** ..."): the
+# rendered page shows a bar, not the ">".
+_QUOTE_MARKER = re.compile(r"(?:>[ \t]?)+")
+
+
+def _unquoted(text: str, span: Span) -> Span | None:
+    """span past the block quote marker it opens with, if any (None if nothing is left)."""
+    if text.startswith(">", span.start):
+        marker = _QUOTE_MARKER.match(text, span.start, span.end)
+        return _strip(text, marker.end(), span.end)
+    return span
 
 
 def _blocks(text: str, start: int) -> list[Span]:
