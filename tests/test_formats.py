@@ -165,6 +165,29 @@ def test_html_metadata_and_headings(corpus: Path) -> None:
     assert heading_of(page, at) == "What the ferry company said" and page_of(page, at) is None
 
 
+@pytest.mark.parametrize(("head", "body", "label"), [
+    # The page's <h1> says which side of the title is its own.
+    ("<title>Garden news, March 2025 | Greenway Community Garden</title>",
+     "<h1>Garden news, March 2025</h1>", "Garden news, March 2025"),
+    ("<title>Greenway Community Garden \u2014 Plot rules</title>", "<h1>Plot rules</h1>",
+     "Plot rules"),
+    # So does og:site_name.
+    ('<title>Plot rules - Greenway</title><meta property="og:site_name" content="Greenway">',
+     "<h1>Rules for plots</h1>", "Plot rules"),
+    # Nothing says which side is the site's: the title as written.
+    ("<title>Questions | Answers</title>", "<h1>Our FAQ</h1>", "Questions | Answers"),
+])
+def test_an_html_pages_label_leaves_out_its_sites_name(
+    tmp_path: Path, head: str, body: str, label: str,
+) -> None:
+    """An outside pass saw "Garden news, March 2025 | Greenway Community Garden" framing every
+    quote of a page: the site's name is no part of the page's label."""
+    (tmp_path / "p.html").write_text(f"<html><head>{head}</head><body>{body}<p>The plots are "
+                                     "dug in March.</p></body></html>", encoding="utf-8")
+    [doc] = build_library([("c", tmp_path)]).engine.sources()
+    assert doc.label == label
+
+
 def test_docx_paragraphs_match_document_xml(corpus: Path) -> None:
     data = (corpus / "museum.docx").read_bytes()
     ours = document_text(corpus / "museum.docx")

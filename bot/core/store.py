@@ -81,8 +81,9 @@ class NoSave(StoreError):
 # item (a sentence of its own); 15: PDF heading lines head their sections (documents'
 # headings), also after a full line or over one line; 16: a Markdown table's rows are
 # sentences of their own, its delimiter row in none; 17: a Markdown paragraph starts past its
-# block quote marker, a GitHub alert's "> [!NOTE]" line in none
-INDEX_FORMAT = 17
+# block quote marker, a GitHub alert's "> [!NOTE]" line in none; 18: an HTML page's label
+# without its site's name
+INDEX_FORMAT = 18
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

@@ -89,7 +89,9 @@ def _meta(root) -> dict[str, str]:
         values = root.xpath(xpath)
         return str(values[0]).strip() if values else ""
 
-    title = first("//meta[@property='og:title']/@content") or first("//title/text()")
+    title = first("//meta[@property='og:title']/@content") or _page_title(
+        first("//title/text()"), first("//meta[@property='og:site_name']/@content"),
+        " ".join(" ".join(root.xpath("//h1[1]//text()")).split()))
     source = _page_url(
         first("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"),
         first("//meta[@property='og:url']/@content"),
@@ -100,6 +102,25 @@ def _meta(root) -> dict[str, str]:
         or first("//time/@datetime")
     )
     return {"label": " ".join(title.split()), "source": source, "date": date}
+
+
+# What joins a page's own title and its site's name in <title>: "Garden news | Greenway".
+_TITLE_SEPARATORS = (" | ", " - ", " \u2013 ", " \u2014 ", " \u00b7 ", " :: ", " \u00bb ")
+
+
+def _page_title(title: str, site: str, h1: str) -> str:
+    """<title> without its site's name ("Garden news, March 2025 | Greenway Community
+    Garden"), where the page says which part that is: og:site_name is one side, or the
+    page's first <h1> is the other. Otherwise the title as written."""
+    title = " ".join(title.split())
+    for sep in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head and tail:
+            if (site and tail == site) or (h1 and head == h1):
+                return head
+            if (site and head == site) or (h1 and tail == h1):
+                return tail
+    return title
 
 
 def _page_url(canonical: str, og_url: str) -> str:
