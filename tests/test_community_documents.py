@@ -528,3 +528,26 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
         answer = engine.answer(question)
         assert_answer_verbatim(answer.to_json(), tmp_path)
         assert answer.quotes[0].text == text, question
+
+
+@pytest.mark.parametrize("question", [
+    "hey guys how do i get the member role", "how do u get the member role pls",
+    "thanks! how do i get the member role", "does anyone know how to get the member role",
+    "hi, quick question: how do I get the member role? ty",
+])
+def test_chat_greetings_and_fillers_are_no_words_of_the_question(
+    tmp_path: Path, question: str,
+) -> None:
+    """"hey guys", "pls", "thanks", "u": no document holds them, so each counted as the
+    corpus's rarest word, and the question was refused ("The documents do not answer
+    this.") where its plain form is answered."""
+    (tmp_path / "faq.txt").write_text(FAQ["faq.txt"])
+    for n, text in enumerate(["The harbour opens at dawn.", "Boats are moored by noon.",
+                              "The museum closes on Mondays."]):
+        (tmp_path / f"other{n}.txt").write_text(text + "\n")
+    engine = build_library([("faq", tmp_path)]).engine
+    plain = engine.answer("how do i get the member role")
+    answer = engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.answered and answer.quotes[0].text == plain.quotes[0].text
+    assert answer.confidence == pytest.approx(plain.confidence)  # no word of the question

@@ -30,6 +30,17 @@ _BARE = sorted(w.replace("'", "") for w in STOPWORDS if re.search(r"'(?:s|t|m|ve
 _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 
+# What chat adds to a question and no document answers: greetings, thanks, "please", fillers
+# ("hey guys how do i get the role pls"), and "u"/"r"/"ur" typed for "you"/"are"/"your"
+# (lower case only: "the U in UCLA"). Unknown to the corpus, each counted as its rarest word
+# and the question was refused.
+_CHAT = re.compile(
+    r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
+    r"tysm|lol|lmao|btw|um+|uh+|hmm+|okay|ok|quick question|i was wondering|i'?m wondering|"
+    r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me)"
+    r"|u|r|ur)\b")
+
+
 # A name and the word derived from it differ, as Snowball stems, by one of these endings
 # after the name's own final vowel, if any: ukrain/ukrainian, russia/russian, china/chines,
 # japan/japanes, europ/european, itali/italian, germani/german (no ending).
@@ -141,7 +152,7 @@ class QueryBuilder:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);
         moderator aliases add the other spellings at full weight, near spellings of a rare
         term (unless near=False) at spelling_weight of its weight."""
-        question = _BARE_CONTRACTIONS.sub(" ", question)
+        question = _CHAT.sub(" ", _BARE_CONTRACTIONS.sub(" ", question))
         # ("how old do i have to be": with nothing but the phrase to search, its word is.)
         terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
                  or self.analyzer.terms(question))
