@@ -27,6 +27,9 @@ _UNESCAPE = re.compile(r"\\([\\*_~|`<\[\]>#+\-.@])")
 # on one line holding nothing that could mention or escape.
 _PAIRED = re.compile(r"(\*\*|~~)(?=[^\s*~])[^\n]*?(?<=[^\s\\])\1")
 _CODE = re.compile(r"(?<![`\\])`[^`\n<@\\]+`(?!`)")
+# A channel mention ("<#884120222233445566>"): Discord shows the channel's name, and it
+# pings no one (a user's or a role's mention stays escaped).
+_CHANNEL = re.compile(r"<#\d{1,20}>")
 
 
 def escape(text: str, line_start: bool = True, emphasis: bool = False) -> str:
@@ -34,12 +37,14 @@ def escape(text: str, line_start: bool = True, emphasis: bool = False) -> str:
     mention, so the message shows exactly text. (discord.utils.escape_markdown writes "\\ "
     before an indented "-" and leaves "<@123>", "1." lists and "<link>" brackets alone, which
     would show different characters.) With emphasis, the document's own bold,
-    strike-through and inline code are left to show as such (_PAIRED, _CODE): "**Q:**" is
-    shown as a bold "Q:", not as asterisks. `unescape` is its exact inverse."""
+    strike-through, inline code and channel mentions are left to show as such (_PAIRED,
+    _CODE, _CHANNEL): "**Q:**" is shown as a bold "Q:", not as asterisks, "<#123>" as the
+    channel's name. `unescape` is its exact inverse."""
     kept: set[int] = set()
     if emphasis:
         for m in _CODE.finditer(text):
             kept.update(range(*m.span()))
+        kept.update(m.start() for m in _CHANNEL.finditer(text))
         for m in _PAIRED.finditer(text):
             ends = (m.start(), m.start() + 1, m.end() - 2, m.end() - 1)
             if not kept.intersection(ends):

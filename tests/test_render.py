@@ -78,7 +78,14 @@ def test_a_quote_keeps_its_own_bold_and_code_and_reads_back_exactly(text: str) -
     it can mention anyone."""
     out = markdown.block_quote(text)
     assert markdown.unescape("\n".join(line[2:] for line in out.split("\n"))) == text
-    assert not re.search(r"(?<!\\)(?:@everyone|@here|<[@#])", out), out
+    assert not re.search(r"(?<!\\)(?:@everyone|@here|<@)", out), out
+
+
+def test_a_quotes_channel_mentions_show_as_channels_and_others_stay_escaped() -> None:
+    """Members saw "<#884120222233445566>" where the document names a channel; a channel's
+    mention pings no one, a user's or a role's stays escaped."""
+    shown = markdown.block_quote("Bots go in <#884120222233445566>, ask <@&55> or <@12>.")
+    assert shown == "> Bots go in <#884120222233445566>, ask \\<@&55> or \\<@12>."
 
 
 def test_a_quotes_emphasis_is_shown_as_emphasis_and_the_rest_as_written() -> None:
