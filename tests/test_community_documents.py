@@ -551,3 +551,18 @@ def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.answered and answer.quotes[0].text == plain.quotes[0].text
     assert answer.confidence == pytest.approx(plain.confidence)  # no word of the question
+
+
+def test_an_html_tables_header_row_comes_after_the_row_that_answers(tmp_path: Path) -> None:
+    """'Term | Starts | Ends' took the first place for "when does spring term start" (it
+    holds "term" and "start"), and in a reply of three the row that answers was not shown."""
+    (tmp_path / "terms.html").write_text(
+        "<html><head><title>Term dates</title></head><body><main><h1>Term dates</h1><table>"
+        "<tr><th>Term</th><th>Starts</th><th>Ends</th></tr><tr><td>Autumn</td><td>Wed 4 "
+        "September 2024</td><td>Fri 20 December 2024</td></tr><tr><td>Spring</td><td>Mon 6 "
+        "January 2025</td><td>Fri 4 April 2025</td></tr></table></main></body></html>")
+    answer = build_library([("school", tmp_path)]).engine.answer("when does spring term start")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    texts = [q.text for q in answer.quotes]
+    assert texts[0] == "Spring | Mon 6 January 2025 | Fri 4 April 2025"
+    assert texts.index("Term | Starts | Ends") > 0

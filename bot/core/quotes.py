@@ -15,11 +15,12 @@ import numpy as np
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import clean_label
+from bot.core.extract.model import CELL_SEPARATOR
 from bot.core.kinds import KindTest
 from bot.core.mdstructure import level_at
 from bot.core.model import AnswerSettings, Quote, Source
 from bot.core.textsplit import item_depth
-from bot.core.visible import MARKDOWN, kind_of
+from bot.core.visible import MARKDOWN, TABLES, kind_of
 
 # A sentence that opens with one of these leans on the sentence before it ("He resigned in
 # 1990.", "However, the figure was disputed."): quoted alone, it does not say who or what.
@@ -160,7 +161,7 @@ class QuoteMaker:
                 questions.add(pid)
             elif len(text := texts(pid, pid)) < SHORT or LEADS_IN.search(text):
                 bodies.setdefault(pid, self._body([], pid, texts))
-            (late if label_heading or self._heads_table(pid) else moved).append((pid, score))
+            (late if label_heading or self._heads_table(pid, texts) else moved).append((pid, score))
         picked = moved + late
         # The document and length of each chosen passage and the one before it (a quote's
         # first passage), gathered once as Python values for _copy_of's tests.
@@ -362,11 +363,21 @@ class QuoteMaker:
         return (CELL_BORDER in text and text[end - start :] in ("", "\n", "\r")
                 and document.span(max(0, start - 80), start).rstrip(" \t")[-1:] in ("", "\n"))
 
-    def _heads_table(self, pid: int) -> bool:
-        """Whether passage pid is a Markdown table's header row: a table's delimiter row
-        follows it in its paragraph (see _adjoins)."""
+    def _heads_table(self, pid: int, texts: PassageTexts) -> bool:
+        """Whether passage pid is a table's header row: in Markdown, a table's delimiter row
+        follows it in its paragraph (see _adjoins); in an HTML or DOCX file, whose rows are a
+        paragraph each, cells joined by " | ", it is a row with a row after it and none
+        before it."""
         p = self.passages
-        return pid + 1 < len(p) and bool(p.same_para[pid + 1]) and not self._adjoins(pid)
+        if pid + 1 >= len(p) or int(p.doc[pid + 1]) != int(p.doc[pid]):
+            return False
+        if p.same_para[pid + 1]:
+            return not self._adjoins(pid)
+        if kind_of(self.documents[int(p.doc[pid])].rel) != TABLES or p.same_para[pid]:
+            return False
+        first = pid == 0 or int(p.doc[pid - 1]) != int(p.doc[pid])
+        return (CELL_SEPARATOR in texts(pid, pid) and CELL_SEPARATOR in texts(pid + 1, pid + 1)
+                and (first or CELL_SEPARATOR not in texts(pid - 1, pid - 1)))
 
     def _headings(self, doc: int) -> tuple[frozenset[int], int]:
         """Where document doc's headings start, and where the one that repeats its label does

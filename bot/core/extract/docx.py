@@ -13,11 +13,17 @@ import io
 import logging
 import zipfile
 
-from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
+from bot.core.extract.model import (
+    CELL_SEPARATOR,
+    Extracted,
+    ExtractError,
+    Limits,
+    TextBuilder,
+    iso_date,
+)
 
 log = logging.getLogger(__name__)
 
-CELL_SEPARATOR = " | "
 HEADING_STYLES = ("Heading", "Title", "Subtitle")
 
 

@@ -7,7 +7,14 @@ import logging
 import re
 from urllib.parse import urljoin, urlsplit
 
-from bot.core.extract.model import Extracted, ExtractError, Limits, TextBuilder, iso_date
+from bot.core.extract.model import (
+    CELL_SEPARATOR,
+    Extracted,
+    ExtractError,
+    Limits,
+    TextBuilder,
+    iso_date,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,6 @@ BLOCK_TAGS = frozenset("""
     form fieldset legend
 """.split())
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-CELL_SEPARATOR = " | "
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 Region = tuple[int, int, Any]
 
 PARAGRAPH_BREAK = "\n\n"  # between paragraphs, so the blank-line splitter finds them too
+CELL_SEPARATOR = " | "  # between a table row's cells (HTML, DOCX): a row is one paragraph
 
 
 class ExtractError(ValueError):
