@@ -62,10 +62,14 @@ def render_answer(
         return [Page(messages.abstention(answer.reason))]
     blocks = [(_head(q), q.text) for q in answer.quotes]
     pages = [Page(c) for c in _pack(blocks, limit)]
-    buttons = [
-        Button(context_id(i), _button_label(q), i // 5)
-        for i, q in enumerate(answer.quotes[:MAX_CONTEXT_BUTTONS])
-    ]
+    # One Context button a paragraph: three quotes of one list or table had three buttons of
+    # one label, each showing the same paragraph.
+    shown: set[tuple[str, str, int]] = set()
+    buttons = []
+    for i, q in enumerate(answer.quotes[:MAX_CONTEXT_BUTTONS]):
+        if (q.collection, q.document, q.paragraph) not in shown:
+            shown.add((q.collection, q.document, q.paragraph))
+            buttons.append(Button(context_id(i), _button_label(q), len(buttons) // 5))
     if answer.more:
         buttons.append(Button(MORE_ID, messages.MORE, 4))
     if feedback:

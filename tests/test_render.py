@@ -137,14 +137,23 @@ def test_buttons_context_per_quote_and_more_only_when_more() -> None:
     assert without_more == ["qb:ctx:0", "qb:ctx:1", "qb:bad"]
 
 
+def test_quotes_of_one_paragraph_share_one_context_button() -> None:
+    """Three quotes of one list had three Context buttons of one label showing one paragraph."""
+    same = [quote("- Level 5: colours.", "Roles", 3), quote("- Level 20: images.", "Roles", 3),
+            quote("Other.", "Roles", 4), quote("- Level 10: links.", "Roles", 3)]
+    ids = [b.custom_id for b in render.render_answer(answer(*same))[-1].buttons]
+    assert ids == ["qb:ctx:0", "qb:ctx:2", "qb:bad"]
+
+
 def test_buttons_fit_discord_rows() -> None:
-    pages = render.render_answer(answer(*(quote(f"Q{i}.") for i in range(25)), more=True))
+    pages = render.render_answer(answer(*(quote(f"Q{i}.", paragraph=i + 1) for i in range(25)),
+                                        more=True))
     check_limits(pages)
     assert sum(b.custom_id.startswith("qb:ctx:") for b in pages[-1].buttons) == 20
 
 
 async def test_view_round_trips_through_discord_py() -> None:
-    pages = render.render_answer(answer(quote("A."), quote("B."), more=True))
+    pages = render.render_answer(answer(quote("A."), quote("B.", paragraph=2), more=True))
     view = make_view(pages[-1].buttons)
     rows = view.to_components()
     assert len(rows) <= 5
