@@ -566,3 +566,16 @@ def test_an_html_tables_header_row_comes_after_the_row_that_answers(tmp_path: Pa
     texts = [q.text for q in answer.quotes]
     assert texts[0] == "Spring | Mon 6 January 2025 | Fri 4 April 2025"
     assert texts.index("Term | Starts | Ends") > 0
+
+
+def test_a_changelog_heading_found_once_is_named_with_its_version_too(tmp_path: Path) -> None:
+    """"Removed" stood once, beside a "Fixes" of every version: a quote under it was framed
+    'From *Changelog*, "Removed"' and no version or date said when (outside pass 2)."""
+    (tmp_path / "notes.md").write_text(
+        CHANGELOG.replace("## Version 2.2.0 (March 20)\n\n", "## Version 2.2.0 (March 20)\n\n"
+                          "### Removed\n\n- Support for Python 3.8.\n\n"))
+    answer = build_library([("notes", tmp_path)]).engine.answer("when was python 3.8 dropped")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    top = answer.quotes[0]
+    assert (top.text, top.location.heading) == ("- Support for Python 3.8.",
+                                                "Version 2.2.0 (March 20) \u203a Removed")

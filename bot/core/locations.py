@@ -100,33 +100,31 @@ def _link(document: Any, url: str, start: int, end: int) -> str | None:
 def _named(document: Any, section: tuple[int, int, Any]) -> str:
     """The section's heading as a quote names it: with its parent's ("Version 2.2.1 › Fixes")
     where the document has other sections of that heading (a changelog's "Fixes" under each
-    version), so that it says which one. Markdown only: other formats keep no levels."""
+    version), or of a heading beside it ("Removed", once, beside a "Fixes" of each version),
+    so that it says which one. Markdown only: other formats keep no levels."""
     title = str(section[2])
     if kind_of(document.rel) != MARKDOWN:
         return title
-    regions = document.headings
-    starts, counts, parents = _sections(document)
-    if counts[section[2]] < 2:
-        return title
+    starts, parents = _sections(document)
     parent = parents[bisect_right(starts, section[0]) - 1]
-    return title if parent < 0 else f"{regions[parent][2]} › {title}"
+    return title if parent < 0 else f"{document.headings[parent][2]} › {title}"
 
 
 # Each Markdown document's heading table as _named reads it, kept for the few documents
 # quoted last: counting a heading's namesakes and finding its parent went through every
 # heading of the document for each quote (20,000 sections: 6 ms a quote).
-_SECTIONS: dict[int, tuple[Any, list[int], Counter[Any], list[int]]] = {}
+_SECTIONS: dict[int, tuple[Any, list[int], list[int]]] = {}
 _SECTIONS_KEPT = 64
 
 
-def _sections(document: Any) -> tuple[list[int], Counter[Any], list[int]]:
-    """The starts of document's headings, how many sections share each heading, and each
-    section's parent (the position of the nearest heading before it of a lower level; -1
-    for none), found where some heading is shared."""
+def _sections(document: Any) -> tuple[list[int], list[int]]:
+    """The starts of document's headings, and the parent each is named with (the position
+    of the nearest heading before it of a lower level), -1 for a heading named alone: one
+    that no other section shares, nor any heading beside it (of the same parent)."""
     regions = document.headings
     kept = _SECTIONS.get(id(regions))
     if kept is not None and kept[0] is regions:
-        return kept[1], kept[2], kept[3]
+        return kept[1], kept[2]
     counts = Counter(r[2] for r in regions)
     parents = [-1] * len(regions)
     if any(n > 1 for n in counts.values()):
@@ -138,11 +136,13 @@ def _sections(document: Any) -> tuple[list[int], Counter[Any], list[int]]:
                 below.pop()
             parents[i] = below[-1] if below else -1
             below.append(i)
+        shared = {parents[i] for i, r in enumerate(regions) if counts[r[2]] > 1}
+        parents = [p if p in shared else -1 for p in parents]
     starts = [r[0] for r in regions]
     if len(_SECTIONS) >= _SECTIONS_KEPT:
         _SECTIONS.pop(next(iter(_SECTIONS)))
-    _SECTIONS[id(regions)] = (regions, starts, counts, parents)
-    return starts, counts, parents
+    _SECTIONS[id(regions)] = (regions, starts, parents)
+    return starts, parents
 
 
 def _level(text: str, section: tuple[int, int, Any]) -> int:
