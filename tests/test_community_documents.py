@@ -579,3 +579,38 @@ def test_a_changelog_heading_found_once_is_named_with_its_version_too(tmp_path: 
     top = answer.quotes[0]
     assert (top.text, top.location.heading) == ("- Support for Python 3.8.",
                                                 "Version 2.2.0 (March 20) \u203a Removed")
+
+
+CLUB = {
+    "constitution.txt": "ARTICLE III - MEMBERSHIP\n\nSection 1. Full membership is open to any "
+                        "registered student of the University.\n\nSection 3. The annual "
+                        "membership fee is £5 for full members and £10 for associate members.\n\n"
+                        "ARTICLE IV - THE COMMITTEE\n\nSection 3. The Committee shall meet at "
+                        "least once every four weeks during term.\n",
+    "swap.txt": "THE BAKE SWAP RULES\n-------------------\n1. Bring at least 12 portions of one "
+                "bake, labelled with its name.\n2. No shop-bought bakes!\n\nNEXT MEETINGS\n"
+                "-------------\n* Thu 10 October, 7pm, church hall\n",
+}
+
+
+@pytest.mark.parametrize(("question", "heading", "quoted"), [
+    # An underlined line: the text under it answers, the underline in no quote.
+    ("what are the bake swap rules", "THE BAKE SWAP RULES",
+     "1. Bring at least 12 portions of one bake, labelled with its name."),
+    # A line of capitals: the fee's sentence under it answers, not the section's first.
+    ("how much is membership", "ARTICLE III - MEMBERSHIP",
+     "Section 3. The annual membership fee is £5 for full members and £10 for associate "
+     "members."),
+])
+def test_a_plain_text_heading_is_answered_by_the_text_under_it(
+    tmp_path: Path, question: str, heading: str, quoted: str,
+) -> None:
+    """A .txt file's headings (a line over "-----", a line of capitals) head their sections
+    as Markdown's do: not quoted alone, nor run into the quote with their underline."""
+    for name, text in CLUB.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("club", tmp_path)]).engine.answer(question).to_json()
+    assert_answer_verbatim(answer, tmp_path)
+    top = answer["quotes"][0]
+    assert (top["text"], top["heading"]) == (quoted, heading)
+    assert not any("---" in q["text"] or q["text"] == heading for q in answer["quotes"])

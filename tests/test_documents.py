@@ -439,3 +439,45 @@ def test_a_markdown_tables_rows_are_its_sentences() -> None:
         "Prices below.", "| Item | Price |", "| Tea. Green | 2.50 |", "Coffee | 3.00",
         "- A list item after it.", "Size | Cups", "Large | 3", "One | two | three\n--|--",
         "| x | y |\n|---|---|\n| 1 | 2 |"]
+
+
+def _plain(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A .txt file's paragraphs and its sections (heading, last words of the section)."""
+    doc = parse_document(text, "c", "notes.txt", Path("notes.txt"))
+    return ([text[p.start : p.end] for p in doc.paragraphs],
+            [(title, text[:end].split()[-1]) for _, end, title in doc.headings])
+
+
+def test_plain_text_headings_underlined_or_in_capitals() -> None:
+    """In a .txt file, a line over an underline row about as long as itself, and a short line
+    of capitals that stands alone, head their sections; the underline is in no paragraph."""
+    paragraphs, sections = _plain(
+        "THE BAKE SWAP RULES\n-------------------\n1. Bring 12 portions.\n2. No shop-bought "
+        "bakes!\n\nNext meetings\n=============\n* Thu 10 October\n\nSECTION 2: FEES\n\n"
+        "The fee is £5.\n")
+    assert paragraphs == ["THE BAKE SWAP RULES", "1. Bring 12 portions.\n2. No shop-bought bakes!",
+                          "Next meetings", "* Thu 10 October", "SECTION 2: FEES", "The fee is £5."]
+    assert sections == [("THE BAKE SWAP RULES", "bakes!"), ("Next meetings", "October"),
+                        ("SECTION 2: FEES", "£5.")]
+    # One paragraph a line: a line of capitals before text heads it; so does an underlined one.
+    paragraphs, sections = _plain("ARTICLE III - MEMBERSHIP\nThe fee is £5.\nJoining\n-------\n"
+                                  "Ask a committee member.\n")
+    assert paragraphs == ["ARTICLE III - MEMBERSHIP", "The fee is £5.", "Joining",
+                          "Ask a committee member."]
+    assert sections == [("ARTICLE III - MEMBERSHIP", "£5."), ("Joining", "member.")]
+
+
+@pytest.mark.parametrize("text", [
+    # Shouted text, a long line of capitals, one letter, capitals inside a paragraph, a rule
+    # under a paragraph's last line much longer than the rule, the last line of the file.
+    "Intro.\n\nNO SHOP-BOUGHT BAKES!\n\nMore text.\n",
+    "Intro.\n\n" + " ".join(["ALL CAPITALS"] * 6) + "\n\nMore text.\n",
+    "Intro.\n\nA\n\nMore text.\n",
+    "Intro.\nPLEASE NOTE\nMore text.\n\nAnd more.\n",
+    "The committee meets every four weeks during term, in the church hall.\n----------\n",
+    "Intro.\n\nMore text.\n\nTHE END\n",
+])
+def test_plain_text_that_is_no_heading(text: str) -> None:
+    paragraphs, sections = _plain(text)
+    assert sections == []
+    assert "".join(paragraphs).replace("\n", "") == "".join(text.split("\n"))

@@ -29,6 +29,7 @@ from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
 from bot.core.mdstructure import front_matter, markdown_headings, summary_at
 from bot.core.textsplit import Span, split_paragraphs, split_rows, split_sentences
+from bot.core.txtstructure import text_regions
 from bot.core.walk import Skipped, walk_files
 
 log = logging.getLogger(__name__)
@@ -330,7 +331,7 @@ def _headings(
 ) -> Sequence[Region]:
     if extracted is not None:
         return extracted.headings
-    return markdown_headings(text, paragraphs) if markdown else ()
+    return markdown_headings(text, paragraphs) if markdown else text_regions(text, paragraphs)
 
 
 def clean_label(label: str) -> str:

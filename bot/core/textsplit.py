@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.core.mdstructure import Heading, Table, headings
+from bot.core.txtstructure import text_headings
 
 # A "sentence" longer than this (a 1 MB line with no full stop) is cut at whitespace into
 # passages, so that one quote stays readable; the pieces are still verbatim slices.
@@ -25,6 +26,7 @@ class Span:
     start: int
     end: int
     rows: bool = False  # a Markdown table: its rows are its sentences (see split_rows)
+    heading: bool = False  # a plain-text heading (txtstructure.text_headings)
 
 
 # --- paragraphs ----------------------------------------------------------------------------
@@ -37,12 +39,18 @@ def split_paragraphs(text: str, start: int = 0, markdown: bool = False) -> tuple
     """Blocks separated by blank lines; in a file with no blank line between its blocks of text,
     each line is a paragraph (one paragraph a line is the common shape of plain-text dumps).
     Markdown headings are paragraphs of their own (a setext heading's underline is in none),
-    and so is a table, flagged `rows` (see split_rows)."""
+    and so is a table, flagged `rows` (see split_rows); so are plain text's, flagged
+    `heading` (an underline row is in none either)."""
     blocks = _blocks(text, start)
     one_a_line = len(blocks) == 1
     if not markdown:
-        pieces = _lines(text, start, len(text)) if one_a_line else blocks
-        return tuple(s for b in pieces if (s := _strip(text, b.start, b.end)) is not None)
+        out = []
+        for piece, heading in _cut(blocks, text_headings(text, start, one_a_line)):
+            lines = one_a_line and not heading
+            for b in _lines(text, piece.start, piece.end) if lines else [piece]:
+                if (s := _strip(text, b.start, b.end)) is not None:
+                    out.append(Span(s.start, s.end, heading=heading))
+        return tuple(out)
     unquoted: list[tuple[int, int]] = []
     tables: list[Table] = []
     found = headings(text, start, unquoted, tables)
