@@ -139,7 +139,7 @@ class Engine:
         count = 2 * (offset + top_k) + 2
         while True:
             picked = self.quoter.select(ids, scores, cover[:close], count, rivals, m)
-            quotes = self.quoter.quotes(picked, asked, kind, texts, (ids, scores))
+            quotes = self.quoter.quotes(picked, asked, kind, texts)
             if exclude:  # the quotes shown before, wherever they rank now: the next after them
                 quotes = [q for q in quotes if (q.collection, q.document, q.start) not in exclude]
             # Picks a quote takes in (a heading's body, a question's answer, copies named

@@ -22,9 +22,6 @@ from bot.core.model import AnswerSettings, Quote, Source
 from bot.core.textsplit import item_depth
 from bot.core.visible import MARKDOWN, TABLES, kind_of
 
-# The candidates of an answer, best first, and their scores.
-Ranked = tuple[np.ndarray, np.ndarray]
-
 # A sentence that opens with one of these leans on the sentence before it ("He resigned in
 # 1990.", "However, the figure was disputed."): quoted alone, it does not say who or what.
 LEANS = re.compile(
@@ -34,9 +31,6 @@ LEANS = re.compile(
 # A heading chosen is quoted by the sentences under it, from the first until the quote holds
 # this many characters ("No." alone answers nothing; "No. Invite links are removed." does).
 BODY_MIN = 80
-# A chosen heading is quoted by a sentence of its section that scores at least this share
-# of its score (see QuoteMaker._close_under).
-SECTION_CLOSE = 0.75
 # A chosen sentence shorter than this ("Yes.", "A: No.") is quoted with the next of its
 # paragraph, as many as reach BODY_MIN characters.
 SHORT = 20
@@ -70,7 +64,7 @@ class QuoteMaker:
     def __init__(self, corpus: Corpus, analyzer: Analyzer, settings: AnswerSettings) -> None:
         self.analyzer, self.settings = analyzer, settings
         self.documents, self.passages, self.index = corpus.documents, corpus.passages, corpus.index
-        self._heading_cache: dict[int, tuple[dict[int, int], int]] = {}  # see _headings
+        self._heading_cache: dict[int, tuple[frozenset[int], int]] = {}  # see _headings
 
     def select(
         self, ids: np.ndarray, scores: np.ndarray, cover: np.ndarray, count: int,
@@ -135,7 +129,7 @@ class QuoteMaker:
 
     def quotes(
         self, picked: list[tuple[int, float]], asked: frozenset[str | int],
-        kind: KindTest | None, texts: PassageTexts, ranked: Ranked | None = None,
+        kind: KindTest | None, texts: PassageTexts,
     ) -> list[Quote]:
         """Quotes in rank order, each the sentence chosen. It takes the sentence before it
         (same paragraph) only when it needs it (see _leans; kind is the question's
@@ -144,7 +138,7 @@ class QuoteMaker:
         may span the two. A chosen sentence already quoted is not repeated; one of another
         document whose text is the same (see normal) is named in the quote's `also`, with
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
-        of its own. texts: the answer's passage texts; ranked: the candidates picked from."""
+        of its own. texts: the answer's passage texts."""
         p = self.passages
         # A chosen heading is quoted by what it heads, a chosen question (an FAQ's "Q: ...?")
         # with what answers it: the sentences after it.
@@ -153,21 +147,13 @@ class QuoteMaker:
         # it outscores the sentences that speak to the question. So does a table's header
         # row, which holds every column's name ("| # | Title | Guest | Length |") and says
         # nothing of any row.
-        # A heading is quoted by a sentence of its section past that text instead, where one
-        # ranks close to it (see _close_under): that says what the section says to the
-        # question, the heading only that it is about it ("ARTICLE III - MEMBERSHIP" for "how
-        # much is membership": the fee's sentence under it).
         bodies: dict[int, list[int]] = {}  # the first passage of each such run -> the run
         moved, late = [], []
         questions: set[int] = set()  # the chosen sentences that ask
         for pid, score in picked:
             label_heading = self._headings(int(self.passages.doc[pid]))[1] == int(
                 self.passages.start[pid])
-            body = self._under_heading(pid, texts)
-            if body is not None and (
-                    close := self._close_under(pid, score, body, ranked)) is not None:
-                pid, body = close, None
-            if body is not None:
+            if (body := self._under_heading(pid, texts)) is not None:
                 bodies.setdefault(body[0], body)
                 pid = body[0]
             elif (body := self._answer_after(pid, texts)) is not None:
@@ -393,33 +379,14 @@ class QuoteMaker:
         return (CELL_SEPARATOR in texts(pid, pid) and CELL_SEPARATOR in texts(pid + 1, pid + 1)
                 and (first or CELL_SEPARATOR not in texts(pid - 1, pid - 1)))
 
-    def _close_under(
-        self, pid: int, score: float, body: list[int], ranked: Ranked | None,
-    ) -> int | None:
-        """The best ranked candidate (ranked: the candidates and their scores, best first) of
-        the section passage pid (of that score) heads, past its body, if one scores at least
-        SECTION_CLOSE of pid's. (Read from all the candidates, not the picks: a page's quotes
-        stay those of the first quotes of a longer page.)"""
-        if ranked is None:
-            return None
-        p, (ids, scores) = self.passages, ranked
-        doc, start = int(p.doc[pid]), int(p.start[p.para_start[p.para_id[pid]]])
-        end = self._headings(doc)[0][start]
-        close = ids[: int(np.searchsorted(-scores, -SECTION_CLOSE * score, side="right"))]
-        inside = (p.doc[close] == doc) & (p.start[close] > p.start[pid]) & (p.start[close] < end)
-        first = np.flatnonzero(inside)
-        if not len(first) or int(close[first[0]]) <= body[-1]:
-            return None  # (the body outranks the rest of the section)
-        return int(close[first[0]])
-
-    def _headings(self, doc: int) -> tuple[dict[int, int], int]:
-        """Where document doc's headings start (each with its section's end), and where the
-        one that repeats its label does (-1 if none does)."""
+    def _headings(self, doc: int) -> tuple[frozenset[int], int]:
+        """Where document doc's headings start, and where the one that repeats its label does
+        (-1 if none does)."""
         if doc not in self._heading_cache:
             document = self.documents[doc]
             label = clean_label(document.label)
             self._heading_cache[doc] = (
-                {int(r[0]): int(r[1]) for r in document.headings},
+                frozenset(r[0] for r in document.headings),
                 next((r[0] for r in document.headings if clean_label(str(r[2])) == label), -1))
         return self._heading_cache[doc]
 
