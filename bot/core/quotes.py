@@ -301,12 +301,12 @@ class QuoteMaker:
         """run followed by passage first and the next of its paragraph (with section, of its
         section: the next paragraphs' sentences too, while they keep the whole within twice
         BODY_MIN and nothing hidden lies between them; so too a paragraph that opens an item
-        under first's), until those from first on
-        hold BODY_MIN characters or the next opens a list item that is not first's own: one
-        no deeper than first's (a changelog's "- Fixed a bug that let players duplicate
-        coins." is quoted without the item after it), or, after a sentence that is no item,
-        any item unless that sentence leads in to it ("Steps:", "- Dodge roll:" takes
-        "  - i-frames reduced from 12 to 9.")."""
+        under first's), until those from first on hold BODY_MIN characters, or the next is a
+        table's row, or opens a list item that is not first's own: one no deeper than
+        first's (a changelog's "- Fixed a bug that let players duplicate coins." is quoted
+        without the item after it), or, after a sentence that is no item, any item unless
+        that sentence leads in to it ("Steps:", "- Dodge roll:" takes "  - i-frames reduced
+        from 12 to 9.")."""
         p = self.passages
         run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
         doc, headings = int(p.doc[first]), self._headings(int(p.doc[first]))[0]
