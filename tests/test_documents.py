@@ -465,6 +465,13 @@ def test_plain_text_headings_underlined_or_in_capitals() -> None:
     assert paragraphs == ["ARTICLE III - MEMBERSHIP", "The fee is £5.", "Joining",
                           "Ask a committee member."]
     assert sections == [("ARTICLE III - MEMBERSHIP", "£5."), ("Joining", "member.")]
+    # A line of capitals that opens its block over a line of text heads it too ("JOINING"
+    # over its text, found by an outside pass); the first line of shouted text does not.
+    paragraphs, sections = _plain("Club news.\n\nJOINING\nMembership costs £6 a year.\n\n"
+                                  "NO REFUNDS AFTER\nTHE FIRST MEETING.\n")
+    assert paragraphs == ["Club news.", "JOINING", "Membership costs £6 a year.",
+                          "NO REFUNDS AFTER\nTHE FIRST MEETING."]
+    assert sections == [("JOINING", "MEETING.")]
 
 
 @pytest.mark.parametrize("text", [

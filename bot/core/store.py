@@ -83,8 +83,9 @@ class NoSave(StoreError):
 # sentences of their own, its delimiter row in none; 17: a Markdown paragraph starts past its
 # block quote marker, a GitHub alert's "> [!NOTE]" line in none; 18: an HTML page's label
 # without its site's name; 19: plain-text headings (an underlined line, a line of capitals)
-# head their sections, an underline row in no paragraph
-INDEX_FORMAT = 19
+# head their sections, an underline row in no paragraph; 20: so does a line of capitals
+# opening its block over a line of text
+INDEX_FORMAT = 20
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

@@ -41,8 +41,9 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
     """The headings of plain text text[start:] in order, each a paragraph of its own: a line
     over its underline row (which is in no paragraph: the heading's `after` is past it; an
     overline, the same row above it, is a mark without a title, in none either), and a line
-    of capitals (_capitals) that stands alone, with blank lines around it, or in a file of
-    one paragraph a line (one_a_line) on a line of its own, with text after it."""
+    of capitals (_capitals) that opens its block, alone or over a line of text (_text_after),
+    or in a file of one paragraph a line (one_a_line) on a line of its own, with text after
+    it."""
     found: dict[int, Heading] = {}
     underlines: set[int] = set()  # where each underline row taken starts
     for m in _UNDERLINE.finditer(text, start):
@@ -71,7 +72,8 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
         s, e = m.span(1)
         if s in found or e >= last or not _capitals(m[1]):
             continue
-        if one_a_line or (_blank_before(text, start, m.start()) and _blank_after(text, m.end())):
+        if one_a_line or (_blank_before(text, start, m.start()) and (
+                _blank_after(text, m.end()) or _text_after(text, m.end()))):
             found[s] = Heading(s, e, e, " ".join(m[1].split()))
     return [found[s] for s in sorted(found)]
 
@@ -112,6 +114,13 @@ def _blank_before(text: str, floor: int, line_start: int) -> bool:
     if line_start <= floor:
         return True
     return not text[_line_before(text, floor, line_start)[0] : line_start].strip()
+
+
+def _text_after(text: str, line_end: int) -> bool:
+    """Whether the line after line_end holds a lower-case letter: text under a heading
+    ("JOINING" over "Membership costs £6 a year."), not the next line of shouted text."""
+    nxt = text.find("\n", line_end + 1)
+    return any(c.islower() for c in text[line_end : len(text) if nxt < 0 else nxt])
 
 
 def _blank_after(text: str, line_end: int) -> bool:
