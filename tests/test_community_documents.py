@@ -610,3 +610,21 @@ def test_a_plain_text_heading_is_answered_by_the_text_under_it(
     top = answer["quotes"][0]
     assert (top["text"], top["heading"]) == (quoted, heading)
     assert not any("---" in q["text"] or q["text"] == heading for q in answer["quotes"])
+
+
+def test_a_docx_heading_over_another_is_answered_by_the_text_under_them(
+    tmp_path: Path,
+) -> None:
+    """A DOCX's "Lunches" straight over "How do I pay?" was quoted alone, '> Lunches' under
+    'From *FAQ*, "Lunches"' (outside pass 2): headings there keep no levels, and one over
+    another is read as the first's own."""
+    from docmaker import make_docx
+    (tmp_path / "faq.docx").write_bytes(make_docx("School FAQ", [
+        ("heading", "Lunches"), ("heading", "How do I pay?"),
+        ("p", "Pay online through ParentPay, by the Friday before."),
+        ("heading", "Uniform"), ("p", "Blazers are sold by the PTA shop on Tuesdays.")]))
+    answer = build_library([("school", tmp_path)]).engine.answer("how do i pay for lunches")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    top = answer.quotes[0]
+    assert (top.text, top.location.heading) == (
+        "Pay online through ParentPay, by the Friday before.", "How do I pay?")

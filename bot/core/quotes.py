@@ -252,7 +252,9 @@ class QuoteMaker:
         characters; None for any other passage (a heading quoted alone says what a section
         is about, not what it says). A Markdown heading followed by deeper ones ("## Version
         2.3.0", "### New") is quoted by the text under the first of them; a heading followed
-        by one of its own level or higher has no text to quote: None."""
+        by one of its own level or higher has no text to quote: None. In other formats,
+        which keep no levels, a heading followed by others is quoted by the text under them
+        (a DOCX's "Lunches" over "How do I pay?")."""
         p = self.passages
         doc = int(p.doc[pid])
         starts = self._headings(doc)[0]
@@ -266,7 +268,9 @@ class QuoteMaker:
         while after < len(p) and int(p.doc[after]) == doc and int(p.start[after]) in starts:
             if level is None:
                 level = self._level(doc, int(p.start[head]))
-            if level is None or self._level(doc, int(p.start[after])) <= level:
+            # (Where headings keep no levels, PDF, HTML, DOCX, text, one straight after
+            # another is read as the first's own: a section is seldom empty.)
+            if level is not None and self._level(doc, int(p.start[after])) <= level:
                 return None
             after = int(p.para_start[int(p.para_id[after]) + 1])
         if after >= len(p) or int(p.doc[after]) != doc:
