@@ -27,7 +27,8 @@ from bot.core import extract
 from bot.core.chunks import POOL_FAILED, worker_starting
 from bot.core.extract.batch import extract_files
 from bot.core.extract.model import Extracted, Limits, Region
-from bot.core.mdstructure import front_matter, markdown_headings, summary_at
+from bot.core.frontmatter import front_matter
+from bot.core.mdstructure import markdown_headings, summary_at
 from bot.core.textsplit import Span, split_paragraphs, split_rows, split_sentences
 from bot.core.txtstructure import text_regions
 from bot.core.walk import Skipped, walk_files

@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.core.mdstructure import front_matter
+from bot.core.frontmatter import front_matter
 
 TEXT, MARKDOWN, TABLES = "text", "markdown", "tables"
 # Marks a hidden character: a lone surrogate, which no text decoded from a file holds.
