@@ -384,9 +384,8 @@ def _pairs(term_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
     return keys[starts] // n, keys[starts] % n, tf
 
 
-# Below 3 passages, log((N-n+0.5)/(n+0.5)) is 0 or less for every term: a collection of one
-# or two sentences ("The wifi password is hunter2.") could answer nothing. Its IDF is taken as
-# if it had 3 (rank_bm25's from 3 passages on).
+# Below 3 passages log((N-n+0.5)/(n+0.5)) is 0 or less for every term, and one or two
+# sentences could answer nothing: IDF is taken as for 3 (rank_bm25's from 3 passages on).
 IDF_MIN_PASSAGES = 3
 
 

@@ -75,17 +75,10 @@ class NoSave(StoreError):
 # sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
 # posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels;
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
-# paragraph; 11: the IDF of a collection of one or two sentences (index.IDF_MIN_PASSAGES);
-# 12: the HTML in Markdown that a rendered page hides, in no paragraph; 13: Markdown link
-# reference definitions and table-of-contents lines, in no paragraph; 14: "5.2 " opens a list
-# item (a sentence of its own); 15: PDF heading lines head their sections (documents'
-# headings), also after a full line or over one line; 16: a Markdown table's rows are
-# sentences of their own, its delimiter row in none; 17: a Markdown paragraph starts past its
-# block quote marker, a GitHub alert's "> [!NOTE]" line in none; 18: an HTML page's label
-# without its site's name; 19: plain-text headings (an underlined line, a line of capitals)
-# head their sections, an underline row in no paragraph; 20: so does a line of capitals
-# opening its block over a line of text
-INDEX_FORMAT = 20
+# paragraph; 11 (session 15, one rebuild for all): a one- or two-sentence collection's IDF;
+# what a rendered Markdown page hides, its tables' rows, "5.2" items; PDF and text headings;
+# HTML labels without the site's name
+INDEX_FORMAT = 11
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
