@@ -41,7 +41,7 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
     """The headings of plain text text[start:] in order, each a paragraph of its own: a line
     over its underline row (which is in no paragraph: the heading's `after` is past it; an
     overline, the same row above it, is a mark without a title, in none either), and a line
-    of capitals (_capitals) that opens its block, alone or over a line of text (_text_after),
+    of capitals (_capitals) that opens its block, alone or over a line of text,
     or in a file of one paragraph a line (one_a_line) on a line of its own, with text after
     it."""
     found: dict[int, Heading] = {}
@@ -72,8 +72,11 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
         s, e = m.span(1)
         if s in found or e >= last or not _capitals(m[1]):
             continue
+        # Alone, or over text ("JOINING" over "Membership costs £6 a year."), not over the
+        # next line of shouted text.
+        after = _line_after(text, m.end())
         if one_a_line or (_blank_before(text, start, m.start()) and (
-                _blank_after(text, m.end()) or _text_after(text, m.end()))):
+                not after.strip() or any(c.islower() for c in after))):
             found[s] = Heading(s, e, e, " ".join(m[1].split()))
     return [found[s] for s in sorted(found)]
 
@@ -116,13 +119,7 @@ def _blank_before(text: str, floor: int, line_start: int) -> bool:
     return not text[_line_before(text, floor, line_start)[0] : line_start].strip()
 
 
-def _text_after(text: str, line_end: int) -> bool:
-    """Whether the line after line_end holds a lower-case letter: text under a heading
-    ("JOINING" over "Membership costs £6 a year."), not the next line of shouted text."""
+def _line_after(text: str, line_end: int) -> str:
+    """The line after the one ending at line_end ("" at the text's end)."""
     nxt = text.find("\n", line_end + 1)
-    return any(c.islower() for c in text[line_end : len(text) if nxt < 0 else nxt])
-
-
-def _blank_after(text: str, line_end: int) -> bool:
-    nxt = text.find("\n", line_end + 1)
-    return not text[line_end : len(text) if nxt < 0 else nxt].strip()
+    return text[line_end : len(text) if nxt < 0 else nxt]
