@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from xapianservers import ShardServer
 
 from bot.cli import main
 from bot.config import load_settings
+from bot.core import xapianstage
 from bot.core.answer import Engine
 from bot.core.model import UNAVAILABLE, Answer
 from bot.library import build_library, library_from_settings
@@ -146,14 +148,7 @@ def test_a_connection_the_server_dropped_when_idle_is_made_again(
     project: Path, xapian_tcpsrv: str, tmp_path: Path
 ) -> None:
     # The seeds alone in one shard: a bot must be given every shard of its collections.
-    config = tmp_path / "config"
-    config.mkdir()
-    shutil.copytree(project / "seeds", tmp_path / "seeds")
-    (config / "bot.yaml").write_text(
-        "collections:\n  seeds: {folders: [seeds], visibility: public}\n", encoding="utf-8")
-    assert main(["xapian-shards", "build", "--config", str(config), "--collection", "seeds",
-                 "--count", "1", "--out", str(tmp_path / "one")], io.StringIO()) == 0
-    shard = tmp_path / "one" / "shard-0"
+    shard = _one_shard(project, tmp_path)
     server = ShardServer(xapian_tcpsrv, shard, "--idle-timeout", "200").start()
     try:
         corpus = build_library([("seeds", tmp_path / "seeds")]).engine.corpus
@@ -164,6 +159,67 @@ def test_a_connection_the_server_dropped_when_idle_is_made_again(
         assert again.reason != UNAVAILABLE and again.answered
     finally:
         server.kill()
+
+
+def test_a_hung_shard_server_holds_up_one_question_not_each(
+    project: Path, xapian_tcpsrv: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and never answers costs the first question the timeout; the
+    questions after it are told at once that search is unavailable, until RETRY_S has passed;
+    then one question at a time tries again, and the first to find the server answering
+    again brings the answers back."""
+    monkeypatch.setattr(xapianstage, "TIMEOUT_MS", 400)
+    monkeypatch.setattr(xapianstage, "RETRY_S", 1.0)
+    shard = _one_shard(project, tmp_path)
+    server = ShardServer(xapian_tcpsrv, shard).start()
+    try:
+        engine = Engine(build_library([("seeds", tmp_path / "seeds")]).engine.corpus,
+                        shard_servers=[server.address])
+        assert engine.answer(SEED_QUESTIONS[1]).answered
+        server.pause()
+        first = _timed_answers(engine, 1)
+        assert [a.reason for a, _ in first] == [UNAVAILABLE] and first[0][1] >= 0.35
+        # (A timeout is not retried on a new connection as a dropped one is: one wait.)
+        assert first[0][1] < 0.8
+        after = _timed_answers(engine, 8)
+        assert {a.reason for a, _ in after} == {UNAVAILABLE}
+        assert max(s for _, s in after) < 0.2
+        time.sleep(1.0)
+        trying = _timed_answers(engine, 4)  # at once: one asks the hung server, three not
+        assert {a.reason for a, _ in trying} == {UNAVAILABLE}
+        assert sorted(s >= 0.35 for _, s in trying) == [False, False, False, True]
+        server.resume()
+        assert not any(a.answered for a, _ in _timed_answers(engine, 2))  # (within RETRY_S)
+        time.sleep(1.0)
+        back = engine.answer(SEED_QUESTIONS[1])
+        assert back.answered
+        assert_answer_verbatim(back.to_json(), tmp_path / "seeds")
+    finally:
+        server.resume()
+        server.kill()
+
+
+def _one_shard(project: Path, tmp_path: Path) -> Path:
+    """The seeds alone, copied under tmp_path, built into one shard there."""
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copytree(project / "seeds", tmp_path / "seeds")
+    (config / "bot.yaml").write_text(
+        "collections:\n  seeds: {folders: [seeds], visibility: public}\n", encoding="utf-8")
+    assert main(["xapian-shards", "build", "--config", str(config), "--collection", "seeds",
+                 "--count", "1", "--out", str(tmp_path / "one")], io.StringIO()) == 0
+    return tmp_path / "one" / "shard-0"
+
+
+def _timed_answers(engine: Engine, count: int) -> list[tuple[Answer, float]]:
+    """count answers to one question, asked at once from as many threads, each with the
+    seconds it took."""
+    def timed(_: int) -> tuple[Answer, float]:
+        started = time.monotonic()
+        return engine.answer(SEED_QUESTIONS[1]), time.monotonic() - started
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(timed, range(count)))
 
 
 def test_the_shell_says_search_is_unavailable(

@@ -48,6 +48,14 @@ class ShardServer:
                 time.sleep(0.05)
         raise RuntimeError(f"xapian-tcpsrv did not listen on {self.address}")
 
+    def pause(self) -> None:
+        """Stop the server and its connections' processes: connections are accepted (by the
+        kernel) and never answered, as a hung server's are."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)

@@ -26,6 +26,7 @@ import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
 # give the context scores of the best their neighbours.
 FETCH_FACTOR = 2
 TIMEOUT_MS = 5_000  # a shard that does not answer within this is unavailable
+# After a shard timed out, questions are told at once that search is unavailable for this
+# many seconds (each would wait TIMEOUT_MS for a hung server); then one question tries again.
+RETRY_S = 10.0
 
 
 def _xapian() -> Any:
@@ -154,10 +158,47 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+class _Breaker:
+    """Whether to ask the shards: not for RETRY_S seconds after one timed out, when a hung
+    server would hold every question (and the worker thread answering it) for TIMEOUT_MS.
+    Then one question at a time asks, the others being refused at once until it returns: the
+    first to find the shards answering again closes the breaker for all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0  # monotonic time until which the shards are not asked; 0: closed
+        self._trying = False  # a question is asking the shards while the breaker is open
+        self.reason = ""
+
+    def admit(self) -> bool:
+        """Whether this question may ask the shards; each admitted one must then call
+        succeeded() or failed()."""
+        with self._lock:
+            if not self._until:
+                return True
+            if self._trying or time.monotonic() < self._until:
+                return False
+            self._trying = True
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._until, self._trying = 0.0, False
+
+    def failed(self, timed_out: bool, reason: str) -> None:
+        """A refused connection costs a question nothing to try again: only a timeout opens
+        the breaker (or keeps it open)."""
+        with self._lock:
+            self._trying = False
+            if timed_out or self._until:
+                self._until, self.reason = time.monotonic() + RETRY_S, reason
+
+
 class ShardFirstStage(FirstStage):
     """FirstStage whose BM25 search runs on remote Xapian shards (see the module's doc).
     A shard that cannot be reached raises SearchUnavailable; the next question connects
-    again, so service resumes by itself when the shard is back."""
+    again, so service resumes by itself when the shard is back. A shard that does not answer
+    within TIMEOUT_MS is not asked again for RETRY_S seconds (see _Breaker)."""
 
     scores_locally = False
 
@@ -184,6 +225,7 @@ class ShardFirstStage(FirstStage):
         # A Xapian database is not safe across threads: one connection set a thread, with
         # the local ids of each shard's passages (in the order the shards were added).
         self._threads = threading.local()
+        self._breaker = _Breaker()
 
     def score(
         self, query: dict[str, float], allowed: np.ndarray | None = None
@@ -211,9 +253,12 @@ class ShardFirstStage(FirstStage):
             only = xapian.Query(xapian.Query.OP_OR,
                                 [xapian.Query(COLLECTION_PREFIX + c) for c in collections])
             q = xapian.Query(xapian.Query.OP_FILTER, q, only)
+        if not self._breaker.admit():
+            raise SearchUnavailable(f"shard search failed recently: {self._breaker.reason}")
         # A connection kept from an earlier question may have been closed by the server
         # (xapian-tcpsrv drops idle ones after --idle-timeout, 60 s by default): such a
-        # failure is retried once on new connections before the shards count as down.
+        # failure is retried once on new connections before the shards count as down (not
+        # a timeout: a server that let one pass would make the question wait twice).
         reused = getattr(self._threads, "db", None) is not None
         while True:
             try:
@@ -221,12 +266,19 @@ class ShardFirstStage(FirstStage):
                 break
             except xapian.Error as exc:
                 self._threads.db = None  # connect again
-                if reused:
+                timed_out = isinstance(exc, xapian.NetworkTimeoutError)
+                if reused and not timed_out:
                     reused = False
                     log.info("shard connection lost (%s): connecting again", exc)
                     continue
-                log.error("shard search failed (%s): %s", ", ".join(self.addresses), exc)
+                log.error("shard search failed (%s): %s%s", ", ".join(self.addresses), exc,
+                          f" (not asked again for {RETRY_S:g} s)" if timed_out else "")
+                self._breaker.failed(timed_out, str(exc))
                 raise SearchUnavailable(f"shard search failed: {exc}") from exc
+            except BaseException:
+                self._breaker.succeeded()  # (the shards answered: a refused build, say)
+                raise
+        self._breaker.succeeded()
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids, weights = np.array(found).T
