@@ -628,3 +628,26 @@ def test_a_docx_heading_over_another_is_answered_by_the_text_under_them(
     top = answer.quotes[0]
     assert (top.text, top.location.heading) == (
         "Pay online through ParentPay, by the Friday before.", "How do I pay?")
+
+
+@pytest.mark.parametrize("question", [
+    "how much is plus", "what does plus cost", "plus price", "whats the price of plus",
+])
+def test_a_question_about_money_is_answered_by_an_amount_of_money(
+    tmp_path: Path, question: str,
+) -> None:
+    """"How much is Plus?" asks for a price: a sentence holding the question's words and any
+    number ("three plans") came first, ahead of the one that says what Plus costs; a
+    question naming a price or a cost asked for no kind of answer at all."""
+    (tmp_path / "plans.md").write_text(
+        "# Pocketlist help\n\nPocketlist has three plans: Free, Plus and Team.\n\n"
+        "The Free plan keeps up to 5 lists on 1 device.\n\n## Billing\n\n"
+        "Plus is $4.99 a month and adds shared lists. Team is 8 euros per member a month.\n")
+    (tmp_path / "club.txt").write_text(
+        "Section 1. Membership is open to anyone over 16.\n\nSection 2. A family membership "
+        "covers 2 adults and up to 3 children.\n\nSection 3. An adult membership is £35 a "
+        "year. A family membership is £60 a year.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    got = engine.answer(question)
+    assert_answer_verbatim(got.to_json(), tmp_path)
+    assert got.quotes[0].text == "Plus is $4.99 a month and adds shared lists."

@@ -23,6 +23,17 @@ _KINDS = (
     ("place", re.compile(r"\b(?:where|what (?:city|country|state|region|town|place))\b",
                          re.I)),
 )
+# A question about money: the number it asks for (or, naming a price, the answer it asks for)
+# is an amount of money, which a text holds as a currency sign or word, not as any digit
+# ("Section 1", "three plans"). "How do I pay" asks for a way, "how much is" for a price.
+_MONEY_QUESTION = re.compile(
+    r"\b(?:costs?|prices?|priced|fees?|worth|salary|wages?|budget|expensive|cheap|cheaper|"
+    r"dues)\b|\bhow much (?:money\b|(?:did|does|do|will|would|has|have|had|is|are|was|were)"
+    r"\b(?:\W+\w+){0,5}?\W+(?:pay|paid|spend|spent|earn|earned|earns|raise|raised)\b)|"
+    r"\bhow much (?:is|are|was|were)\b(?!.*\b(?:of|percent|percentage)\b)", re.I)
+MONEY_PATTERN = re.compile(
+    r"[$£€¥₹₩₽]|\b(?:dollars?|pounds?|euros?|cents?|pence|yen|francs?|rupees?|usd|gbp|eur)\b|"
+    r"\b\d+(?:[.,]\d+)?p\b", re.I)
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|"
            r"december")
 _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -36,11 +47,11 @@ KindTest = tuple[str | None, Callable[[str], bool]]
 
 
 def question_kind(question: str) -> str | None:
-    """The kind of answer question asks for (one of KINDS), or None."""
-    for kind, pattern in _KINDS:
-        if pattern.search(question):
-            return kind
-    return None
+    """The kind of answer question asks for (one of KINDS), or None; "money", a number."""
+    kind = next((kind for kind, pattern in _KINDS if pattern.search(question)), None)
+    if kind in (None, "number") and _MONEY_QUESTION.search(question):
+        return "money"
+    return kind
 
 
 def has_kind(kind: str, text: str, asked: set[str]) -> bool:
@@ -49,6 +60,8 @@ def has_kind(kind: str, text: str, asked: set[str]) -> bool:
         return _holds_date(text)
     if kind == "number":
         return _holds_number(text)
+    if kind == "money":
+        return MONEY_PATTERN.search(text) is not None
     # A name or place: a capitalised word, not first in the sentence, the question lacks.
     return has_new_name(text, asked)
 
@@ -66,15 +79,16 @@ class KindTests:
         last = getattr(self._local, "kind_test", None)
         if last is not None and last[0] == question:
             return last[1]
-        kind = question_kind(question)
+        asked_for = question_kind(question)
         asked = set(self.analyzer.words(question))
         seen: dict[str, bool] = {}
 
         def holds_kind(text: str) -> bool:
             if text not in seen:
-                seen[text] = kind is not None and has_kind(kind, text, asked)
+                seen[text] = asked_for is not None and has_kind(asked_for, text, asked)
             return seen[text]
 
+        kind = "number" if asked_for == "money" else asked_for  # (the cues' columns)
         self._local.kind_test = (question, (kind, holds_kind))
         return kind, holds_kind
 
