@@ -77,8 +77,8 @@ class NoSave(StoreError):
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
 # paragraph; 11 (session 15, one rebuild for all): a one- or two-sentence collection's IDF;
 # what a rendered Markdown page hides, its tables' rows, "5.2" items; PDF and text headings;
-# HTML labels without the site's name
-INDEX_FORMAT = 11
+# HTML labels without the site's name; 12: "Section 2." opens its clause's sentence
+INDEX_FORMAT = 12
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved

@@ -140,6 +140,10 @@ ABBREVIATIONS = frozenset(
 NUMBERED = frozenset(("no", "art"))
 _NUMBER_AFTER = re.compile(r"\s*[(#+]?(\w+)")
 _ROMAN_OR_LETTER = re.compile(r"[IVXLCDM]+|[A-Z]")
+# A clause's label opening a sentence, "Section 2. Associate membership is...", "Rule 4.
+# No spam.", "Article IV. ...": its dot ends no sentence (the label alone was one, and the
+# rule it numbers was quoted without it).
+_LABEL = re.compile(r"[A-Z][a-z]{2,11} (?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6})")
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
 # A full stop, question or exclamation mark before whitespace; or a CJK one (。！？), which
@@ -201,7 +205,8 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             if opened[2] > 0:
                 continue
         lone_dot = text[match.start()] == "." and _stop_length(match) == 1
-        if lone_dot and _is_abbreviation(text, pos, match.start()):
+        if lone_dot and (_is_abbreviation(text, pos, match.start())
+                         or _LABEL.fullmatch(text, pos, match.start())):
             continue
         cuts.append((match.end(), nxt))
         pos = nxt
