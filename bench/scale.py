@@ -166,7 +166,7 @@ class TreeRSS(threading.Thread):
 
 
 def child_build(folder: Path, cache: Path) -> dict:
-    from bot.core import store
+    from bot.core import store, storekey
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.core.corpus import Corpus
     from bot.core.filedigests import FileDigests
@@ -185,9 +185,9 @@ def child_build(folder: Path, cache: Path) -> dict:
     # and its record of the files' stats, so that the query child's start trusts unchanged
     # files as a restart does (without it, that start hashed every file and read every
     # document again: about 1 s more at 1M).
-    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, settings, 20 * 1024 * 1024)
+    key = storekey.fingerprint([("bench", folder)], DEFAULT_ANALYZER, settings, 20 * 1024 * 1024)
     known = FileDigests.load(cache, key)
-    digests = [store.document_digest(d.path, 20 * 1024 * 1024, None, known) for d in documents]
+    digests = [storekey.document_digest(d.path, 20 * 1024 * 1024, None, known) for d in documents]
     corpus = Corpus.build(documents, DEFAULT_ANALYZER, settings, digests=digests)
     t2 = time.perf_counter()
     saved = store.save(corpus, cache, key)
@@ -206,12 +206,12 @@ def child_build(folder: Path, cache: Path) -> dict:
 def child_query(
     folder: Path, cache: Path, count: str, sample: str, peers: str, exhaustive: str, repeat: str
 ) -> dict:
-    from bot.core import store
+    from bot.core import store, storekey
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.core.model import IndexSettings
     from bot.library import build_library
 
-    key = store.fingerprint([("bench", folder)], DEFAULT_ANALYZER, IndexSettings(),
+    key = storekey.fingerprint([("bench", folder)], DEFAULT_ANALYZER, IndexSettings(),
                             20 * 1024 * 1024)
     if not (cache / f"{store.PREFIX}{key}").is_dir():
         sys.exit("no saved index for the query child's settings: it would time a rebuild")

@@ -71,7 +71,7 @@ def _child(args: argparse.Namespace, mode: str, folder: str, cache: str,
     import psutil
 
     from bench.synth import questions
-    from bot.core import store
+    from bot.core import store, storekey
     from bot.core.analysis import DEFAULT_ANALYZER
     from bot.core.answer import Engine
     from bot.core.documents import DEFAULT_MAX_BYTES
@@ -86,7 +86,7 @@ def _child(args: argparse.Namespace, mode: str, folder: str, cache: str,
     me = psutil.Process()
     before = me.memory_full_info()
     t0 = time.perf_counter()
-    key = store.fingerprint(folders, DEFAULT_ANALYZER, settings.index, DEFAULT_MAX_BYTES)
+    key = storekey.fingerprint(folders, DEFAULT_ANALYZER, settings.index, DEFAULT_MAX_BYTES)
     corpus, _ = store.load(Path(cache), key, DEFAULT_MAX_BYTES, shared=shared == "1")
     engine = Engine(corpus, settings)
     load_s = time.perf_counter() - t0

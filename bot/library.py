@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from bot.core import store
+from bot.core import store, storekey
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.answer import Engine
 from bot.core.corpus import Corpus
@@ -99,7 +99,7 @@ def build_library(
         documents, skipped = load_documents(folders, max_bytes, None, limits, private)
         corpus = _build(documents, folders, retrieval)
         return _library(corpus, skipped, retrieval, aliases, shard_servers=shard_servers)
-    key = store.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
+    key = storekey.fingerprint(folders if key_folders is None else key_folders, DEFAULT_ANALYZER,
                             retrieval.index, max_bytes, limits)
     store.tidy_saves(index_dir)
     known = FileDigests.load(index_dir, key)
@@ -270,7 +270,7 @@ def _scan(
         problems += found
         for path, rel, stat in walk_files(folder, private, problems):
             entry = labels.get(rel) or {}
-            digest = store.document_digest(path, max_bytes, entry, known, stat)
+            digest = storekey.document_digest(path, max_bytes, entry, known, stat)
             files[(collection, str(path))] = _Found(
                 DocumentFile(collection, rel, path, entry), digest, str(path) in known.trusted)
     return files, problems

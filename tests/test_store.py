@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from killable import PAUSE_AT_THIRD_WRITE
 
-from bot.core import checkedfiles, store
+from bot.core import checkedfiles, store, storekey
 from bot.core.analysis import DEFAULT_ANALYZER, Analyzer
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import load_folder
@@ -125,16 +125,18 @@ def test_changed_documents_are_updated_not_rebuilt(corpus_dir: Path, tmp_path: P
 
 def key(folder: Path, settings: IndexSettings | None = None,
         analyzer: Analyzer = DEFAULT_ANALYZER) -> str:
-    return store.fingerprint([("docs", folder)], analyzer, settings or IndexSettings(), 1 << 20)
+    return storekey.fingerprint([("docs", folder)], analyzer, settings or IndexSettings(),
+                                1 << 20)
 
 
 _KEY_SCRIPT = """import sys
 from pathlib import Path
-from bot.core import store
+from bot.core import storekey
 from bot.core.analysis import DEFAULT_ANALYZER
 from bot.core.model import IndexSettings
-assert store.__file__.startswith(sys.argv[2]), store.__file__
-print(store.fingerprint([("docs", Path(sys.argv[1]))], DEFAULT_ANALYZER, IndexSettings(), 1 << 20))
+assert storekey.__file__.startswith(sys.argv[2]), storekey.__file__
+print(storekey.fingerprint([("docs", Path(sys.argv[1]))], DEFAULT_ANALYZER, IndexSettings(),
+                           1 << 20))
 """
 
 
@@ -167,18 +169,18 @@ def test_key_changes_with_folders_settings_analyzer_and_format_not_documents(
     assert key(corpus_dir) == base
     assert key(corpus_dir, IndexSettings(k1=0.9)) != base
     assert key(corpus_dir, analyzer=Analyzer(stem=False)) != base
-    monkeypatch.setattr(store, "INDEX_FORMAT", store.INDEX_FORMAT + 1)
+    monkeypatch.setattr(storekey, "INDEX_FORMAT", storekey.INDEX_FORMAT + 1)
     assert key(corpus_dir) != base
     monkeypatch.undo()
-    assert store.fingerprint([("other", corpus_dir)], DEFAULT_ANALYZER, IndexSettings(),
+    assert storekey.fingerprint([("other", corpus_dir)], DEFAULT_ANALYZER, IndexSettings(),
                              1 << 20) != base
     doc = corpus_dir / "extra.md"
-    digest = store.document_digest(doc, 1 << 20)
-    assert store.document_digest(doc, 1 << 20, {"label": "Renamed"}) != digest
+    digest = storekey.document_digest(doc, 1 << 20)
+    assert storekey.document_digest(doc, 1 << 20, {"label": "Renamed"}) != digest
     st = doc.stat()
     doc.write_text(doc.read_text().replace("mercury", "MERCURY"))  # same size and time
     os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert store.document_digest(doc, 1 << 20) != digest
+    assert storekey.document_digest(doc, 1 << 20) != digest
     doc.rename(corpus_dir / "extra2.md")
     assert key(corpus_dir) == base
 

@@ -19,7 +19,7 @@ from docmaker import make_pdf
 from killable import PAUSE_AT_THIRD_WRITE
 from verbatim import document_text
 
-from bot.core import store
+from bot.core import checkedfiles, store
 from bot.core.extract.model import Limits
 from bot.core.filedigests import FileDigests
 from bot.core.index import BM25Index
@@ -269,7 +269,7 @@ def test_a_file_rewritten_as_it_is_hashed_is_hashed_again(tmp_path: Path) -> Non
 
     def sha(p: Path) -> str:
         read.append(p)
-        return store.digest(p.read_bytes())
+        return checkedfiles.digest(p.read_bytes())
 
     known = FileDigests()
     assert known.hash(path, st, sha) == (sha(path), False)

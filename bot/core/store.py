@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -38,24 +37,19 @@ from typing import Any
 
 import numpy as np
 
-from bot.core import filedigests
-from bot.core.analysis import Analyzer
+from bot.core import filedigests, storekey
 from bot.core.checkedfiles import (
     MANIFEST,
     Reader,
     StoreError,
     Writer,
-    canonical,
-    digest,
     save_folder,
     tidy,
 )
 from bot.core.corpus import Corpus, posting_paragraphs
 from bot.core.extract.model import Limits
-from bot.core.filedigests import FileDigests
 from bot.core.index import ARRAYS as BM25_ARRAYS
 from bot.core.index import BM25Index
-from bot.core.model import IndexSettings
 from bot.core.segments import Delta
 from bot.core.storedocuments import load_documents, save_documents
 
@@ -66,77 +60,12 @@ class NoSave(StoreError):
     """Nothing is saved for these documents and settings (a first build, or a key that
     changed): not damage, so the caller need not warn of it; the build announces itself."""
 
-# The saved index's format. Bump it with any change to what is saved or what it means (how
-# text is split and analysed, the index's arrays, Corpus's fields): the key below holds it,
-# so saves of the old format are then rebuilt. A release that leaves it alone keeps every
-# user's saved index (the key holds no code).
-# 2: documents keep their pages and headings; 3: per-document digests and a delta segment;
-# 4: the documents' texts in one buffer (documents.texts); 5: long semicolon clauses are
-# sentences of their own, and "1950s" is analysed as "1950"; 6: SHA-256 checksums; 7: each
-# posting's paragraph (Corpus.posting_para); 8: Markdown and HTML headings, HTML rows, labels;
-# 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
-# paragraph; 11 (session 15, one rebuild for all): a one- or two-sentence collection's IDF;
-# what a rendered Markdown page hides, its tables' rows, "5.2" items; PDF and text headings;
-# HTML labels without the site's name; 12: "Section 2." opens its clause's sentence
-INDEX_FORMAT = 12
 PREFIX = "corpus-"
 EXTRACTED = "extracted"  # the extraction cache's folder under the index folder
 STALE = "stale"  # the digest of a loaded document whose file changed since it was saved
 DELTA_PREFIX = "delta-"  # the update segment saved beside corpus-<key> (see save_delta)
 KEEP = 3  # saved corpora kept in the folder (e.g. the bot's and a CLI run's)
 STALE_TEMP_SECONDS = 3600  # an older temporary file is a killed writer's, not one under way
-
-
-# --- key ------------------------------------------------------------------------------------
-
-
-def fingerprint(
-    folders: Sequence[tuple[str, Path]],
-    analyzer: Analyzer,
-    settings: IndexSettings,
-    max_bytes: int,
-    limits: Limits | None = None,
-) -> str:
-    """Key of a saved corpus: INDEX_FORMAT, the folders (each one's collection and path), the
-    largest file read, the extraction limits (default Limits(max_bytes)), the index settings
-    and the analyzer's identity. A change to any of them is a new key, hence a full rebuild;
-    a change to the documents is not (their digests, document_digest, decide what an update
-    adds and removes), nor one to the code alone (that is what INDEX_FORMAT is for)."""
-    key = {
-        "format": INDEX_FORMAT,
-        "index": dataclasses.asdict(settings),
-        "analyzer": analyzer_identity(analyzer),
-        "max_bytes": max_bytes,
-        # Which PDF, HTML and DOCX files are read (or skipped as past a limit) depends on them.
-        "limits": dataclasses.asdict(limits or Limits(max_bytes=max_bytes)),
-        "folders": [[collection, str(folder.resolve())] for collection, folder in folders],
-    }
-    return hashlib.blake2b(canonical(key), digest_size=16).hexdigest()
-
-
-def document_digest(
-    path: Path, max_bytes: int, labels: dict[str, str] | None = None,
-    known: FileDigests | None = None, stat: os.stat_result | None = None,
-) -> str:
-    """A document's digest: its file's bytes and its entry in the labels file, so that a
-    changed label re-reads the document as a changed text does. "unreadable" when the file
-    cannot be read (it is reported and skipped). With known, a file whose stat is recorded
-    there is not read (bot/core/filedigests.py) and one that is hashed is recorded. stat:
-    the file's, when the caller has it."""
-    found = filedigests.file_digest(path, max_bytes, known, stat)
-    if found is None:
-        return "unreadable"
-    return digest(canonical([found, labels or {}]))
-
-
-def analyzer_identity(analyzer: Analyzer) -> str:
-    """The analyzer's class and settings (stemming, stopwords), as text."""
-    state = {
-        k: sorted(v) if isinstance(v, frozenset | set) else v
-        for k, v in sorted(vars(analyzer).items())
-        if isinstance(v, str | int | float | bool | frozenset | set | tuple | type(None))
-    }
-    return repr((type(analyzer).__qualname__, state))
 
 
 # --- save -------------------------------------------------------------------------------------
@@ -157,7 +86,7 @@ def save(corpus: Corpus, root: Path, key: str, extra: dict[str, Any] | None = No
     def write(writer: Writer) -> dict[str, Any]:
         fields = {f.name: _save_field(writer, f.name, getattr(corpus, f.name))
                   for f in dataclasses.fields(corpus)}
-        return {"format": INDEX_FORMAT, "key": key, "fields": fields, "extra": extra or {}}
+        return {"format": storekey.INDEX_FORMAT, "key": key, "fields": fields, "extra": extra or {}}
 
     final = save_folder(root, f"{PREFIX}{key}", write)
     shutil.rmtree(root / f"{DELTA_PREFIX}{key}", ignore_errors=True)
@@ -183,7 +112,7 @@ def save_delta(
             [ids for _, ids, _ in delta.analysed] or [np.zeros(0, np.int32)]))
         writer.array("delta.lengths", np.concatenate(
             [lengths for _, _, lengths in delta.analysed] or [np.zeros(0, np.int32)]))
-        return {"format": INDEX_FORMAT, "key": key, "main": main, "extra": extra or {}}
+        return {"format": storekey.INDEX_FORMAT, "key": key, "main": main, "extra": extra or {}}
 
     final = save_folder(root, f"{DELTA_PREFIX}{key}", write)
     tidy(root, STALE_TEMP_SECONDS)
@@ -318,7 +247,7 @@ def load(
     with _damaged("saved index"):
         reader = Reader(folder, shared)
         body = reader.manifest()
-        if body.get("format") != INDEX_FORMAT or body.get("key") != key:
+        if body.get("format") != storekey.INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved index is for other documents or another version")
         hints = typing.get_type_hints(Corpus)
         names = [f.name for f in dataclasses.fields(Corpus)]
@@ -362,7 +291,7 @@ def load_delta(
     with _damaged("saved update"):
         reader = Reader(folder)
         body = reader.manifest()
-        if body.get("format") != INDEX_FORMAT or body.get("key") != key:
+        if body.get("format") != storekey.INDEX_FORMAT or body.get("key") != key:
             raise StoreError("saved update is for other documents or another version")
         if body.get("main") != main_id(root, key):
             raise StoreError("saved update belongs to another save of the index")

@@ -65,7 +65,7 @@ def load_documents(
     list `stale`, numbered there and given no text.
 
     files ((collection, path) -> (digest, trusted)): the documents' files as just scanned,
-    each with its digest (store.document_digest) and whether that digest was known from the
+    each with its digest (storekey.document_digest) and whether that digest was known from the
     file's stat alone (bot/core/filedigests.py); digests: the saved documents' digests. A
     text file (.txt, .md) trusted to have its saved digest is not read again: its saved
     text is the one indexed from those bytes. One whose file is gone or has another digest

@@ -76,7 +76,7 @@ def _xapian() -> Any:
 
 def shard_identity(settings: IndexSettings, analyzer: Analyzer) -> dict[str, Any]:
     """What a shard's terms and scores depend on, as stored in its metadata."""
-    from bot.core.store import analyzer_identity
+    from bot.core.storekey import analyzer_identity
 
     return {"format": SHARD_FORMAT, "k1": settings.k1, "b": settings.b,
             "epsilon": settings.epsilon, "analyzer": analyzer_identity(analyzer)}
