@@ -686,3 +686,18 @@ def test_a_numbered_clause_is_quoted_with_its_label(
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.quotes[0].text == quoted
     assert not any(re.search(r"(?:Section|Article) \w+\.$", q.text) for q in answer.quotes)
+
+
+def test_what_happens_asks_for_a_consequence_not_for_the_word(tmp_path: Path) -> None:
+    """"What happens if I mass ping" is answered by what mass pinging brings, which seldom
+    says "happens": the sentence holding "happen" and "ping" came first."""
+    (tmp_path / "roles.md").write_text(
+        "# Roles\n\nPing roles like Events and Game Night notify you when those happen.\n\n"
+        "You can remove a role any time by un-reacting.\n")
+    (tmp_path / "rules.md").write_text(
+        "# Rules\n\nBe kind to everyone.\n\nMass pinging (5+ mentions in one message) "
+        "triggers an automatic 1 hour timeout.\n\nNo spoilers outside the spoiler channel.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer("what happens if i mass ping")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.quotes[0].text.startswith("Mass pinging (5+ mentions")
