@@ -701,3 +701,29 @@ def test_what_happens_asks_for_a_consequence_not_for_the_word(tmp_path: Path) ->
     answer = engine.answer("what happens if i mass ping")
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.quotes[0].text.startswith("Mass pinging (5+ mentions")
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("are nsfw pfps allowed", "NSFW content, including profile pictures and usernames, gets "
+     "an instant ban."),
+    ("whos the sub", "Our substitute is Kori, who can play both roles."),
+    ("how much dmg does the longbow do", "The longbow deals 38 damage per arrow."),
+    # The corpus's own short form is its word: "DM" here is the game's Dungeon Master.
+    ("can i dm the dm", "Ask the DM before the session if you want to leave early."),
+])
+def test_chats_short_forms_find_the_words_documents_write_out(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"pfps", "sub", "dmg": a short form the documents never write counted as their rarest
+    word, and the question was refused; it stands for the words they write out."""
+    (tmp_path / "rules.md").write_text(
+        "# Rules\n\nBe kind to everyone in every channel.\n\nNSFW content, including profile "
+        "pictures and usernames, gets an instant ban.\n\nAsk the DM before the session if you "
+        "want to leave early.\n")
+    (tmp_path / "team.txt").write_text(
+        "Our captain is Mossy, who plays the entry role.\n\nOur substitute is Kori, who can "
+        "play both roles.\n\nThe longbow deals 38 damage per arrow.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.answered and answer.quotes[0].text == quoted

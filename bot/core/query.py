@@ -44,6 +44,25 @@ _CHAT = re.compile(
     r"|u|r|ur)\b")
 
 
+# Chat's short forms of words documents write out ("how many ppl", "pfps", "my sub"): one the
+# corpus lacks stands for those of its words here that the corpus holds (unknown, it counted
+# as the corpus's rarest word, and the question was refused); "sub" may be any of three.
+_SHORT_FORMS = {
+    "ppl": "people", "pic": "picture photo image", "pics": "pictures photos images",
+    "pfp": "profile picture avatar", "pfps": "profile pictures avatars", "msg": "message",
+    "msgs": "messages", "dm": "message", "dms": "messages", "info": "information",
+    "pw": "password", "pwd": "password", "acc": "account", "acct": "account",
+    "min": "minutes", "mins": "minutes", "hr": "hours", "hrs": "hours", "yr": "years",
+    "yrs": "years", "wk": "weeks", "wks": "weeks", "temp": "temperature", "dmg": "damage",
+    "sub": "subscription substitute subscriber", "subs": "subscriptions substitutes subscribers",
+    "mod": "moderator", "mods": "moderators", "vc": "voice", "tmrw": "tomorrow",
+    "tmr": "tomorrow", "bday": "birthday", "req": "requirement", "reqs": "requirements",
+    "approx": "approximately", "diff": "difference", "pref": "preference",
+}
+_SHORT_FORM = re.compile(r"\b(?:" + "|".join(sorted(_SHORT_FORMS, key=len, reverse=True))
+                         + r")\b", re.I)
+
+
 # A name and the word derived from it differ, as Snowball stems, by one of these endings
 # after the name's own final vowel, if any: ukrain/ukrainian, russia/russian, china/chines,
 # japan/japanes, europ/european, itali/italian, germani/german (no ending).
@@ -156,6 +175,7 @@ class QueryBuilder:
         moderator aliases add the other spellings at full weight, near spellings of a rare
         term (unless near=False) at spelling_weight of its weight."""
         question = _CHAT.sub(" ", _BARE_CONTRACTIONS.sub(" ", question))
+        question = _SHORT_FORM.sub(self._written_out, question)
         # ("how old do i have to be": with nothing but the phrase to search, its word is.)
         terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
                  or self.analyzer.terms(question))
@@ -164,6 +184,16 @@ class QueryBuilder:
             for other in self.aliases.get(term, ()):
                 weights.setdefault(other, weights[term])
         return self._with_near(weights, self.near_groups(weights)) if near else weights
+
+    def _written_out(self, short: re.Match[str]) -> str:
+        """A short form's words the corpus holds, when it lacks the short form itself."""
+        vocab = self.index.vocab
+        word = short.group(0)
+        if any(t in vocab for t in self.analyzer.terms(word)):
+            return word
+        held = [w for w in _SHORT_FORMS[word.lower()].split()
+                if any(t in vocab for t in self.analyzer.terms(w))]
+        return " ".join(held) or word
 
     def _with_near(
         self, exact: dict[str, float], near: dict[str, list[str]]
