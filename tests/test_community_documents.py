@@ -727,3 +727,33 @@ def test_chats_short_forms_find_the_words_documents_write_out(
     answer = engine.answer(question)
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.answered and answer.quotes[0].text == quoted
+
+
+@pytest.mark.parametrize("question", [
+    "how do i turn off sickness, my guys keep getting ill",
+    "game crashes instantly after installing, help",
+])
+def test_a_question_marked_as_an_faqs_is_quoted_with_its_answer(
+    tmp_path: Path, question: str,
+) -> None:
+    """"**Q:**" marks a question whether or not it ends with a question mark ("The game
+    crashes as soon as I start it."), and all of it up to the answer asks: the sentence
+    after "How do I turn off illness?" was quoted without the answer, and a marked question
+    without a question mark alone."""
+    (tmp_path / "faq.md").write_text(
+        "# Install FAQ\n\n"
+        "**Q:** The game crashes as soon as I start it after installing.\n"
+        "**A:** This almost always means HookLib is missing or outdated. Check the load "
+        "order.\n\n"
+        "**Q:** How do I turn off the illness system? My settlers keep getting sick.\n"
+        "**A:** Go to Options > Mod Settings and untick \"Enable illness\". You can switch "
+        "it back on at any time.\n\n"
+        "**Q:** Is multiplayer supported?\n**A:** No, and it is not planned.\n")
+    (tmp_path / "notes.md").write_text(
+        "# Known issues\n\nSettlers sometimes walk around invisible fences after storms.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    first = answer.quotes[0].text
+    assert first.startswith("**Q:**") and "\n**A:**" in first
+    assert ("HookLib" in first) != ("illness" in first)

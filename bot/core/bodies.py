@@ -29,6 +29,11 @@ LEADS_IN = re.compile(r":\s*$")
 CELL_BORDER = "|"
 # A sentence that asks: a question mark at its end, before any closing marks.
 ASKS = re.compile(r"\?[\s\"'*_)\]\u2019\u201d\u00bb]*$")
+# An FAQ's marks of a question and of its answer, opening a paragraph or a sentence ("Q:",
+# "**Q:**", "Question:"; "A:"): what a marked question says up to its answer asks, with or
+# without a question mark ("**Q:** The game crashes as soon as I start it.").
+Q_MARK = re.compile(r"[*_]{0,2}(?:Q|Question)[*_]{0,2}:", re.I)
+A_MARK = re.compile(r"[*_]{0,2}(?:A|Answer)[*_]{0,2}:", re.I)
 
 
 class Bodies:
@@ -89,16 +94,38 @@ class Bodies:
     def answer_after(self, pid: int, texts: PassageTexts) -> list[int] | None:
         """The passages that quote passage pid if it asks a question and the text after it
         (in its paragraph, else the next, in its section) does not: pid and as many of the
-        sentences after it as reach BODY_MIN characters. None for any other passage."""
-        if not ASKS.search(texts(pid, pid)):
-            return None
-        p, after = self.passages, pid + 1
+        sentences after it as reach BODY_MIN characters. A question marked as an FAQ's
+        ("Q: ...") asks in all its sentences up to its answer ("**Q:** How do I turn off
+        illness? My settlers keep getting sick."): any of them is quoted with all of them and
+        the answer. None for any other passage."""
+        p = self.passages
+        run = self._marked_question(pid, texts)
+        if run is None:
+            if not ASKS.search(texts(pid, pid)):
+                return None
+            run = [pid]
+        after = run[-1] + 1
         doc = int(p.doc[pid])
         if (after >= len(p) or int(p.doc[after]) != doc
                 or int(p.start[after]) in self.headings(doc)[0]
-                or ASKS.search(texts(after, after)) or not self.adjoins(pid)):
+                or ASKS.search(texts(after, after)) or not self.adjoins(run[-1])):
             return None
-        return self.body([pid], after, texts)
+        return self.body(run, after, texts)
+
+    def _marked_question(self, pid: int, texts: PassageTexts) -> list[int] | None:
+        """The sentences of the marked question (Q_MARK) passage pid is part of: from the
+        marked one, the first of its paragraph, up to the answer's mark or the paragraph's
+        end; None when pid is in none."""
+        p = self.passages
+        para = int(p.para_id[pid])
+        first, end = int(p.para_start[para]), int(p.para_start[para + 1])
+        if not Q_MARK.match(texts(first, first)):
+            return None
+        run = [first]
+        while (run[-1] + 1 < end and self.adjoins(run[-1])
+               and not A_MARK.match(texts(run[-1] + 1, run[-1] + 1))):
+            run.append(run[-1] + 1)
+        return run if pid <= run[-1] else None  # (else pid is in the answer)
 
     def body(
         self, run: list[int], first: int, texts: PassageTexts, section: bool = False,
