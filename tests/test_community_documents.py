@@ -757,3 +757,24 @@ def test_a_question_marked_as_an_faqs_is_quoted_with_its_answer(
     first = answer.quotes[0].text
     assert first.startswith("**Q:**") and "\n**A:**" in first
     assert ("HookLib" in first) != ("illness" in first)
+
+
+@pytest.mark.parametrize("question", [
+    "what time is game night", "what night is game night", "when is game night",
+])
+def test_a_question_of_time_is_answered_by_a_day_or_a_time(
+    tmp_path: Path, question: str,
+) -> None:
+    """"What time" and "what night" ask for a time of day or a day of the week, as "when"
+    does: "8pm every Friday" holds one ("what time" was refused, its "time" a word no
+    document holds, and "what night" asked for no kind of answer)."""
+    (tmp_path / "events.md").write_text(
+        "# Events\n\nGame night has its own channel, where the game night crew posts polls."
+        "\n\nGame night starts at 8pm every Friday in the Lounge voice channel.\n\n"
+        "Movie night is on the first Sunday of the month.\n")
+    (tmp_path / "rules.md").write_text("# Rules\n\nBe kind.\n\nNo spam in the game night "
+                                       "channel.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert answer.answered and answer.quotes[0].text.startswith("Game night starts at 8pm")

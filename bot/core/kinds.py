@@ -14,8 +14,9 @@ KINDS = ("date", "number", "name", "place")
 # The kind of answer a question asks for, from its wording; first match wins.
 _KINDS = (
     ("date", re.compile(
-        r"\b(?:when|what (?:year|century|decade|date|month|day|time period|era)|"
-        r"which (?:year|century|decade|month|day))\b", re.I)),
+        r"\b(?:when|what (?:year|century|decade|date|month|day|days|night|nights|time|times|"
+        r"time period|era)|which (?:year|century|decade|month|day|days|night|nights))\b",
+        re.I)),
     ("number", re.compile(
         r"\bhow (?:many|much|long|old|far|large|big|tall|high|often|fast|deep|wide)\b|"
         r"\bwhat (?:percentage|percent|proportion|number|amount|size|population)\b", re.I)),
@@ -38,9 +39,15 @@ _MONTHS = (r"january|february|march|april|may|june|july|august|september|october
            r"december")
 _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                  "forty|fifty|hundred|thousand|million|billion|dozen|half")
+# A day of the week and a time of day answer "when" and "what time" as a community's
+# documents do ("every Friday at 8pm", "KS2 finishes at 3:20pm").
+_WEEKDAYS = ("monday|tuesday|wednesday|thursday|friday|saturday|sunday|mondays|tuesdays|"
+             "wednesdays|thursdays|fridays|saturdays|sundays|noon|midnight")
+_CLOCK = r"\b\d{1,2}(?::[0-5]\d)?\s?[ap]\.?m\b|\b\d{1,2}:[0-5]\d\b"
 # What a date and a number are; has_kind gives the same answers faster (tests compare them).
 DATE_PATTERN = re.compile(
-    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.I)
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS}|{_WEEKDAYS})\b|\bcentur|{_CLOCK}",
+    re.I)
 NUMBER_PATTERN = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 
 KindTest = tuple[str | None, Callable[[str], bool]]
@@ -103,7 +110,8 @@ def _holds_date(text: str) -> bool:
     runs = _word_runs(low)
     return (not _MONTH_RUNS.isdisjoint(runs)
             or ("centur" in low and _CENTURY.search(low) is not None)
-            or (("1" in low or "2" in low) and any(_YEAR_RUN.fullmatch(r) for r in runs)))
+            or (("1" in low or "2" in low) and any(_YEAR_RUN.fullmatch(r) for r in runs))
+            or (("m" in low or ":" in low) and _CLOCK_PATTERN.search(low) is not None))
 
 
 def _holds_number(text: str) -> bool:
@@ -119,7 +127,8 @@ def _word_runs(ascii_text: str) -> set[bytes]:
 
 _BLANK_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else ord(" ")
                         for c in range(256))
-_MONTH_RUNS = frozenset(m.encode() for m in _MONTHS.split("|"))
+_MONTH_RUNS = frozenset(m.encode() for m in f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_CLOCK_PATTERN = re.compile(_CLOCK)
 _NUMBER_RUNS = frozenset(w.encode() for w in _NUMBER_WORDS.split("|"))
 _YEAR_RUN = re.compile(rb"(?:1[0-9]{3}|20[0-9]{2})s?")
 _CENTURY = re.compile(r"\bcentur")
