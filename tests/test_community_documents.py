@@ -778,3 +778,25 @@ def test_a_question_of_time_is_answered_by_a_day_or_a_time(
     answer = engine.answer(question)
     assert_answer_verbatim(answer.to_json(), tmp_path)
     assert answer.answered and answer.quotes[0].text.startswith("Game night starts at 8pm")
+
+
+def test_a_numbered_sections_title_over_its_clauses_heads_them(tmp_path: Path) -> None:
+    """A constitution's "Section 4. Membership" on a line of its own, over "4.1 ...", is its
+    section's heading: a question about membership is answered by the clause under it and
+    named with it, not by the title alone ("Section 4. Membership" was a quote of its own).
+    A numbered line over text that is not its clauses is no heading."""
+    (tmp_path / "constitution.txt").write_text(
+        "MILLBROOK RESIDENTS' ASSOCIATION\nCONSTITUTION\n\n\nSection 3. Area of Benefit\n\n"
+        "3.1 The area of benefit is the streets of Millbrook.\n\n\nSection 4. Membership\n\n"
+        "4.1 Membership is open to any resident aged 18 or over living in the area.\n\n"
+        "4.2 The annual fee is set at the AGM.\n\n\n5. Rides start at nine\n\n"
+        "Bring lights and a spare tube.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer("membership?")
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    first = answer.quotes[0]
+    assert first.text.startswith("4.1 Membership is open to any resident")
+    assert first.location.heading == "Section 4. Membership"
+    headings = {h[2] for d in engine.documents for h in d.headings}
+    assert headings >= {"Section 3. Area of Benefit", "Section 4. Membership"}
+    assert "5. Rides start at nine" not in headings

@@ -28,8 +28,9 @@ from bot.core.model import IndexSettings
 # 9: "two" to "twelve" are analysed as their digits; 10: Markdown code fences' lines in no
 # paragraph; 11 (session 15, one rebuild for all): a one- or two-sentence collection's IDF;
 # what a rendered Markdown page hides, its tables' rows, "5.2" items; PDF and text headings;
-# HTML labels without the site's name; 12: "Section 2." opens its clause's sentence
-INDEX_FORMAT = 12
+# HTML labels without the site's name; 12: "Section 2." opens its clause's sentence; 13: numbered
+# sections' titles of text files ("Section 4. Membership" over "4.1 ...") are headings
+INDEX_FORMAT = 13
 
 
 def fingerprint(

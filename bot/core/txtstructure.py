@@ -26,6 +26,12 @@ _UNDERLINE = re.compile(r"^[^\S\n]*(-{3,}|={3,})[^\S\n]*$", re.M)
 # Lines that may be capitals: short, with no ASCII lower-case letter (read again in
 # _capitals, which knows every alphabet's case).
 _MAYBE_CAPS = re.compile(rf"^[^\S\n]*([^\na-z]{{2,{MAX_HEADING_CHARS}}}?)[^\S\n]*$", re.M)
+# A numbered section's title on a line of its own ("Section 4. Membership", "4. Membership",
+# "Article IV: Meetings"): a heading when the block under it opens with the section's first
+# clause ("4.1 Membership is open to..."), as a constitution's or handbook's do.
+_NUMBERED = re.compile(
+    r"^[^\S\n]*((?:[A-Z][a-z]{2,11}[^\S\n]+)?(\d{1,3})[.:)]?[^\S\n]+[A-Z][^\n]*?)[^\S\n]*$",
+    re.M)
 # A line that ends so ends a sentence or a clause: text, not a heading ("NO SHOP-BOUGHT
 # BAKES!"). A question is a heading (an FAQ's "HOW DO I JOIN?").
 _ENDS_TEXT = ".!,;:"
@@ -77,6 +83,14 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
         after = _line_after(text, m.end())
         if one_a_line or (_blank_before(text, start, m.start()) and (
                 not after.strip() or any(c.islower() for c in after))):
+            found[s] = Heading(s, e, e, " ".join(m[1].split()))
+    for m in _NUMBERED.finditer(text, start):
+        s, e = m.span(1)
+        if (s in found or e - s > MAX_HEADING_CHARS or m[1][-1] in _ENDS_TEXT
+                or not _blank_before(text, start, m.start()) or _line_after(text, m.end()).strip()):
+            continue
+        after = text[m.end():].lstrip()
+        if re.match(rf"{m[2]}\.1\b", after):
             found[s] = Heading(s, e, e, " ".join(m[1].split()))
     return [found[s] for s in sorted(found)]
 
