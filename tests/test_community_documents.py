@@ -800,3 +800,29 @@ def test_a_numbered_sections_title_over_its_clauses_heads_them(tmp_path: Path) -
     headings = {h[2] for d in engine.documents for h in d.headings}
     assert headings >= {"Section 3. Area of Benefit", "Section 4. Membership"}
     assert "5. Rides start at nine" not in headings
+
+
+@pytest.mark.parametrize(("question", "listed"), [
+    ("what donations do u need most rn", "2. breakfast cereal and oatmeal"),
+    ("what are the ingredients for the sourdough", "  - 375g water"),
+])
+def test_a_sentence_that_leads_in_to_a_list_is_quoted_with_its_items(
+    tmp_path: Path, question: str, listed: str,
+) -> None:
+    """"Right now we most need:" over a blank line and a numbered list was quoted alone, and
+    "Ingredients:" with the first of its items only: the items it leads in to are its own,
+    in its paragraph or the next, as many as a quote of a sentence too short to stand alone
+    takes."""
+    (tmp_path / "faq.md").write_text(
+        "# Shift FAQ\n\n### When can I drop off donations?\n\nDonations are accepted at the "
+        "warehouse on Tuesdays and Thursdays. Right now we most need:\n\n"
+        "1. peanut butter and canned tuna\n2. breakfast cereal and oatmeal\n3. baby wipes\n\n"
+        "We can't accept home-canned goods.\n")
+    (tmp_path / "recipe.txt").write_text(
+        "RECIPE OF THE MONTH: EVERYDAY SOURDOUGH\n\nMakes 1 large loaf.\n\nIngredients:\n"
+        "  - 100g active starter\n  - 375g water\n  - 500g strong white bread flour\n"
+        "  - 10g salt\n\nMix everything and leave it overnight.\n")
+    engine = build_library([("docs", tmp_path)]).engine
+    answer = engine.answer(question)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    assert listed in answer.quotes[0].text

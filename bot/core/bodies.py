@@ -138,35 +138,50 @@ class Bodies:
         first's (a changelog's "- Fixed a bug that let players duplicate coins." is quoted
         without the item after it), or, after a sentence that is no item, any item unless
         that sentence leads in to it ("Steps:", "- Dodge roll:" takes "  - i-frames reduced
-        from 12 to 9.")."""
+        from 12 to 9."): then the list's items are the run's, in its paragraph or the next
+        ("Right now we most need:" over a blank line and "1. peanut butter")."""
         p = self.passages
         run, end = [*run, first], int(p.para_start[int(p.para_id[first]) + 1])
         doc, headings = int(p.doc[first]), self.headings(int(p.doc[first]))[0]
         depth = self._item_depth(first)
+        led = None  # the depth of the list's items that a sentence of the run leads in to
         while p.end[run[-1]] - p.start[first] < BODY_MIN:
             if run[-1] + 1 == end:  # (an HTML page's steps, "<li>Tap Billing.</li>", are a
-                # paragraph each: a section's body goes on into its next paragraph)
+                # paragraph each: a section's body goes on into its next paragraph; so does a
+                # sentence that leads in to a list, "Right now we most need:", into the list)
                 if not (end < len(p) and int(p.doc[end]) == doc
                         and int(p.start[end]) not in headings and self.adjoins(end - 1)
                         and p.end[end] - p.start[first] <= 2 * BODY_MIN
-                        and (section or self._deeper(end, depth))):
+                        and (section or self._led_to(end, led, depth, run[-1], texts))):
                     break
                 end = int(p.para_start[int(p.para_id[end]) + 1])
             if not self.adjoins(run[-1]) or self._is_row(run[-1] + 1):
                 break
             item = self._item_depth(run[-1] + 1)
-            if item is not None and (item <= depth if depth is not None
-                                     else not LEADS_IN.search(texts(run[-1], run[-1]))):
-                break
+            if item is not None:
+                if not self._led_to(run[-1] + 1, led, depth, run[-1], texts):
+                    break
+                if depth is None and led is None:
+                    led = item
             run.append(run[-1] + 1)
         return run
 
-    def _deeper(self, pid: int, depth: tuple[int, int] | None) -> bool:
-        """Whether passage pid opens a list item deeper than depth (an item's; None for no
-        item): "5.1 ..." on the line after "5. Loot and XP", a paragraph each in a file of
-        one paragraph a line."""
+    def _led_to(
+        self, pid: int, led: tuple[int, int] | None, depth: tuple[int, int] | None,
+        before: int, texts: PassageTexts,
+    ) -> bool:
+        """Whether passage pid opens a list item that belongs to the run (see body): deeper
+        than the run's first item (depth), or one of the list a sentence of the run leads in
+        to (led: its items' depth, None until one is taken), or the first item after such a
+        sentence (passage before)."""
         item = self._item_depth(pid)
-        return depth is not None and item is not None and item > depth
+        if item is None:
+            return False
+        if depth is not None:
+            return item > depth
+        if led is not None:
+            return item >= led
+        return LEADS_IN.search(texts(before, before)) is not None
 
     def adjoins(self, pid: int) -> bool:
         """Whether only whitespace lies between passage pid and the next: a quote of both
