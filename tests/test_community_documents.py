@@ -536,6 +536,7 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
     "hey guys how do i get the member role", "how do u get the member role pls",
     "thanks! how do i get the member role", "does anyone know how to get the member role",
     "hi, quick question: how do I get the member role? ty",
+    "how do i get the member role rn tbh",
 ])
 def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     tmp_path: Path, question: str,

@@ -37,14 +37,15 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 
 # What chat adds to a question and no document answers: greetings, thanks, "please", fillers
-# ("hey guys how do i get the role pls"), and "u"/"r"/"ur" typed for "you"/"are"/"your"
-# (lower case only: "the U in UCLA"). Unknown to the corpus, each counted as its rarest word
-# and the question was refused.
+# ("hey guys how do i get the role pls", "whos the chair rn"), and "u"/"r"/"ur"/"rn" typed for
+# "you"/"are"/"your"/"right now" (lower case only: "the U in UCLA", "an RN on duty"). Unknown
+# to the corpus, each counted as its rarest word and the question was refused.
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
-    r"tysm|lol|lmao|btw|um+|uh+|hmm+|okay|ok|quick question|i was wondering|i'?m wondering|"
+    r"tysm|lol|lmao|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|quick question|"
+    r"i was wondering|i'?m wondering|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me)"
-    r"|u|r|ur)\b")
+    r"|u|r|ur|rn)\b")
 
 
 # Chat's short forms of words documents write out ("how many ppl", "pfps", "my sub"): one the
