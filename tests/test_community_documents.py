@@ -642,19 +642,19 @@ def test_a_question_about_money_is_answered_by_an_amount_of_money(
     """"How much is Plus?" asks for a price: a sentence holding the question's words and any
     number ("three plans") came first, ahead of the one that says what Plus costs; a
     question naming a price or a cost asked for no kind of answer at all."""
-    (tmp_path / "plans.md").write_text(
-        "# Pocketlist help\n\nPocketlist has three plans: Free, Plus and Team.\n\n"
-        "The Free plan keeps up to 5 lists on 1 device.\n\n## Billing\n\n"
-        "Plus is $4.99 a month and adds shared lists. Team is 8 euros per member a month.\n")
-    (tmp_path / "club.txt").write_text(
-        "Section 1. Membership is open to anyone over 16.\n\nSection 2. A family membership "
-        "covers 2 adults and up to 3 children.\n\nSection 3. An adult membership is £35 a "
-        "year. A family membership is £60 a year.\n")
+    files = {
+        "plans.md": (
+            "# Pocketlist help\n\nPocketlist has three plans: Free, Plus and Team.\n\n"
+            "The Free plan keeps up to 5 lists on 1 device.\n\n## Billing\n\n"
+            "Plus is $4.99 a month and adds shared lists. Team is 8 euros per member a month.\n"),
+        "club.txt": (
+            "Section 1. Membership is open to anyone over 16.\n\nSection 2. A family membership "
+            "covers 2 adults and up to 3 children.\n\nSection 3. An adult membership is £35 a "
+            "year. A family membership is £60 a year.\n"),
+    }
     # (The order is under test, not the answer threshold: "cost" and "price" are words this
     # corpus lacks, which weigh as its rarest.)
-    engine = build_library([("docs", tmp_path)], RetrievalSettings(threshold=0.0)).engine
-    got = engine.answer(question)
-    assert_answer_verbatim(got.to_json(), tmp_path)
+    got = _asked(tmp_path, files, question, RetrievalSettings(threshold=0.0))
     assert got.quotes[0].text == "Plus is $4.99 a month and adds shared lists."
 
 
@@ -680,11 +680,11 @@ def test_a_numbered_clause_is_quoted_with_its_label(
     """"Section 2. Associate membership..." was two sentences: the label alone, quoted after
     the clause before it ("...of the University.\n\nSection 2."), and the clause without
     the label that a member would cite."""
-    (tmp_path / "constitution.txt").write_text(CONSTITUTION)
-    (tmp_path / "guide.txt").write_text("Talks are on Thursdays. Observing is on Tuesdays.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer(question, top_k=3)
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "constitution.txt": CONSTITUTION,
+        "guide.txt": "Talks are on Thursdays. Observing is on Tuesdays.\n",
+    }
+    answer = _asked(tmp_path, files, question, top_k=3)
     assert answer.quotes[0].text == quoted
     assert not any(re.search(r"(?:Section|Article) \w+\.$", q.text) for q in answer.quotes)
 
@@ -692,15 +692,15 @@ def test_a_numbered_clause_is_quoted_with_its_label(
 def test_what_happens_asks_for_a_consequence_not_for_the_word(tmp_path: Path) -> None:
     """"What happens if I mass ping" is answered by what mass pinging brings, which seldom
     says "happens": the sentence holding "happen" and "ping" came first."""
-    (tmp_path / "roles.md").write_text(
-        "# Roles\n\nPing roles like Events and Game Night notify you when those happen.\n\n"
-        "You can remove a role any time by un-reacting.\n")
-    (tmp_path / "rules.md").write_text(
-        "# Rules\n\nBe kind to everyone.\n\nMass pinging (5+ mentions in one message) "
-        "triggers an automatic 1 hour timeout.\n\nNo spoilers outside the spoiler channel.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer("what happens if i mass ping")
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "roles.md": (
+            "# Roles\n\nPing roles like Events and Game Night notify you when those happen.\n\n"
+            "You can remove a role any time by un-reacting.\n"),
+        "rules.md": (
+            "# Rules\n\nBe kind to everyone.\n\nMass pinging (5+ mentions in one message) "
+            "triggers an automatic 1 hour timeout.\n\nNo spoilers outside the spoiler channel.\n"),
+    }
+    answer = _asked(tmp_path, files, "what happens if i mass ping")
     assert answer.quotes[0].text.startswith("Mass pinging (5+ mentions")
 
 
@@ -717,16 +717,16 @@ def test_chats_short_forms_find_the_words_documents_write_out(
 ) -> None:
     """"pfps", "sub", "dmg": a short form the documents never write counted as their rarest
     word, and the question was refused; it stands for the words they write out."""
-    (tmp_path / "rules.md").write_text(
-        "# Rules\n\nBe kind to everyone in every channel.\n\nNSFW content, including profile "
-        "pictures and usernames, gets an instant ban.\n\nAsk the DM before the session if you "
-        "want to leave early.\n")
-    (tmp_path / "team.txt").write_text(
-        "Our captain is Mossy, who plays the entry role.\n\nOur substitute is Kori, who can "
-        "play both roles.\n\nThe longbow deals 38 damage per arrow.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer(question)
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "rules.md": (
+            "# Rules\n\nBe kind to everyone in every channel.\n\nNSFW content, including profile "
+            "pictures and usernames, gets an instant ban.\n\nAsk the DM before the session if you "
+            "want to leave early.\n"),
+        "team.txt": (
+            "Our captain is Mossy, who plays the entry role.\n\nOur substitute is Kori, who can "
+            "play both roles.\n\nThe longbow deals 38 damage per arrow.\n"),
+    }
+    answer = _asked(tmp_path, files, question)
     assert answer.answered and answer.quotes[0].text == quoted
 
 
@@ -741,20 +741,20 @@ def test_a_question_marked_as_an_faqs_is_quoted_with_its_answer(
     crashes as soon as I start it."), and all of it up to the answer asks: the sentence
     after "How do I turn off illness?" was quoted without the answer, and a marked question
     without a question mark alone."""
-    (tmp_path / "faq.md").write_text(
-        "# Install FAQ\n\n"
-        "**Q:** The game crashes as soon as I start it after installing.\n"
-        "**A:** This almost always means HookLib is missing or outdated. Check the load "
-        "order.\n\n"
-        "**Q:** How do I turn off the illness system? My settlers keep getting sick.\n"
-        "**A:** Go to Options > Mod Settings and untick \"Enable illness\". You can switch "
-        "it back on at any time.\n\n"
-        "**Q:** Is multiplayer supported?\n**A:** No, and it is not planned.\n")
-    (tmp_path / "notes.md").write_text(
-        "# Known issues\n\nSettlers sometimes walk around invisible fences after storms.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer(question)
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "faq.md": (
+            "# Install FAQ\n\n"
+            "**Q:** The game crashes as soon as I start it after installing.\n"
+            "**A:** This almost always means HookLib is missing or outdated. Check the load "
+            "order.\n\n"
+            "**Q:** How do I turn off the illness system? My settlers keep getting sick.\n"
+            "**A:** Go to Options > Mod Settings and untick \"Enable illness\". You can switch "
+            "it back on at any time.\n\n"
+            "**Q:** Is multiplayer supported?\n**A:** No, and it is not planned.\n"),
+        "notes.md": (
+            "# Known issues\n\nSettlers sometimes walk around invisible fences after storms.\n"),
+    }
+    answer = _asked(tmp_path, files, question)
     first = answer.quotes[0].text
     assert first.startswith("**Q:**") and "\n**A:**" in first
     assert ("HookLib" in first) != ("illness" in first)
@@ -769,15 +769,16 @@ def test_a_question_of_time_is_answered_by_a_day_or_a_time(
     """"What time" and "what night" ask for a time of day or a day of the week, as "when"
     does: "8pm every Friday" holds one ("what time" was refused, its "time" a word no
     document holds, and "what night" asked for no kind of answer)."""
-    (tmp_path / "events.md").write_text(
-        "# Events\n\nGame night has its own channel, where the game night crew posts polls."
-        "\n\nGame night starts at 8pm every Friday in the Lounge voice channel.\n\n"
-        "Movie night is on the first Sunday of the month.\n")
-    (tmp_path / "rules.md").write_text("# Rules\n\nBe kind.\n\nNo spam in the game night "
-                                       "channel.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer(question)
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "events.md": (
+            "# Events\n\nGame night has its own channel, where the game night crew posts polls."
+            "\n\nGame night starts at 8pm every Friday in the Lounge voice channel.\n\n"
+            "Movie night is on the first Sunday of the month.\n"),
+        "rules.md": (
+            "# Rules\n\nBe kind.\n\nNo spam in the game night "
+            "channel.\n"),
+    }
+    answer = _asked(tmp_path, files, question)
     assert answer.answered and answer.quotes[0].text.startswith("Game night starts at 8pm")
 
 
@@ -786,21 +787,22 @@ def test_a_numbered_sections_title_over_its_clauses_heads_them(tmp_path: Path) -
     section's heading: a question about membership is answered by the clause under it and
     named with it, not by the title alone ("Section 4. Membership" was a quote of its own).
     A numbered line over text that is not its clauses is no heading."""
-    (tmp_path / "constitution.txt").write_text(
-        "MILLBROOK RESIDENTS' ASSOCIATION\nCONSTITUTION\n\n\nSection 3. Area of Benefit\n\n"
-        "3.1 The area of benefit is the streets of Millbrook.\n\n\nSection 4. Membership\n\n"
-        "4.1 Membership is open to any resident aged 18 or over living in the area.\n\n"
-        "4.2 The annual fee is set at the AGM.\n\n\n5. Rides start at nine\n\n"
-        "Bring lights and a spare tube.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer("membership?")
-    assert_answer_verbatim(answer.to_json(), tmp_path)
-    first = answer.quotes[0]
+    files = {
+        "constitution.txt": (
+            "MILLBROOK RESIDENTS' ASSOCIATION\nCONSTITUTION\n\n\nSection 3. Area of Benefit\n\n"
+            "3.1 The area of benefit is the streets of Millbrook.\n\n\nSection 4. Membership\n\n"
+            "4.1 Membership is open to any resident aged 18 or over living in the area.\n\n"
+            "4.2 The annual fee is set at the AGM.\n\n\n5. Rides start at nine\n\n"
+            "Bring lights and a spare tube.\n"),
+    }
+    first = _asked(tmp_path, files, "membership?").quotes[0]
     assert first.text.startswith("4.1 Membership is open to any resident")
     assert first.location.heading == "Section 4. Membership"
-    headings = {h[2] for d in engine.documents for h in d.headings}
-    assert headings >= {"Section 3. Area of Benefit", "Section 4. Membership"}
-    assert "5. Rides start at nine" not in headings
+    area = _asked(tmp_path, files, "what is the area of benefit").quotes[0]
+    assert area.location.heading == "Section 3. Area of Benefit"
+    # (A heading would be answered by the text under it, "Bring lights...".)
+    assert _asked(tmp_path, files, "when do rides start").quotes[0].text == (
+        "5. Rides start at nine")
 
 
 @pytest.mark.parametrize(("question", "listed"), [
@@ -814,18 +816,18 @@ def test_a_sentence_that_leads_in_to_a_list_is_quoted_with_its_items(
     "Ingredients:" with the first of its items only: the items it leads in to are its own,
     in its paragraph or the next, as many as a quote of a sentence too short to stand alone
     takes."""
-    (tmp_path / "faq.md").write_text(
-        "# Shift FAQ\n\n### When can I drop off donations?\n\nDonations are accepted at the "
-        "warehouse on Tuesdays and Thursdays. Right now we most need:\n\n"
-        "1. peanut butter and canned tuna\n2. breakfast cereal and oatmeal\n3. baby wipes\n\n"
-        "We can't accept home-canned goods.\n")
-    (tmp_path / "recipe.txt").write_text(
-        "RECIPE OF THE MONTH: EVERYDAY SOURDOUGH\n\nMakes 1 large loaf.\n\nIngredients:\n"
-        "  - 100g active starter\n  - 375g water\n  - 500g strong white bread flour\n"
-        "  - 10g salt\n\nMix everything and leave it overnight.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer(question)
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "faq.md": (
+            "# Shift FAQ\n\n### When can I drop off donations?\n\nDonations are accepted at the "
+            "warehouse on Tuesdays and Thursdays. Right now we most need:\n\n"
+            "1. peanut butter and canned tuna\n2. breakfast cereal and oatmeal\n3. baby wipes\n\n"
+            "We can't accept home-canned goods.\n"),
+        "recipe.txt": (
+            "RECIPE OF THE MONTH: EVERYDAY SOURDOUGH\n\nMakes 1 large loaf.\n\nIngredients:\n"
+            "  - 100g active starter\n  - 375g water\n  - 500g strong white bread flour\n"
+            "  - 10g salt\n\nMix everything and leave it overnight.\n"),
+    }
+    answer = _asked(tmp_path, files, question)
     assert listed in answer.quotes[0].text
 
 
@@ -833,12 +835,23 @@ def test_how_old_keeps_old_which_an_answer_about_age_says(tmp_path: Path) -> Non
     """"How old" is the one "how ..." phrase whose word answers often hold ("at least 14
     years old": 9 of SQuAD dev's 24 "how old" answers' sentences say "old", against 16 of
     642 for "how many"): dropped as the phrase's, "volunteer" was the question's only word."""
-    (tmp_path / "handbook.txt").write_text(
-        "Section 2. Becoming a Volunteer\n\n2.1 All volunteers must complete the online "
-        "registration form and attend an orientation.\n\n2.2 Volunteers must be at least 14 "
-        "years old. Volunteers aged 14-17 must come with a parent.\n\n"
-        "Section 3. Shifts\n\n3.1 Shifts run on Tuesdays and Saturdays.\n")
-    engine = build_library([("docs", tmp_path)]).engine
-    answer = engine.answer("how old do u have to be to volunteer")
-    assert_answer_verbatim(answer.to_json(), tmp_path)
+    files = {
+        "handbook.txt": (
+            "Section 2. Becoming a Volunteer\n\n2.1 All volunteers must complete the online "
+            "registration form and attend an orientation.\n\n2.2 Volunteers must be at least 14 "
+            "years old. Volunteers aged 14-17 must come with a parent.\n\n"
+            "Section 3. Shifts\n\n3.1 Shifts run on Tuesdays and Saturdays.\n"),
+    }
+    answer = _asked(tmp_path, files, "how old do u have to be to volunteer")
     assert answer.quotes[0].text.startswith("2.2 Volunteers must be at least 14 years old.")
+
+
+def _asked(tmp_path: Path, files: dict[str, str], question: str,
+           settings: RetrievalSettings | None = None, **ask: int):
+    """The answer to question from a library of files (name -> text) written to tmp_path,
+    every quote checked to be its document's text."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    answer = build_library([("docs", tmp_path)], settings).engine.answer(question, **ask)
+    assert_answer_verbatim(answer.to_json(), tmp_path)
+    return answer
