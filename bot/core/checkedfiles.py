@@ -217,7 +217,12 @@ def digest(data: bytes | memoryview) -> str:
 
 
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+    return _CANONICAL.encode(value).encode()
+
+
+# json.dumps(value, sort_keys=True, ensure_ascii=False)'s encoder, made once: a start digests
+# each document file's entry (100k files: 0.2 s making encoders).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 def fsync_dir(folder: Path) -> None:
