@@ -536,7 +536,7 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
     "hey guys how do i get the member role", "how do u get the member role pls",
     "thanks! how do i get the member role", "does anyone know how to get the member role",
     "hi, quick question: how do I get the member role? ty",
-    "how do i get the member role rn tbh",
+    "how do i get the member role rn tbh", "how do i get the member role atm",
 ])
 def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     tmp_path: Path, question: str,
@@ -709,6 +709,8 @@ def test_what_happens_asks_for_a_consequence_not_for_the_word(tmp_path: Path) ->
      "an instant ban."),
     ("whos the sub", "Our substitute is Kori, who can play both roles."),
     ("how much dmg does the longbow do", "The longbow deals 38 damage per arrow."),
+    ("min specs?", "The minimum specifications are a GTX 960 and 8 GB of memory."),
+    ("when's the xmas mtg", "The Christmas meeting is on 10 December."),
     # The corpus's own short form is its word: "DM" here is the game's Dungeon Master.
     ("can i dm the dm", "Ask the DM before the session if you want to leave early."),
 ])
@@ -724,7 +726,9 @@ def test_chats_short_forms_find_the_words_documents_write_out(
             "want to leave early.\n"),
         "team.txt": (
             "Our captain is Mossy, who plays the entry role.\n\nOur substitute is Kori, who can "
-            "play both roles.\n\nThe longbow deals 38 damage per arrow.\n"),
+            "play both roles.\n\nThe longbow deals 38 damage per arrow.\n\nThe minimum "
+            "specifications are a GTX 960 and 8 GB of memory.\n\nThe Christmas meeting is on 10 "
+            "December. The summer meeting is in July.\n"),
     }
     answer = _asked(tmp_path, files, question)
     assert answer.answered and answer.quotes[0].text == quoted

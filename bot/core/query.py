@@ -37,15 +37,16 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 
 # What chat adds to a question and no document answers: greetings, thanks, "please", fillers
-# ("hey guys how do i get the role pls", "whos the chair rn"), and "u"/"r"/"ur"/"rn" typed for
-# "you"/"are"/"your"/"right now" (lower case only: "the U in UCLA", "an RN on duty"). Unknown
-# to the corpus, each counted as its rarest word and the question was refused.
+# ("hey guys how do i get the role pls", "whos the chair rn"), and "u"/"r"/"ur"/"rn"/"atm"
+# typed for "you"/"are"/"your"/"right now"/"at the moment" (lower case only: "the U in UCLA",
+# "an RN on duty", "the ATM by the door"). Unknown to the corpus, each counted as its rarest
+# word and the question was refused.
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
     r"tysm|lol|lmao|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|quick question|"
     r"i was wondering|i'?m wondering|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me)"
-    r"|u|r|ur|rn)\b")
+    r"|u|r|ur|rn|atm)\b")
 
 
 # Chat's short forms of words documents write out ("how many ppl", "pfps", "my sub"): one the
@@ -56,12 +57,14 @@ _SHORT_FORMS = {
     "pfp": "profile picture avatar", "pfps": "profile pictures avatars", "msg": "message",
     "msgs": "messages", "dm": "message", "dms": "messages", "info": "information",
     "pw": "password", "pwd": "password", "acc": "account", "acct": "account",
-    "min": "minutes", "mins": "minutes", "hr": "hours", "hrs": "hours", "yr": "years",
+    "min": "minimum minutes", "mins": "minutes", "max": "maximum", "hr": "hours",
+    "hrs": "hours", "yr": "years",
     "yrs": "years", "wk": "weeks", "wks": "weeks", "temp": "temperature", "dmg": "damage",
     "sub": "subscription substitute subscriber", "subs": "subscriptions substitutes subscribers",
     "mod": "moderator", "mods": "moderators", "vc": "voice", "tmrw": "tomorrow",
     "tmr": "tomorrow", "bday": "birthday", "req": "requirement", "reqs": "requirements",
     "approx": "approximately", "diff": "difference", "pref": "preference",
+    "xmas": "christmas", "mtg": "meeting", "mtgs": "meetings", "specs": "specifications",
 }
 _SHORT_FORM = re.compile(r"\b(?:" + "|".join(sorted(_SHORT_FORMS, key=len, reverse=True))
                          + r")\b", re.I)
