@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # This file is named xapian.py: with its folder first on sys.path, `import xapian` (in
-# bot/core/xapianstage.py) would import it instead of the bindings.
+# bot/core/xapianshards.py) would import it instead of the bindings.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -41,7 +41,7 @@ from bot.core.analysis import DEFAULT_ANALYZER  # noqa: E402
 from bot.core.answer import Engine  # noqa: E402
 from bot.core.corpus import Corpus  # noqa: E402
 from bot.core.model import RetrievalSettings  # noqa: E402
-from bot.core.xapianstage import build_shards  # noqa: E402
+from bot.core.xapianshards import build_shards  # noqa: E402
 from bot.evaluation import KS, Ranked, load_squad, score  # noqa: E402
 from bot.library import load_documents  # noqa: E402
 

@@ -194,7 +194,7 @@ def build_xapian_shards(settings, name: str, count: int, out_dir: Path) -> list[
     bot.config.Settings). They come from the bot's own corpus (its saved index, brought up to
     date as the bot does), not the files read afresh: a shard's document n is the bot's
     passage n, and an update moves a changed document to the end of the bot's order."""
-    from bot.core.xapianstage import build_shards
+    from bot.core.xapianshards import build_shards
 
     collection = settings.collections.get(name)
     if collection is None:
