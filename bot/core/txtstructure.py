@@ -1,8 +1,9 @@
 """A plain-text file's headings, with exact offsets. Plain text has no syntax for them; its
-writers show one in two ways: a line over an underline row of "-" or "=" about as long as
-itself ("THE BAKE SWAP RULES" over "-------------------"), and a short line of capitals that
-stands alone as a paragraph ("ARTICLE III - MEMBERSHIP"). Each heads the text under it to
-the next, as a Markdown heading does."""
+writers show one in three ways: a line over an underline row of "-" or "=" about as long as
+itself ("THE BAKE SWAP RULES" over "-------------------"), a short line of capitals that
+stands alone as a paragraph ("ARTICLE III - MEMBERSHIP"), and a numbered section's title
+alone over its first clause ("Section 4. Membership" over "4.1 ..."). Each heads the text
+under it to the next, as a Markdown heading does."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ _MAYBE_CAPS = re.compile(rf"^[^\S\n]*([^\na-z]{{2,{MAX_HEADING_CHARS}}}?)[^\S\n]
 _NUMBERED = re.compile(
     r"^[^\S\n]*((?:[A-Z][a-z]{2,11}[^\S\n]+)?(\d{1,3})[.:)]?[^\S\n]+[A-Z][^\n]*?)[^\S\n]*$",
     re.M)
+# A section's first clause opening the block under its title: "4.1 ".
+_FIRST_CLAUSE = re.compile(r"(\d{1,3})\.1\b")
+_VISIBLE = re.compile(r"\S")
 # A line that ends so ends a sentence or a clause: text, not a heading ("NO SHOP-BOUGHT
 # BAKES!"). A question is a heading (an FAQ's "HOW DO I JOIN?").
 _ENDS_TEXT = ".!,;:"
@@ -49,7 +53,7 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
     overline, the same row above it, is a mark without a title, in none either), and a line
     of capitals (_capitals) that opens its block, alone or over a line of text,
     or in a file of one paragraph a line (one_a_line) on a line of its own, with text after
-    it."""
+    it; and a numbered section's title (_NUMBERED) alone over its first clause."""
     found: dict[int, Heading] = {}
     underlines: set[int] = set()  # where each underline row taken starts
     for m in _UNDERLINE.finditer(text, start):
@@ -89,8 +93,11 @@ def text_headings(text: str, start: int = 0, one_a_line: bool = False) -> list[H
         if (s in found or e - s > MAX_HEADING_CHARS or m[1][-1] in _ENDS_TEXT
                 or not _blank_before(text, start, m.start()) or _line_after(text, m.end()).strip()):
             continue
-        after = text[m.end():].lstrip()
-        if re.match(rf"{m[2]}\.1\b", after):
+        # (Matched where the next text starts, not in a copy of the rest of the text: one a
+        # candidate made a file of such lines quadratic.)
+        under = _VISIBLE.search(text, m.end())
+        clause = under and _FIRST_CLAUSE.match(text, under.start())
+        if clause and clause[1] == m[2]:
             found[s] = Heading(s, e, e, " ".join(m[1].split()))
     return [found[s] for s in sorted(found)]
 
