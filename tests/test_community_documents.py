@@ -764,6 +764,17 @@ def test_a_question_marked_as_an_faqs_is_quoted_with_its_answer(
     assert ("HookLib" in first) != ("illness" in first)
 
 
+def test_a_marked_question_of_thousands_of_sentences_is_not_quoted_whole(
+    tmp_path: Path,
+) -> None:
+    """A "**Q:**" paragraph of 3,000 sentences with no answer's mark was one question: any
+    of its sentences was quoted with all of them (146,000 characters, 1.2 s an answer)."""
+    question = " ".join(f"Sentence number {i} says the ferry leaves late." for i in range(3000))
+    answer = _asked(tmp_path, {"faq.md": f"# FAQ\n\n**Q:** {question}\n\n**A:** Yes.\n"},
+                    "when does the ferry leave")
+    assert answer.quotes and max(len(q.text) for q in answer.quotes) < 500
+
+
 @pytest.mark.parametrize("question", [
     "what time is game night", "what night is game night", "when is game night",
 ])

@@ -34,6 +34,9 @@ ASKS = re.compile(r"\?[\s\"'*_)\]\u2019\u201d\u00bb]*$")
 # without a question mark ("**Q:** The game crashes as soon as I start it.").
 Q_MARK = re.compile(r"[*_]{0,2}(?:Q|Question)[*_]{0,2}:", re.I)
 A_MARK = re.compile(r"[*_]{0,2}(?:A|Answer)[*_]{0,2}:", re.I)
+# A marked question is read as one up to this many characters: past it, a "Q:" paragraph of
+# thousands of sentences was quoted whole.
+MARKED_MAX = 300
 
 
 class Bodies:
@@ -115,15 +118,15 @@ class Bodies:
     def _marked_question(self, pid: int, texts: PassageTexts) -> list[int] | None:
         """The sentences of the marked question (Q_MARK) passage pid is part of: from the
         marked one, the first of its paragraph, up to the answer's mark or the paragraph's
-        end; None when pid is in none."""
+        end, within MARKED_MAX characters; None when pid is in none."""
         p = self.passages
         para = int(p.para_id[pid])
         first, end = int(p.para_start[para]), int(p.para_start[para + 1])
         if not Q_MARK.match(texts(first, first)):
             return None
         run = [first]
-        while (run[-1] + 1 < end and self.adjoins(run[-1])
-               and not A_MARK.match(texts(run[-1] + 1, run[-1] + 1))):
+        while (run[-1] + 1 < end and p.end[run[-1] + 1] - p.start[first] <= MARKED_MAX
+               and self.adjoins(run[-1]) and not A_MARK.match(texts(run[-1] + 1, run[-1] + 1))):
             run.append(run[-1] + 1)
         return run if pid <= run[-1] else None  # (else pid is in the answer)
 
