@@ -108,7 +108,7 @@ def _holds_date(text: str) -> bool:
         return DATE_PATTERN.search(text) is not None
     low = text.lower()
     runs = _word_runs(low)
-    return (not _MONTH_RUNS.isdisjoint(runs)
+    return (not _CALENDAR_RUNS.isdisjoint(runs)
             or ("centur" in low and _CENTURY.search(low) is not None)
             or (("1" in low or "2" in low) and any(_YEAR_RUN.fullmatch(r) for r in runs))
             or (("m" in low or ":" in low) and _CLOCK_PATTERN.search(low) is not None))
@@ -127,7 +127,7 @@ def _word_runs(ascii_text: str) -> set[bytes]:
 
 _BLANK_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else ord(" ")
                         for c in range(256))
-_MONTH_RUNS = frozenset(m.encode() for m in f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_CALENDAR_RUNS = frozenset(m.encode() for m in f"{_MONTHS}|{_WEEKDAYS}".split("|"))
 _CLOCK_PATTERN = re.compile(_CLOCK)
 _NUMBER_RUNS = frozenset(w.encode() for w in _NUMBER_WORDS.split("|"))
 _YEAR_RUN = re.compile(rb"(?:1[0-9]{3}|20[0-9]{2})s?")
