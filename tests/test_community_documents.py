@@ -883,3 +883,27 @@ def _asked(tmp_path: Path, files: dict[str, str], question: str,
     answer = build_library([("docs", tmp_path)], settings).engine.answer(question, **ask)
     assert_answer_verbatim(answer.to_json(), tmp_path)
     return answer
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("how much is membership", "An adult membership is £35 a year."),
+    ("when is the summer party", "The party is on Saturday 14 June at the boathouse."),
+])
+def test_a_heading_asked_for_a_kind_of_answer_is_answered_where_its_section_has_one(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"How much is membership" matched the heading "Membership", which was quoted by the
+    sentence under it ("Membership is open to anyone over 16."): the section's price came
+    after. Asked for an amount, a date, a name, the heading is answered by its section's
+    first sentence that holds one."""
+    files = {
+        "handbook.md": (
+            "# Rowing club handbook\n\n## Membership\n\nMembership is open to anyone over 16. "
+            "Juniors row with a coach.\n\nYou can try two sessions before you join.\n\n"
+            "An adult membership is £35 a year.\n\n## Summer party\n\nEveryone is welcome, "
+            "members or not, and you can bring your friends and family along too.\n\n"
+            "The party is on Saturday 14 June at the boathouse.\n\n## Kit\n\n"
+            "Wear clothes you can move in.\n"),
+    }
+    got = _asked(tmp_path, files, question, RetrievalSettings())
+    assert got.quotes[0].text == quoted

@@ -7,6 +7,7 @@ slice (nothing a document hides lies between them: see Bodies.adjoins)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.documents import clean_label
@@ -37,6 +38,9 @@ A_MARK = re.compile(r"[*_]{0,2}(?:A|Answer)[*_]{0,2}:", re.I)
 # A marked question is read as one up to this many characters: past it, a "Q:" paragraph of
 # thousands of sentences was quoted whole.
 MARKED_MAX = 300
+# How far into its section a chosen heading looks for the kind of answer asked for (see
+# Bodies.holding), in passages from the first under it.
+SECTION_LOOK = 12
 
 
 class Bodies:
@@ -85,6 +89,24 @@ class Bodies:
         if after >= len(p) or int(p.doc[after]) != doc:
             return None
         return self.body([], after, texts, section=True)
+
+    def holding(self, pid: int, holds: Callable[[str], bool], texts: PassageTexts) -> int:
+        """pid, or, if it is a heading whose body (under_heading) lacks the kind of answer the
+        question asks for (holds: kinds.KindTest's test), the first passage of its section,
+        within SECTION_LOOK of the body's first, that holds one: "how much is membership"
+        asks the section "Membership" for its price, and the sentence opening it ("Membership
+        is open to anyone over 16.") names none."""
+        body = self.under_heading(pid, texts)
+        if body is None or any(holds(texts(b, b)) for b in body):
+            return pid
+        p = self.passages
+        doc, starts = int(p.doc[pid]), self.headings(int(p.doc[pid]))[0]
+        for q in range(body[-1] + 1, min(body[0] + SECTION_LOOK + 1, len(p))):
+            if int(p.doc[q]) != doc or int(p.start[q]) in starts:
+                break
+            if holds(texts(q, q)):
+                return q
+        return pid
 
     def _level(self, doc: int, start: int) -> int | None:
         """The level of document doc's heading at start (Markdown only: other formats keep

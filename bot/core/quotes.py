@@ -123,8 +123,9 @@ class QuoteMaker:
         its own offsets; a near copy that differs (a death toll of 12 against 15) is a quote
         of its own. texts: the answer's passage texts."""
         p = self.passages
-        # A chosen heading is quoted by what it heads, a chosen question (an FAQ's "Q: ...?")
-        # with what answers it: the sentences after it.
+        # A chosen heading is quoted by what it heads (by the first sentence of its section
+        # holding the kind of answer asked for, when what it heads holds none: Bodies.holding),
+        # a chosen question (an FAQ's "Q: ...?") with what answers it: the sentences after it.
         # So is a sentence too short to say anything alone ("Yes."). A heading that repeats
         # its document's label (its title, which every quote of it names) goes last: short,
         # it outscores the sentences that speak to the question. So does a table's header
@@ -134,6 +135,8 @@ class QuoteMaker:
         moved, late = [], []
         questions: set[int] = set()  # the chosen sentences that ask
         for pid, score in picked:
+            if kind is not None and kind[0] is not None:
+                pid = self.bodies.holding(pid, kind[1], texts)
             label_heading = self.bodies.headings(int(self.passages.doc[pid]))[1] == int(
                 self.passages.start[pid])
             body, asks = self.bodies.of(pid, texts)
