@@ -907,3 +907,28 @@ def test_a_heading_asked_for_a_kind_of_answer_is_answered_where_its_section_has_
     }
     got = _asked(tmp_path, files, question, RetrievalSettings())
     assert got.quotes[0].text == quoted
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("how long can i borrow a recorder for", "Members can borrow a recorder for up to 5 days."),
+    ("how often is the studio cleaned", "The studio is deep cleaned every 3 weeks."),
+    ("how old do you have to be to use the studio", "Members aged 16 or over can use the studio."),
+])
+def test_how_long_often_or_old_asks_for_a_number_of_its_kind(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"How long can I borrow a recorder?" asks for a length of time: a sentence holding the
+    question's words and any number ("three recorders", "$100") came first, ahead of the one
+    that says how long; so too for how often (a frequency) and how old (an age)."""
+    files = {
+        "studio.txt": (
+            "The studio has three recorders and 2 microphones that any member can borrow.\n\n"
+            "Members can borrow a recorder for a deposit of $100.\n\n"
+            "Members can borrow a recorder for up to 5 days.\n\n"
+            "The studio has 4 desks and is cleaned by 2 volunteers.\n\n"
+            "The studio is deep cleaned every 3 weeks.\n\n"
+            "You need 1 induction to use the studio.\n\n"
+            "Members aged 16 or over can use the studio.\n"),
+    }
+    got = _asked(tmp_path, files, question, RetrievalSettings(threshold=0.0))
+    assert got.quotes[0].text == quoted

@@ -32,6 +32,21 @@ _MONEY_QUESTION = re.compile(
     r"dues)\b|\bhow much (?:money\b|(?:did|does|do|will|would|has|have|had|is|are|was|were)"
     r"\b(?:\W+\w+){0,5}?\W+(?:pay|paid|spend|spent|earn|earned|earns|raise|raised)\b)|"
     r"\bhow much (?:is|are|was|were)\b(?!.*\b(?:of|percent|percentage)\b)", re.I)
+# "How long", "how often" and "how old" ask for a number of a kind: a length of time (or of
+# road: "how long is the river"), a frequency, an age; a sentence holding a number of another
+# kind ("three recorders", "$100") does not answer them.
+_MEASURE_QUESTION = re.compile(r"\bhow (long|often|old)\b", re.I)
+_MEASURES = {"long": "duration", "often": "frequency", "old": "age"}
+_MEASURED = frozenset(("money", *_MEASURES.values()))
+_UNITS = re.compile(
+    r"\b(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|"
+    r"years?|yrs?|decades?|centur\w*|terms?|seasons?|semesters?|until|till|since|"
+    r"miles?|km|kilomet\w*|metres?|meters?|feet|foot|ft|inch\w*|yards?)\b", re.I)
+_FREQUENCY = re.compile(
+    r"\b(?:every|each|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annual|annually|"
+    r"biennial|hourly|once|twice|times|per|weekdays?|weekends?)\b", re.I)
+_AGE = re.compile(r"\b(?:ages?|aged|old|older|younger|over|under|adults?|years?|yrs?)\b|"
+                  r"\d\s?\+|\bunder-\d", re.I)
 MONEY_PATTERN = re.compile(
     r"[$£€¥₹₩₽]|\b(?:dollars?|pounds?|euros?|cents?|pence|yen|francs?|rupees?|usd|gbp|eur)\b|"
     r"\b\d+(?:[.,]\d+)?p\b", re.I)
@@ -54,10 +69,13 @@ KindTest = tuple[str | None, Callable[[str], bool]]
 
 
 def question_kind(question: str) -> str | None:
-    """The kind of answer question asks for (one of KINDS), or None; "money", a number."""
+    """The kind of answer question asks for (one of KINDS), or None; "money", "duration",
+    "frequency" and "age" are numbers of their own kind."""
     kind = next((kind for kind, pattern in _KINDS if pattern.search(question)), None)
     if kind in (None, "number") and _MONEY_QUESTION.search(question):
         return "money"
+    if kind == "number" and (measure := _MEASURE_QUESTION.search(question)):
+        return _MEASURES[measure[1].lower()]
     return kind
 
 
@@ -69,6 +87,12 @@ def has_kind(kind: str, text: str, asked: set[str]) -> bool:
         return _holds_number(text)
     if kind == "money":
         return MONEY_PATTERN.search(text) is not None
+    if kind == "duration":
+        return _UNITS.search(text) is not None
+    if kind == "frequency":
+        return _FREQUENCY.search(text) is not None
+    if kind == "age":
+        return _holds_number(text) and _AGE.search(text) is not None
     # A name or place: a capitalised word, not first in the sentence, the question lacks.
     return has_new_name(text, asked)
 
@@ -95,7 +119,8 @@ class KindTests:
                 seen[text] = asked_for is not None and has_kind(asked_for, text, asked)
             return seen[text]
 
-        kind = "number" if asked_for == "money" else asked_for  # (the cues' columns)
+        # (The cues' columns: money, a duration, a frequency and an age are numbers.)
+        kind = "number" if asked_for in _MEASURED else asked_for
         self._local.kind_test = (question, (kind, holds_kind))
         return kind, holds_kind
 
