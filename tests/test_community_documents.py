@@ -932,3 +932,25 @@ def test_how_long_often_or_old_asks_for_a_number_of_its_kind(
     }
     got = _asked(tmp_path, files, question, RetrievalSettings(threshold=0.0))
     assert got.quotes[0].text == quoted
+
+
+@pytest.mark.parametrize("question", [
+    "can my 14 year old join the club", "my son is 15, can he come on club rides?",
+    "is my 12 yr old ok on club rides",
+])
+def test_a_question_giving_an_age_is_answered_by_the_rule_of_age(
+    tmp_path: Path, question: str,
+) -> None:
+    """A member gives their child's age ("my 14 year old"): the answer is the club's rule of
+    age, whose number is another ("under 16"). The age's number and "year" matched "14 miles"
+    and "the club year", and the question was refused or answered by them."""
+    files = {
+        "club.md": (
+            "# Riverside cycling club\n\nThe club year runs from April to March.\n\n"
+            "Club rides are about 14 miles long and leave at 9am.\n\n"
+            "Riders under the age of 16 must ride with a parent or guardian.\n\n"
+            "New riders can come on three club rides before they join.\n"),
+    }
+    got = _asked(tmp_path, files, question)
+    assert got.answered
+    assert got.quotes[0].text == "Riders under the age of 16 must ride with a parent or guardian."

@@ -38,6 +38,13 @@ _MONEY_QUESTION = re.compile(
 _MEASURE_QUESTION = re.compile(r"\bhow (long|often|old)\b", re.I)
 _MEASURES = {"long": "duration", "often": "frequency", "old": "age"}
 _MEASURED = frozenset(("money", *_MEASURES.values()))
+# A question that gives someone's age ("can my 14 year old join", "my son is 15, can he
+# help") asks for the rule of age that applies ("under 16s must be accompanied"), whose
+# number is seldom the question's.
+AGE_PHRASE = re.compile(
+    r"\b\d{1,2}\s?-?\s?(?:yo|y/o|(?:yrs?|years?)\s?-?\s?olds?)\b|"
+    r"\b(?:i'?m|i am|(?:son|daughter|kid|child|boy|girl|he|she)(?:'s|\s+is))\s+\d{1,2}\b"
+    r"(?!\s*(?:[:.%]|am\b|pm\b|mins?\b|minutes?\b|hours?\b|days?\b))", re.I)
 _UNITS = re.compile(
     r"\b(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|"
     r"years?|yrs?|decades?|centur\w*|terms?|seasons?|semesters?|until|till|since|"
@@ -76,6 +83,8 @@ def question_kind(question: str) -> str | None:
         return "money"
     if kind == "number" and (measure := _MEASURE_QUESTION.search(question)):
         return _MEASURES[measure[1].lower()]
+    if kind is None and AGE_PHRASE.search(question):
+        return "age"
     return kind
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.core.analysis import STOPWORDS, Analyzer, find_words
 from bot.core.corpus import Corpus
 from bot.core.irregular import OTHER_FORMS
+from bot.core.kinds import AGE_PHRASE
 from bot.core.model import AnswerSettings
 from bot.core.spelling import NearSpellings
 
@@ -183,6 +184,7 @@ class QueryBuilder:
         term (unless near=False) at spelling_weight of its weight."""
         question = _CHAT.sub(" ", _BARE_CONTRACTIONS.sub(" ", question))
         question = _SHORT_FORM.sub(self._written_out, question)
+        question = AGE_PHRASE.sub(self._age_words, question)
         # ("how old do i have to be": with nothing but the phrase to search, its word is.)
         terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
                  or self.analyzer.terms(question))
@@ -191,6 +193,13 @@ class QueryBuilder:
             for other in self.aliases.get(term, ()):
                 weights.setdefault(other, weights[term])
         return self._with_near(weights, self.near_groups(weights)) if near else weights
+
+    def _age_words(self, phrase: re.Match[str]) -> str:
+        """An age the question gives ("my 14 year old") stands for the word "age" where the
+        corpus holds it: its number and "year" are seldom what a rule of age says ("under 16s
+        must be accompanied"), and matched "14 miles" and "the club year"."""
+        held = any(t in self.index.vocab for t in self.analyzer.terms("age"))
+        return " age " if held else " "
 
     def _written_out(self, short: re.Match[str]) -> str:
         """A short form's words the corpus holds, when it lacks the short form itself."""
