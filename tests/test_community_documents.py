@@ -954,3 +954,12 @@ def test_a_question_giving_an_age_is_answered_by_the_rule_of_age(
     got = _asked(tmp_path, files, question)
     assert got.answered
     assert got.quotes[0].text == "Riders under the age of 16 must ride with a parent or guardian."
+
+
+def test_what_year_asks_for_a_year_not_for_the_word(tmp_path: Path) -> None:
+    """The sentence answering "what year" seldom says "year" (14 of SQuAD dev's 266): the
+    word asks for the kind of answer, as "time" in "what time" does."""
+    files = {"club.txt": "The club year runs from April to March.\n\n"
+                         "The club opened in 1998 in the old boathouse.\n"}
+    got = _asked(tmp_path, files, "What year did the club open?")
+    assert got.quotes[0].text == "The club opened in 1998 in the old boathouse."
