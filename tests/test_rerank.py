@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.core import cues, rerank
+from bot.core import cues, rerank, wordcues
 from bot.core.answer import Engine
 from bot.core.corpus import PassageTexts
 from bot.core.documents import parse_document
@@ -72,6 +72,10 @@ def test_new_cues_mark_the_answer_sentence_and_its_quote_neighbour() -> None:
     assert x[built, col["first"]] == 1 and x[dated, col["first"]] == 0
     assert x[built, col["novel"]] == 1 and x[dated, col["novel"]] == 1  # Krupp, 1961
     assert x[built, col["exact"]] == 1.0  # harbour, crane, built: all three words
+    # Where the first question word lies, in words (of at most FOUND_AT_MAX): "The harbour".
+    assert x[built, col["found_at"]] == pytest.approx(1 / wordcues.FOUND_AT_MAX)
+    filler = next(r for r, i in enumerate(ids) if "Filler" in text[int(i)])
+    assert x[filler, col["found_at"]] == pytest.approx(6 / wordcues.FOUND_AT_MAX)
     assert x[built, col["next_top"]] == (ids[dated] == ids[built] + 1)
     assert x[dated, col["prev_top"]] == (ids[dated] == ids[built] + 1)
     assert list(x[:, col["rank"]]) == sorted(x[:, col["rank"]])

@@ -52,6 +52,7 @@ FEATURES = (
     "votes",      # log(1 + other candidates of its paragraph)
     "para_sum",   # their context scores, summed ("context" units)
     "para_best",  # the best context score among its paragraph's candidates (itself included)
+    "found_at",   # how far into it the first of the question's words is (see wordcues)
 )
 # Divided by the list's best (none is negative; a column of zeros stays so).
 _SHARES = ("para_bm25", "doc_bm25", "win_bm25", "para_rare")

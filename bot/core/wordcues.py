@@ -1,6 +1,6 @@
 """The reranker's cues read from the candidates' own words (bot/core/cues.py holds the
-others): the question's word pairs in order, their density, exact words, the kind of answer
-asked for, and novelty (a number or a name the question lacks)."""
+others): the question's word pairs in order, their density, exact words and where the first
+is found, the kind of answer asked for, and novelty (a number or a name the question lacks)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ import numpy as np
 
 from bot.core.analysis import Analyzer, find_words, first_new_name, fold_each
 from bot.core.kinds import KINDS
+
+# A question's word found this many words into a sentence or later (about 270 characters)
+# is late alike: the answer, most often near it, is past what a reader reads first. (Chosen
+# on SQuAD dev's even articles from 20, 30, 40 and 45.)
+FOUND_AT_MAX = 45
 
 # Digits in ASCII text: most sentences have none, and then no word of theirs is a number
 # (NFKC folds other scripts' digits and superscripts to digits: non-ASCII text is searched).
@@ -27,9 +32,9 @@ def word_cues(
     holds_kind: Callable[[str], bool] | None,
 ) -> dict[str, np.ndarray]:
     """The cues read from the candidates' words (texts: theirs, in order): word pairs,
-    density, exact words, the kind asked for and novelty. Taken over folded words, not terms:
-    tokenising the candidates into stemmed terms costs more than the rest of the answer
-    path."""
+    density, exact words and where the first is found, the kind asked for and novelty. Taken
+    over folded words, not terms: tokenising the candidates into stemmed terms costs more
+    than the rest of the answer path."""
     stop = analyzer.stopwords
     asked = analyzer.words(question)
     asked_set = {w for w in asked if w not in stop}
@@ -41,13 +46,14 @@ def word_cues(
         return {}
     digits, names = _digits_and_names(texts, asked_all)
     words = [find_words(folded) for folded in fold_each(texts)]
-    pair_share, density, exact = zip(*(_word_matches(w, asked_set, pairs) for w in words),
-                                     strict=True)
+    pair_share, density, exact, found_at = zip(
+        *(_word_matches(w, asked_set, pairs) for w in words), strict=True)
     novel = [i in names or ((i in digits or not text.isascii()) and any(
         w[0].isdigit() and w not in asked_all for w in text_words))
         for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
     cues = {name: np.array(column, dtype=np.float64) for name, column in (
-        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel))}
+        ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel),
+        ("found_at", found_at))}
     if kind_cue is not None:  # whether each holds the kind asked for
         cues[kind_cue] = np.array([holds_kind(text) for text in texts], dtype=np.float64)
     if kind is None:
@@ -57,22 +63,23 @@ def word_cues(
 
 def _word_matches(
     words: list[str], asked: set[str], pairs: set[tuple[str, str]]
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """(share of the question's word pairs found in order, density of the question's words,
-    share of them found) in a candidate's words."""
+    share of them found, where the first of them is: its word's place, up to FOUND_AT_MAX, /
+    FOUND_AT_MAX; 0 when none is) in a candidate's words."""
     hits = asked.intersection(words)
     if not hits:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
     exact = len(hits) / len(asked)
     if len(hits) == 1 and words.count(next(iter(hits))) == 1:
-        return 0.0, 1.0, exact  # most often: one word found once, and no pair (a != b)
+        return 0.0, 1.0, exact, min(words.index(next(iter(hits))), FOUND_AT_MAX) / FOUND_AT_MAX
     # The span from the first to the last question word.
     at = [i for i, w in enumerate(words) if w in hits]
     density = min(1.0, len(hits) / (at[-1] + 1 - at[0]))
     # A pair's words are both asked and differ: two consecutive hits.
     pair_share = (len(pairs.intersection(pairwise(words))) / len(pairs)
                   if pairs and len(hits) > 1 else 0.0)
-    return pair_share, density, exact
+    return pair_share, density, exact, min(at[0], FOUND_AT_MAX) / FOUND_AT_MAX
 
 
 def _digits_and_names(texts: list[str], asked: set[str]) -> tuple[set[int], set[int]]:
