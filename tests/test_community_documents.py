@@ -963,3 +963,21 @@ def test_what_year_asks_for_a_year_not_for_the_word(tmp_path: Path) -> None:
                          "The club opened in 1998 in the old boathouse.\n"}
     got = _asked(tmp_path, files, "What year did the club open?")
     assert got.quotes[0].text == "The club opened in 1998 in the old boathouse."
+
+
+@pytest.mark.parametrize(("files", "question", "quoted"), [
+    # The day the question names is no answer to "what time".
+    ({"hours.md": "The hall is open to volunteers on Saturday mornings.\n\n"
+                  "On Saturdays the doors open from 10am to 2pm.\n"},
+     "what time do you open on saturday", "On Saturdays the doors open from 10am to 2pm."),
+    # A numbered rule's label is no answer to "how many".
+    ({"rules.txt": "6.1 Yellow cards count towards a ban.\n\n"
+                   "6.2 A ban comes after five yellow cards in one season.\n"},
+     "how many yellow cards before a ban",
+     "6.2 A ban comes after five yellow cards in one season."),
+])
+def test_the_kind_asked_for_is_not_the_questions_day_nor_a_rules_number(
+    tmp_path: Path, files: dict[str, str], question: str, quoted: str,
+) -> None:
+    got = _asked(tmp_path, files, question, RetrievalSettings(threshold=0.0))
+    assert got.quotes[0].text == quoted

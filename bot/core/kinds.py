@@ -89,11 +89,14 @@ def question_kind(question: str) -> str | None:
 
 
 def has_kind(kind: str, text: str, asked: set[str]) -> bool:
-    """Whether text holds a `kind`; a name or place is one the question's words (asked) lack."""
+    """Whether text holds a `kind`: a name or place, a day or month, one the question's words
+    (asked) lack; a number not only as the label of a numbered rule or section."""
     if kind == "date":
+        if not _CALENDAR_NAMES.isdisjoint(asked):  # ("open on saturday": not "Saturday")
+            text = _CALENDAR_WORD.sub(lambda m: " " if m[0].lower() in asked else m[0], text)
         return _holds_date(text)
-    if kind == "number":
-        return _holds_number(text)
+    if kind == "number":  # (not a rule's own number: "6.1 Each caution (yellow card)...")
+        return _holds_number(CLAUSE_LABEL.sub("", text, count=1))
     if kind == "money":
         return MONEY_PATTERN.search(text) is not None
     if kind == "duration":
@@ -166,3 +169,8 @@ _CLOCK_PATTERN = re.compile(_CLOCK)
 _NUMBER_RUNS = frozenset(w.encode() for w in _NUMBER_WORDS.split("|"))
 _YEAR_RUN = re.compile(rb"(?:1[0-9]{3}|20[0-9]{2})s?")
 _CENTURY = re.compile(r"\bcentur")
+_CALENDAR_NAMES = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_CALENDAR_WORD = re.compile(rf"\b(?:{_MONTHS}|{_WEEKDAYS})\b", re.I)
+# A numbered rule's or section's label opening a sentence: "6.1 ", "4. ", "Section 3. ".
+CLAUSE_LABEL = re.compile(
+    r"^\s*(?:(?:section|article|clause|rule|part)\s+)?\d+(?:\.\d+)*[.):]?\s", re.I)
