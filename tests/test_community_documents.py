@@ -981,3 +981,12 @@ def test_the_kind_asked_for_is_not_the_questions_day_nor_a_rules_number(
 ) -> None:
     got = _asked(tmp_path, files, question, RetrievalSettings(threshold=0.0))
     assert got.quotes[0].text == quoted
+
+
+def test_a_question_ending_on_date_asks_for_a_date(tmp_path: Path) -> None:
+    """Chat puts the kind of answer last ("cup final date?", "release date??"): it asks for a
+    date as "when" does."""
+    files = {"season.md": "Assistant referees are only appointed for the cup semi-finals and "
+                          "the cup final.\n\nThe cup final is on Sunday 11 May 2025.\n"}
+    got = _asked(tmp_path, files, "cup final date?")
+    assert got.quotes[0].text == "The cup final is on Sunday 11 May 2025."

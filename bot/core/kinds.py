@@ -14,8 +14,9 @@ KINDS = ("date", "number", "name", "place")
 # The kind of answer a question asks for, from its wording; first match wins.
 _KINDS = (
     ("date", re.compile(
-        r"\b(?:when|what (?:year|century|decade|date|month|day|days|night|nights|time|times|"
-        r"time period|era)|which (?:year|century|decade|month|day|days|night|nights))\b",
+        r"\b(?:when|what (?:year|century|decade|date|dates|month|day|days|night|nights|time|"
+        r"times|time period|era)|which (?:year|century|decade|date|dates|month|day|days|night|"
+        r"nights))\b|\bdates?\W*$",
         re.I)),
     ("number", re.compile(
         r"\bhow (?:many|much|long|old|far|large|big|tall|high|often|fast|deep|wide)\b|"
