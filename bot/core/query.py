@@ -20,11 +20,10 @@ from bot.core.spelling import NearSpellings
 # "How long", "how many", "what time"...: the last word asks for a kind of answer, it is not
 # a topic ("8pm every Friday"; 1 of SQuAD dev's 13 "what time" questions' answers says
 # "time", 16 of 642 "how many" ones "many", the sentences answering "what year", "what
-# date", "what month" say it 14 of 266, 0 of 16, 1 of 10 times, and chat ends on the word
-# ("cup final date?"); but 9 of 24 "how old" ones
-# say "old" and 5 of 14 "what day" ones "day", which stay);
-# nor is "happens" in "what happens if...", which the answer seldom says (2 of its 55 such
-# questions' paragraphs hold "happen"): "Mass pinging triggers a timeout".
+# date", "what month" say it 14 of 266, 0 of 16, 1 of 10 times, and chat ends on the word:
+# "cup final date?"; but 9 of 24 "how old" ones say "old" and 5 of 14 "what day" ones "day",
+# which stay); nor is "happens" in "what happens if...", which the answer seldom says (2 of
+# its 55 such questions' paragraphs hold "happen"): "Mass pinging triggers a timeout".
 _QUESTION_PHRASES = re.compile(
     r"\bhow\s+(?:long|many|much|often|far|big|large|soon|late|early)\b|"
     r"\bwhat\s+times?\b|"

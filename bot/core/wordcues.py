@@ -72,6 +72,7 @@ def _word_matches(
         return 0.0, 0.0, 0.0, 0.0
     exact = len(hits) / len(asked)
     if len(hits) == 1 and words.count(next(iter(hits))) == 1:
+        # Most often: one word found once, and no pair (a != b).
         return 0.0, 1.0, exact, min(words.index(next(iter(hits))), FOUND_AT_MAX) / FOUND_AT_MAX
     # The span from the first to the last question word.
     at = [i for i, w in enumerate(words) if w in hits]
