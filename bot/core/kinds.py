@@ -165,12 +165,12 @@ def _word_runs(ascii_text: str) -> set[bytes]:
 
 _BLANK_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else ord(" ")
                         for c in range(256))
-_CALENDAR_RUNS = frozenset(m.encode() for m in f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_CALENDAR_NAMES = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_CALENDAR_RUNS = frozenset(name.encode() for name in _CALENDAR_NAMES)
 _CLOCK_PATTERN = re.compile(_CLOCK)
 _NUMBER_RUNS = frozenset(w.encode() for w in _NUMBER_WORDS.split("|"))
 _YEAR_RUN = re.compile(rb"(?:1[0-9]{3}|20[0-9]{2})s?")
 _CENTURY = re.compile(r"\bcentur")
-_CALENDAR_NAMES = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
 _CALENDAR_WORD = re.compile(rf"\b(?:{_MONTHS}|{_WEEKDAYS})\b", re.I)
 # A numbered rule's or section's label opening a sentence: "6.1 ", "4. ", "Section 3. ".
 CLAUSE_LABEL = re.compile(
