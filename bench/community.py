@@ -3,8 +3,8 @@ as Discord communities write them (FAQs, rules, minutes, changelogs, price lists
 text, HTML, PDF, DOCX) and questions.tsv, a line a question: corpus, question, and the text
 the first quote must hold ("a||b": either), or "-" where the documents do not answer.
 Each pass was written by a session's helper that read none of quotebot's code; pass 3 was
-held out until session 16 measured it, then used to find faults, and pass 5 was held out in
-session 17 (see bench/README.md).
+held out until session 16 measured it, then used to find faults, pass 5 was held out in
+session 17 and pass 6 in session 18 (see bench/README.md).
 
     .venv/bin/python bench/community.py                 # this checkout, every pass
     .venv/bin/python bench/community.py --checkout ../old --passes pass3 -v
