@@ -248,6 +248,25 @@ def test_a_sentence_leaning_on_the_one_before_brings_it_when_the_answer_is_there
     assert when.text == "He lit the lighthouse lamp at dusk in 1901."
 
 
+def test_a_sentence_lacking_the_kind_asked_for_brings_the_next_that_holds_it() -> None:
+    text = ("Local businesses can sponsor a raffle prize or a stall at the fete. Contact Raj "
+            "Mistry, our treasurer, to book. Gulls nested on the cliffs.")
+    engine = one_document(text)
+    who = engine.answer("who do i talk to about sponsoring a stall at the fete").quotes[0]
+    assert who.text == text[: text.index(" Gulls")]
+    # Asked for no kind, or for one the sentence holds itself, it is quoted alone.
+    alone = "Local businesses can sponsor a raffle prize or a stall at the fete."
+    assert engine.answer("can businesses sponsor a stall at the fete").quotes[0].text == alone
+    dated = one_document("The fete runs on 14 June at the school. Contact Raj Mistry to book.")
+    assert dated.answer("When is the fete at the school?").quotes[0].text == (
+        "The fete runs on 14 June at the school.")
+    # Not past COMPLETED_MAX characters together.
+    long = one_document("Local businesses can sponsor a raffle prize or a stall at the fete. "
+                        + "Contact Raj Mistry" + ", our treasurer" * 30 + ".")
+    assert long.answer("who do i talk to about sponsoring a stall at the fete").quotes[0].text == (
+        alone)
+
+
 def test_a_weak_match_from_another_document_does_not_jump_the_queue() -> None:
     engine = Engine(docs({
         **FILLER,
