@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from verbatim import assert_answer_verbatim
 
+from bot.core.analysis import DEFAULT_ANALYZER
+from bot.core.kinds import KindTests
 from bot.core.model import RetrievalSettings
 from bot.library import build_library
 
@@ -990,3 +992,21 @@ def test_a_question_ending_on_date_asks_for_a_date(tmp_path: Path) -> None:
                           "the cup final.\n\nThe cup final is on Sunday 11 May 2025.\n"}
     got = _asked(tmp_path, files, "cup final date?")
     assert got.quotes[0].text == "The cup final is on Sunday 11 May 2025."
+
+
+@pytest.mark.parametrize(("text", "holds"), [
+    ("A: Group membership is £15 a year and covers our insurance.", False),
+    ("Answer: Group rates are £15 a year.", False),
+    ("A: Bethan Lloyd is our treasurer and handles membership.", True),
+    ("Q: Who should I ask? A: Ask Bethan.", True),
+    # Nor is a month or a day of the week a name.
+    ("A season ticket costs £120 for swims from April to October.", False),
+    ("Sessions run on Saturday mornings.", False),
+])
+def test_a_word_after_an_faqs_answer_mark_is_no_name(text: str, holds: bool) -> None:
+    """An FAQ's "A:" opens its answer as a sentence opens: "A: Group membership is £15..."
+    holds no name for "who" (it outranked "A: Bethan Lloyd is our treasurer and handles
+    membership." for "who do i pay my membership to" in bench/community/pass6), nor does a
+    month or a day of the week."""
+    who = KindTests(DEFAULT_ANALYZER).test("who do i pay my membership to")
+    assert who[0] == "name" and who[1](text) is holds

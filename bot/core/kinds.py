@@ -106,7 +106,8 @@ def has_kind(kind: str, text: str, asked: set[str]) -> bool:
         return _FREQUENCY.search(text) is not None
     if kind == "age":
         return _holds_number(text) and _AGE.search(text) is not None
-    # A name or place: a capitalised word, not first in the sentence, the question lacks.
+    # A name or place: a capitalised word, not first in the sentence, the question lacks (no
+    # month or day of the week either: KindTests.test adds their names to asked).
     return has_new_name(text, asked)
 
 
@@ -125,6 +126,8 @@ class KindTests:
             return last[1]
         asked_for = question_kind(question)
         asked = set(self.analyzer.words(question))
+        if asked_for in ("name", "place"):  # (a month or a day of the week names no one)
+            asked |= _CALENDAR_NAMES
         seen: dict[str, bool] = {}
 
         def holds_kind(text: str) -> bool:
