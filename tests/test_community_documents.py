@@ -539,6 +539,8 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
     "thanks! how do i get the member role", "does anyone know how to get the member role",
     "hi, quick question: how do I get the member role? ty",
     "how do i get the member role rn tbh", "how do i get the member role atm",
+    "hey quick q, how do i get the member role", "ugh how do i get the member role lmk",
+    "omg haha how do i get the member role ngl",
 ])
 def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     tmp_path: Path, question: str,

@@ -47,7 +47,8 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 # word and the question was refused.
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
-    r"tysm|lol|lmao|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|quick question|"
+    r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|"
+    r"quick (?:question|q)|"
     r"i was wondering|i'?m wondering|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me)"
     r"|u|r|ur|rn|atm)\b")
