@@ -1012,3 +1012,20 @@ def test_a_word_after_an_faqs_answer_mark_is_no_name(text: str, holds: bool) -> 
     month or a day of the week."""
     who = KindTests(DEFAULT_ANALYZER).test("who do i pay my membership to")
     assert who[0] == "name" and who[1](text) is holds
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("is there a deposit for the key fob", "The keyfob deposit is £15, refunded when you leave."),
+    ("how do i set up my e-mail", "Set up your email from the members' page."),
+])
+def test_two_words_the_corpus_writes_as_one_are_one(
+    tmp_path: Path, question: str, quoted: str,
+) -> None:
+    """"key fob" where the documents say "keyfob": "fob", unknown to them, counted as their
+    rarest word and the question was refused."""
+    files = {"prices.txt": "New members get a keyfob after their first month. The keyfob "
+                           "deposit is £15, refunded when you leave.\n\nSet up your email "
+                           "from the members' page.\n",
+             "rules.txt": "Lock the door when you leave.\n\nThe deposit for a locker is £5.\n"}
+    got = _asked(tmp_path, files, question)
+    assert got.answered and got.quotes[0].text == quoted

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.core.analysis import STOPWORDS, Analyzer, find_words
 from bot.core.corpus import Corpus
@@ -45,6 +46,8 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 # typed for "you"/"are"/"your"/"right now"/"at the moment" (lower case only: "the U in UCLA",
 # "an RN on duty", "the ATM by the door"). Unknown to the corpus, each counted as its rarest
 # word and the question was refused.
+# A run of letters: the words _joined may write as one.
+_LETTERS = re.compile(r"[^\W\d_]+")
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
     r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|"
@@ -189,6 +192,7 @@ class QueryBuilder:
         question = _CHAT.sub(" ", _BARE_CONTRACTIONS.sub(" ", question))
         question = _SHORT_FORM.sub(self._written_out, question)
         question = AGE_PHRASE.sub(self._age_words, question)
+        question = self._joined(question)
         # ("how old do i have to be": with nothing but the phrase to search, its word is.)
         terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
                  or self.analyzer.terms(question))
@@ -197,6 +201,24 @@ class QueryBuilder:
             for other in self.aliases.get(term, ()):
                 weights.setdefault(other, weights[term])
         return self._with_near(weights, self.near_groups(weights)) if near else weights
+
+    def _joined(self, question: str) -> str:
+        """question with two words written as one where the corpus writes them so and lacks
+        one of them ("key fob": "The keyfob deposit is £15"): unknown, that word counted as
+        the corpus's rarest, and the question was refused."""
+        vocab, terms = self.index.vocab, self.analyzer.terms
+        words = list(_LETTERS.finditer(question))
+        known = [all(t in vocab for t in terms(w[0])) for w in words]
+        out, at = [], 0
+        for k, (first, second) in enumerate(pairwise(words)):
+            if (known[k] and known[k + 1]) or first.start() < at or question[
+                    first.end() : second.start()] not in (" ", "-"):
+                continue
+            joined = terms(first[0] + second[0])
+            if len(joined) == 1 and joined[0] in vocab:
+                out.append(question[at : first.start()] + first[0] + second[0])
+                at = second.end()
+        return "".join(out) + question[at:] if out else question
 
     def _age_words(self, phrase: re.Match[str]) -> str:
         """An age the question gives ("my 14 year old") stands for the word "age" where the
