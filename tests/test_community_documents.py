@@ -715,6 +715,7 @@ def test_what_happens_asks_for_a_consequence_not_for_the_word(tmp_path: Path) ->
     ("how much dmg does the longbow do", "The longbow deals 38 damage per arrow."),
     ("min specs?", "The minimum specifications are a GTX 960 and 8 GB of memory."),
     ("when's the xmas mtg", "The Christmas meeting is on 10 December."),
+    ("is the quiz still on fri 7 feb?", "The quiz moves to Friday 28 February."),
     # The corpus's own short form is its word: "DM" here is the game's Dungeon Master.
     ("can i dm the dm", "Ask the DM before the session if you want to leave early."),
 ])
@@ -732,7 +733,7 @@ def test_chats_short_forms_find_the_words_documents_write_out(
             "Our captain is Mossy, who plays the entry role.\n\nOur substitute is Kori, who can "
             "play both roles.\n\nThe longbow deals 38 damage per arrow.\n\nThe minimum "
             "specifications are a GTX 960 and 8 GB of memory.\n\nThe Christmas meeting is on 10 "
-            "December. The summer meeting is in July.\n"),
+            "December. The summer meeting is in July.\n\nThe quiz moves to Friday 28 February.\n"),
     }
     answer = _asked(tmp_path, files, question)
     assert answer.answered and answer.quotes[0].text == quoted

@@ -73,6 +73,13 @@ _SHORT_FORMS = {
     "tmr": "tomorrow", "bday": "birthday", "req": "requirement", "reqs": "requirements",
     "approx": "approximately", "diff": "difference", "pref": "preference",
     "xmas": "christmas", "mtg": "meeting", "mtgs": "meetings", "specs": "specifications",
+    # Months and days of the week as chat shortens them ("is quiz night still feb 7th?");
+    # not "mar", "sat", "sun", "wed": words of their own.
+    "jan": "january", "feb": "february", "apr": "april", "jun": "june", "jul": "july",
+    "aug": "august", "sept": "september", "oct": "october", "nov": "november",
+    "dec": "december", "mon": "monday", "tue": "tuesday", "tues": "tuesday",
+    "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday",
+    "fri": "friday",
 }
 _SHORT_FORM = re.compile(r"\b(?:" + "|".join(sorted(_SHORT_FORMS, key=len, reverse=True))
                          + r")\b", re.I)
