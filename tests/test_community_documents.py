@@ -540,7 +540,8 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
     "hi, quick question: how do I get the member role? ty",
     "how do i get the member role rn tbh", "how do i get the member role atm",
     "hey quick q, how do i get the member role", "ugh how do i get the member role lmk",
-    "omg haha how do i get the member role ngl",
+    "omg haha how do i get the member role ngl", "how do i get the member role w u, anyone?",
+    "someone pls, how do i get the member role? anything?",
 ])
 def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     tmp_path: Path, question: str,
@@ -941,7 +942,7 @@ def test_how_long_often_or_old_asks_for_a_number_of_its_kind(
 
 @pytest.mark.parametrize("question", [
     "can my 14 year old join the club", "my son is 15, can he come on club rides?",
-    "is my 12 yr old ok on club rides",
+    "is my 12 yr old ok on club rides", "can my 13 yr old daughter come w me on club rides",
 ])
 def test_a_question_giving_an_age_is_answered_by_the_rule_of_age(
     tmp_path: Path, question: str,

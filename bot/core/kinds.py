@@ -43,7 +43,9 @@ _MEASURED = frozenset(("money", *_MEASURES.values()))
 # help") asks for the rule of age that applies ("under 16s must be accompanied"), whose
 # number is seldom the question's.
 AGE_PHRASE = re.compile(
-    r"\b\d{1,2}\s?-?\s?(?:yo|y/o|(?:yrs?|years?)\s?-?\s?olds?)\b|"
+    r"\b\d{1,2}\s?-?\s?(?:yo|y/o|(?:yrs?|years?)\s?-?\s?olds?)\b"
+    r"(?:\s+(?:son|daughter|kid|child|boy|girl|teen|teenager|grandson|granddaughter|nephew|"
+    r"niece)s?\b)?|"
     r"\b(?:i'?m|i am|(?:son|daughter|kid|child|boy|girl|he|she)(?:'s|\s+is))\s+\d{1,2}\b"
     r"(?!\s*(?:[:.%]|am\b|pm\b|mins?\b|minutes?\b|hours?\b|days?\b))", re.I)
 _UNITS = re.compile(

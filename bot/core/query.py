@@ -42,10 +42,11 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 
 # What chat adds to a question and no document answers: greetings, thanks, "please", fillers
-# ("hey guys how do i get the role pls", "whos the chair rn"), and "u"/"r"/"ur"/"rn"/"atm"
-# typed for "you"/"are"/"your"/"right now"/"at the moment" (lower case only: "the U in UCLA",
-# "an RN on duty", "the ATM by the door"). Unknown to the corpus, each counted as its rarest
-# word and the question was refused.
+# ("hey guys how do i get the role pls", "whos the chair rn"), "anything", "anyone" and their
+# kin ("do we have to pay anything"), and "u"/"r"/"ur"/"rn"/"atm"/"w" typed for "you"/"are"/
+# "your"/"right now"/"at the moment"/"with" (lower case only: "the U in UCLA", "an RN on
+# duty", "the ATM by the door"; "w" before a pronoun or article: "come w me"). Unknown to the
+# corpus, each counted as its rarest word and the question was refused.
 # A run of letters: the words _joined may write as one.
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CHAT = re.compile(
@@ -53,8 +54,9 @@ _CHAT = re.compile(
     r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|"
     r"quick (?:question|q)|"
     r"i was wondering|i'?m wondering|"
-    r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me)"
-    r"|u|r|ur|rn|atm)\b")
+    r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me|"
+    r"anything|anyone|anybody|something|someone|somebody|everything|everyone|everybody)"
+    r"|u|r|ur|rn|atm|w(?= (?:me|my|u|you|us|them|him|her|the|a|an|ur|your)\b))\b")
 
 
 # Chat's short forms of words documents write out ("how many ppl", "pfps", "my sub"): one the
