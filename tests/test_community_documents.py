@@ -542,6 +542,8 @@ def test_a_block_quotes_marker_and_an_alerts_label_are_not_quoted(tmp_path: Path
     "hey quick q, how do i get the member role", "ugh how do i get the member role lmk",
     "omg haha how do i get the member role ngl", "how do i get the member role w u, anyone?",
     "someone pls, how do i get the member role? anything?",
+    "yeah ok so basically how do i get the member role tho",
+    "how do i actually get the member role",
 ])
 def test_chat_greetings_and_fillers_are_no_words_of_the_question(
     tmp_path: Path, question: str,

@@ -51,7 +51,9 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
-    r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|imo|idk|fyi|um+|uh+|hmm+|okay|ok|"
+    r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|tbf|imo|idk|idc|fyi|um+|uh+|hmm+|okay|ok|"
+    r"yeah|yep|nope|tho|gonna|wanna|gotta|kinda|sorta|literally|honestly|basically|actually|"
+    r"like(?= \d)|"
     r"quick (?:question|q)|"
     r"i was wondering|i'?m wondering|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me|"
