@@ -218,6 +218,8 @@ class QueryBuilder:
         one of them ("key fob": "The keyfob deposit is £15"): unknown, that word counted as
         the corpus's rarest, and the question was refused."""
         vocab, terms = self.index.vocab, self.analyzer.terms
+        if all(t in vocab for t in terms(question)):  # (most questions: nothing to join)
+            return question
         words = list(_LETTERS.finditer(question))
         known = [all(t in vocab for t in terms(w[0])) for w in words]
         out, at = [], 0
