@@ -945,6 +945,7 @@ def test_how_long_often_or_old_asks_for_a_number_of_its_kind(
 @pytest.mark.parametrize("question", [
     "can my 14 year old join the club", "my son is 15, can he come on club rides?",
     "is my 12 yr old ok on club rides", "can my 13 yr old daughter come w me on club rides",
+    "can my 10 yo come on club rides", "im 15, can i come on club rides?",
 ])
 def test_a_question_giving_an_age_is_answered_by_the_rule_of_age(
     tmp_path: Path, question: str,

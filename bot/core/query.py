@@ -47,8 +47,6 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 # "your"/"right now"/"at the moment"/"with" (lower case only: "the U in UCLA", "an RN on
 # duty", "the ATM by the door"; "w" before a pronoun or article: "come w me"). Unknown to the
 # corpus, each counted as its rarest word and the question was refused.
-# A run of letters: the words _joined may write as one.
-_LETTERS = re.compile(r"[^\W\d_]+")
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
     r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|tbf|imo|idk|idc|fyi|um+|uh+|hmm+|okay|ok|"
@@ -59,6 +57,8 @@ _CHAT = re.compile(
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me|"
     r"anything|anyone|anybody|something|someone|somebody|everything|everyone|everybody)"
     r"|u|r|ur|rn|atm|w(?= (?:me|my|u|you|us|them|him|her|the|a|an|ur|your)\b))\b")
+# A run of letters: the words QueryBuilder._joined may write as one.
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 # Chat's short forms of words documents write out ("how many ppl", "pfps", "my sub"): one the
@@ -200,9 +200,10 @@ class QueryBuilder:
         """Question terms with their weights (a repeated term counts again, as in BM25Okapi);
         moderator aliases add the other spellings at full weight, near spellings of a rare
         term (unless near=False) at spelling_weight of its weight."""
+        # (The age first: "my 10 yo" is no greeting, "im 15" no bare contraction.)
+        question = AGE_PHRASE.sub(self._age_words, question)
         question = _CHAT.sub(" ", _BARE_CONTRACTIONS.sub(" ", question))
         question = _SHORT_FORM.sub(self._written_out, question)
-        question = AGE_PHRASE.sub(self._age_words, question)
         question = self._joined(question)
         # ("how old do i have to be": with nothing but the phrase to search, its word is.)
         terms = (self.analyzer.terms(_QUESTION_PHRASES.sub(" ", question))
