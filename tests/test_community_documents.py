@@ -1034,3 +1034,11 @@ def test_two_words_the_corpus_writes_as_one_are_one(
              "rules.txt": "Lock the door when you leave.\n\nThe deposit for a locker is £5.\n"}
     got = _asked(tmp_path, files, question)
     assert got.answered and got.quotes[0].text == quoted
+
+
+def test_everyone_stays_a_word_of_the_question(tmp_path: Path) -> None:
+    """"anything" and "anyone" are chat's, "everyone" is a server's: its rules name it."""
+    files = {"rules.md": "# Rules\n\nPing a moderator in the help channel.\n\nNever ping "
+                         "@everyone or @here.\n\nNo spoilers outside the spoiler channel.\n"}
+    got = _asked(tmp_path, files, "can i ping everyone")
+    assert got.quotes[0].text == "Never ping @everyone or @here."

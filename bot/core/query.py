@@ -43,10 +43,11 @@ _BARE_CONTRACTIONS = re.compile(r"\b(?:" + "|".join(_BARE) + r")\b", re.I)
 
 # What chat adds to a question and no document answers: greetings, thanks, "please", fillers
 # ("hey guys how do i get the role pls", "whos the chair rn"), "anything", "anyone" and their
-# kin ("do we have to pay anything"), and "u"/"r"/"ur"/"rn"/"atm"/"w" typed for "you"/"are"/
-# "your"/"right now"/"at the moment"/"with" (lower case only: "the U in UCLA", "an RN on
-# duty", "the ATM by the door"; "w" before a pronoun or article: "come w me"). Unknown to the
-# corpus, each counted as its rarest word and the question was refused.
+# kin ("do we have to pay anything"; not "everyone", which a server's rules name:
+# "@everyone"), and "u"/"r"/"ur"/"rn"/"atm"/"w" typed for "you"/"are"/"your"/"right now"/
+# "at the moment"/"with" (lower case only: "the U in UCLA", "an RN on duty", "the ATM by the
+# door"; "w" before a pronoun or article: "come w me"). Unknown to the corpus, each counted as
+# its rarest word and the question was refused.
 _CHAT = re.compile(
     r"\b(?:(?i:hi|hey|heya|hello|hiya|yo|guys|y'?all|please|pls|plz|thanks|thank you|thx|ty|"
     r"tysm|lol|lmao|haha+|omg|ugh+|ngl|lmk|btw|tbh|tbf|imo|idk|idc|fyi|um+|uh+|hmm+|okay|ok|"
@@ -55,7 +56,7 @@ _CHAT = re.compile(
     r"quick (?:question|q)|"
     r"i was wondering|i'?m wondering|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody) know|can (?:you|u|someone|anyone) tell me|"
-    r"anything|anyone|anybody|something|someone|somebody|everything|everyone|everybody)"
+    r"anything|anyone|anybody|something|someone|somebody)"
     r"|u|r|ur|rn|atm|w(?= (?:me|my|u|you|us|them|him|her|the|a|an|ur|your)\b))\b")
 # A run of letters: the words QueryBuilder._joined may write as one.
 _LETTERS = re.compile(r"[^\W\d_]+")
