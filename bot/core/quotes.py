@@ -151,10 +151,11 @@ class QuoteMaker:
             goes_last = label_heading or self.bodies.heads_table(pid, texts)
             (late if goes_last else moved).append((pid, score))
         picked = moved + late
-        # The document and length of each chosen passage and the one before it (a quote's
-        # first passage), gathered once as Python values for _copy_of's tests.
+        # The document and length of each chosen passage and the ones before and after it (a
+        # quote's first and last passages), gathered once as Python values for _copy_of.
         chosen = [pid for pid, _ in picked]
         at = np.array(list({*chosen, *(max(pid - 1, 0) for pid in chosen),
+                            *(min(pid + 1, len(p) - 1) for pid in chosen),
                             *(b for body in bodies.values() for b in body)}), dtype=np.int64)
         facts = dict(zip(at.tolist(), zip(p.doc[at].tolist(), (p.end[at] - p.start[at]).tolist(),
                                           strict=True), strict=True))
@@ -208,7 +209,6 @@ class QuoteMaker:
             elif (len(run) == 1 and p.same_para[pid + 1] and pid + 1 not in quoted
                     and self.bodies.adjoins(pid) and self._completed(pid, kind, texts)):
                 run.append(pid + 1)
-                facts[pid + 1] = (facts[pid][0], int(p.end[pid + 1] - p.start[pid + 1]))
             runs.append(run)
             scores.append(score)
             also.append([])
