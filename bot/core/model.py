@@ -64,7 +64,12 @@ class AnswerSettings:
     # (confidence.py).
     diversity: float = 0.75
     diversity_coverage: float = 0.8
-    candidates: int = 200
+    # The first stage's best this many candidates (by context score) are all the answer path
+    # looks at: the reranker takes the first `rerank`, the quotes and "More" pages the rest.
+    # 50 for 200 (session 19): every answer of bench/same_answers.py the same (13,570, "More"
+    # pages and a collection's alone included), 4-5% off the whole answer at 1M passages
+    # (bench/stages.py, both orders), a higher floor for what the first stage may leave out.
+    candidates: int = 50
     # A term in more passages than this, or than 0.2% of them where that is more (a common
     # word of a large corpus), is scored only in and around the passages a rarer question
     # term matched, when one did (FirstStage.score); 0 scores every term everywhere. SQuAD's
