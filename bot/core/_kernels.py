@@ -87,15 +87,6 @@ def zero_matched(scores, paragraphs, paras, ids):
         paragraphs[paras[j]] = 0.0
 
 
-def nth_largest(values, n):
-    """np.partition(values, len(values) - n)[len(values) - n] (1 <= n <= len(values), no
-    NaN): FirstStage._with_neighbours's floor. A heap of the n largest, in one pass, costs a
-    tenth of numpy's selection over a slow question's matches; values coming nearly
-    ascending all enter it, and past a budget numpy selects instead."""
-    found = _nth_largest(values, n, 16 * n)
-    return found if found == found else np.partition(values, len(values) - n)[len(values) - n]
-
-
 @njit(types.float64(_RO[types.float64], _I, _I), cache=True, nogil=True)
 def _nth_largest(values, n, budget):
     """nth_largest's heap (a min-heap of the n largest so far); NaN past budget entries."""
@@ -121,6 +112,16 @@ def _nth_largest(values, n, budget):
             i = c
         heap[i] = v
     return heap[0]
+
+
+@njit(types.float64(_RO[types.float64], _I), cache=True, nogil=True)
+def nth_largest(values, n):
+    """np.partition(values, len(values) - n)[len(values) - n] (1 <= n <= len(values), no
+    NaN): FirstStage._with_neighbours's floor. A heap of the n largest, in one pass, costs a
+    tenth of a selection over a slow question's matches; values coming nearly ascending all
+    enter it, and past a budget a selection finds it instead."""
+    found = _nth_largest(values, n, 16 * n)
+    return found if found == found else np.partition(values, len(values) - n)[len(values) - n]
 
 
 @njit(types.Array(types.int32, 1, "C")(_RO[types.int64], _I), cache=True, nogil=True)

@@ -5,7 +5,7 @@ document's label); the best `candidates` come out best first."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from bot.core.scratch import Buffers, Search
 
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_TITLES = np.zeros(0)
+_NO_ALLOWED = np.zeros(0, dtype=bool)
+# (passage ids, BM25 scores, context scores)
+Found = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class FirstStage:
@@ -41,7 +44,8 @@ class FirstStage:
         p = self.passages
         self._compiled = (self.scores_locally and len(p) >= settings.compiled_from
                           and self.index.doc_ids.dtype == np.int32
-                          and p.doc.dtype == np.int32 and p.n_paragraphs < 2**31)
+                          and p.doc.dtype == np.int32 and p.collection.dtype == np.int16
+                          and p.n_paragraphs < 2**31)
         self._para_id = p.para_id.astype(np.int32) if self._compiled else p.para_id
         # Each posting's paragraph (Corpus.posting_para), once there: numpy answers until
         # then, as until the kernels load.
@@ -100,13 +104,15 @@ class FirstStage:
         # (No title array when no question term is in a label: it would add only zeros.)
         title = (np.zeros(len(self.documents))
                  if s.title_terms and any(t in self.titles for t in query) else None)
-        ready = self._compiled and self._posting_para is not None
-        search = Search(self.buffers(), title, kernels.loaded() if ready else None)
+        compiled = kernels.first_search() if self._compiled else None
+        if compiled is not None and self._posting_para is not None:
+            return self._compiled_search(compiled, query, common, rest, allowed, title)
+        search = Search(self.buffers(), title)
         try:
             hits = self._scatter(query, {**common, **rest}, search)
             if not hits:
                 return _NO_DOCS, np.zeros(0), np.zeros(0)
-            ids = self._union(hits, search).astype(np.int64)
+            ids = self._union(hits).astype(np.int64)
             if allowed is not None:
                 ids = ids[allowed[p.collection[ids]]]
             if common and len(ids):
@@ -120,17 +126,41 @@ class FirstStage:
         finally:
             search.clear()
 
+    def _compiled_search(
+        self, compiled: Callable[..., Found], query: dict[str, float],
+        common: dict[str, float], rest: dict[str, float], allowed: np.ndarray | None,
+        title: np.ndarray | None,
+    ) -> Found:
+        """_search's passages and scores by one call of the compiled search
+        (bot/core/_firstsearch.py), given the terms as arrays in query order."""
+        s, p, index = self.settings, self.passages, self.index
+        bounds = np.array([index.bounds(t) for t in query], dtype=np.int64).reshape(-1, 2)
+        lo, hi = bounds[:, 0].copy(), bounds[:, 1].copy()
+        role = np.array([kernels.COMMON if t in common else kernels.REST if t in rest
+                         else kernels.SCATTERED for t in query], dtype=np.int64)
+        # The documents whose label holds each term, one after the other.
+        labelled = [self.titles.get(t, _NO_DOCS) if title is not None else _NO_DOCS
+                    for t in query]
+        sizes = np.array([len(d) for d in labelled], dtype=np.int64)
+        title_hi = np.cumsum(sizes)
+        buf = self.buffers()
+        return compiled(
+            index.doc_ids, index.weights, self._posting_para, lo, hi,
+            np.array([index.term_idf(t) for t in query]),
+            np.array(list(query.values()), dtype=np.float64), role, hi > lo,
+            title_hi - sizes, title_hi, np.concatenate([_NO_DOCS, *labelled]),
+            _NO_ALLOWED if allowed is None else allowed,
+            p.collection, self._para_id, p.para_start, p.same_para, p.doc, buf.scores,
+            buf.paragraphs, buf.marks, _NO_TITLES if title is None else title, s.candidates,
+            float(s.neighbour_weight), float(s.paragraph_terms), float(s.title_terms),
+            allowed is not None, bool(s.paragraph_terms), title is not None)
+
     @staticmethod
-    def _union(hits: list[np.ndarray], search: Search) -> np.ndarray:
+    def _union(hits: list[np.ndarray]) -> np.ndarray:
         """The passages of any of hits (posting lists), ascending and distinct."""
         if len(hits) == 1:
             return hits[0]
-        if search.kernels is None:
-            return _distinct_sorted(np.sort(np.concatenate(hits)))
-        ids, *rest = sorted(hits, key=len)  # (merging the short ones first)
-        for more in rest:
-            ids = search.kernels.union(ids, more)
-        return ids
+        return _distinct_sorted(np.sort(np.concatenate(hits)))
 
     def _scatter(
         self, query: dict[str, float], common: dict[str, float], search: Search
@@ -141,47 +171,32 @@ class FirstStage:
         for term, qw in query.items():
             if term in common:
                 continue
-            ids, w, idf, paras = self._postings(term)
+            ids, w, idf = self.index.raw_postings(term)
             if not len(ids):
                 continue
             hits.append(ids)
-            self._write(term, ids, w, idf, qw, search, paras)
+            self._write(term, ids, w, idf, qw, search)
         return hits
 
-    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
-        """index.raw_postings(term) and the paragraph of each posting (None: not compiled)."""
-        ids, w, idf = self.index.raw_postings(term)
-        if self._posting_para is None or not len(ids):
-            return ids, w, idf, None
-        lo, hi = self.index.bounds(term)
-        return ids, w, idf, self._posting_para[lo:hi]
-
     def _write(
-        self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search,
-        paras: np.ndarray | None,
+        self, term: str, ids: np.ndarray, w: np.ndarray, idf: float, qw: float, search: Search
     ) -> None:
         """Add term's BM25 scores (w: its weights in passages ids) to passages ids, and its
-        IDF mass to their paragraphs (paras: each one's, compiled only) and to the documents
-        whose label holds it."""
+        IDF mass to their paragraphs and to the documents whose label holds it."""
         buf, s = search.buf, self.settings
         mass = max(idf, 0.0) * qw
-        if search.kernels is not None:
-            search.kernels.scatter(ids, w, idf, float(qw), buf.scores, paras, buf.paragraphs,
-                                   mass, bool(s.paragraph_terms))
-            search.matched.append((ids, paras))
-        else:
-            search.passages.append(ids)
-            # w * idf is a fresh array: scale it in place, and not at all for the usual
-            # weight 1, rather than allocate another posting list.
-            w = w * idf
-            if qw != 1:
-                w *= qw
-            search.scores_at[ids] += w
-            if s.paragraph_terms:
-                # A paragraph listed twice gets the mass once: every write is the same sum.
-                para = self.passages.para_id[ids]
-                buf.paragraphs[para] += mass
-                search.paragraphs.append(para)
+        search.passages.append(ids)
+        # w * idf is a fresh array: scale it in place, and not at all for the usual weight 1,
+        # rather than allocate another posting list.
+        w = w * idf
+        if qw != 1:
+            w *= qw
+        search.scores_at[ids] += w
+        if s.paragraph_terms:
+            # A paragraph listed twice gets the mass once: every write is the same sum.
+            para = self.passages.para_id[ids]
+            buf.paragraphs[para] += mass
+            search.paragraphs.append(para)
         if search.title is not None and term in self.titles:
             search.title[self.titles[term]] += mass
 
@@ -197,33 +212,13 @@ class FirstStage:
         buf, title, scores_at = search.buf, search.title, search.scores_at
         near = para = None  # computed when a term is searched for them
         for term, qw in common.items():
-            postings, weights, idf, paras = self._postings(term)
+            postings, weights, idf = self.index.raw_postings(term)
             mass = max(idf, 0.0) * qw
             # Writing costs less than searching when the rarer terms matched widely: then
             # every posting is written, and what lands outside ids and their paragraphs is
             # read by nothing and cleared with them. (ids and the two passages either side
             # are at most 5 len(ids); their paragraphs at most len(ids).)
-            paragraphs_done = False  # the mass added to the paragraphs read
-            if search.kernels is not None and 10 * len(ids) < len(postings):
-                # Compiled, a search from one match to the next costs the log of the gap:
-                # cheaper than writing the postings until they are several per match.
-                if near is None:
-                    near = search.kernels.near(ids, len(p))
-                    search.passages.append(near)
-                search.kernels.around(postings, weights, idf, float(qw), near, buf.scores)
-                paragraphs_done = True
-                if s.paragraph_terms:
-                    if para is None:
-                        para, first, stop = self._paragraphs_of(ids)
-                        search.paragraphs.append(para)
-                    search.kernels.around_paragraphs(postings, first, stop, para,
-                                                     buf.paragraphs, mass)
-            elif search.kernels is not None:
-                paragraphs_done = True
-                search.kernels.scatter(postings, weights, idf, float(qw), buf.scores, paras,
-                                       buf.paragraphs, mass, bool(s.paragraph_terms))
-                search.matched.append((postings, paras))
-            elif 8 * 5 * len(ids) > len(postings):
+            if 8 * 5 * len(ids) > len(postings):
                 scores_at[postings] += weights * idf * qw
                 search.passages.append(postings)
             else:
@@ -234,7 +229,7 @@ class FirstStage:
                 at = np.minimum(pos, len(postings) - 1)
                 found = postings[at] == near
                 scores_at[near[found]] += weights[at[found]] * idf * qw
-            if not s.paragraph_terms or paragraphs_done:
+            if not s.paragraph_terms:
                 pass
             elif 8 * len(ids) > len(postings):
                 # (A paragraph listed twice gets the mass once: every write is the same sum.)
@@ -257,20 +252,12 @@ class FirstStage:
         ids (ascending); ids with the passages it was written to, ascending."""
         para_id, marks = self.passages.para_id, search.buf.marks
         for term, qw in rest.items():
-            postings, weights, idf, paras = self._postings(term)
-            if search.kernels is not None:
-                at = search.kernels.inside(paras, ids, self._para_id, marks)
-            else:
-                marks[para_id[ids]] = True
-                at = np.flatnonzero(marks[para_id[postings]])
-                marks[para_id[ids]] = False
-            found = postings[at]
-            self._write(term, found, weights[at], idf, qw, search,
-                        None if paras is None else paras[at])
-            if search.kernels is not None:
-                ids = search.kernels.union(ids.astype(found.dtype), found).astype(np.int64)
-            else:
-                ids = _distinct_sorted(np.sort(np.concatenate((ids, found))))
+            postings, weights, idf = self.index.raw_postings(term)
+            marks[para_id[ids]] = True
+            at = np.flatnonzero(marks[para_id[postings]])
+            marks[para_id[ids]] = False
+            self._write(term, postings[at], weights[at], idf, qw, search)
+            ids = _distinct_sorted(np.sort(np.concatenate((ids, postings[at]))))
         return ids
 
     def _around(self, ids: np.ndarray) -> np.ndarray:
@@ -291,12 +278,6 @@ class FirstStage:
         """(BM25 scores, context-weighted scores) of passages ids, from the filled buffers."""
         s, p = self.settings, self.passages
         buf, title = search.buf, search.title
-        if search.kernels is not None:
-            return search.kernels.context(
-                ids, buf.scores, p.same_para, float(s.neighbour_weight), buf.paragraphs,
-                self._para_id, _NO_TITLES if title is None else title, p.doc,
-                float(s.paragraph_terms), float(s.title_terms), bool(s.neighbour_weight),
-                bool(s.paragraph_terms), title is not None)
         scores = buf.scores[ids + 1]
         if s.neighbour_weight:
             # The neighbours in the same paragraph only (beside[i] is the weight of passage
@@ -325,11 +306,6 @@ class FirstStage:
         never among the best: a few hundred passages are kept of tens of thousands."""
         nw, n = self.settings.neighbour_weight, self.settings.candidates
         scores, context = self._context(ids, search) if len(ids) > n else (None, None)
-        if scores is not None and scores.min() >= 0 and search.kernels is not None:
-            floor = search.kernels.nth_largest(context, n)
-            return _distinct_sorted(np.sort(search.kernels.kept(
-                ids, scores, context, floor, float(nw), float(scores.max()),
-                self.passages.same_para)))
         if scores is not None and scores.min() >= 0:
             floor = np.partition(context, len(ids) - n)[len(ids) - n]
             bound = context - (1 - nw) * scores + nw * scores.max()

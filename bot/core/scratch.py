@@ -3,8 +3,6 @@ wrote to them, cleared when it ends (bot/core/firststage.py)."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
 import numpy as np
 
 
@@ -23,34 +21,19 @@ class Buffers:
 
 
 class Search:
-    """One question's scratch state: the thread's buffers (passage i is slot i + 1 of
-    buf.scores, so that i - 1 and i + 1 are slots too), each document's title mass (None
-    when no question term is in a label), the compiled kernels (None: numpy), and what was
-    written, cleared when it ends."""
+    """One question's scratch state in numpy (the compiled search keeps its own): the
+    thread's buffers (passage i is slot i + 1 of buf.scores, so that i - 1 and i + 1 are
+    slots too), each document's title mass (None when no question term is in a label), and
+    what was written, cleared when it ends."""
 
-    def __init__(self, buf: Buffers, title: np.ndarray | None,
-                 compiled: ModuleType | None = None) -> None:
-        self.buf, self.title, self.kernels = buf, title, compiled
+    def __init__(self, buf: Buffers, title: np.ndarray | None) -> None:
+        self.buf, self.title = buf, title
         self.scores_at = buf.scores[1:-1]
         self.passages: list[np.ndarray] = []  # passages written to in scores_at
         self.paragraphs: list[np.ndarray] = []  # paragraphs written to in buf.paragraphs
-        # Passages written to by the scatter, with the paragraph of each (cleared together).
-        self.matched: list[tuple[np.ndarray, np.ndarray]] = []
 
     def clear(self) -> None:
-        if self.kernels is not None:
-            self._clear_compiled(self.kernels)
-            return
         for written in self.passages:
             self.scores_at[written] = 0.0
         for para in self.paragraphs:
             self.buf.paragraphs[para] = 0.0
-
-    def _clear_compiled(self, compiled: ModuleType) -> None:
-        buf = self.buf
-        for written in self.passages:
-            compiled.zero(buf.scores, written, 1)
-        for para in self.paragraphs:
-            compiled.zero(buf.paragraphs, para, 0)
-        for written, paras in self.matched:
-            compiled.zero_matched(buf.scores, buf.paragraphs, paras, written)
