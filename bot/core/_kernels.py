@@ -378,22 +378,10 @@ def term_shares(sums, logs, weights, inside, near, total):
 
 
 def warm_up() -> None:
-    """One call of each kernel: a kernel loaded from numba's cache finishes loading on its
-    first call."""
-    ids32, ids64 = np.zeros(1, np.int32), np.zeros(1, np.int64)
-    one, scratch, same = np.ones(1), np.zeros(3), np.zeros(2, bool)
-    scatter(ids32, one, 1.0, 1.0, scratch, ids32, scratch, 1.0, True)
-    context(ids64, scratch, same, 1.0, scratch, ids32, one, ids32, 1.0, 1.0, True, True, True)
-    zero(scratch, ids32, 1)
-    zero(scratch, ids64, 1)
-    zero_matched(scratch, scratch, ids32, ids32)
-    union(ids32, ids32)
-    near(ids64, 1)
-    around(ids32, one, 1.0, 1.0, ids32, scratch)
-    around_paragraphs(ids32, ids32, ids64 + 1, ids64, scratch, 1.0)
-    kept(ids64, one, one, 0.0, 0.5, 1.0, same)
-    nth_largest(one, 1)
-    inside(ids32, ids64, ids32, np.zeros(1, bool))
+    """One call of each kernel called from Python (the first stage's are called from
+    bot/core/_firstsearch.py's search, warmed there): a kernel loaded from numba's cache
+    finishes loading on its first call."""
+    ids32, ids64, one = np.zeros(1, np.int32), np.zeros(1, np.int64), np.ones(1)
     coverage(ids32, ids64, ids64 + 1, one, ids64, ids64, ids64, ids64 + 1)
     flag = np.zeros(1, bool)
     arrays = term_searches(ids32, ids64, ids64 + 1, np.zeros(7, np.int64), flag, flag, flag,
