@@ -171,3 +171,24 @@ def test_nth_largest_equals_numpy_selection(values: list[float], order: str, sha
         a = np.sort(a) if order == "ascending" else -np.sort(-a)
     n = 1 + int(share * (len(a) - 1))
     assert compiled.nth_largest(a, n) == np.partition(a, len(a) - n)[len(a) - n]
+
+
+def test_search_cache_older_than_the_kernels_is_dropped(tmp_path: Path) -> None:
+    """_firstsearch.search compiles _kernels.py's kernels into itself, and numba checks its
+    cache against _firstsearch.py alone: a cache older than _kernels.py is deleted before
+    loading, a newer one and other modules' caches are kept."""
+    import os
+
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (tmp_path / "_kernels.py").write_text("")
+    names = ("_firstsearch.search-30.py311.nbi", "_firstsearch.search-30.py311.1.nbc",
+             "_kernels.scatter-28.py311.nbi")
+    for name in names:
+        (cache / name).write_text("")
+        os.utime(cache / name, (1_000, 1_000))
+    kernels.drop_stale_search(tmp_path)
+    assert sorted(f.name for f in cache.iterdir()) == ["_kernels.scatter-28.py311.nbi"]
+    (cache / names[0]).write_text("")  # newer than _kernels.py
+    kernels.drop_stale_search(tmp_path)
+    assert (cache / names[0]).exists()

@@ -13,9 +13,11 @@ loaded() returns them, the numpy code answers, so no question waits for the impo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,21 @@ def wait(timeout: float | None = None) -> ModuleType | None:
     return _kernels
 
 
+def drop_stale_search(folder: Path = Path(__file__).parent) -> None:
+    """Delete numba's cache of _firstsearch.py's functions when _kernels.py is newer. numba
+    checks a cached function against its own file only, and search compiles _kernels.py's
+    kernels into itself: without this, an edited kernel would go on running as it was."""
+    kernels = (folder / "_kernels.py").stat().st_mtime
+    for cached in (folder / "__pycache__").glob("_firstsearch.*.nb[ic]"):
+        with contextlib.suppress(OSError):  # (another process may remove it first)
+            if cached.stat().st_mtime < kernels:
+                cached.unlink()
+
+
 def _load() -> None:
     global _kernels, _first_search
     try:
+        drop_stale_search()
         from bot.core import _firstsearch
         from bot.core import _kernels as compiled
 
