@@ -103,8 +103,10 @@ class Engine:
         query = self.query.query(question)
         if not query.weights:
             return Answer(question, False, reason=NO_TERMS)
+        texts = PassageTexts(self.corpus)  # read once, for the kinds, the cues and the quotes
         try:
-            ids, bm25, scores = self.first.candidates(query.weights, collections, question)
+            ids, bm25, scores = self.first.candidates(query.weights, collections, question,
+                                                      texts)
         except SearchUnavailable as exc:  # the cause is logged where it happened
             log.debug("search unavailable: %s", exc)
             return Answer(question, False, reason=UNAVAILABLE)
@@ -120,7 +122,6 @@ class Engine:
         best = float(cover[: max(m, 1)].max())
         if best < s.threshold:
             return Answer(question, False, reason=NO_MATCH, confidence=best)
-        texts = PassageTexts(self.corpus)  # read once, for the cues, kinds and quotes
         order = self.reranker.reorder(question, query.weights, ids, bm25, scores, texts)
         if order is not None:
             ids = np.concatenate((ids[order], ids[len(order) :]))

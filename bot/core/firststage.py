@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.core import kernels
 from bot.core.analysis import Analyzer
-from bot.core.corpus import Corpus, gather_posting_paragraphs, title_index
+from bot.core.corpus import Corpus, PassageTexts, gather_posting_paragraphs, title_index
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
 from bot.core.prune import Planner, below
@@ -55,9 +55,12 @@ class FirstStage:
             gather_posting_paragraphs(corpus, lambda found: setattr(self, "_posting_para", found))
 
     def candidates(
-        self, query: dict[str, float], collections: Collection[str] | None, question: str = ""
+        self, query: dict[str, float], collections: Collection[str] | None, question: str = "",
+        texts: PassageTexts | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(ids, BM25 scores, context scores) of the best `candidates`, best first by context."""
+        """(ids, BM25 scores, context scores) of the best `candidates`, best first by context.
+        texts reads the candidates' texts (the answer's own, shared with the reranker and
+        the quotes)."""
         allowed = None
         if collections is not None:
             allowed = np.array([c in collections for c in self.collections], dtype=bool)
@@ -66,7 +69,8 @@ class FirstStage:
             return ids, scores, context
         top = _best(ids, context, min(self.settings.candidates, len(ids)))
         ids, scores, context = ids[top], scores[top], context[top]
-        context = self._answer_type(question, ids, context)
+        context = self._answer_type(question, ids, context,
+                                    PassageTexts(self.corpus) if texts is None else texts)
         order = np.lexsort((ids, -context))
         return ids[order], scores[order], context[order]
 
@@ -327,7 +331,9 @@ class FirstStage:
             buf = self._local.buffers = Buffers(len(self.passages), self.passages.n_paragraphs)
         return buf
 
-    def _answer_type(self, question: str, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    def _answer_type(
+        self, question: str, ids: np.ndarray, scores: np.ndarray, texts: PassageTexts
+    ) -> np.ndarray:
         """Raise the best few candidates that hold the kind of thing the question asks for: a
         date for "when", a number for "how many", a name the question does not already say
         for "who". A cue, not a filter: it moves a sentence up among close ones."""
@@ -340,11 +346,8 @@ class FirstStage:
         m = min(s.type_candidates, len(ids))
         top = _best(ids, scores, m)
         scores = scores.copy()
-        p, documents = self.passages, self.documents
-        at = ids[top]
-        spans = zip(p.doc[at].tolist(), p.start[at].tolist(), p.end[at].tolist(), strict=True)
-        for i, (d, start, end) in zip(top.tolist(), spans, strict=True):
-            if holds_kind(documents[d].span(start, end)):
+        for i, text in zip(top.tolist(), texts.of(ids[top]), strict=True):
+            if holds_kind(text):
                 scores[i] *= 1 + s.type_weight
         return scores
 
