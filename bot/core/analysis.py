@@ -56,9 +56,11 @@ _BLANK_NON_ALNUM = bytes(
 
 # A capitalised word not first in its sentence: most often a name. An FAQ's "A:" or "Q:"
 # opens its sentence ("A: Group membership is £15"). (The space comes first: a literal the
-# scan can jump to, about twice as fast as the look-behinds alone.)
+# scan can jump to, about twice as fast as the look-behinds alone. Then the capital, which
+# most spaces are not followed by, before the look-behinds: 1.7 times as fast again over
+# SQuAD's paragraphs, 3.7 over sentences without names.)
 _CAPITALISED = re.compile(
-    r" (?<=[\w,;:)] )(?<!\b[AQ]: )(?<!\bAnswer: )(?<!\bQuestion: )([A-Z][\w'-]+)")
+    r" (?=[A-Z])(?<=[\w,;:)] )(?<!\b[AQ]: )(?<!\bAnswer: )(?<!\bQuestion: )([A-Z][\w'-]+)")
 
 
 def first_new_name(text: str, known: set[str], pos: int = 0) -> int | None:
