@@ -25,14 +25,13 @@ from bot.core._kernels import (
 )
 from bot.core.kernels import COMMON, REST, SCATTERED
 
-_I32, _I64 = types.Array(types.int32, 1, "C"), types.Array(types.int64, 1, "C")
 _F, _I, _B = types.float64, types.int64, types.boolean
-_FOUND = types.Tuple((_I64, types.Array(types.float64, 1, "C"),
+_FOUND = types.Tuple((types.Array(types.int64, 1, "C"), types.Array(types.float64, 1, "C"),
                       types.Array(types.float64, 1, "C")))
 _SEARCH = _FOUND(
     _RO[types.int32], _RO[types.float64], _RO[types.int32],  # postings, weights, paragraphs
     _RO[types.int64], _RO[types.int64], _RO[types.float64], _RO[types.float64],  # terms
-    _RO[types.int64], _RO[types.boolean], _RO[types.int64], _RO[types.int64], _RO[types.int64],
+    _RO[types.int64], _RO[types.int64], _RO[types.int64], _RO[types.int64],
     _RO[types.boolean], types.Array(types.int16, 1, "C", readonly=True),  # allowed, collection
     _RO[types.int32], _RO[types.int64], _RO[types.boolean], _RO[types.int32],  # passages
     _RW, _RW, types.Array(types.boolean, 1, "C"), _RW,  # scores, paragraphs, marks, title
@@ -47,14 +46,14 @@ def _add_title(title, docs, mass, with_title):
 
 
 @njit(cache=True, nogil=True)
-def _union_of(doc_ids, lo, hi, role, found):
+def _union_of(doc_ids, lo, hi, role):
     """The passages of the scattered terms' postings, ascending and distinct (int64): the
     shortest lists merged first, as FirstStage._union merges them."""
     order = np.argsort(hi - lo, kind="mergesort")  # (stable, as sorted(key=len) is)
     ids = np.zeros(0, np.int32)
     merged = 0
     for k in order:
-        if role[k] != SCATTERED or not found[k]:
+        if role[k] != SCATTERED or lo[k] == hi[k]:
             continue
         postings = doc_ids[lo[k]:hi[k]]
         ids = postings.copy() if merged == 0 else union(ids, postings)
@@ -102,15 +101,14 @@ def _distinct(values):
 
 
 @njit(_SEARCH, cache=True, nogil=True)
-def search(doc_ids, weights, posting_para, lo, hi, idf, qw, role, found, title_lo, title_hi,
+def search(doc_ids, weights, posting_para, lo, hi, idf, qw, role, title_lo, title_hi,
            title_docs, allowed, collection, para_id, para_start, same_para, doc, scores,
            paragraphs, marks, title, candidates, neighbour_weight, paragraph_terms,
            title_terms, with_allowed, with_paragraphs, with_title):
     """(ids, BM25 scores, context scores) of FirstStage._search, its buffers cleared after.
     Term t (in query order) is postings lo[t]:hi[t] at IDF idf[t] and weight qw[t] in the
-    role role[t]; found[t]: whether it has postings at all (a half may hold none of them,
-    yet a scattered term's label mass is added where it is found anywhere); its label mass
-    goes to documents title_docs[title_lo[t]:title_hi[t]]. allowed (with_allowed) is by
+    role role[t] (kernels.SCATTERED, COMMON or REST); its label mass goes to documents
+    title_docs[title_lo[t]:title_hi[t]]. allowed (with_allowed) is by
     collection, collection[i] passage i's."""
     n_passages = len(para_id)
     # What was written, to clear: postings scattered (by term), the neighbours and paragraphs
@@ -128,7 +126,7 @@ def search(doc_ids, weights, posting_para, lo, hi, idf, qw, role, found, title_l
 
     hits = 0
     for t in range(len(lo)):
-        if role[t] != SCATTERED or not found[t]:
+        if role[t] != SCATTERED or lo[t] == hi[t]:
             continue
         hits += 1
         a, b = lo[t], hi[t]
@@ -137,7 +135,7 @@ def search(doc_ids, weights, posting_para, lo, hi, idf, qw, role, found, title_l
                 paragraphs, mass, with_paragraphs)
         scattered[t] = True
         _add_title(title, title_docs[title_lo[t]:title_hi[t]], mass, with_title)
-    ids = _union_of(doc_ids, lo, hi, role, found)
+    ids = _union_of(doc_ids, lo, hi, role)
     if hits and with_allowed:
         ids = ids[allowed[collection[ids]]]
     if hits and len(ids):
@@ -202,8 +200,7 @@ def search(doc_ids, weights, posting_para, lo, hi, idf, qw, role, found, title_l
 def warm_up() -> None:
     """One call (a kernel loaded from numba's cache finishes loading on its first call)."""
     i32, i64, one = np.zeros(1, np.int32), np.zeros(1, np.int64), np.ones(1)
-    yes = np.ones(1, bool)
-    search(i32, one, i32, i64, i64 + 1, one, one, i64, yes, i64, i64, i64, yes,
+    search(i32, one, i32, i64, i64 + 1, one, one, i64, i64, i64, i64, np.ones(1, bool),
            np.zeros(1, np.int16), i32, np.array([0, 1], np.int64), np.zeros(2, bool), i32,
            np.zeros(3), np.zeros(1), np.zeros(1, bool), np.zeros(1), 1, 0.3, 1.5, 1.0, True,
            True, True)

@@ -151,9 +151,8 @@ class FirstStage:
         return compiled(
             index.doc_ids, index.weights, self._posting_para, lo, hi,
             np.array([index.term_idf(t) for t in query]),
-            np.array(list(query.values()), dtype=np.float64), role, hi > lo,
-            title_hi - sizes, title_hi, np.concatenate([_NO_DOCS, *labelled]),
-            _NO_ALLOWED if allowed is None else allowed,
+            np.array(list(query.values()), dtype=np.float64), role, title_hi - sizes, title_hi,
+            np.concatenate([_NO_DOCS, *labelled]), _NO_ALLOWED if allowed is None else allowed,
             p.collection, self._para_id, p.para_start, p.same_para, p.doc, buf.scores,
             buf.paragraphs, buf.marks, _NO_TITLES if title is None else title, s.candidates,
             float(s.neighbour_weight), float(s.paragraph_terms), float(s.title_terms),
