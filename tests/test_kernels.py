@@ -192,3 +192,35 @@ def test_search_cache_older_than_the_kernels_is_dropped(tmp_path: Path) -> None:
     (cache / names[0]).write_text("")  # newer than _kernels.py
     kernels.drop_stale_search(tmp_path)
     assert (cache / names[0]).exists()
+
+
+# Words for the word cues' texts: the question's, others, numbers, words joined by an
+# apostrophe or a hyphen, capitals, a stopword, and a non-ASCII one (its text is matched in
+# Python).
+_WORDS = ("ferry", "Ferry", "pier", "crane", "the", "of", "a", "don't", "well-known", "12",
+          "1950s", "3rd", "x", "Zoë", "piers", "ferry's", "co-op", "-", "'", "ferry-pier")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.lists(st.sampled_from(_WORDS), max_size=14), min_size=1, max_size=6),
+    question=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6),
+    joins=st.sampled_from([" ", ", ", " - ", "'", ". "]),
+)
+def test_compiled_word_cues_equal_python(
+    texts: list[list[str]], question: list[str], joins: str
+) -> None:
+    """The reranker's word cues (word pairs, density, exact words, where the first is,
+    novelty) from the compiled kernel are Python's to the last bit, for ASCII texts and,
+    falling back to Python, others."""
+    from bot.core.analysis import DEFAULT_ANALYZER
+    from bot.core.wordcues import word_cues
+
+    compiled = kernels.wait(timeout=110)
+    read = [joins.join(words) + "." for words in texts]
+    asked = " ".join(question) + "?"
+    want = word_cues(read, DEFAULT_ANALYZER, asked, None, None)
+    got = word_cues(read, DEFAULT_ANALYZER, asked, None, None, compiled.word_matches)
+    assert want.keys() == got.keys()
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)

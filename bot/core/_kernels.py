@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
+from bot.core import _wordkernels
+from bot.core._wordkernels import word_matches  # noqa: F401 (the reranker's, from here)
+
 _RO = {dt: types.Array(dt, 1, "C", readonly=True)
        for dt in (types.int32, types.int64, types.float64, types.boolean)}
 _RW = types.Array(types.float64, 1, "C")
@@ -387,3 +390,4 @@ def warm_up() -> None:
     arrays = term_searches(ids32, ids64, ids64 + 1, np.zeros(7, np.int64), flag, flag, flag,
                            flag, one, one)
     term_shares(np.zeros((10, 1)), arrays[-1], one, arrays[0], arrays[1], 1.0)
+    _wordkernels.warm_up()

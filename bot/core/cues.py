@@ -106,7 +106,8 @@ def features(
     cues |= _place_cues(corpus, around, pool)
     cues |= _list_cues(around, cues["context"])
     read = (PassageTexts(corpus) if texts is None else texts).of(ids)
-    cues |= word_cues(read, analyzer, question, kind, holds_kind)
+    cues |= word_cues(read, analyzer, question, kind, holds_kind,
+                      None if compiled is None else compiled.word_matches)
     return matrix(cues, n)
 
 

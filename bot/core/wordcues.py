@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import accumulate, pairwise
 
 import numpy as np
@@ -30,11 +30,13 @@ def word_cues(
     question: str,
     kind: str | None,
     holds_kind: Callable[[str], bool] | None,
+    compiled: Callable[..., np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """The cues read from the candidates' words (texts: theirs, in order): word pairs,
     density, exact words and where the first is found, the kind asked for and novelty. Taken
     over folded words, not terms: tokenising the candidates into stemmed terms costs more
-    than the rest of the answer path."""
+    than the rest of the answer path. compiled: the kernel _wordkernels.word_matches (or
+    None), which finds the words of ASCII texts and matches them in one call."""
     stop = analyzer.stopwords
     asked = analyzer.words(question)
     asked_set = {w for w in asked if w not in stop}
@@ -45,12 +47,24 @@ def word_cues(
     if not texts:
         return {}
     digits, names = _digits_and_names(texts, asked_all)
-    words = [find_words(folded) for folded in fold_each(texts)]
-    pair_share, density, exact, found_at = zip(
-        *(_word_matches(w, asked_set, pairs) for w in words), strict=True)
-    novel = [i in names or ((i in digits or not text.isascii()) and any(
-        w[0].isdigit() and w not in asked_all for w in text_words))
-        for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
+    folded = fold_each(texts)
+    joined = "\x00".join(folded)
+    if compiled is not None and joined.isascii() and joined.count("\x00") == len(texts) - 1:
+        found = _compiled_matches(compiled, joined, len(texts), asked, stop, pairs)
+        pair_share, density, exact, found_at = found[:, :4].T
+        numbers = found[:, 4].tolist()
+
+        def new_number(i: int) -> bool:  # text i holds a number the question lacks
+            return numbers[i] > 0
+    else:
+        words = [find_words(f) for f in folded]
+        pair_share, density, exact, found_at = zip(
+            *(_word_matches(w, asked_set, pairs) for w in words), strict=True)
+
+        def new_number(i: int) -> bool:
+            return any(w[0].isdigit() and w not in asked_all for w in words[i])
+    novel = [i in names or ((i in digits or not text.isascii()) and new_number(i))
+             for i, text in enumerate(texts)]
     cues = {name: np.array(column, dtype=np.float64) for name, column in (
         ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel),
         ("found_at", found_at))}
@@ -59,6 +73,24 @@ def word_cues(
     if kind is None:
         cues["what_novel"] = cues["novel"]
     return cues
+
+
+def _compiled_matches(
+    compiled: Callable[..., np.ndarray], joined: str, n: int, asked: list[str],
+    stop: Collection[str], pairs: set[tuple[str, str]],
+) -> np.ndarray:
+    """_word_matches of the n texts whose folded forms, ASCII, joined is (NUL between two),
+    and whether each holds a word opening with a digit that the question lacks, by the
+    compiled kernel (bot/core/_wordkernels.py)."""
+    known = list(dict.fromkeys(asked))  # the question's distinct words
+    number = {w: k for k, w in enumerate(known)}
+    encoded = [w.encode() for w in known]
+    return compiled(
+        np.frombuffer(joined.encode(), np.uint8), n, np.frombuffer(b"".join(encoded), np.uint8),
+        np.cumsum([0, *map(len, encoded)], dtype=np.int64),
+        np.array([w not in stop for w in known], dtype=bool),
+        np.array([(number[a], number[b]) for a, b in pairs], dtype=np.int64).reshape(-1, 2),
+        FOUND_AT_MAX)
 
 
 def _word_matches(
