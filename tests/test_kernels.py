@@ -195,10 +195,12 @@ def test_search_cache_older_than_the_kernels_is_dropped(tmp_path: Path) -> None:
 
 
 # Words for the word cues' texts: the question's, others, numbers, words joined by an
-# apostrophe or a hyphen, capitals, a stopword, and a non-ASCII one (its text is matched in
-# Python).
+# apostrophe or a hyphen, names (after a comma, a colon, a bracket; an FAQ's "A:", "Answer:"),
+# a stopword, and a non-ASCII one (its text is matched in Python).
 _WORDS = ("ferry", "Ferry", "pier", "crane", "the", "of", "a", "don't", "well-known", "12",
-          "1950s", "3rd", "x", "Zoë", "piers", "ferry's", "co-op", "-", "'", "ferry-pier")
+          "1950s", "3rd", "x", "Zoë", "piers", "ferry's", "co-op", "-", "'", "ferry-pier",
+          "Pier", "Oslo", "O'Neil", "Mc-Guire", "Zed_x", "A:", "Q:", "Answer:", "Question:",
+          "QA:", "ferry,", "(Oslo)", "Oslo;", "I", "X")
 
 
 @settings(max_examples=300, deadline=None)
@@ -220,7 +222,28 @@ def test_compiled_word_cues_equal_python(
     read = [joins.join(words) + "." for words in texts]
     asked = " ".join(question) + "?"
     want = word_cues(read, DEFAULT_ANALYZER, asked, None, None)
-    got = word_cues(read, DEFAULT_ANALYZER, asked, None, None, compiled.word_matches)
+    got = word_cues(read, DEFAULT_ANALYZER, asked, None, None, compiled.word_cues)
     assert want.keys() == got.keys()
     for name in want:
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
+@pytest.mark.parametrize(("text", "novel"), [
+    ("Answer: Oslo is far.", 0.0), ("Far. Answer: Oslo is far.", 0.0),
+    ("My Answer: Oslo is far.", 1.0), ("myAnswer: Oslo is far.", 1.0),
+    ("A: Oslo is far.", 0.0), ("QA: Oslo is far.", 1.0), ("Question: Oslo is far?", 0.0),
+    ("It is far, Oslo.", 1.0), ("It is (far) Oslo.", 1.0), ("It is far - Oslo.", 0.0),
+    ("It is far O.", 0.0), ("It is far Ferry.", 0.0), ("It is far 12 ferry.", 1.0),
+    ("It is far 3rd.", 1.0), ("It is far Ferry's.", 1.0),
+])
+def test_compiled_novelty_reads_names_as_python_does(text: str, novel: float) -> None:
+    """A capitalised word not first in its sentence nor after an FAQ's "A:", "Answer:"...
+    ("My Answer:" holds one: "Answer"), that the question ("where is the ferry") lacks, or a
+    number it lacks: the novelty cue, the same from the kernel and from Python."""
+    from bot.core.analysis import DEFAULT_ANALYZER
+    from bot.core.wordcues import word_cues
+
+    compiled = kernels.wait(timeout=110)
+    for use in (None, compiled.word_cues):
+        cues = word_cues([text, "x"], DEFAULT_ANALYZER, "where is the ferry", None, None, use)
+        assert cues["novel"].tolist() == [novel, 0.0]

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, types
 
 from bot.core import _wordkernels
-from bot.core._wordkernels import word_matches  # noqa: F401 (the reranker's, from here)
+from bot.core._wordkernels import word_cues  # noqa: F401 (the reranker's, from here)
 
 _RO = {dt: types.Array(dt, 1, "C", readonly=True)
        for dt in (types.int32, types.int64, types.float64, types.boolean)}

@@ -107,7 +107,7 @@ def features(
     cues |= _list_cues(around, cues["context"])
     read = (PassageTexts(corpus) if texts is None else texts).of(ids)
     cues |= word_cues(read, analyzer, question, kind, holds_kind,
-                      None if compiled is None else compiled.word_matches)
+                      None if compiled is None else compiled.word_cues)
     return matrix(cues, n)
 
 

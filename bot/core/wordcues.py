@@ -35,8 +35,8 @@ def word_cues(
     """The cues read from the candidates' words (texts: theirs, in order): word pairs,
     density, exact words and where the first is found, the kind asked for and novelty. Taken
     over folded words, not terms: tokenising the candidates into stemmed terms costs more
-    than the rest of the answer path. compiled: the kernel _wordkernels.word_matches (or
-    None), which finds the words of ASCII texts and matches them in one call."""
+    than the rest of the answer path. compiled: the kernel _wordkernels.word_cues (or None),
+    which reads ASCII texts for all of these but the kind in one call."""
     stop = analyzer.stopwords
     asked = analyzer.words(question)
     asked_set = {w for w in asked if w not in stop}
@@ -46,25 +46,18 @@ def word_cues(
     kind_cue = kind if kind in KINDS and holds_kind is not None else None
     if not texts:
         return {}
-    digits, names = _digits_and_names(texts, asked_all)
-    folded = fold_each(texts)
-    joined = "\x00".join(folded)
+    joined = "\x00".join(texts)
     if compiled is not None and joined.isascii() and joined.count("\x00") == len(texts) - 1:
-        found = _compiled_matches(compiled, joined, len(texts), asked, stop, pairs)
-        pair_share, density, exact, found_at = found[:, :4].T
-        numbers = found[:, 4].tolist()
-
-        def new_number(i: int) -> bool:  # text i holds a number the question lacks
-            return numbers[i] > 0
+        found = _compiled_cues(compiled, joined, len(texts), asked, stop, pairs)
+        pair_share, density, exact, found_at, novel = found.T
     else:
-        words = [find_words(f) for f in folded]
+        digits, names = _digits_and_names(texts, asked_all)
+        words = [find_words(f) for f in fold_each(texts)]
         pair_share, density, exact, found_at = zip(
             *(_word_matches(w, asked_set, pairs) for w in words), strict=True)
-
-        def new_number(i: int) -> bool:
-            return any(w[0].isdigit() and w not in asked_all for w in words[i])
-    novel = [i in names or ((i in digits or not text.isascii()) and new_number(i))
-             for i, text in enumerate(texts)]
+        novel = [i in names or ((i in digits or not text.isascii()) and any(
+            w[0].isdigit() and w not in asked_all for w in text_words))
+            for i, (text, text_words) in enumerate(zip(texts, words, strict=True))]
     cues = {name: np.array(column, dtype=np.float64) for name, column in (
         ("pairs", pair_share), ("density", density), ("exact", exact), ("novel", novel),
         ("found_at", found_at))}
@@ -75,13 +68,12 @@ def word_cues(
     return cues
 
 
-def _compiled_matches(
+def _compiled_cues(
     compiled: Callable[..., np.ndarray], joined: str, n: int, asked: list[str],
     stop: Collection[str], pairs: set[tuple[str, str]],
 ) -> np.ndarray:
-    """_word_matches of the n texts whose folded forms, ASCII, joined is (NUL between two),
-    and whether each holds a word opening with a digit that the question lacks, by the
-    compiled kernel (bot/core/_wordkernels.py)."""
+    """_word_matches and the novelty cue of the n texts joined is (ASCII, a NUL between two),
+    by the compiled kernel (bot/core/_wordkernels.py)."""
     known = list(dict.fromkeys(asked))  # the question's distinct words
     number = {w: k for k, w in enumerate(known)}
     encoded = [w.encode() for w in known]
