@@ -57,7 +57,7 @@ class FirstStage:
     def candidates(
         self, query: dict[str, float], collections: Collection[str] | None, question: str = "",
         texts: PassageTexts | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> Found:
         """(ids, BM25 scores, context scores) of the best `candidates`, best first by context.
         texts reads the candidates' texts (the answer's own, shared with the reranker and
         the quotes)."""
@@ -76,7 +76,7 @@ class FirstStage:
 
     def score(
         self, query: dict[str, float], allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> Found:
         """(passage ids, BM25 scores, context-weighted scores), in no particular order, of the
         passages that match a question term or neighbour one, in the collections allowed
         (None: all); when a term not common (see common_postings) matched, of those that
@@ -101,7 +101,7 @@ class FirstStage:
     def _search(
         self, query: dict[str, float], common: dict[str, float], rest: dict[str, float],
         allowed: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> Found:
         """score()'s passages, the common terms scored around the others' matches and the
         rest only in their paragraphs (see Planner.plan)."""
         s, p = self.settings, self.passages
