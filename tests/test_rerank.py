@@ -160,3 +160,58 @@ def test_reranker_beats_the_first_stage_on_a_squad_sample() -> None:
     with_rerank, first_stage = at_1(on), at_1(off)
     assert with_rerank >= 0.735
     assert with_rerank - first_stage >= 0.022
+
+
+PULLBACK = (
+    "Siversk lies in the Donetsk region, north of Bakhmut.\n\n"
+    "Olena Koval is the mayor of Siversk.\n\n"
+    "The General Staff confirmed the pullback from Siversk on Tuesday.\n\n"
+    "Siversk had eleven thousand residents before the war.\n\n"
+    "The Siversk quarry was run by Knauf until 2022.\n"
+)
+
+
+def _pullback_engine(weights: dict[str, float] | None = None) -> Engine:
+    docs = [parse_document(PULLBACK, "c", "report.txt", Path("report.txt"),
+                           {"label": "report"})]
+    engine = Engine(docs, replace(RetrievalSettings(), threshold=0.0))
+    if weights is not None:
+        rerank_order = rerank.order
+        vector = rerank.weight_vector(weights)
+        engine.reranker.reorder = (  # the same stage, scored with other weights
+            lambda *a, **k: _reordered(engine, rerank_order, vector, *a, **k))
+    return engine
+
+
+def _reordered(engine, order, vector, question, query, ids, bm25, context, texts=None):
+    m = min(engine.settings.rerank, len(ids))
+    x = engine.reranker.features(question, query, ids[:m], bm25[:m], context[:m],
+                                 ids[: m + rerank.POOL_EXTRA], texts)
+    return order(x, vector)
+
+
+def test_a_sentence_that_says_the_question_in_other_words_comes_first() -> None:
+    """"announced the withdrawal" is "confirmed the pullback" in other words: the sentence
+    that says so is quoted first, though the others hold "Siversk" and names as it does.
+    Without the paraphrase cue's weight the mayor's name comes first."""
+    question = "Who announced the withdrawal from Siversk?"
+    first = _pullback_engine().answer(question).quotes[0].text
+    assert first == "The General Staff confirmed the pullback from Siversk on Tuesday."
+    without = _pullback_engine(rerank.WEIGHTS | {"paraphrase": 0.0})
+    assert without.answer(question).quotes[0].text == "Olena Koval is the mayor of Siversk."
+
+
+def test_the_paraphrase_cue_counts_what_the_sentence_lacks_in_other_words() -> None:
+    """What the cue measures, read off the reranker's features: a sentence holding every
+    question word has nothing to say in other words (0); one saying the lacking words in
+    other words scores above one that does not; numbers are never another's paraphrase."""
+    engine = _pullback_engine()
+    ids, x = _features(engine, "Who announced the withdrawal from Siversk?")
+    texts = PassageTexts(engine.corpus).of(ids)
+    by_text = dict(zip(texts, x[:, col["paraphrase"]].tolist(), strict=True))
+    confirmed = by_text["The General Staff confirmed the pullback from Siversk on Tuesday."]
+    assert confirmed > 2 * max(v for t, v in by_text.items() if "pullback" not in t) > 0
+    ids, x = _features(engine, "Siversk")
+    assert len(ids) == 5 and (x[:, col["paraphrase"]] == 0).all()
+    ids, x = _features(engine, "Siversk 2021")  # "2022" is another number, not a paraphrase
+    assert len(ids) == 5 and (x[:, col["paraphrase"]] == 0).all()

@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
+from bot.core.paraphrase import ParaphraseCue
 from bot.core.wordcues import word_cues
 
 # Every cue by name: the order of the feature matrix's columns (see matrix()); each is 0..1
@@ -53,6 +54,7 @@ FEATURES = (
     "para_sum",   # their context scores, summed ("context" units)
     "para_best",  # the best context score among its paragraph's candidates (itself included)
     "found_at",   # how far into it the first of the question's words is (see wordcues)
+    "paraphrase", # share of the question's IDF mass it lacks but says in other words
 )
 # Divided by the list's best (none is negative; a column of zeros stays so).
 _SHARES = ("para_bm25", "doc_bm25", "win_bm25", "para_rare")
@@ -88,6 +90,7 @@ def features(
     pool: np.ndarray | None = None,
     compiled: ModuleType | None = None,
     texts: PassageTexts | None = None,
+    paraphrase: ParaphraseCue | None = None,
 ) -> np.ndarray:
     """The feature matrix (len(ids) x len(FEATURES)) of candidates ids, best first by
     context, whose own BM25 and context scores are bm25 and context. kind is what the
@@ -95,7 +98,8 @@ def features(
     a term to the documents whose label holds it (ascending); pool holds the candidates that
     may be quoted with them (default ids): a neighbour in it joins the same quote. compiled,
     the loaded kernels (bot/core/kernels.py) or None, computes the term cues in one call.
-    texts reads the candidates' texts (the answer's own, shared with its quotes)."""
+    texts reads the candidates' texts (the answer's own, shared with its quotes);
+    paraphrase computes the cue of that name (bot/core/paraphrase.py; None: the cue is 0)."""
     n = len(ids)
     around = _Around.of(corpus, ids)
     cues = _score_cues(bm25, context)
@@ -108,6 +112,8 @@ def features(
     read = (PassageTexts(corpus) if texts is None else texts).of(ids)
     cues |= word_cues(read, analyzer, question, kind, holds_kind,
                       None if compiled is None else compiled.word_cues)
+    if paraphrase is not None:
+        cues["paraphrase"] = paraphrase(question, read, around.para)
     return matrix(cues, n)
 
 

@@ -19,6 +19,7 @@ from bot.core.analysis import Analyzer
 from bot.core.corpus import Corpus, PassageTexts
 from bot.core.kinds import KindTests
 from bot.core.model import AnswerSettings
+from bot.core.paraphrase import ParaphraseCue, WordVectors
 
 # The engine quotes its best 2 x top_k + 2 candidates (12 in `quotebot eval`, which asks for
 # 5): the pool a reranked sentence may share a quote with is the reranked ones and 2 more.
@@ -28,39 +29,40 @@ POOL_EXTRA = 2
 # a candidate right when its quote as shown holds a gold answer within its first 150
 # characters.
 WEIGHTS = {
-    "context": +0.8955,
-    "bm25": -0.1254,
-    "sentence": -3.3953,
-    "window": -0.6649,
-    "paragraph": -1.8669,
-    "title": +1.5226,
-    "pairs": -0.1647,
-    "density": +0.3392,
-    "length": -0.6676,
-    "date": +2.3964,
-    "number": +2.5333,
-    "name": +0.8570,
-    "place": +1.0816,
-    "rank": -0.1097,
-    "exact": +2.5820,
-    "rare": +0.2673,
-    "novel": +0.0825,
-    "first": -0.5757,
-    "position": -0.1986,
-    "prev_top": -0.0213,
-    "next_top": -0.2858,
-    "what_novel": -0.0279,
-    "lead": +1.3167,
-    "para_bm25": +3.6301,
-    "doc_bm25": +2.6091,
-    "local": +3.1583,
-    "local_win": +1.8116,
-    "win_bm25": +0.7750,
-    "para_rare": +2.6670,
-    "votes": +0.2166,
-    "para_sum": -0.0138,
-    "para_best": +1.9059,
-    "found_at": -2.1658,
+    "context": +1.0252,
+    "bm25": -0.3210,
+    "sentence": -3.2611,
+    "window": -0.5223,
+    "paragraph": -0.9480,
+    "title": +1.3194,
+    "pairs": -0.1803,
+    "density": +0.3606,
+    "length": -0.8034,
+    "date": +2.2936,
+    "number": +2.3365,
+    "name": +0.8741,
+    "place": +0.9042,
+    "rank": -0.1173,
+    "exact": +2.7564,
+    "rare": +0.2660,
+    "novel": +0.0538,
+    "first": -0.6101,
+    "position": -0.1927,
+    "prev_top": -0.0516,
+    "next_top": -0.2554,
+    "what_novel": +0.0103,
+    "lead": +1.3307,
+    "para_bm25": +3.6007,
+    "doc_bm25": +2.3548,
+    "local": +3.0662,
+    "local_win": +1.7887,
+    "win_bm25": +0.6347,
+    "para_rare": +2.6175,
+    "votes": +0.2302,
+    "para_sum": -0.0135,
+    "para_best": +2.2001,
+    "found_at": -2.1617,
+    "paraphrase": +8.5279,
 }
 
 
@@ -92,6 +94,7 @@ class Reranker:
                           and corpus.index.doc_ids.dtype == np.int32)
         if self._compiled:
             kernels.start()
+        self.paraphrase = ParaphraseCue(WordVectors.packaged(), analyzer, corpus.index)
 
     def features(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,
@@ -100,7 +103,7 @@ class Reranker:
         """The feature matrix of candidates ids (see cues.features)."""
         return cues.features(self.corpus, self.analyzer, question, query, ids, bm25, context,
                         *self.kinds.test(question), self.titles, pool,
-                        kernels.loaded() if self._compiled else None, texts)
+                        kernels.loaded() if self._compiled else None, texts, self.paraphrase)
 
     def reorder(
         self, question: str, query: Mapping[str, float], ids: np.ndarray, bm25: np.ndarray,

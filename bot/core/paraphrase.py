@@ -1,0 +1,117 @@
+"""The reranker's paraphrase cue: how much of the question a candidate says in other words
+("Who announced the withdrawal?" and "The General Staff confirmed the pullback"). Each
+question word the sentence lacks (no term of theirs is shared) counts with its IDF times
+the cosine of the sentence's closest word, from static word vectors: WordLlama's, which the
+`wordllama` package ships in its wheel (Llama 2's 32,000 tokens x 256, trained for sentence
+similarity), so nothing is downloaded. A word's vector is the mean of its tokens'."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache, lru_cache
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+from bot.core.analysis import Analyzer, find_words, fold_each
+from bot.core.index import BM25Index
+
+# Where the wordllama wheel keeps its default model (its own loader looks for the tokenizer
+# in a folder the wheel does not have, then downloads it).
+_PACKAGE = "wordllama"
+_TABLE = ("weights", "l2_supercat_256.safetensors")
+_TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+
+
+class WordVectors:
+    """Unit vectors of words, each the mean of its tokens' rows of table."""
+
+    def __init__(self, table: np.ndarray, tokenizer: Tokenizer) -> None:
+        self.table = table
+        self._tokenizer = tokenizer
+        # The tokenizer gives a word its own leading space as a token of its own ("1990s":
+        # "▁", "1", ...): a row every such word would share.
+        self._space = tokenizer.token_to_id("▁")
+        self._ids = lru_cache(maxsize=1 << 17)(self._ids_uncached)
+
+    @staticmethod
+    @cache
+    def packaged() -> WordVectors:
+        """The vectors the wordllama package ships (loaded once a process)."""
+        spec = importlib.util.find_spec(_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("the wordllama package is not installed: pip install -e .")
+        root = Path(next(iter(spec.submodule_search_locations)))
+        table = load_file(root.joinpath(*_TABLE))["embedding.weight"].astype(np.float32)
+        return WordVectors(table, Tokenizer.from_file(str(root.joinpath(*_TOKENIZER))))
+
+    def _ids_uncached(self, word: str) -> tuple[int, ...]:
+        ids = self._tokenizer.encode(word, add_special_tokens=False).ids
+        return tuple(i for i in ids if i != self._space) or tuple(ids) or (self._space,)
+
+    def unit(self, words: list[str]) -> np.ndarray:
+        """(len(words) x dim) unit vectors of words."""
+        ids = [self._ids(w) for w in words]
+        sizes = np.fromiter(map(len, ids), dtype=np.intp, count=len(ids))
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.intp, count=int(sizes.sum()))
+        sums = np.add.reduceat(self.table[flat], np.r_[0, np.cumsum(sizes)[:-1]], axis=0)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return sums / np.where(norms > 0, norms, 1.0)
+
+
+class ParaphraseCue:
+    """The cue over one index: a question word no passage holds counts with the IDF of the
+    rarest term, as one of df 1 does; the words there are can only be matched in other
+    words."""
+
+    def __init__(self, vectors: WordVectors, analyzer: Analyzer, index: BM25Index) -> None:
+        self.vectors, self.analyzer, self._index = vectors, analyzer, index
+        self._rarest = float(index.idf.max(initial=0.0))
+
+    def _idf(self, term: str) -> float:
+        return self._index.term_idf(term) if term in self._index.vocab else self._rarest
+
+    def __call__(self, question: str, texts: list[str], para: np.ndarray) -> np.ndarray:
+        """For each of texts (para: their paragraphs): the share of the question's IDF mass
+        (its distinct words, by their first terms) that neither the text nor another of
+        texts of its paragraph holds, each such word weighed by the cosine of the text's
+        closest word (0 when none is closer than orthogonal). A word the paragraph says as
+        the question does is no paraphrase there: "Volunteers aged 14-17..." is not an
+        answer to "how old" beside "...at least 14 years old." Numbers take no part: "103"
+        is no paraphrase of "101", though their vectors are alike."""
+        analyzer = self.analyzer
+        asked = [(w, terms) for w in dict.fromkeys(analyzer.words(question))
+                 if not w[0].isdigit() and (terms := analyzer.word_terms(w))]
+        idf = np.array([max(self._idf(terms[0]), 0.0) for _, terms in asked])
+        total = float(idf.sum())
+        words = [find_words(f) for f in fold_each(texts)]
+        # Each distinct word of the texts once, and a last column no text's word is: every
+        # text's run of columns ends there, so that none is empty.
+        column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(words)))}
+        if not column or total <= 0:
+            return np.zeros(len(texts))
+        unique = list(column)
+        asking: dict[str, list[int]] = {}  # term -> the question's words that have it
+        for k, (_, terms) in enumerate(asked):
+            for term in terms:
+                asking.setdefault(term, []).append(k)
+        same = np.zeros((len(asked), len(unique) + 1), dtype=bool)  # shares a term with word k
+        content = np.zeros(len(unique) + 1, dtype=bool)  # neither a stopword nor a number
+        for i, w in enumerate(unique):
+            for term in analyzer.word_terms(w):
+                content[i] = not w[0].isdigit()
+                for k in asking.get(term, ()):
+                    same[k, i] = True
+        cosines = np.zeros((len(asked), len(unique) + 1))
+        cosines[:, :-1] = self.vectors.unit([w for w, _ in asked]) @ self.vectors.unit(unique).T
+        cosines[:, ~content] = 0.0
+        runs = [[column[w] for w in ws] + [len(unique)] for ws in words]
+        starts = np.r_[0, np.cumsum([len(r) for r in runs])[:-1]]
+        columns = np.fromiter(chain.from_iterable(runs), dtype=np.intp)
+        closest = np.maximum.reduceat(cosines[:, columns], starts, axis=1)
+        held = np.maximum.reduceat(same[:, columns], starts, axis=1).astype(float)
+        held_nearby = held @ (para[:, None] == para[None, :]) > 0
+        return (idf @ np.where(held_nearby, 0.0, np.maximum(closest, 0.0))) / total
