@@ -8,9 +8,12 @@ similarity), so nothing is downloaded. A word's vector is the mean of its tokens
 from __future__ import annotations
 
 import importlib.util
-from functools import cache, lru_cache
+from collections.abc import Iterable
+from functools import cache
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from safetensors.numpy import load_file
@@ -26,8 +29,18 @@ _TABLE = ("weights", "l2_supercat_256.safetensors")
 _TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
 
 
+class _Word(NamedTuple):
+    ids: tuple[int, ...]  # its tokens (the lone leading-space token dropped)
+    norm: float  # the length of their rows' sum
+    terms: tuple[str, ...]  # the analyzer's terms of it (none: a stopword)
+    content: bool  # it has terms and is no number
+
+
 class WordVectors:
-    """Unit vectors of words, each the mean of its tokens' rows of table."""
+    """Word vectors, each the sum of its tokens' rows of table (compared by cosine)."""
+
+    # Words kept (their tokens, length and terms) between questions; past it, forgotten.
+    KEPT = 1 << 17
 
     def __init__(self, table: np.ndarray, tokenizer: Tokenizer) -> None:
         self.table = table
@@ -35,7 +48,7 @@ class WordVectors:
         # The tokenizer gives a word its own leading space as a token of its own ("1990s":
         # "▁", "1", ...): a row every such word would share.
         self._space = tokenizer.token_to_id("▁")
-        self._ids = lru_cache(maxsize=1 << 17)(self._ids_uncached)
+        self._words: dict[str, _Word] = {}
 
     @staticmethod
     @cache
@@ -48,18 +61,45 @@ class WordVectors:
         table = load_file(root.joinpath(*_TABLE))["embedding.weight"].astype(np.float32)
         return WordVectors(table, Tokenizer.from_file(str(root.joinpath(*_TOKENIZER))))
 
-    def _ids_uncached(self, word: str) -> tuple[int, ...]:
-        ids = self._tokenizer.encode(word, add_special_tokens=False).ids
-        return tuple(i for i in ids if i != self._space) or tuple(ids) or (self._space,)
+    def words(self, words: Iterable[str], analyzer: Analyzer) -> list[_Word]:
+        """What is known of each of words (folded words of analyzer's)."""
+        known = self._words
+        found = list(map(known.get, words))
+        if None in found:
+            if len(known) > self.KEPT:
+                known.clear()
+            for i, w in enumerate(words):
+                if found[i] is None:
+                    found[i] = known[w] = self._word(w, analyzer)
+        return found
 
-    def unit(self, words: list[str]) -> np.ndarray:
-        """(len(words) x dim) unit vectors of words."""
-        ids = [self._ids(w) for w in words]
-        sizes = np.fromiter(map(len, ids), dtype=np.intp, count=len(ids))
-        flat = np.fromiter(chain.from_iterable(ids), dtype=np.intp, count=int(sizes.sum()))
-        sums = np.add.reduceat(self.table[flat], np.r_[0, np.cumsum(sizes)[:-1]], axis=0)
+    def _word(self, word: str, analyzer: Analyzer) -> _Word:
+        ids = self._tokenizer.encode(word, add_special_tokens=False).ids
+        ids = [i for i in ids if i != self._space] or ids or [self._space]
+        terms = analyzer.word_terms(word)
+        return _Word(tuple(ids), float(np.linalg.norm(self.table[ids].sum(axis=0))), terms,
+                     bool(terms) and not word[0].isdigit())
+
+    def cosines(self, unit: np.ndarray, found: list[_Word]) -> np.ndarray:
+        """(len(unit) x len(found)): the cosines of unit vectors with the words'. Each is
+        the sum of the unit vector's dot products with the word's rows over their sum's
+        length, so that no word's vector is made."""
+        sizes = np.fromiter(map(len, map(_IDS, found)), dtype=np.intp, count=len(found))
+        flat = np.fromiter(chain.from_iterable(map(_IDS, found)), dtype=np.intp,
+                           count=int(sizes.sum()))
+        norms = np.fromiter(map(_NORM, found), dtype=np.float64, count=len(found))
+        dots = np.add.reduceat(unit @ self.table[flat].T, np.r_[0, np.cumsum(sizes)[:-1]],
+                               axis=1)
+        return dots / np.where(norms > 0, norms, 1.0)
+
+    def unit(self, found: list[_Word]) -> np.ndarray:
+        """(len(found) x dim) unit vectors of words."""
+        sums = np.array([self.table[list(w.ids)].sum(axis=0) for w in found])
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return sums / np.where(norms > 0, norms, 1.0)
+
+
+_IDS, _NORM, _CONTENT = itemgetter(0), itemgetter(1), itemgetter(3)
 
 
 class ParaphraseCue:
@@ -93,22 +133,22 @@ class ParaphraseCue:
         column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(words)))}
         if not column or total <= 0:
             return np.zeros(len(texts))
-        unique = list(column)
+        vectors = self.vectors
+        found = vectors.words(column, analyzer)
         asking: dict[str, list[int]] = {}  # term -> the question's words that have it
         for k, (_, terms) in enumerate(asked):
             for term in terms:
                 asking.setdefault(term, []).append(k)
-        same = np.zeros((len(asked), len(unique) + 1), dtype=bool)  # shares a term with word k
-        content = np.zeros(len(unique) + 1, dtype=bool)  # neither a stopword nor a number
-        for i, w in enumerate(unique):
-            for term in analyzer.word_terms(w):
-                content[i] = not w[0].isdigit()
+        same = np.zeros((len(asked), len(found) + 1), dtype=bool)  # shares a term with word k
+        for i, word in enumerate(found):
+            for term in word.terms:
                 for k in asking.get(term, ()):
                     same[k, i] = True
-        cosines = np.zeros((len(asked), len(unique) + 1))
-        cosines[:, :-1] = self.vectors.unit([w for w, _ in asked]) @ self.vectors.unit(unique).T
-        cosines[:, ~content] = 0.0
-        runs = [[column[w] for w in ws] + [len(unique)] for ws in words]
+        cosines = np.zeros((len(asked), len(found) + 1))
+        cosines[:, :-1] = vectors.cosines(vectors.unit(vectors.words([w for w, _ in asked],
+                                                                     analyzer)), found)
+        cosines[:, :-1][:, ~np.fromiter(map(_CONTENT, found), dtype=bool, count=len(found))] = 0
+        runs = [[column[w] for w in ws] + [len(found)] for ws in words]
         starts = np.r_[0, np.cumsum([len(r) for r in runs])[:-1]]
         columns = np.fromiter(chain.from_iterable(runs), dtype=np.intp)
         closest = np.maximum.reduceat(cosines[:, columns], starts, axis=1)
