@@ -3,7 +3,7 @@
 question word the sentence lacks (no term of theirs is shared) counts with its IDF times
 the cosine of the sentence's closest word, from static word vectors: WordLlama's, which the
 `wordllama` package ships in its wheel (Llama 2's 32,000 tokens x 256, trained for sentence
-similarity), so nothing is downloaded. A word's vector is the mean of its tokens'."""
+similarity), so nothing is downloaded. A word's vector is its tokens' rows summed."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ class WordVectors:
         # The tokenizer gives a word its own leading space as a token of its own ("1990s":
         # "▁", "1", ...): a row every such word would share.
         self._space = tokenizer.token_to_id("▁")
-        self._words: dict[str, _Word] = {}
+        # What is known of each word, by the analyzer whose terms it holds.
+        self._known: dict[Analyzer, dict[str, _Word]] = {}
 
     @staticmethod
     @cache
@@ -63,7 +64,7 @@ class WordVectors:
 
     def words(self, words: Iterable[str], analyzer: Analyzer) -> list[_Word]:
         """What is known of each of words (folded words of analyzer's)."""
-        known = self._words
+        known = self._known.setdefault(analyzer, {})
         found = list(map(known.get, words))
         if None in found:
             if len(known) > self.KEPT:
