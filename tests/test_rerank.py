@@ -171,34 +171,26 @@ PULLBACK = (
 )
 
 
-def _pullback_engine(weights: dict[str, float] | None = None) -> Engine:
+def _pullback_engine() -> Engine:
     docs = [parse_document(PULLBACK, "c", "report.txt", Path("report.txt"),
                            {"label": "report"})]
-    engine = Engine(docs, replace(RetrievalSettings(), threshold=0.0))
-    if weights is not None:
-        rerank_order = rerank.order
-        vector = rerank.weight_vector(weights)
-        engine.reranker.reorder = (  # the same stage, scored with other weights
-            lambda *a, **k: _reordered(engine, rerank_order, vector, *a, **k))
-    return engine
+    return Engine(docs, replace(RetrievalSettings(), threshold=0.0))
 
 
-def _reordered(engine, order, vector, question, query, ids, bm25, context, texts=None):
-    m = min(engine.settings.rerank, len(ids))
-    x = engine.reranker.features(question, query, ids[:m], bm25[:m], context[:m],
-                                 ids[: m + rerank.POOL_EXTRA], texts)
-    return order(x, vector)
-
-
-def test_a_sentence_that_says_the_question_in_other_words_comes_first() -> None:
+def test_a_sentence_that_says_the_question_in_other_words_comes_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """"announced the withdrawal" is "confirmed the pullback" in other words: the sentence
     that says so is quoted first, though the others hold "Siversk" and names as it does.
     Without the paraphrase cue's weight the mayor's name comes first."""
     question = "Who announced the withdrawal from Siversk?"
     first = _pullback_engine().answer(question).quotes[0].text
     assert first == "The General Staff confirmed the pullback from Siversk on Tuesday."
-    without = _pullback_engine(rerank.WEIGHTS | {"paraphrase": 0.0})
-    assert without.answer(question).quotes[0].text == "Olena Koval is the mayor of Siversk."
+    without = rerank.weight_vector(rerank.WEIGHTS | {"paraphrase": 0.0})
+    order = rerank.order
+    monkeypatch.setattr(rerank, "order", lambda x: order(x, without))
+    assert _pullback_engine().answer(question).quotes[0].text == (
+        "Olena Koval is the mayor of Siversk.")
 
 
 def test_the_paraphrase_cue_counts_what_the_sentence_lacks_in_other_words() -> None:
