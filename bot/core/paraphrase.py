@@ -8,7 +8,7 @@ similarity), so nothing is downloaded. A word's vector is its tokens' rows summe
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Collection
 from functools import cache
 from itertools import chain
 from operator import itemgetter
@@ -62,7 +62,7 @@ class WordVectors:
         table = load_file(root.joinpath(*_TABLE))["embedding.weight"].astype(np.float32)
         return WordVectors(table, Tokenizer.from_file(str(root.joinpath(*_TOKENIZER))))
 
-    def words(self, words: Iterable[str], analyzer: Analyzer) -> list[_Word]:
+    def words(self, words: Collection[str], analyzer: Analyzer) -> list[_Word]:
         """What is known of each of words (folded words of analyzer's)."""
         known = self._known.setdefault(analyzer, {})
         found = list(map(known.get, words))
@@ -123,10 +123,10 @@ class ParaphraseCue:
         the question does is no paraphrase there: "Volunteers aged 14-17..." is not an
         answer to "how old" beside "...at least 14 years old." Numbers take no part: "103"
         is no paraphrase of "101", though their vectors are alike."""
-        analyzer = self.analyzer
-        asked = [(w, terms) for w in dict.fromkeys(analyzer.words(question))
-                 if not w[0].isdigit() and (terms := analyzer.word_terms(w))]
-        idf = np.array([max(self._idf(terms[0]), 0.0) for _, terms in asked])
+        analyzer, vectors = self.analyzer, self.vectors
+        asked = [word for word in vectors.words(dict.fromkeys(analyzer.words(question)), analyzer)
+                 if word.content]
+        idf = np.array([max(self._idf(word.terms[0]), 0.0) for word in asked])
         total = float(idf.sum())
         words = [find_words(f) for f in fold_each(texts)]
         # Each distinct word of the texts once, and a last column no text's word is: every
@@ -134,11 +134,10 @@ class ParaphraseCue:
         column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(words)))}
         if not column or total <= 0:
             return np.zeros(len(texts))
-        vectors = self.vectors
         found = vectors.words(column, analyzer)
         asking: dict[str, list[int]] = {}  # term -> the question's words that have it
-        for k, (_, terms) in enumerate(asked):
-            for term in terms:
+        for k, word in enumerate(asked):
+            for term in word.terms:
                 asking.setdefault(term, []).append(k)
         same = np.zeros((len(asked), len(found) + 1), dtype=bool)  # shares a term with word k
         for i, word in enumerate(found):
@@ -146,8 +145,7 @@ class ParaphraseCue:
                 for k in asking.get(term, ()):
                     same[k, i] = True
         cosines = np.zeros((len(asked), len(found) + 1))
-        cosines[:, :-1] = vectors.cosines(vectors.unit(vectors.words([w for w, _ in asked],
-                                                                     analyzer)), found)
+        cosines[:, :-1] = vectors.cosines(vectors.unit(asked), found)
         cosines[:, :-1][:, ~np.fromiter(map(_CONTENT, found), dtype=bool, count=len(found))] = 0
         runs = [[column[w] for w in ws] + [len(found)] for ws in words]
         starts = np.r_[0, np.cumsum([len(r) for r in runs])[:-1]]
