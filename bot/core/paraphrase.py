@@ -107,37 +107,50 @@ class TermVectors:
     """The unit vectors of an index's terms, made in a background thread from the start
     (about 1 s for 200,000 terms), and for any a question meets before that thread has
     reached it. Each is written whole before it is marked made, always the same, so that
-    neither needs a lock."""
+    neither needs a lock. number[t]: term t is a number (known once it is made)."""
 
     CHUNK = 512  # terms tokenized in one call by the background thread
 
     def __init__(self, vectors: WordVectors, index: BM25Index) -> None:
         self.vectors = vectors
-        self._terms: list[str] = [""] * len(index.vocab)  # by id
-        for term, t in index.vocab.items():
-            self._terms[t] = term
-        self._unit = np.zeros((len(self._terms), vectors.table.shape[1]), dtype=np.float32)
-        self._made = np.zeros(len(self._terms), dtype=bool)
-        if len(self._terms) > self.CHUNK:
+        self._vocab = index.vocab
+        self._by_id: list[str] | None = None  # the terms by id, listed when first needed
+        self._lock = threading.Lock()
+        self._unit = np.zeros((len(self._vocab), vectors.table.shape[1]), dtype=np.float32)
+        self._made = np.zeros(len(self._vocab), dtype=bool)
+        self.number = np.zeros(len(self._vocab), dtype=bool)
+        if len(self._vocab) > self.CHUNK:
             threading.Thread(target=TermVectors._make_all, args=(weakref.ref(self),),
                              name="quotebot-term-vectors", daemon=True).start()
         else:
-            self._make(np.arange(len(self._terms)))
+            self._make(np.arange(len(self._vocab)))
 
     @staticmethod
     def _make_all(ref: weakref.ref[TermVectors]) -> None:
         """Make every term's vector, a chunk at a time; stop once the vectors are dropped
         (an engine replaced by a reload)."""
         first = 0
-        while (self := ref()) is not None and first < len(self._terms):
-            ids = np.arange(first, min(first + self.CHUNK, len(self._terms)))
+        while (self := ref()) is not None and first < len(self._made):
+            ids = np.arange(first, min(first + self.CHUNK, len(self._made)))
             self._make(ids[~self._made[ids]])
             first += self.CHUNK
             del self
 
+    def _terms(self) -> list[str]:
+        with self._lock:
+            if self._by_id is None:
+                by_id = [""] * len(self._made)
+                for term, t in self._vocab.items():
+                    by_id[t] = term
+                self._by_id = by_id
+            return self._by_id
+
     def _make(self, ids: np.ndarray) -> None:
         if len(ids):
-            self._unit[ids] = self.vectors.units([self._terms[t] for t in ids.tolist()])
+            terms = self._terms()
+            words = [terms[t] for t in ids.tolist()]
+            self._unit[ids] = self.vectors.units(words)
+            self.number[ids] = [w[:1].isdigit() for w in words]
             self._made[ids] = True
 
     def unit(self, ids: np.ndarray) -> np.ndarray:
@@ -156,11 +169,6 @@ class ParaphraseCue:
         self.analyzer, self._index = analyzer, index
         self.terms = TermVectors(vectors, index)
         self._rarest = float(index.idf.max(initial=0.0))
-        # Numbers take no part: "103" is no paraphrase of "101", though their vectors are
-        # alike.
-        self._number = np.zeros(len(index.vocab), dtype=bool)
-        for term, t in index.vocab.items():
-            self._number[t] = term[:1].isdigit()
 
     def __call__(self, question: str, ids: np.ndarray, para: np.ndarray) -> np.ndarray:
         """For each of passages ids (para: their paragraphs): the share of the question's IDF
@@ -199,7 +207,9 @@ class ParaphraseCue:
         held_nearby = held.astype(float) @ (para[:, None] == para[None, :]) > 0
         unit = self.terms.vectors.unit(list(said.values()))
         cosines = unit @ self.terms.unit(columns).T
-        cosines[:, self._number[columns]] = 0.0
+        # Numbers take no part: "103" is no paraphrase of "101", though their vectors are
+        # alike.
+        cosines[:, self.terms.number[columns]] = 0.0
         closest = np.zeros((len(asked), len(ids)))
         closest[:, runs] = np.maximum.reduceat(cosines, starts[runs], axis=1)
         return (idf @ np.where(held_nearby, 0.0, np.maximum(closest, 0.0))) / total
