@@ -113,7 +113,7 @@ def features(
     cues |= word_cues(read, analyzer, question, kind, holds_kind,
                       None if compiled is None else compiled.word_cues)
     if paraphrase is not None:
-        cues["paraphrase"] = paraphrase(question, ids, around.para)
+        cues["paraphrase"] = paraphrase(question, ids, around.lead, around.para_stop)
     return matrix(cues, n)
 
 

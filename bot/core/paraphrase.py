@@ -170,13 +170,16 @@ class ParaphraseCue:
         self.terms = TermVectors(vectors, index)
         self._rarest = float(index.idf.max(initial=0.0))
 
-    def __call__(self, question: str, ids: np.ndarray, para: np.ndarray) -> np.ndarray:
-        """For each of passages ids (para: their paragraphs): the share of the question's IDF
-        mass (its distinct terms, numbers left out) that neither the passage nor another of
-        ids of its paragraph holds, each such term weighed by the cosine of the passage's
-        closest term (0 when none is closer than orthogonal). A term the paragraph holds as
-        the question does is no paraphrase there: "Volunteers aged 14-17..." is not an answer
-        to "how old" beside "...at least 14 years old"."""
+    def __call__(
+        self, question: str, ids: np.ndarray, lead: np.ndarray, stop: np.ndarray
+    ) -> np.ndarray:
+        """For each of passages ids (passages lead:stop being its paragraph): the share of
+        the question's IDF mass (its distinct terms, numbers left out) that the passage's
+        paragraph lacks, each such term weighed by the cosine of the passage's closest term
+        (0 when none is closer than orthogonal). A term the paragraph holds as the question
+        does is no paraphrase there: "Volunteers aged 14-17..." is not an answer to "how old"
+        beside "...at least 14 years old". (The paragraph, not the other candidates of it:
+        the cue of a passage is then the same whatever else the first stage found.)"""
         index = self._index
         vocab = index.vocab
         # The question's terms (numbers left out), each with the word whose vector it takes:
@@ -193,18 +196,13 @@ class ParaphraseCue:
         idf = np.array([max(float(index.idf[t]), 0.0) if t >= 0 else self._rarest
                         for t in known.tolist()])
         total = float(idf.sum())
-        # Each passage's terms (the index's forward lists), one run after another.
-        first = index.fwd_indptr[ids]
-        sizes = index.fwd_indptr[ids + 1] - first
-        runs = sizes > 0  # (an empty run's cue is 0)
+        columns, starts, runs = _runs(index, index.fwd_indptr[ids], index.fwd_indptr[ids + 1])
         if total <= 0 or not runs.any():
             return np.zeros(len(ids))
-        starts = np.cumsum(sizes) - sizes
-        columns = index.fwd_terms[np.arange(int(sizes.sum())) + np.repeat(first - starts, sizes)]
+        terms, at, some = _runs(index, index.fwd_indptr[lead], index.fwd_indptr[stop])
         held = np.zeros((len(asked), len(ids)), dtype=bool)
-        held[:, runs] = np.logical_or.reduceat(columns[None, :] == known[:, None], starts[runs],
+        held[:, some] = np.logical_or.reduceat(terms[None, :] == known[:, None], at[some],
                                                axis=1)
-        held_nearby = held.astype(float) @ (para[:, None] == para[None, :]) > 0
         unit = self.terms.vectors.unit(list(said.values()))
         cosines = unit @ self.terms.unit(columns).T
         # Numbers take no part: "103" is no paraphrase of "101", though their vectors are
@@ -212,4 +210,13 @@ class ParaphraseCue:
         cosines[:, self.terms.number[columns]] = 0.0
         closest = np.zeros((len(asked), len(ids)))
         closest[:, runs] = np.maximum.reduceat(cosines, starts[runs], axis=1)
-        return (idf @ np.where(held_nearby, 0.0, np.maximum(closest, 0.0))) / total
+        return (idf @ np.where(held, 0.0, np.maximum(closest, 0.0))) / total
+
+
+def _runs(index: BM25Index, first: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The terms of the index's forward lists first[i]:stop[i], one run after another; where
+    each run starts among them; which runs are not empty (reduceat's runs must not be)."""
+    sizes = stop - first
+    starts = np.cumsum(sizes) - sizes
+    terms = index.fwd_terms[np.arange(int(sizes.sum())) + np.repeat(first - starts, sizes)]
+    return terms, starts, sizes > 0
