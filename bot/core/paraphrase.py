@@ -23,6 +23,7 @@ from tokenizers import Tokenizer
 
 from bot.core.analysis import Analyzer
 from bot.core.index import BM25Index
+from bot.core.spelling import ranges
 
 # Where the wordllama wheel keeps its default model (its own loader looks for the tokenizer
 # in a folder the wheel does not have, then downloads it).
@@ -217,6 +218,4 @@ def _runs(index: BM25Index, first: np.ndarray, stop: np.ndarray) -> tuple[np.nda
     """The terms of the index's forward lists first[i]:stop[i], one run after another; where
     each run starts among them; which runs are not empty (reduceat's runs must not be)."""
     sizes = stop - first
-    starts = np.cumsum(sizes) - sizes
-    terms = index.fwd_terms[np.arange(int(sizes.sum())) + np.repeat(first - starts, sizes)]
-    return terms, starts, sizes > 0
+    return index.fwd_terms[ranges(first, stop)], np.cumsum(sizes) - sizes, sizes > 0
