@@ -1,12 +1,13 @@
 """The reranker's paraphrase cue: how much of the question a candidate says in other words
 ("Who announced the withdrawal?" and "The General Staff confirmed the pullback"). Each
-question term the sentence lacks counts with its IDF times the cosine of the sentence's
-closest term, from static vectors: WordLlama's, which the `wordllama` package ships in its
-wheel (Llama 2's 32,000 tokens x 256, trained for sentence similarity), so nothing is
-downloaded. A word's vector is its tokens' rows summed. A candidate's terms are read from
-the index's forward lists and their vectors made once an index (TermVectors), so that no
-text is split and no word tokenized while a question waits: the cue reads the terms as the
-index keeps them ("confirm" for "confirmed"), the question's words as they are written.
+question term the sentence's paragraph lacks counts with its IDF times the cosine of the
+sentence's closest term, from static vectors: WordLlama's, which the `wordllama` package
+ships in its wheel (Llama 2's 32,000 tokens x 256, trained for sentence similarity), so
+nothing is downloaded. A word's vector is its tokens' rows summed. A candidate's terms are
+read from the index's forward lists and their vectors made once an index (TermVectors), so
+that no text is split and no word tokenized while a question waits: the cue reads the terms
+as the index keeps them ("confirm" for "confirmed"), the question's words as they are
+written.
 """
 
 from __future__ import annotations
@@ -106,9 +107,10 @@ class WordVectors:
 
 class TermVectors:
     """The unit vectors of an index's terms, made in a background thread from the start
-    (about 1 s for 200,000 terms), and for any a question meets before that thread has
-    reached it. Each is written whole before it is marked made, always the same, so that
-    neither needs a lock. number[t]: term t is a number (known once it is made)."""
+    (2.4-3.1 s for 199,511 terms on bench/README.md's 2-core machine, session 22), and for
+    any a question meets before that thread has reached it. Each is written whole before it
+    is marked made, always the same, so that neither needs a lock. number[t]: term t is a
+    number (known once it is made)."""
 
     CHUNK = 512  # terms tokenized in one call by the background thread
 
